@@ -1,0 +1,1 @@
+"""The pure core: model, signals, diagnosis, SLO math, runbook parsing. No I/O, no Textual."""

@@ -1,0 +1,54 @@
+"""The immutable picture of the fleet that one refresh produces and every view renders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from console.core.model import (
+    Alert,
+    BackendStatus,
+    BurnRates,
+    Deploy,
+    Finding,
+    Function,
+    Signals,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionHealth:
+    """One function with everything known about it at one refresh."""
+
+    function: Function
+    signals: Signals
+    findings: tuple[Finding, ...] = ()
+    burn: BurnRates | None = None
+    alerts: tuple[Alert, ...] = ()
+    #: Error-rate history, oldest first, for the sparkline (may be empty).
+    trend: tuple[float, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.function.id
+
+    @property
+    def worst_severity_rank(self) -> int:
+        """0 for page, 1 ticket, 2 info, 3 healthy: sorts unhealthy first."""
+        return min((f.severity.rank for f in self.findings), default=3)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    """Every function's health plus every backend's state, at ``generated_at`` (UTC)."""
+
+    generated_at: str
+    functions: tuple[FunctionHealth, ...]
+    backends: tuple[BackendStatus, ...]
+    deploys: Mapping[str, tuple[Deploy, ...]] = field(default_factory=dict)
+    environment: str = "demo"
+    production: bool = False
+    read_only: bool = False
+
+    def by_id(self) -> dict[str, FunctionHealth]:
+        return {h.function.id: h for h in self.functions}

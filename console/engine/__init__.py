@@ -1,0 +1,1 @@
+"""The async engine: plugin registry, fleet refresh, store, secrets. No Textual."""

@@ -1,0 +1,1 @@
+"""Callboard's built-in jaeger plugin."""
