@@ -1,0 +1,143 @@
+"""SLO math: error budget, burn rates and the SRE Workbook multi-window alerting tiers.
+
+The *burn rate* of a window is how fast the error budget is being spent there:
+``error_ratio / (1 − objective)``. A burn rate of 1 spends exactly the budget over the SLO
+window; 14.4 spends 2% of a 30-day budget in one hour.
+
+Alerting follows the Google SRE Workbook (chapter 5, "multiwindow, multi-burn-rate alerts"):
+
+=========  ======  ===========  ============
+severity   factor  long window  short window
+=========  ======  ===========  ============
+page       14.4×   1h           5m
+page       6×      6h           30m
+ticket     1×      3d           6h
+=========  ======  ===========  ============
+
+A tier fires only when BOTH of its windows burn faster than the factor, i.e. the error ratio
+of each window is strictly greater than ``factor × (1 − objective)``: the long window proves
+the problem is significant, the short one that it is still happening. A window with no data
+never fires.
+
+Minimum-traffic guard: when the long window's request count is known and below
+``min_requests``, the tier does not fire (a handful of failures among a handful of requests
+is noise) and the result says ``low_traffic=True``.
+
+Budget remaining is ``1 − error_ratio[slo.window] / (1 − objective)``: 1.0 is an untouched
+budget, 0 is spent. It is **not clamped**: a negative value means the budget is overspent by
+that fraction, and the UI shows it as "exhausted". It is ``None`` when the SLO window's error
+ratio is unknown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from console.core.model import SLO, BurnRates, Severity, Signals
+
+
+@dataclass(frozen=True, slots=True)
+class BurnTier:
+    """One alerting tier: fire ``severity`` when both windows burn faster than ``factor``."""
+
+    severity: Severity
+    factor: float
+    long_window: str
+    short_window: str
+
+
+#: The SRE Workbook tiers, most urgent first.
+TIERS: tuple[BurnTier, ...] = (
+    BurnTier(Severity.PAGE, 14.4, "1h", "5m"),
+    BurnTier(Severity.PAGE, 6.0, "6h", "30m"),
+    BurnTier(Severity.TICKET, 1.0, "3d", "6h"),
+)
+
+_UNIT_SECONDS: dict[str, float] = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def parse_window(s: str) -> float:
+    """Seconds in a window written like ``"30s"``, ``"5m"``, ``"1h"``, ``"3d"`` or ``"2w"``.
+
+    Raises:
+        ValueError: if ``s`` is not a positive number followed by one of s, m, h, d, w.
+    """
+    m = _WINDOW_RE.fullmatch(s.strip()) if isinstance(s, str) else None
+    if m is None:
+        raise ValueError(
+            f"not a window: {s!r} (expected a number and a unit s, m, h, d or w, e.g. '5m')"
+        )
+    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"a window must be longer than zero: {s!r}")
+    return seconds
+
+
+def error_budget(objective: float) -> float:
+    """The error budget as a fraction of requests: ``1 − objective``.
+
+    Raises:
+        ValueError: if ``objective`` is not strictly between 0 and 1.
+    """
+    if not 0.0 < objective < 1.0:
+        raise ValueError(f"an SLO objective must be between 0 and 1 (exclusive), got {objective!r}")
+    return 1.0 - objective
+
+
+def burn_rate(error_ratio: float, objective: float) -> float:
+    """How many times faster than sustainable the budget burns: ``error_ratio / (1 − objective)``.
+
+    Raises:
+        ValueError: if ``objective`` is not strictly between 0 and 1.
+    """
+    return error_ratio / error_budget(objective)
+
+
+def _ratio(ratios: Mapping[str, float], window: str) -> float | None:
+    """The error ratio of ``window``, or None when missing or NaN."""
+    r = ratios.get(window)
+    return None if r is None or math.isnan(r) else r
+
+
+def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> BurnRates:
+    """Burn rates, budget remaining and which tiers fire for one function.
+
+    Uses ``signals.error_ratio`` (window -> fraction of requests that failed) and
+    ``signals.requests`` (window -> request count, for the minimum-traffic guard).
+    ``BurnRates.rates`` holds the burn rate of every window whose error ratio is known. See
+    the module docstring for the rules.
+
+    Raises:
+        ValueError: if ``slo.objective`` is not strictly between 0 and 1.
+    """
+    budget = error_budget(slo.objective)
+    ratios = signals.error_ratio
+    requests = signals.requests
+    rates = {w: r / budget for w, r in ratios.items() if r is not None and not math.isnan(r)}
+
+    page = ticket = low_traffic = False
+    for tier in TIERS:
+        count = requests.get(tier.long_window)
+        if count is not None and count < min_requests:
+            low_traffic = True
+            continue
+        long_r = _ratio(ratios, tier.long_window)
+        short_r = _ratio(ratios, tier.short_window)
+        if long_r is None or short_r is None:
+            continue
+        limit = tier.factor * budget
+        if long_r > limit and short_r > limit:
+            if tier.severity is Severity.PAGE:
+                page = True
+            else:
+                ticket = True
+
+    window_r = _ratio(ratios, slo.window)
+    remaining = None if window_r is None else 1.0 - window_r / budget
+    return BurnRates(
+        rates=rates, budget_remaining=remaining, page=page, ticket=ticket, low_traffic=low_traffic
+    )
