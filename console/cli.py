@@ -1,0 +1,99 @@
+"""The ``callboard`` command: the TUI with no subcommand, headless commands otherwise.
+
+Exit codes: 0 ok, 1 a failure the command reports, 2 bad input or config.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from console.context import AppContext
+from console.errors import CallboardError, UserError
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="CALLBOARD_CONFIG", metavar="FILE",
+              help="Config file (default: $XDG_CONFIG_HOME/callboard/config.yaml).")
+@click.option("--demo", is_flag=True, help="Use the built-in demo fleet, whatever the config says.")
+@click.option("--demo-size", type=click.IntRange(1, 200_000), metavar="N",
+              help="Number of functions in the demo fleet (default ~48).")
+@click.option("--read-only", is_flag=True, help="Refuse every mutating step (env CALLBOARD_READ_ONLY).")
+@click.option("--db", "db_path", metavar="FILE", help="SQLite store (default: XDG data dir).")
+@click.version_option(package_name="callboard")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    demo: bool,
+    demo_size: int | None,
+    read_only: bool,
+    db_path: str | None,
+) -> None:
+    """Callboard — a terminal console for the engineer on call.
+
+    With no command, opens the console (the demo fleet when nothing is configured).
+    """
+    app = AppContext(
+        config_path=config_path,
+        demo=demo or demo_size is not None,
+        read_only=read_only,
+        db_path=db_path,
+        demo_size=demo_size,
+    )
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    if ctx.invoked_subcommand is None:
+        from console.commands.tui import run_tui
+
+        run_tui(app)
+
+
+def _register() -> None:
+    from console.commands import check, demo, paths, secrets, status
+
+    for module in (status, check, paths, secrets, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    # Commands from later areas register themselves the same way when present.
+    import importlib
+
+    for name in ("traces", "otlp", "run", "incident", "export", "audit"):
+        try:
+            module = importlib.import_module(f"console.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"console.commands.{name}":
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI, turning Callboard errors into messages and exit codes."""
+    try:
+        rc = cli.main(args=argv, prog_name="callboard", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except CallboardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    # Commands return None (success) or an int exit code.
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The CLI's commands, one module per area; ``console.cli`` wires them into one group."""

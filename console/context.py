@@ -1,0 +1,80 @@
+"""What every command needs, built lazily from the global options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.config import Config
+    from console.engine.fleet import Fleet
+    from console.engine.secrets import SecretStore
+    from console.engine.store import Store
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass
+class AppContext:
+    """Global options plus the config, store and secrets they lead to (created on first use)."""
+
+    config_path: str | None = None
+    demo: bool = False
+    read_only: bool = False
+    db_path: str | None = None
+    demo_size: int | None = None
+    _config: Config | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+    _secrets: SecretStore | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The loaded config (raises ConfigErrors for a bad file)."""
+        if self._config is None:
+            from console.config import load_config
+
+            cfg = load_config(self.config_path)
+            if self.read_only or os.environ.get("CALLBOARD_READ_ONLY", "").lower() in TRUTHY:
+                cfg = replace(cfg, read_only=True)
+            self._config = cfg
+        return self._config
+
+    @property
+    def uses_demo(self) -> bool:
+        return self.demo or not self.config.backends
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from console import paths
+            from console.engine.store import Store
+
+            path = self.db_path or os.environ.get("CALLBOARD_DB") or str(paths.default_db())
+            self._store = Store(Path(path) if path != ":memory:" else path)
+        return self._store
+
+    @property
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            from console.engine.secrets import SecretStore
+
+            self._secrets = SecretStore()
+        return self._secrets
+
+    def fleet(self) -> Fleet:
+        """A Fleet over the configured backends (or the demo)."""
+        from console.engine.build import build_fleet
+
+        return build_fleet(
+            self.config,
+            store=self.store,
+            secrets=self.secrets,
+            demo=self.demo,
+            demo_size=self.demo_size,
+        )
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

@@ -1,0 +1,128 @@
+"""Building a Fleet from a Config: plugin classes, contexts, the shared HTTP client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from console.config import BackendConfig, Config
+from console.core.classify import validate_counted
+from console.core.diagnose import Thresholds
+from console.engine import registry
+from console.engine.fleet import Backend, Fleet
+from console.errors import ConfigError, ConfigErrors, UserError
+from console.plugin_api import MemoryState, PluginContext
+
+if TYPE_CHECKING:
+    import httpx
+
+    from console.engine.secrets import SecretStore
+    from console.engine.store import Store
+
+#: Connect fast, read patiently: a slow backend is shown as slow, not as down.
+HTTP_TIMEOUT = (10.0, 3.0)
+
+
+def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
+    """The built-in demo fleet as a backend config."""
+    options: dict[str, Any] = {"seed": config.demo.seed}
+    if size or config.demo.size:
+        options["size"] = size or config.demo.size
+    return BackendConfig(name="demo", plugin="demo", options=options, line=None)
+
+
+def make_http_client(transport: Any = None) -> httpx.AsyncClient:
+    """The one shared AsyncClient, with explicit timeouts."""
+    import httpx
+
+    total, connect = HTTP_TIMEOUT
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(total, connect=connect),
+        transport=transport,
+        follow_redirects=False,
+        headers={"User-Agent": "callboard/0.1"},
+    )
+
+
+def build_fleet(
+    config: Config,
+    *,
+    store: Store | None = None,
+    secrets: SecretStore | None = None,
+    http: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.time,
+    demo: bool = False,
+    demo_size: int | None = None,
+    timeout: float = 5.0,
+) -> Fleet:
+    """Instantiate every configured backend (the demo when asked or when none is configured).
+
+    Raises:
+        UserError: an unknown or broken plugin, a plugin rejecting its options, a missing
+            secret, bad thresholds.
+    """
+    specs = list(config.backends)
+    if demo or not specs:
+        specs = [demo_backend(config, demo_size)]
+    needs_http = any(s.plugin != "demo" for s in specs)
+    client = http if http is not None or not needs_http else make_http_client()
+
+    def secret(name: str) -> str:
+        if secrets is None:
+            from console.engine.secrets import SecretStore
+
+            return SecretStore().get(name)
+        return secrets.get(name)
+
+    errors: list[ConfigError] = []
+    backends: list[Backend] = []
+    for spec in specs:
+        try:
+            cls = registry.load(spec.plugin)
+        except UserError as exc:
+            errors.append(ConfigError(f"backend {spec.name!r}: {exc}", config.source, spec.line))
+            continue
+        ctx = PluginContext(
+            http=client,
+            secret=secret,
+            clock=clock,
+            state=store.plugin_state(spec.name) if store is not None else MemoryState(),
+            options={"demo_size": demo_size} if demo_size else {},
+        )
+        try:
+            plugin = cls(spec.name, dict(spec.options), ctx)
+        except UserError as exc:
+            errors.append(ConfigError(f"backend {spec.name!r}: {exc}", config.source, spec.line))
+            continue
+        except (ValueError, TypeError, KeyError) as exc:
+            errors.append(
+                ConfigError(f"backend {spec.name!r} ({spec.plugin}): {exc}", config.source, spec.line)
+            )
+            continue
+        backends.append(Backend(name=spec.name, plugin_name=spec.plugin, plugin=plugin))
+    try:
+        thresholds = Thresholds.from_mapping(config.thresholds)
+    except ValueError as exc:
+        errors.append(ConfigError(f"thresholds: {exc}", config.source, None))
+        thresholds = Thresholds()
+    try:
+        counted = validate_counted(config.slo_counted)
+    except ValueError as exc:
+        errors.append(ConfigError(f"slo_counted: {exc}", config.source, None))
+        counted = validate_counted(("5xx", "timeout"))
+    if errors:
+        raise ConfigErrors(errors)
+    fleet = Fleet(
+        backends,
+        thresholds=thresholds,
+        counted=counted,
+        clock=clock,
+        timeout=timeout,
+        environment=config.environment.name if not demo else "demo",
+        production=config.environment.production and not demo,
+        read_only=config.read_only,
+    )
+    if http is None and client is not None:
+        fleet.owned_http = client
+    return fleet

@@ -1,0 +1,325 @@
+"""The fleet: configured backend instances, and the refresh that turns them into a snapshot.
+
+One refresh asks each backend once per capability (never once per function), in
+parallel, each call with a timeout, retries and a circuit breaker. A backend that fails
+keeps its last good data, marked stale with its age; the others carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from console.core.alerts import attach_alerts
+from console.core.classify import DEFAULT_COUNTED, success_rate
+from console.core.diagnose import Thresholds, diagnose
+from console.core.model import (
+    ActionPlan,
+    ActionRequest,
+    ActionResult,
+    Alert,
+    BackendStatus,
+    Deploy,
+    Function,
+    Signals,
+    Trace,
+    TraceQuery,
+    TraceSummary,
+)
+from console.core.slo import evaluate
+from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.engine import resilience
+from console.engine.inventory import merge_functions, merge_signals
+from console.errors import ActionError, BackendError
+from console.plugin_api import Actions, Alerts, Baselines, Changes, Inventory, Metrics, Traces
+
+TREND_POINTS = 30
+BASELINE_TTL_S = 600.0
+DEPLOY_LOOKBACK_S = 24 * 3600.0
+
+
+@dataclass
+class Backend:
+    """One configured backend instance and what the engine knows about its health."""
+
+    name: str
+    plugin_name: str
+    plugin: Any
+    breaker: resilience.CircuitBreaker = field(default_factory=resilience.CircuitBreaker)
+    last_ok: float | None = None
+    last_error: str | None = None
+    latency_ms: float | None = None
+    warnings: tuple[str, ...] = ()
+    cache: dict[str, Any] = field(default_factory=dict)
+    cache_at: dict[str, float] = field(default_factory=dict)
+
+    def has(self, capability: type) -> bool:
+        return isinstance(self.plugin, capability)
+
+
+class Fleet:
+    """The configured backends and the refresh loop's single step.
+
+    Args:
+        backends: the plugin instances (built by ``console.engine.build``).
+        thresholds: diagnosis thresholds.
+        clock: Unix seconds (tests pass a fixed clock).
+        timeout: seconds each backend call may take per attempt.
+    """
+
+    def __init__(
+        self,
+        backends: Iterable[Backend],
+        *,
+        thresholds: Thresholds | None = None,
+        counted: frozenset[str] = DEFAULT_COUNTED,
+        window: str = "5m",
+        clock: Callable[[], float] = time.time,
+        timeout: float = 5.0,
+        attempts: int = 2,
+        environment: str = "demo",
+        production: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        self.backends = list(backends)
+        self.thresholds = thresholds or Thresholds()
+        self.counted = counted
+        self.window = window
+        self.clock = clock
+        self.timeout = timeout
+        self.attempts = attempts
+        self.environment = environment
+        self.production = production
+        self.read_only = read_only
+        self.last: FleetSnapshot | None = None
+        self._trends: dict[str, deque[float]] = {}
+        self._refreshing: asyncio.Lock | None = None
+        #: An HTTP client this fleet created and must close (None when injected).
+        self.owned_http: Any = None
+
+    # -- one backend call --------------------------------------------------------------
+
+    async def _call(
+        self, backend: Backend, key: str, fn: Callable[[], Any], *, cache: bool = True
+    ) -> Any:
+        """Call one backend capability; on failure fall back to its cached result."""
+        started = time.perf_counter()
+        try:
+            result = await resilience.call(
+                fn, timeout=self.timeout, attempts=self.attempts, breaker=backend.breaker
+            )
+        except BackendError as exc:
+            backend.last_error = str(exc) or type(exc).__name__
+            if not cache:
+                raise
+            return backend.cache.get(key)
+        except Exception as exc:  # a plugin bug must not take the fleet down
+            backend.last_error = f"{type(exc).__name__}: {exc}"
+            backend.breaker.failure()
+            if not cache:
+                raise BackendError(backend.last_error) from exc
+            return backend.cache.get(key)
+        backend.latency_ms = round((time.perf_counter() - started) * 1000.0, 1)
+        if cache:
+            backend.cache[key] = result
+            backend.cache_at[key] = self.clock()
+        warnings = getattr(backend.plugin, "warnings", None)
+        backend.warnings = tuple(warnings) if warnings else ()
+        return result
+
+    def _capable(self, capability: type) -> list[Backend]:
+        return [b for b in self.backends if b.has(capability)]
+
+    # -- refresh ----------------------------------------------------------------------
+
+    async def refresh(self) -> FleetSnapshot:
+        """One refresh of the whole fleet. Concurrent callers share the same refresh."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()
+        if self._refreshing.locked():
+            async with self._refreshing:
+                assert self.last is not None
+                return self.last
+        async with self._refreshing:
+            self.last = await self._refresh()
+            return self.last
+
+    async def _refresh(self) -> FleetSnapshot:
+        now = self.clock()
+        for b in self.backends:
+            b.last_error = None
+
+        inv = self._capable(Inventory)
+        lists = await asyncio.gather(
+            *(self._call(b, "functions", b.plugin.functions) for b in inv)
+        )
+        functions = merge_functions([fl for fl in lists if fl])
+
+        window = self.window
+        metric_backends = self._capable(Metrics)
+        base_backends = [
+            b
+            for b in self._capable(Baselines)
+            if now - b.cache_at.get("baselines", -1e18) > BASELINE_TTL_S
+        ]
+        change_backends = self._capable(Changes)
+        alert_backends = self._capable(Alerts)
+
+        def sig(b: Backend) -> Any:
+            return self._call(b, "signals", lambda: b.plugin.signals(functions, window))
+
+        def base(b: Backend) -> Any:
+            return self._call(b, "baselines", lambda: b.plugin.baselines(functions))
+
+        def deps(b: Backend) -> Any:
+            since = now - DEPLOY_LOOKBACK_S
+            return self._call(b, "deploys", lambda: b.plugin.deploys(None, since))
+
+        results = await asyncio.gather(
+            asyncio.gather(*(sig(b) for b in metric_backends)),
+            asyncio.gather(*(base(b) for b in base_backends)),
+            asyncio.gather(*(deps(b) for b in change_backends)),
+            asyncio.gather(*(self._call(b, "alerts", b.plugin.alerts) for b in alert_backends)),
+        )
+        signal_maps = [m for m in results[0] if m]
+        baselines = merge_signals(
+            [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
+        )
+        deploys: dict[str, list[Deploy]] = {}
+        for dl in results[2]:
+            for d in dl or ():
+                deploys.setdefault(d.function_id, []).append(d)
+        alerts: list[Alert] = [a for al in results[3] if al for a in al]
+
+        snapshot = self.build_snapshot(
+            functions, merge_signals(signal_maps), baselines, alerts, deploys, now
+        )
+        return snapshot
+
+    def build_snapshot(
+        self,
+        functions: list[Function],
+        signals: dict[str, Signals],
+        baselines: dict[str, Signals],
+        alerts: list[Alert],
+        deploys: dict[str, list[Deploy]],
+        now: float,
+    ) -> FleetSnapshot:
+        """The pure, per-function part of a refresh: classify, burn rates, diagnose."""
+        by_fn_alerts = attach_alerts(alerts, functions)
+        thresholds = self.thresholds
+        counted = self.counted
+        recount = counted != DEFAULT_COUNTED
+        empty = Signals()
+        trends = self._trends
+        healths = []
+        for fn in functions:
+            fid = fn.id
+            s = signals.get(fid, empty)
+            if recount:
+                s = replace(s, success_rate=success_rate(s, counted))
+            burn = evaluate(s, fn.slo) if s.error_ratio else None
+            findings = diagnose(fn, s, baselines.get(fid), thresholds, burn=burn)
+            trend = trends.get(fid)
+            if trend is None:
+                trend = trends[fid] = deque(maxlen=TREND_POINTS)
+            if s.success_rate is not None:
+                trend.append(1.0 - s.success_rate)
+            healths.append(
+                FunctionHealth(
+                    function=fn,
+                    signals=s,
+                    findings=findings,
+                    burn=burn,
+                    alerts=tuple(by_fn_alerts.get(fid, ())),
+                    trend=tuple(trend),
+                )
+            )
+        return FleetSnapshot(
+            generated_at=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            functions=tuple(healths),
+            backends=tuple(self.status(b, now) for b in self.backends),
+            deploys={k: tuple(v) for k, v in deploys.items()},
+            environment=self.environment,
+            production=self.production,
+            read_only=self.read_only,
+        )
+
+    def status(self, b: Backend, now: float) -> BackendStatus:
+        """A backend's state for the header and ``status --json``."""
+        if b.last_error is None:
+            b.last_ok = now
+        stale = None if b.last_ok is None else round(now - b.last_ok, 1)
+        return BackendStatus(
+            name=b.name,
+            plugin=b.plugin_name,
+            ok=b.last_error is None,
+            error=b.last_error,
+            latency_ms=b.latency_ms,
+            stale_s=stale,
+            warnings=b.warnings,
+        )
+
+    # -- on demand ----------------------------------------------------------------------
+
+    async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """Search every trace source; results merged newest first."""
+        found: list[TraceSummary] = []
+        for b in self._capable(Traces):
+            call = b.plugin.find_traces
+            found.extend(await self._call(b, "traces", lambda c=call: c(query), cache=False) or [])
+        found.sort(key=lambda t: (t.error_count == 0, -t.start_ns))
+        return found[: query.limit]
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        """The first trace source that has ``trace_id``."""
+        for b in self._capable(Traces):
+            call = b.plugin.trace
+            t = await self._call(b, "trace", lambda c=call: c(trace_id), cache=False)
+            if t is not None:
+                return t
+        return None
+
+    async def series(
+        self, fn: Function, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """A signal's history from the first metrics backend that has it."""
+        for b in self._capable(Metrics):
+            call = b.plugin.series
+            pts = await self._call(
+                b, "series", lambda c=call: c(fn, signal, start, end, step), cache=False
+            )
+            if pts:
+                return list(pts)
+        return []
+
+    def action_backend(self, action: str) -> Backend:
+        """The backend that offers ``action``. Raises ActionError when none does."""
+        for b in self._capable(Actions):
+            if action in b.plugin.actions:
+                return b
+        offered = sorted({a for b in self._capable(Actions) for a in b.plugin.actions})
+        raise ActionError(f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})")
+
+    async def plan(self, request: ActionRequest) -> ActionPlan:
+        plan: ActionPlan = await self.action_backend(request.action).plugin.plan(request)
+        return plan
+
+    async def execute(self, plan: ActionPlan) -> ActionResult:
+        result: ActionResult = await self.action_backend(plan.request.action).plugin.execute(plan)
+        return result
+
+    async def aclose(self) -> None:
+        for b in self.backends:
+            try:
+                await b.plugin.aclose()
+            except Exception:  # closing must never raise past here
+                pass
+        if self.owned_http is not None:
+            await self.owned_http.aclose()
+            self.owned_http = None
