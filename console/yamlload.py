@@ -155,14 +155,16 @@ def _load(text: str, path: str | None, multi: bool) -> list[tuple[Any, LineMap]]
     except yaml.YAMLError as exc:  # the reader rejects control characters up front
         raise _syntax_error(exc, path, text) from None
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                break
-            lines = _record(loader, node)
-            docs.append((loader.construct_document(node), lines))
-            if not multi and loader.check_node():
-                loader.get_node()  # let the composer raise "expected a single document"
+        nodes: list[Node | None] = []
+        if multi:
+            while loader.check_node():
+                nodes.append(loader.get_node())
+        else:
+            nodes.append(loader.get_single_node())  # raises on a second document
+        for node in nodes:
+            if node is not None:
+                lines = _record(loader, node)
+                docs.append((loader.construct_document(node), lines))
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, path, text) from None
     finally:
