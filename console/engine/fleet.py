@@ -50,7 +50,10 @@ class Backend:
     name: str
     plugin_name: str
     plugin: Any
-    breaker: resilience.CircuitBreaker = field(default_factory=resilience.CircuitBreaker)
+    #: Consecutive failures of one capability before its circuit opens, and for how long.
+    breaker_threshold: int = 3
+    breaker_cooldown: float = 30.0
+    breakers: dict[str, resilience.CircuitBreaker] = field(default_factory=dict)
     last_ok: float | None = None
     last_error: str | None = None
     latency_ms: float | None = None
@@ -60,6 +63,15 @@ class Backend:
 
     def has(self, capability: type) -> bool:
         return isinstance(self.plugin, capability)
+
+    def breaker(self, key: str, clock: Callable[[], float]) -> resilience.CircuitBreaker:
+        """The circuit breaker of one capability (each fails and recovers on its own)."""
+        b = self.breakers.get(key)
+        if b is None:
+            b = self.breakers[key] = resilience.CircuitBreaker(
+                self.breaker_threshold, self.breaker_cooldown, clock
+            )
+        return b
 
 
 class Fleet:
@@ -110,8 +122,9 @@ class Fleet:
         """Call one backend capability; on failure fall back to its cached result."""
         started = time.perf_counter()
         try:
+            breaker = backend.breaker(key, self.clock)
             result = await resilience.call(
-                fn, timeout=self.timeout, attempts=self.attempts, breaker=backend.breaker
+                fn, timeout=self.timeout, attempts=self.attempts, breaker=breaker
             )
         except BackendError as exc:
             backend.last_error = str(exc) or type(exc).__name__
@@ -120,7 +133,7 @@ class Fleet:
             return backend.cache.get(key)
         except Exception as exc:  # a plugin bug must not take the fleet down
             backend.last_error = f"{type(exc).__name__}: {exc}"
-            backend.breaker.failure()
+            backend.breaker(key, self.clock).failure()
             if not cache:
                 raise BackendError(backend.last_error) from exc
             return backend.cache.get(key)

@@ -1,0 +1,184 @@
+"""The engine's refresh: batching, merging, stale data, timeouts, breakers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+import pytest
+
+from console.core.model import Alert, BackendStatus, Function, Signals
+from console.engine.fleet import Backend, Fleet
+from console.engine.inventory import merge_functions, merge_signals
+from console.errors import BackendUnavailable, BadResponse
+
+
+class Clock:
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FakeMetrics:
+    """Inventory + Metrics with a call counter and a switchable failure."""
+
+    name = "fake"
+
+    def __init__(self, n: int = 3) -> None:
+        self.fns = [Function(id=f"svc:op{i}", service="svc", operation=f"op{i}") for i in range(n)]
+        self.signal_calls = 0
+        self.fail: Exception | None = None
+        self.hang: asyncio.Event | None = None
+
+    async def check(self) -> BackendStatus:
+        return BackendStatus(name=self.name, plugin="fake", ok=True)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def functions(self) -> list[Function]:
+        return self.fns
+
+    async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
+        self.signal_calls += 1
+        if self.hang is not None:
+            await self.hang.wait()
+        if self.fail is not None:
+            raise self.fail
+        return {
+            f.id: Signals(rate_rps=10.0, success_rate=0.99, error_5xx_rate=0.01, timeout_rate=0.0)
+            for f in functions
+        }
+
+    async def series(self, *a: Any) -> list[tuple[float, float]]:
+        return []
+
+
+class FakeAlerts:
+    name = "alerts"
+    actions: ClassVar[frozenset[str]] = frozenset()
+
+    async def check(self) -> BackendStatus:
+        return BackendStatus(name=self.name, plugin="fake", ok=True)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def alerts(self) -> list[Alert]:
+        return [Alert(name="HighErrorRate", severity="page", state="firing", since="t",
+                      labels={"service": "svc", "operation": "op1"})]
+
+
+def fleet_of(*plugins: Any, clock: Clock | None = None, timeout: float = 1.0) -> Fleet:
+    backends = [Backend(name=p.name, plugin_name="fake", plugin=p) for p in plugins]
+    return Fleet(backends, clock=clock or Clock(), timeout=timeout, attempts=2)
+
+
+async def test_one_signals_call_per_refresh_whatever_the_fleet_size() -> None:
+    small, big = FakeMetrics(5), FakeMetrics(500)
+    for plugin in (small, big):
+        fleet = fleet_of(plugin)
+        snap = await fleet.refresh()
+        assert plugin.signal_calls == 1
+        assert len(snap.functions) == len(plugin.fns)
+        assert snap.functions[0].signals.success_rate == pytest.approx(0.99)
+
+
+async def test_failing_backend_keeps_last_data_marked_stale_with_age() -> None:
+    clock = Clock()
+    plugin = FakeMetrics()
+    fleet = fleet_of(plugin, clock=clock)
+    await fleet.refresh()
+    plugin.fail = BadResponse("malformed JSON from fake")
+    clock.t += 42
+    snap = await fleet.refresh()
+    (status,) = snap.backends
+    assert not status.ok
+    assert status.error == "malformed JSON from fake"
+    assert status.stale_s == 42
+    # the last good numbers are still shown, not blanked and not zeroed
+    assert snap.functions[0].signals.rate_rps == 10.0
+
+
+async def test_backend_that_never_succeeded_shows_no_data_not_zero() -> None:
+    plugin = FakeMetrics()
+    plugin.fail = BackendUnavailable("connection refused")
+    snap = await fleet_of(plugin).refresh()
+    assert snap.backends[0].stale_s is None
+    assert snap.functions[0].signals.success_rate is None
+    assert snap.functions[0].signals.rate_rps is None
+
+
+async def test_retryable_errors_are_retried_and_bad_responses_are_not() -> None:
+    plugin = FakeMetrics()
+    plugin.fail = BackendUnavailable("503")
+    await fleet_of(plugin).refresh()
+    assert plugin.signal_calls == 2
+    plugin2 = FakeMetrics()
+    plugin2.fail = BadResponse("bad query")
+    await fleet_of(plugin2).refresh()
+    assert plugin2.signal_calls == 1
+
+
+async def test_hanging_backend_times_out_and_others_keep_working() -> None:
+    hung, alerts = FakeMetrics(), FakeAlerts()
+    hung.hang = asyncio.Event()
+    fleet = fleet_of(hung, alerts, timeout=0.05)
+    snap = await asyncio.wait_for(fleet.refresh(), 5)
+    by_name = {b.name: b for b in snap.backends}
+    assert not by_name["fake"].ok and "timed out" in (by_name["fake"].error or "")
+    assert by_name["alerts"].ok
+
+
+async def test_breaker_opens_after_repeated_failures() -> None:
+    clock = Clock()
+    plugin = FakeMetrics()
+    plugin.fail = BackendUnavailable("down")
+    backend = Backend(name="fake", plugin_name="fake", plugin=plugin, breaker_threshold=2)
+    fleet = Fleet([backend], clock=clock, attempts=1)
+    await fleet.refresh()
+    await fleet.refresh()
+    calls = plugin.signal_calls
+    snap = await fleet.refresh()
+    assert plugin.signal_calls == calls  # left alone while open
+    assert "circuit open" in (snap.backends[0].error or "")
+    clock.t += 31
+    plugin.fail = None
+    snap = await fleet.refresh()
+    assert snap.backends[0].ok
+
+
+async def test_alerts_attach_to_the_matching_function() -> None:
+    snap = await fleet_of(FakeMetrics(), FakeAlerts()).refresh()
+    with_alerts = [h.id for h in snap.functions if h.alerts]
+    assert with_alerts == ["svc:op1"]
+
+
+async def test_concurrent_refreshes_share_one_call() -> None:
+    plugin = FakeMetrics()
+    fleet = fleet_of(plugin)
+    a, b = await asyncio.gather(fleet.refresh(), fleet.refresh())
+    assert plugin.signal_calls == 1
+    assert a is b
+
+
+def test_catalog_ownership_merges_onto_discovered_functions() -> None:
+    discovered = [Function(id="checkout:POST /pay", service="checkout", operation="POST /pay")]
+    catalog = [
+        Function(id="checkout", service="checkout", owner="payments", tier=1),
+        Function(id="ledger", service="ledger", owner="finance"),
+    ]
+    merged = {f.id: f for f in merge_functions([discovered, catalog])}
+    assert merged["checkout:POST /pay"].owner == "payments"
+    assert merged["checkout:POST /pay"].tier == 1
+    assert "checkout" not in merged  # the service entry lends, it is not listed twice
+    assert merged["ledger"].owner == "finance"  # nothing else reports ledger: listed itself
+
+
+def test_signals_merge_fills_missing_fields_only() -> None:
+    a = {"f": Signals(rate_rps=5.0, p99_ms=None, throttle_rate=0.0)}
+    b = {"f": Signals(rate_rps=7.0, p99_ms=120.0, throttle_rate=0.5)}
+    m = merge_signals([a, b])["f"]
+    assert (m.rate_rps, m.p99_ms, m.throttle_rate) == (5.0, 120.0, 0.0)
