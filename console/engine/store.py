@@ -24,6 +24,20 @@ MIGRATIONS: list[list[str]] = [
             backend TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (backend, key))""",
     ],
+    # Spans received by the embedded OTLP receiver (console/engine/spanstore.py).
+    [
+        """CREATE TABLE spans (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_id TEXT,
+            service TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+            status TEXT NOT NULL, status_message TEXT NOT NULL DEFAULT '',
+            start_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,
+            attributes TEXT NOT NULL DEFAULT '{}', events TEXT NOT NULL DEFAULT '[]',
+            received_at REAL NOT NULL,
+            UNIQUE (trace_id, span_id))""",
+        "CREATE INDEX spans_service_start ON spans (service, start_ns)",
+        "CREATE INDEX spans_received ON spans (received_at)",
+    ],
 ]
 
 
