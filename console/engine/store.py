@@ -38,6 +38,33 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX spans_service_start ON spans (service, start_ns)",
         "CREATE INDEX spans_received ON spans (received_at)",
     ],
+    # Incidents, the hash-chained event log, runbook runs and their steps.
+    [
+        """CREATE TABLE incidents (
+            id TEXT PRIMARY KEY, title TEXT NOT NULL, severity TEXT NOT NULL,
+            status TEXT NOT NULL, functions TEXT NOT NULL DEFAULT '[]',
+            opened_at TEXT NOT NULL, mitigated_at TEXT, resolved_at TEXT,
+            opened_by TEXT NOT NULL, environment TEXT NOT NULL DEFAULT '')""",
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, kind TEXT NOT NULL,
+            actor TEXT NOT NULL, incident_id TEXT, run_id TEXT, function_id TEXT,
+            data TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
+        "CREATE INDEX events_incident ON events (incident_id, seq)",
+        "CREATE INDEX events_run ON events (run_id, seq)",
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY, runbook TEXT NOT NULL, runbook_path TEXT NOT NULL DEFAULT '',
+            function_id TEXT NOT NULL, params TEXT NOT NULL DEFAULT '{}',
+            dry_run INTEGER NOT NULL, status TEXT NOT NULL, incident_id TEXT,
+            environment TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL, ended_at TEXT,
+            pid INTEGER)""",
+        """CREATE TABLE steps (
+            run_id TEXT NOT NULL, idx INTEGER NOT NULL, step_id TEXT NOT NULL,
+            kind TEXT NOT NULL, status TEXT NOT NULL, output TEXT NOT NULL DEFAULT '',
+            exit_code INTEGER, started_at TEXT, ended_at TEXT,
+            PRIMARY KEY (run_id, idx))""",
+    ],
 ]
 
 
