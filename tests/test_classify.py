@@ -3,6 +3,8 @@ invent a number."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from console.core.classify import (
@@ -85,6 +87,11 @@ def test_no_traffic_is_no_success_rate(rps: float | None) -> None:
 def test_unknown_counted_rates_give_none_not_100_percent() -> None:
     s = Signals(rate_rps=5.0, throttle_rate=0.2)  # 5xx and timeout both unknown
     assert success_rate(s) is None
+
+
+def test_nan_rates_are_unknown() -> None:
+    assert success_rate(Signals(rate_rps=5.0, error_5xx_rate=math.nan)) is None
+    assert success_rate(Signals(rate_rps=5.0, error_5xx_rate=math.nan, timeout_rate=0.01)) == 0.99
 
 
 def test_one_known_counted_class_is_enough_and_the_other_counts_as_zero() -> None:

@@ -402,3 +402,14 @@ def test_from_mapping_overrides_only_what_it_names() -> None:
 def test_from_mapping_errors_name_the_problem(data: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Thresholds.from_mapping(data)
+
+
+def test_nan_measurements_never_fire() -> None:
+    nan = math.nan
+    assert run(dependency_errors={"payments-db": nan}) == {}
+    assert run(timeout_rate=nan, throttle_rate=nan, cpu=nan, cost_per_1k=nan) == {}
+    assert run(retry_rate=nan, cold_start_rate=nan, auth_error_rate=nan, p99_ms=nan) == {}
+    assert run(failing_instances=nan, error_5xx_rate=0.5, serialization_error_rate=nan) == {}
+    assert run(failing_instances=0.5, error_5xx_rate=nan, memory=nan, queue_length=nan) == {}
+    assert run(cold_start_rate=0.5, p99_ms=nan) == {}
+    assert run(cost_per_1k=nan, rate_rps=4000.0) == {}

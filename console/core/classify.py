@@ -22,7 +22,7 @@ configured (``validate_counted`` checks such a configuration).
 ``success_rate`` is ``1 − sum of the counted class rates``. It never invents a number:
 
 - no traffic (``rate_rps`` is ``None`` or 0) gives ``None``;
-- if *none* of the counted class rates is known it gives ``None``, never 1.0;
+- if *none* of the counted class rates is known (``None`` or NaN) it gives ``None``, never 1.0;
 - if at least one counted class is known, a counted class whose rate is ``None`` counts as
   0: a backend that measures 5xx but not timeouts still yields a success rate (from what it
   does measure) rather than nothing;
@@ -120,7 +120,7 @@ def success_rate(signals: Signals, counted: frozenset[str] = DEFAULT_COUNTED) ->
     known = False
     for cls in counted:
         rate = getattr(signals, CLASS_FIELDS[cls])
-        if rate is not None:
+        if rate is not None and rate == rate:  # rate != rate: NaN, no data
             failed += rate
             known = True
     if not known:

@@ -7,7 +7,7 @@ sentence with the numbers and whose ``values`` carries the same numbers.
 
 Conventions every rule follows:
 
-- Missing data never fires a rule: a ``None`` field, or a baseline that is ``None`` or lacks
+- Missing data never fires a rule: a ``None`` (or NaN) field, or a baseline that is ``None`` or lacks
   the field, makes the condition that needs it false. A baseline of 0 (p99, rps, cost) cannot
   be compared against and counts as missing.
 - Traffic guard: every rule except F7 (resource exhaustion) judges per-request behaviour, so
@@ -239,7 +239,7 @@ def _rate_hit(rate: float, page_at: float, rps: float, key: str, what: str) -> _
 
 def _f2_throttling(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     r = s.throttle_rate
-    if r is None or r < t.f2_throttle_rate:
+    if r is None or not r >= t.f2_throttle_rate:
         return None
     return _rate_hit(
         r, t.f2_page_throttle_rate, s.rate_rps or 0.0, "throttle_rate", "throttled (429)"
@@ -248,7 +248,7 @@ def _f2_throttling(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bur
 
 def _f3_retry_storm(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     rr = s.retry_rate
-    if rr is None or rr < t.f3_retry_rate:
+    if rr is None or not rr >= t.f3_retry_rate:
         return None
     rps = s.rate_rps or 0.0
     br = b.rate_rps if b is not None else None
@@ -265,11 +265,11 @@ def _f3_retry_storm(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bu
 
 def _f4_cold_start(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     cs = s.cold_start_rate
-    if cs is None or cs < t.f4_cold_start_rate:
+    if cs is None or not cs >= t.f4_cold_start_rate:
         return None
     p99 = s.p99_ms
     bp = b.p99_ms if b is not None else None
-    if bp is not None and bp > 0 and (p99 is None or p99 < t.f4_p99_factor * bp):
+    if bp is not None and bp > 0 and (p99 is None or not p99 >= t.f4_p99_factor * bp):
         return None
     rps = s.rate_rps or 0.0
     values = {"cold_start_rate": cs, "rate_rps": rps}
@@ -284,14 +284,12 @@ def _f4_cold_start(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bur
     return TICKET, evidence, values
 
 
-def _f5_partial_failure(
-    s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn
-) -> _Hit | None:
+def _f5_partial(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     fi = s.failing_instances
-    if fi is None or fi < t.f5_failing_instances_min or fi > t.f5_failing_instances_max:
+    if fi is None or not t.f5_failing_instances_min <= fi <= t.f5_failing_instances_max:
         return None
     e = s.error_5xx_rate
-    if e is None or e < t.f5_error_5xx_rate:
+    if e is None or not e >= t.f5_error_5xx_rate:
         return None
     rps = s.rate_rps or 0.0
     return (
@@ -303,7 +301,7 @@ def _f5_partial_failure(
 
 def _f6_auth(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     r = s.auth_error_rate
-    if r is None or r < t.f6_auth_error_rate:
+    if r is None or not r >= t.f6_auth_error_rate:
         return None
     return _rate_hit(
         r, t.f6_page_auth_error_rate, s.rate_rps or 0.0, "auth_error_rate", "rejected with 401/403"
@@ -333,11 +331,9 @@ def _f7_resources(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn
     return (PAGE if page else TICKET), "; ".join(parts), values
 
 
-def _f8_serialization(
-    s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn
-) -> _Hit | None:
+def _f8_serial(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     r = s.serialization_error_rate
-    if r is None or r < t.f8_serialization_error_rate:
+    if r is None or not r >= t.f8_serialization_error_rate:
         return None
     return _rate_hit(
         r,
@@ -356,6 +352,8 @@ def _f9_dependency(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bur
         ((r, d) for d, r in deps.items() if r >= t.f9_dependency_error_rate),
         key=lambda x: (-x[0], x[1]),
     )
+    if not bad:  # only NaNs above: no data
+        return None
     worst = bad[0][0]
     values = {"dependency_error_rate": worst}
     values.update({f"dependency_errors.{d}": r for r, d in bad})
@@ -367,7 +365,7 @@ def _f9_dependency(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bur
 
 def _f10_cost(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) -> _Hit | None:
     c = s.cost_per_1k
-    if c is None or b is None:
+    if c is None or b is None or c != c:  # c != c: NaN, no data
         return None
     bc, br = b.cost_per_1k, b.rate_rps
     rps = s.rate_rps or 0.0
@@ -394,10 +392,10 @@ RULES: tuple[tuple[FailureMode, _Rule], ...] = (
     (FailureMode.F2, _f2_throttling),
     (FailureMode.F3, _f3_retry_storm),
     (FailureMode.F4, _f4_cold_start),
-    (FailureMode.F5, _f5_partial_failure),
+    (FailureMode.F5, _f5_partial),
     (FailureMode.F6, _f6_auth),
     (FailureMode.F7, _f7_resources),
-    (FailureMode.F8, _f8_serialization),
+    (FailureMode.F8, _f8_serial),
     (FailureMode.F9, _f9_dependency),
     (FailureMode.F10, _f10_cost),
 )

@@ -31,9 +31,7 @@ ratio is unknown.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from console.core.model import SLO, BurnRates, Severity, Signals
@@ -97,10 +95,10 @@ def burn_rate(error_ratio: float, objective: float) -> float:
     return error_ratio / error_budget(objective)
 
 
-def _ratio(ratios: Mapping[str, float], window: str) -> float | None:
-    """The error ratio of ``window``, or None when missing or NaN."""
-    r = ratios.get(window)
-    return None if r is None or math.isnan(r) else r
+# The tiers unpacked once, for the per-function loop.
+_TIER_ROWS = tuple(
+    (t.factor, t.long_window, t.short_window, t.severity is Severity.PAGE) for t in TIERS
+)
 
 
 def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> BurnRates:
@@ -115,29 +113,32 @@ def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> Burn
         ValueError: if ``slo.objective`` is not strictly between 0 and 1.
     """
     budget = error_budget(slo.objective)
-    ratios = signals.error_ratio
+    # Known ratios only: None and NaN (the one value not equal to itself) are no data.
+    known = {w: r for w, r in signals.error_ratio.items() if r is not None and r == r}
     requests = signals.requests
-    rates = {w: r / budget for w, r in ratios.items() if r is not None and not math.isnan(r)}
 
     page = ticket = low_traffic = False
-    for tier in TIERS:
-        count = requests.get(tier.long_window)
+    for factor, long_w, short_w, pages in _TIER_ROWS:
+        count = requests.get(long_w)
         if count is not None and count < min_requests:
             low_traffic = True
             continue
-        long_r = _ratio(ratios, tier.long_window)
-        short_r = _ratio(ratios, tier.short_window)
+        long_r = known.get(long_w)
+        short_r = known.get(short_w)
         if long_r is None or short_r is None:
             continue
-        limit = tier.factor * budget
+        limit = factor * budget
         if long_r > limit and short_r > limit:
-            if tier.severity is Severity.PAGE:
+            if pages:
                 page = True
             else:
                 ticket = True
 
-    window_r = _ratio(ratios, slo.window)
-    remaining = None if window_r is None else 1.0 - window_r / budget
+    window_r = known.get(slo.window)
     return BurnRates(
-        rates=rates, budget_remaining=remaining, page=page, ticket=ticket, low_traffic=low_traffic
+        rates={w: r / budget for w, r in known.items()},
+        budget_remaining=None if window_r is None else 1.0 - window_r / budget,
+        page=page,
+        ticket=ticket,
+        low_traffic=low_traffic,
     )
