@@ -96,41 +96,34 @@ class Thresholds:
         """Defaults overridden by config like ``{"F2": {"throttle_rate": 0.02}}``.
 
         Raises:
-            ValueError: naming an unknown mode or key, or a value that is not a
-                non-negative number.
+            ValueError: naming an unknown mode or key (``"F2: unknown key 'x' ..."``), or
+                a value that is not a non-negative number (``"F2.throttle_rate: ..."``).
+                Messages do not repeat "thresholds": callers add where it came from.
         """
         if not isinstance(data, Mapping):
-            raise ValueError(
-                f"thresholds: expected a mapping of mode -> {{key: number}}, got {data!r}"
-            )
+            raise ValueError(f"expected a mapping of mode -> {{key: number}}, got {data!r}")
         changes: dict[str, float] = {}
         for section, keys in data.items():
             name = str(section)
             name = "guard" if name.lower() == "guard" else name.upper()
             table = _CONFIG_KEYS.get(name)
             if table is None:
-                raise ValueError(
-                    f"thresholds: unknown failure mode {section!r} (expected guard or F1–F10)"
-                )
+                raise ValueError(f"unknown failure mode {section!r} (expected guard or F1–F10)")
             if not isinstance(keys, Mapping):
-                raise ValueError(
-                    f"thresholds.{name}: expected a mapping of key -> number, got {keys!r}"
-                )
+                raise ValueError(f"{name}: expected a mapping of key -> number, got {keys!r}")
             for key, value in keys.items():
                 attr = table.get(key)
                 if attr is None:
                     raise ValueError(
-                        f"thresholds.{name}: unknown key {key!r} (expected one of: {', '.join(table)})"
+                        f"{name}: unknown key {key!r} (expected one of: {', '.join(table)})"
                     )
                 ok = isinstance(value, int | float) and not isinstance(value, bool)
                 if not ok or not math.isfinite(value) or value < 0:
-                    raise ValueError(
-                        f"thresholds.{name}.{key}: expected a non-negative number, got {value!r}"
-                    )
+                    raise ValueError(f"{name}.{key}: expected a non-negative number, got {value!r}")
                 changes[attr] = float(value)
         result = replace(DEFAULT_THRESHOLDS, **changes)
         if result.f5_failing_instances_min > result.f5_failing_instances_max:
-            raise ValueError("thresholds.F5: failing_instances_min is above failing_instances_max")
+            raise ValueError("F5: failing_instances_min is above failing_instances_max")
         return result
 
     def as_mapping(self) -> dict[str, dict[str, float]]:
