@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.config import BackendConfig, Config
+from console.config import BackendConfig, Config, secret_refs
 from console.core.classify import validate_counted
 from console.core.diagnose import Thresholds
 from console.engine import registry
@@ -91,7 +91,12 @@ def build_fleet(
             options={"demo_size": demo_size} if demo_size else {},
         )
         try:
-            plugin = cls(spec.name, dict(spec.options), ctx)
+            options = dict(spec.options)
+            if secret_refs(options):
+                from console.engine.secrets import SecretStore, resolve_options
+
+                options = resolve_options(options, secrets or SecretStore())
+            plugin = cls(spec.name, options, ctx)
         except UserError as exc:
             errors.append(ConfigError(f"backend {spec.name!r}: {exc}", config.source, spec.line))
             continue
