@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from console.engine.secrets import SecretStore
     from console.engine.store import Store
 
-TRUTHY = {"1", "true", "yes", "on"}
-
 
 @dataclass
 class AppContext:
@@ -36,7 +34,7 @@ class AppContext:
             from console.config import load_config
 
             cfg = load_config(self.config_path)
-            if self.read_only or os.environ.get("CALLBOARD_READ_ONLY", "").lower() in TRUTHY:
+            if self.read_only:  # the flag; CALLBOARD_READ_ONLY is read by load_config
                 cfg = replace(cfg, read_only=True)
             self._config = cfg
         return self._config
