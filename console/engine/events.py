@@ -11,10 +11,12 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from console.core.redact import redact_obj
@@ -73,7 +75,39 @@ class Event:
 
 
 def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """``sha256(prev_hash + canonical_json(body))`` as hex."""
     return hashlib.sha256((prev_hash + canonical_json(body)).encode()).hexdigest()
+
+
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _j(value: str | None) -> str:
+    return "null" if value is None else _encode_str(value)
+
+
+def body_text(
+    seq: int,
+    id: str,
+    at: str,
+    kind: str,
+    actor: str,
+    incident_id: str | None,
+    run_id: str | None,
+    function_id: str | None,
+    data_text: str,
+) -> str:
+    """``canonical_json(event.body())`` built from a stored row, with ``data`` as stored.
+
+    Equal to ``canonical_json(body)`` for every row ``append`` writes (the data column holds
+    ``canonical_json(data)``), and cheaper: the data is hashed as stored, not re-parsed, so
+    any change to the stored bytes shows.
+    """
+    return (
+        f'{{"actor":{_j(actor)},"at":{_j(at)},"data":{data_text},'
+        f'"function_id":{_j(function_id)},"id":{_j(id)},"incident_id":{_j(incident_id)},'
+        f'"kind":{_j(kind)},"run_id":{_j(run_id)},"seq":{int(seq)}}}'
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +119,25 @@ class VerifyResult:
     bad_seq: int | None = None
     bad_id: str | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append (see :meth:`EventLog.append_many`)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    incident_id: str | None = None
+    run_id: str | None = None
+    function_id: str | None = None
+    at: str | None = None
+    actor: str | None = None
+
+
+_INSERT = (
+    "INSERT INTO events (seq, id, at, kind, actor, incident_id, run_id, function_id,"
+    " data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 
 class EventLog:
@@ -106,31 +159,127 @@ class EventLog:
         actor: str | None = None,
     ) -> Event:
         """Append one event (redacted, chained, committed before returning)."""
-        clean = redact_obj(data or {})
+        new = NewEvent(kind, data or {}, incident_id, run_id, function_id, at, actor)
+        return self.append_many([new])[0]
+
+    def append_many(self, events: Iterable[NewEvent]) -> list[Event]:
+        """Append several events in one transaction (all or none), in the given order."""
         with self.store.transaction() as conn:
-            row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = (row["seq"] if row else 0) + 1
-            prev = row["hash"] if row else GENESIS
+            return self.write(conn, events)
+
+    def write(self, conn: sqlite3.Connection, events: Iterable[NewEvent]) -> list[Event]:
+        """Append events inside the caller's open transaction on ``conn``.
+
+        Lets a caller change its own rows (an incident's status) and record the event that
+        says so atomically.
+        """
+        row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = row[0] if row else 0
+        prev = row[1] if row else GENESIS
+        out: list[Event] = []
+        for new in events:
+            seq += 1
+            clean = redact_obj(new.data or {})
+            data_text = canonical_json(clean)
             ev = Event(
                 seq=seq,
                 id=uuid.uuid4().hex,
-                at=at or utc_now(),
-                kind=kind,
-                actor=actor or self.actor,
-                incident_id=incident_id,
-                run_id=run_id,
-                function_id=function_id,
+                at=new.at or utc_now(),
+                kind=new.kind,
+                actor=new.actor or self.actor,
+                incident_id=new.incident_id,
+                run_id=new.run_id,
+                function_id=new.function_id,
                 data=clean,
                 prev_hash=prev,
             )
-            digest = chain_hash(prev, ev.body())
-            conn.execute(
-                "INSERT INTO events (seq, id, at, kind, actor, incident_id, run_id, function_id,"
-                " data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (seq, ev.id, ev.at, kind, ev.actor, incident_id, run_id, function_id,
-                 canonical_json(clean), prev, digest),
+            text = body_text(
+                seq,
+                ev.id,
+                ev.at,
+                ev.kind,
+                ev.actor,
+                ev.incident_id,
+                ev.run_id,
+                ev.function_id,
+                data_text,
             )
-        return Event(**{**_fields(ev), "hash": digest})
+            digest = hashlib.sha256((prev + text).encode()).hexdigest()
+            conn.execute(
+                _INSERT,
+                (
+                    seq,
+                    ev.id,
+                    ev.at,
+                    ev.kind,
+                    ev.actor,
+                    ev.incident_id,
+                    ev.run_id,
+                    ev.function_id,
+                    data_text,
+                    prev,
+                    digest,
+                ),
+            )
+            out.append(Event(**{**_fields(ev), "hash": digest}))
+            prev = digest
+        return out
+
+    def bulk_append(self, events: Iterable[NewEvent], *, batch: int = 50_000) -> int:
+        """Append many events fast (``executemany`` per batch, one transaction per batch).
+
+        For imports and benchmarks: returns only the count, keeps no events in memory.
+        """
+        total = 0
+        it = iter(events)
+        while True:
+            chunk = list(islice(it, batch))
+            if not chunk:
+                return total
+            with self.store.transaction() as conn:
+                row = conn.execute(
+                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq = row[0] if row else 0
+                prev = row[1] if row else GENESIS
+                rows = []
+                sha = hashlib.sha256
+                for new in chunk:
+                    seq += 1
+                    data_text = canonical_json(redact_obj(new.data or {}))
+                    eid = uuid.uuid4().hex
+                    at = new.at or utc_now()
+                    actor = new.actor or self.actor
+                    text = body_text(
+                        seq,
+                        eid,
+                        at,
+                        new.kind,
+                        actor,
+                        new.incident_id,
+                        new.run_id,
+                        new.function_id,
+                        data_text,
+                    )
+                    digest = sha((prev + text).encode()).hexdigest()
+                    rows.append(
+                        (
+                            seq,
+                            eid,
+                            at,
+                            new.kind,
+                            actor,
+                            new.incident_id,
+                            new.run_id,
+                            new.function_id,
+                            data_text,
+                            prev,
+                            digest,
+                        )
+                    )
+                    prev = digest
+                conn.executemany(_INSERT, rows)
+            total += len(chunk)
 
     def iter(
         self, *, incident_id: str | None = None, run_id: str | None = None, batch: int = 5000
@@ -153,22 +302,79 @@ class EventLog:
                 yield _row_event(r)
             last = rows[-1]["seq"]
 
-    def verify(self) -> VerifyResult:
-        """Walk the whole chain; the first row whose hash or link does not hold is named."""
+    def verify(self, *, batch: int = 50_000) -> VerifyResult:
+        """Walk the whole chain; the first row whose hash or link does not hold is named.
+
+        Detects a changed field (any column), a removed row (a gap, or a missing tail: SQLite
+        remembers the highest sequence number ever written), and rows moved or swapped.
+        """
         prev = GENESIS
-        expected_seq = 1
-        n = 0
-        for ev in self.iter(batch=20_000):
-            if ev.seq != expected_seq:
-                return VerifyResult(False, n, ev.seq, ev.id, f"sequence gap: expected event #{expected_seq}, found #{ev.seq} (an event was removed)")
-            if ev.prev_hash != prev:
-                return VerifyResult(False, n, ev.seq, ev.id, "link broken: prev_hash does not match the previous event (removed or reordered)")
-            if chain_hash(prev, ev.body()) != ev.hash:
-                return VerifyResult(False, n, ev.seq, ev.id, "content altered: hash does not match the event")
-            prev = ev.hash
-            expected_seq += 1
-            n += 1
-        return VerifyResult(True, n)
+        expected = 1
+        sha = hashlib.sha256
+        last = 0
+        while True:
+            with self.store._lock:
+                cur = self.store.conn.cursor()
+                cur.row_factory = None
+                rows = cur.execute(
+                    "SELECT seq, id, at, kind, actor, incident_id, run_id, function_id, data,"
+                    " prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (last, batch),
+                ).fetchall()
+            if not rows:
+                break
+            for seq, eid, at, kind, actor, inc, run, fn, data, prev_hash, digest in rows:
+                n = expected - 1
+                if seq != expected:
+                    return VerifyResult(
+                        False,
+                        n,
+                        expected,
+                        None,
+                        f"event #{expected} was removed (the log jumps from #{expected - 1}"
+                        f" to #{seq})",
+                    )
+                if prev_hash != prev:
+                    return VerifyResult(
+                        False,
+                        n,
+                        seq,
+                        eid,
+                        "link broken: prev_hash does not match the previous event"
+                        " (an event was removed, moved or swapped)",
+                    )
+                try:
+                    text = body_text(seq, eid, at, kind, actor, inc, run, fn, data)
+                    good = sha((prev + text).encode()).hexdigest() == digest
+                except (TypeError, ValueError):  # a field of the wrong type
+                    good = False
+                if not good:
+                    return VerifyResult(
+                        False, n, seq, eid, "content altered: the hash does not match the event"
+                    )
+                prev = digest
+                expected += 1
+            last = rows[-1][0]
+        checked = expected - 1
+        high = self._high_water()
+        if high is not None and high > checked:
+            return VerifyResult(
+                False,
+                checked,
+                checked + 1,
+                None,
+                f"event #{checked + 1} was removed: the log ends at #{checked} but"
+                f" #{high} was written",
+            )
+        return VerifyResult(True, checked)
+
+    def _high_water(self) -> int | None:
+        """The highest sequence number ever written (SQLite's AUTOINCREMENT record)."""
+        try:
+            rows = self.store.query("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+        except sqlite3.DatabaseError:
+            return None
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
 def _fields(ev: Event) -> dict[str, Any]:
