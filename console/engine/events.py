@@ -285,7 +285,7 @@ class EventLog:
         self, *, incident_id: str | None = None, run_id: str | None = None, batch: int = 5000
     ) -> Iterator[Event]:
         """Events in chain order, optionally for one incident or run, read in batches."""
-        where, args = "", ()
+        where, args = "", tuple[str, ...]()
         if incident_id is not None:
             where, args = " AND incident_id = ?", (incident_id,)
         elif run_id is not None:
