@@ -1,0 +1,235 @@
+"""A small shared helper for plugins that speak HTTP to a backend.
+
+It turns a backend's config (``url``, ``auth``, ``headers``, ``tls_verify``) into requests
+on the shared ``httpx.AsyncClient``, and every way a request can fail into a typed error
+with a human message:
+
+=====================================  ===================================================
+what happened                          error
+=====================================  ===================================================
+connection refused / DNS / reset       ``BackendUnavailable`` ("cannot connect to URL: …")
+timeout                                ``BackendUnavailable`` ("timed out after …")
+503 ``text/plain`` (Prometheus warming  ``BackendUnavailable`` ("not ready (503 …)")
+up, load balancer with no upstream)
+other 5xx, 429                         ``BackendUnavailable`` (retryable)
+401, 403                               ``BackendAuthError``
+other 4xx (bad query, …)               ``BadResponse`` with the backend's own message
+body over ``max_bytes``, not JSON      ``BadResponse``
+=====================================  ===================================================
+
+Auth config (one of): ``auth: {basic: {username: u, password: {secret: NAME}}}``,
+``auth: {bearer: {secret: NAME}}`` (or a literal token), plus ``headers: {X-Scope-OrgID: t}``.
+A ``{secret: NAME}`` value anywhere in the options is resolved through ``ctx.secret``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from console.errors import BackendAuthError, BackendUnavailable, BadResponse, ConfigError
+
+__all__ = ["MAX_BYTES", "HttpBackend", "error_message", "resolve_secrets"]
+
+#: Largest response body read (bytes); a larger one is a BadResponse, not an OOM.
+MAX_BYTES = 64 * 1024 * 1024
+_SNIPPET = 200
+
+
+def resolve_secrets(value: Any, secret: Callable[[str], str]) -> Any:
+    """``value`` with every ``{secret: NAME}`` mapping replaced by the secret's value."""
+    if isinstance(value, Mapping):
+        if len(value) == 1 and "secret" in value and isinstance(value["secret"], str):
+            return secret(value["secret"])
+        return {k: resolve_secrets(v, secret) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [resolve_secrets(v, secret) for v in value]
+    return value
+
+
+def _auth(options: Mapping[str, Any]) -> tuple[httpx.Auth | None, dict[str, str]]:
+    auth = options.get("auth")
+    headers: dict[str, str] = {}
+    raw_headers = options.get("headers") or {}
+    if not isinstance(raw_headers, Mapping):
+        raise ConfigError("headers: expected a mapping of header name to value")
+    headers.update({str(k): str(v) for k, v in raw_headers.items()})
+    if auth is None:
+        return None, headers
+    if not isinstance(auth, Mapping) or len(auth) != 1:
+        raise ConfigError("auth: expected {basic: {username, password}} or {bearer: TOKEN}")
+    if "basic" in auth:
+        basic = auth["basic"]
+        if not isinstance(basic, Mapping) or "username" not in basic:
+            raise ConfigError("auth.basic: expected {username: ..., password: ...}")
+        return httpx.BasicAuth(str(basic["username"]), str(basic.get("password", ""))), headers
+    if "bearer" in auth:
+        token = auth["bearer"]
+        if not isinstance(token, str) or not token:
+            raise ConfigError("auth.bearer: expected a token or {secret: NAME}")
+        headers["Authorization"] = f"Bearer {token}"
+        return None, headers
+    raise ConfigError(f"auth: unknown kind {next(iter(auth))!r} (expected basic or bearer)")
+
+
+def error_message(body: bytes, limit: int = _SNIPPET) -> str:
+    """The backend's own words from an error body: a JSON ``error``/``message`` or the text."""
+    text = body[:4096].decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, str):
+        text = data
+    elif isinstance(data, Mapping):
+        for key in ("error", "message", "msg"):
+            if isinstance(data.get(key), str):
+                text = data[key]
+                break
+            if isinstance(data.get(key), Mapping) and isinstance(data[key].get("message"), str):
+                text = data[key]["message"]
+                break
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class HttpBackend:
+    """Requests to one backend's base URL, with auth, a size cap and typed errors.
+
+    Args:
+        options: the backend's config (secrets already resolved or still ``{secret: NAME}``).
+        http: the shared client. When ``tls_verify: false`` or ``ca_file`` is configured a
+            private client is made for this backend (TLS settings are per client in httpx)
+            and closed by :meth:`aclose`.
+        secret: resolves ``{secret: NAME}`` references.
+
+    Raises:
+        ConfigError: a missing/invalid ``url`` or a malformed ``auth``/``headers``.
+    """
+
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        http: httpx.AsyncClient | None,
+        secret: Callable[[str], str],
+        *,
+        max_bytes: int = MAX_BYTES,
+    ) -> None:
+        opts = resolve_secrets(dict(options), secret)
+        url = opts.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"url: expected an http:// or https:// URL, got {url!r}")
+        self.url = url.rstrip("/")
+        self.auth, self.headers = _auth(opts)
+        self.max_bytes = max_bytes
+        verify = opts.get("tls_verify", True)
+        ca_file = opts.get("ca_file")
+        self._own: httpx.AsyncClient | None = None
+        if verify is not True or ca_file:
+            base = http.timeout if http is not None else httpx.Timeout(10.0, connect=3.0)
+            self._own = httpx.AsyncClient(timeout=base, verify=ca_file or bool(verify))
+        elif http is None:
+            self._own = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        self.http: httpx.AsyncClient = self._own or http  # type: ignore[assignment]
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json_body: Any = None,
+        ok: tuple[int, ...] = (),
+    ) -> tuple[int, bytes, str]:
+        """Send one request; returns ``(status, body, content type)`` for a 2xx (or ``ok``).
+
+        Raises:
+            BackendUnavailable, BackendAuthError, BadResponse: see the module table.
+        """
+        url = self.url + path
+        try:
+            req = self.http.build_request(
+                method, url, params=params, data=data, json=json_body, headers=self.headers
+            )
+            resp = await self.http.send(req, auth=self.auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+        except httpx.TimeoutException:
+            raise BackendUnavailable(f"timed out talking to {self.url}") from None
+        except httpx.ConnectError as exc:
+            raise BackendUnavailable(f"cannot connect to {self.url}: {_reason(exc)}") from None
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(f"{self.url}: {_reason(exc)}") from None
+        try:
+            body = await self._read(resp)
+        finally:
+            await resp.aclose()
+        ctype = resp.headers.get("content-type", "")
+        status = resp.status_code
+        if 200 <= status < 300 or status in ok:
+            return status, body, ctype
+        raise self.status_error(status, body, ctype)
+
+    async def _read(self, resp: httpx.Response) -> bytes:
+        declared = resp.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            raise BadResponse(f"response from {self.url} too large ({declared} bytes)")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise BadResponse(
+                        f"response from {self.url} too large (over {self.max_bytes} bytes)"
+                    )
+                chunks.append(chunk)
+        except httpx.TimeoutException:
+            raise BackendUnavailable(f"timed out reading from {self.url}") from None
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(f"{self.url}: {_reason(exc)}") from None
+        return b"".join(chunks)
+
+    def status_error(
+        self, status: int, body: bytes, ctype: str
+    ) -> BackendUnavailable | BackendAuthError | BadResponse:
+        """The typed error for a non-2xx answer."""
+        said = error_message(body)
+        if status == 503 and "json" not in ctype:
+            return BackendUnavailable(f"{self.url} not ready (503 {said or 'Service Unavailable'})")
+        if status in (401, 403):
+            return BackendAuthError(
+                f"{self.url} refused our credentials (HTTP {status}); check the auth config"
+            )
+        if status >= 500 or status == 429:
+            return BackendUnavailable(f"{self.url} answered HTTP {status}: {said}".rstrip(": "))
+        return BadResponse(f"{self.url} answered HTTP {status}: {said}".rstrip(": "))
+
+    async def get_json(self, path: str, **kw: Any) -> Any:
+        """GET ``path`` and decode JSON. Raises the errors of :meth:`request`."""
+        _, body, _ = await self.request("GET", path, **kw)
+        return self.decode(body)
+
+    def decode(self, body: bytes) -> Any:
+        """Decode a JSON body. Raises: BadResponse when it is not JSON."""
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadResponse(
+                f"{self.url} sent a body that is not JSON: {error_message(body, 80)!r}"
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the private client, if one was made (never the shared one)."""
+        if self._own is not None:
+            await self._own.aclose()
+            self._own = None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower() or "Errno 111" in text:
+        return "connection refused"
+    return " ".join(text.split())[:_SNIPPET]

@@ -1,0 +1,237 @@
+"""The Prometheus plugin: functions discovered from series, and their signals.
+
+Config keys (besides ``name``/``plugin``):
+
+- ``url`` (required), ``auth``, ``headers``, ``tls_verify``, ``ca_file``: see
+  :mod:`console.engine.httpbackend`.
+- ``preset``: ``otel-http`` (default), ``prometheus-client`` or ``custom``; overrides
+  ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``, ``labels``,
+  ``queries`` (see :func:`callboard_prometheus.queries.build_preset`).
+- ``scrape_interval`` (default ``15s``): every range is at least 4× this long.
+- ``rate_window``: the range for rates and quantiles (default: the refresh window).
+- ``burn_windows`` (default true): also fetch the SLO burn-rate windows.
+- ``discover`` (default true): list functions found in the series.
+- ``query_timeout``: Prometheus's own ``timeout`` parameter (e.g. ``10s``).
+
+One refresh sends three queries whatever the fleet size: requests by status code,
+latency quantiles, and the burn windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from console.core.model import BURN_WINDOWS, BackendStatus, Function, Signals
+from console.core.slo import parse_window
+from console.engine.httpbackend import HttpBackend
+from console.errors import BackendError, ConfigError
+from console.plugin_api import PluginContext
+
+from . import parse, queries
+
+MAX_POINTS = 11_000
+_SERIES = {
+    "rate_rps": "rate",
+    "success_rate": "success",
+    "error_rate": "errors",
+    "error_5xx_rate": "5xx",
+    "throttle_rate": "429",
+    "auth_error_rate": "auth",
+    "p50_ms": 0.5,
+    "p95_ms": 0.95,
+    "p99_ms": 0.99,
+}
+_CODE_RE = {"errors": "5..|504|408", "5xx": "5..", "429": "429", "auth": "401|403"}
+
+
+def _duration(value: Any, key: str) -> float:
+    try:
+        return parse_window(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def promql_duration(seconds: float) -> str:
+    """Seconds as a PromQL duration (whole seconds, or minutes/hours/days when exact)."""
+    s = max(1, round(seconds))
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s % n == 0:
+            return f"{s // n}{unit}"
+    return f"{s}s"
+
+
+class PrometheusPlugin:
+    """Inventory and Metrics from a Prometheus-compatible query API."""
+
+    def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        self.name = name
+        self.ctx = ctx
+        self.http = HttpBackend(options, ctx.http, ctx.secret)
+        self.preset = queries.build_preset(options)
+        self.scrape_s = _duration(options.get("scrape_interval", "15s"), "scrape_interval")
+        rw = options.get("rate_window")
+        self.rate_window_s = _duration(rw, "rate_window") if rw is not None else None
+        self.burn = bool(options.get("burn_windows", True))
+        self.discover = bool(options.get("discover", True))
+        qt = options.get("query_timeout")
+        self.query_timeout = promql_duration(_duration(qt, "query_timeout")) if qt else None
+        #: Warnings from the last call's responses (the engine shows them).
+        self.warnings: tuple[str, ...] = ()
+        self._warn: list[str] = []
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def range_for(self, window_s: float) -> str:
+        """A range never shorter than 4 scrape intervals."""
+        return promql_duration(max(window_s, 4 * self.scrape_s))
+
+    async def query(self, promql: str, **extra: str) -> list[Any]:
+        """POST one instant query (form data); returns ``data.result``."""
+        form = {"query": promql, **extra}
+        if self.query_timeout:
+            form["timeout"] = self.query_timeout
+        path = "/api/v1/query_range" if "step" in extra else "/api/v1/query"
+        _, body, _ = await self.http.request("POST", path, data=form, ok=(400, 422))
+        payload = self.http.decode(body)
+        expect = ("matrix",) if "step" in extra else ("vector",)
+        result, warnings = parse.envelope(payload, expect)
+        self._warn.extend(w for w in warnings if w not in self._warn)
+        return result
+
+    async def rows(self, promql: str) -> list[parse.Row]:
+        rows, bad = parse.vector_rows(await self.query(promql))
+        if bad:
+            self._warn.append(f"{bad} malformed series ignored")
+        return rows
+
+    def _begin(self) -> None:
+        self._warn = []
+
+    def _end(self) -> None:
+        self.warnings = tuple(self._warn)
+
+    # -- capabilities -----------------------------------------------------------------
+
+    async def check(self) -> BackendStatus:
+        """Probe with a trivial query (the same path and auth as real ones)."""
+        started = time.perf_counter()
+        try:
+            await self.query("vector(1)")
+        except BackendError as exc:
+            return BackendStatus(self.name, "prometheus", ok=False, error=str(exc))
+        ms = round((time.perf_counter() - started) * 1000.0, 1)
+        return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
+
+    async def functions(self) -> list[Function]:
+        """Every function with a requests series (empty when ``discover`` is off)."""
+        if not self.discover:
+            return []
+        self._begin()
+        try:
+            return parse.functions(await self.rows(queries.discover(self.preset)), self.name)
+        finally:
+            self._end()
+
+    async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
+        """Signals for ``functions``: a constant three queries, whatever their number."""
+        self._begin()
+        try:
+            rng = self.range_for(self.rate_window_s or parse_window(window))
+            windows = self._burn_windows(functions)
+            lat_q = queries.latencies(self.preset, rng)
+            jobs = [self.rows(queries.requests_by_code(self.preset, rng))]
+            jobs.append(self.rows(lat_q) if lat_q else _nothing())
+            jobs.append(self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing())
+            req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
+            return parse.build_signals(
+                [f.id for f in functions],
+                parse.count_rows(req_rows),
+                parse.latency_rows(lat_rows, self.preset.latency_unit),
+                parse.burn_rows(burn_rows),
+                windows,
+            )
+        finally:
+            self._end()
+
+    def _burn_windows(self, functions: list[Function]) -> dict[str, str]:
+        if not self.burn:
+            return {}
+        names = list(BURN_WINDOWS)
+        for f in functions:
+            if f.slo.window not in names:
+                names.append(f.slo.window)
+        return {w: self.range_for(parse_window(w)) for w in names}
+
+    def identity(self, fn: Function) -> dict[str, str]:
+        """A function's canonical label values (from discovery, else from its id)."""
+        out = {"service": fn.service}
+        route, method = fn.labels.get("route"), fn.labels.get("method")
+        if route is None and method is None and fn.operation:
+            if self.preset.labels.get("method") and " " in fn.operation:
+                method, route = fn.operation.split(" ", 1)
+            else:
+                route = fn.operation
+        if route and self.preset.labels.get("route"):
+            out["route"] = route
+        if method and self.preset.labels.get("method"):
+            out["method"] = method
+        return out
+
+    def series_query(self, fn: Function, signal: str, window: str) -> str | None:
+        """The PromQL for one signal of one function, or None for an unknown signal."""
+        what = _SERIES.get(signal)
+        if what is None:
+            return None
+        ident = self.identity(fn)
+        narrow = queries.narrow(self.preset, ident)
+        if isinstance(what, float):
+            q = queries.latency(self.preset, window, what, extra=narrow)
+            if q is None:
+                return None
+            scale = " * 1000" if self.preset.latency_unit == "s" else ""
+            return queries.only(q, self.preset, ident) + scale
+        if not self.preset.requests:
+            return None
+        total = queries.only(self._sum(window, narrow), self.preset, ident)
+        if what == "rate":
+            return total
+        codes = self.preset.labels.get("code", ())
+        if not codes:
+            return None
+        part = self._sum(window, f'{narrow}, {codes[0]}=~"{_CODE_RE["errors" if what == "success" else what]}"'.lstrip(", "))
+        ratio = f"({queries.only(part, self.preset, ident)} or {total} * 0) / {total}"
+        return f"1 - {ratio}" if what == "success" else ratio
+
+    def _sum(self, window: str, extra: str) -> str:
+        p = self.preset
+        inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
+        by = queries.group_by(p)
+        roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
+        return f"sum by ({by}) ({queries._fold(inner, p.labels, roles)})"
+
+    async def series(
+        self, function: Function, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """A signal's history via ``query_range``; [] for a signal this backend lacks."""
+        if end <= start:
+            return []
+        step = max(step, (end - start) / MAX_POINTS, 1.0)
+        q = self.series_query(function, signal, self.range_for(max(step, 60.0)))
+        if q is None:
+            return []
+        self._begin()
+        try:
+            result = await self.query(q, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")
+        finally:
+            self._end()
+        return parse.matrix_points(result)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+async def _nothing() -> list[parse.Row]:
+    return []

@@ -1,0 +1,239 @@
+"""Presets (metric and label names) and the PromQL each refresh sends.
+
+Every query aggregates the whole fleet at once (``sum by (...)``), so a refresh costs the
+same number of requests for 5 functions as for 10,000. Identity labels may have
+alternatives (``service_name``, falling back to ``job``); the query folds them into one
+canonical label per role with ``label_replace`` *after* ``rate()`` (rate first, then
+aggregate) so each function comes back as exactly one series.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from console.errors import ConfigError
+
+#: Canonical label per identity role, as they come back from every query.
+ROLE_LABELS: dict[str, str] = {
+    "service": "cb_service",
+    "route": "cb_route",
+    "method": "cb_method",
+    "code": "cb_code",
+}
+WINDOW_LABEL = "cb_window"
+QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
+_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Where a preset finds requests and latency.
+
+    ``requests`` is a counter of requests (with a status-code label); ``buckets`` the
+    ``_bucket`` series of a latency histogram; ``latency_unit`` its unit (``s`` or ``ms``).
+    ``labels`` maps each role (service, route, method, code) to label names, first found wins.
+    ``selector`` is an optional extra matcher list, e.g. ``job="api"``.
+    """
+
+    name: str
+    requests: str
+    buckets: str | None
+    latency_unit: str = "s"
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    selector: str = ""
+    #: Custom PromQL templates (keys ``requests``, ``latency``) replacing the generated ones.
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    "otel-http": Preset(
+        name="otel-http",
+        requests="http_server_request_duration_seconds_count",
+        buckets="http_server_request_duration_seconds_bucket",
+        labels={
+            "service": ("service_name", "job"),
+            "route": ("http_route",),
+            "method": ("http_request_method",),
+            "code": ("http_response_status_code",),
+        },
+    ),
+    "prometheus-client": Preset(
+        name="prometheus-client",
+        requests="http_requests_total",
+        buckets="http_request_duration_seconds_bucket",
+        labels={
+            "service": ("service", "job"),
+            "route": ("handler", "route"),
+            "method": ("method",),
+            "code": ("code", "status"),
+        },
+    ),
+}
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    items = (value,) if isinstance(value, str) else tuple(value or ())
+    for n in items:
+        if not isinstance(n, str) or not _LABEL_RE.match(n):
+            raise ConfigError(f"{where}: {n!r} is not a Prometheus label name")
+    return items
+
+
+def build_preset(options: Mapping[str, Any]) -> Preset:
+    """The preset named by ``options["preset"]`` with the config's overrides applied.
+
+    Overrides: ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``,
+    ``labels: {service: [...], route: [...], method: [...], code: [...]}`` and, for
+    ``custom``, ``queries: {requests: "...", latency: "..."}`` (placeholders ``{window}``,
+    ``{by}``, ``{q}``; results must carry the ``labels`` names).
+
+    Raises:
+        ConfigError: an unknown preset, a bad metric or label name, a custom preset
+            without a requests metric or query.
+    """
+    name = options.get("preset", "otel-http")
+    if name == "custom":
+        base = Preset(name="custom", requests="", buckets=None, labels={})
+    elif name in PRESETS:
+        base = PRESETS[name]
+    else:
+        raise ConfigError(
+            f"preset: unknown {name!r} (expected one of: {', '.join([*PRESETS, 'custom'])})"
+        )
+    labels = dict(base.labels)
+    raw_labels = options.get("labels") or {}
+    if not isinstance(raw_labels, Mapping):
+        raise ConfigError("labels: expected a mapping of role to label names")
+    for role, names in raw_labels.items():
+        if role not in ROLE_LABELS:
+            raise ConfigError(f"labels: unknown role {role!r} (expected {', '.join(ROLE_LABELS)})")
+        labels[role] = _names(names, f"labels.{role}")
+    if not labels.get("service"):
+        labels["service"] = ("service", "job")
+    preset = replace(base, labels=labels)
+    for key, attr in (("requests_metric", "requests"), ("buckets_metric", "buckets")):
+        if key in options:
+            metric = options[key]
+            if metric is not None and (not isinstance(metric, str) or not _METRIC_RE.match(metric)):
+                raise ConfigError(f"{key}: {metric!r} is not a metric name")
+            preset = replace(preset, **{attr: metric})
+    unit = options.get("latency_unit", preset.latency_unit)
+    if unit not in ("s", "ms"):
+        raise ConfigError(f"latency_unit: expected 's' or 'ms', got {unit!r}")
+    selector = options.get("selector", "")
+    if not isinstance(selector, str) or "}" in selector or "{" in selector:
+        raise ConfigError('selector: expected matchers without braces, e.g. job="api"')
+    templates = options.get("queries") or {}
+    if not isinstance(templates, Mapping) or set(templates) - {"requests", "latency"}:
+        raise ConfigError("queries: expected {requests: PROMQL, latency: PROMQL}")
+    preset = replace(preset, latency_unit=unit, selector=selector, templates=dict(templates))
+    if not preset.requests and "requests" not in preset.templates:
+        raise ConfigError("preset custom needs requests_metric or queries.requests")
+    return preset
+
+
+def _fold(expr: str, labels: Mapping[str, Sequence[str]], roles: Sequence[str]) -> str:
+    """Wrap ``expr`` so each role's first present label lands in its canonical label."""
+    for role in roles:
+        target = ROLE_LABELS[role]
+        # Apply the alternatives last-to-first: a later, non-empty one overwrites an earlier.
+        for name in reversed(labels.get(role, ())):
+            expr = f'label_replace({expr}, "{target}", "$1", "{name}", "(.+)")'
+    return expr
+
+
+def _selector(metric: str, preset: Preset, extra: str = "") -> str:
+    matchers = ", ".join(m for m in (preset.selector, extra) if m)
+    return f"{metric}{{{matchers}}}" if matchers else metric
+
+
+def _id_roles(preset: Preset) -> tuple[str, ...]:
+    return tuple(r for r in ("service", "route", "method") if preset.labels.get(r))
+
+
+def group_by(preset: Preset, *extra: str) -> str:
+    """The ``by (...)`` label list: canonical identity labels plus ``extra``."""
+    return ", ".join([*extra, *(ROLE_LABELS[r] for r in _id_roles(preset))])
+
+
+def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str = "") -> str:
+    """Request rate (or increase) per function and status code."""
+    roles = (*_id_roles(preset), "code") if preset.labels.get("code") else _id_roles(preset)
+    by = group_by(preset, ROLE_LABELS["code"]) if "code" in roles else group_by(preset)
+    if "requests" in preset.templates:
+        return preset.templates["requests"].format(window=window, by=by)
+    inner = f"{fn}({_selector(preset.requests, preset, extra)}[{window}])"
+    return f"sum by ({by}) ({_fold(inner, preset.labels, roles)})"
+
+
+def latency(preset: Preset, window: str, q: float, extra: str = "") -> str | None:
+    """``histogram_quantile`` per function (``le`` kept in the ``by``), or None without one."""
+    by = group_by(preset, "le")
+    if "latency" in preset.templates:
+        return preset.templates["latency"].format(window=window, by=by, q=q)
+    if not preset.buckets:
+        return None
+    inner = f"rate({_selector(preset.buckets, preset, extra)}[{window}])"
+    folded = _fold(inner, preset.labels, _id_roles(preset))
+    return f"histogram_quantile({q:g}, sum by ({by}) ({folded}))"
+
+
+def tagged(expr: str, label: str, value: str) -> str:
+    """``expr`` with a constant label added, so several can share one query via ``or``."""
+    return f'label_replace({expr}, "{label}", "{value}", "", "")'
+
+
+def latencies(preset: Preset, window: str) -> str | None:
+    """p50, p95 and p99 in one query, told apart by a ``cb_q`` label."""
+    parts = [latency(preset, window, q) for q in QUANTILES]
+    if any(p is None for p in parts):
+        return None
+    return " or ".join(tagged(p, "cb_q", f"{q:g}") for p, q in zip(parts, QUANTILES, strict=True))  # type: ignore[arg-type]
+
+
+def burn_windows(preset: Preset, windows: Mapping[str, str]) -> str:
+    """Requests per function and code over each burn window, in one query.
+
+    ``windows`` maps the window's name ("5m") to the range actually used (never shorter
+    than 4 scrape intervals).
+    """
+    parts = [
+        tagged(requests_by_code(preset, rng, fn="increase"), WINDOW_LABEL, name)
+        for name, rng in windows.items()
+    ]
+    return " or ".join(parts)
+
+
+def discover(preset: Preset) -> str:
+    """Every function with a requests series, one row each."""
+    if "requests" in preset.templates:
+        return f"group by ({group_by(preset)}) ({requests_by_code(preset, '5m')})"
+    inner = _fold(_selector(preset.requests, preset), preset.labels, _id_roles(preset))
+    return f"group by ({group_by(preset)}) ({inner})"
+
+
+def _q(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def narrow(preset: Preset, identity: Mapping[str, str]) -> str:
+    """Raw-series matchers for one function, for roles with a single label name."""
+    out = []
+    for role, value in identity.items():
+        names = preset.labels.get(role, ())
+        if len(names) == 1:
+            out.append(f"{names[0]}={_q(value)}")
+    return ", ".join(out)
+
+
+def only(expr: str, preset: Preset, identity: Mapping[str, str]) -> str:
+    """``expr`` filtered to the one function whose canonical labels are ``identity``."""
+    one = "vector(1)"
+    for role, value in identity.items():
+        one = f'label_replace({one}, "{ROLE_LABELS[role]}", {_q(value.replace("$", "$$"))}, "", "")'
+    on = ", ".join(ROLE_LABELS[r] for r in identity)
+    return f"(({expr}) and on ({on}) {one})"
