@@ -234,7 +234,7 @@ def build_signals(
             p99_ms=lat.get((fid, "0.99")) if traffic else None,
             error_ratio=ratios,
             requests=reqs,
-            **rates,  # type: ignore[arg-type]
+            **rates,
         )
         out[fid] = _with_success(s, counted)
     return out

@@ -144,7 +144,9 @@ class PrometheusPlugin:
             lat_q = queries.latencies(self.preset, rng)
             jobs = [self.rows(queries.requests_by_code(self.preset, rng))]
             jobs.append(self.rows(lat_q) if lat_q else _nothing())
-            jobs.append(self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing())
+            jobs.append(
+                self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing()
+            )
             req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
             return parse.build_signals(
                 [f.id for f in functions],
@@ -201,7 +203,8 @@ class PrometheusPlugin:
         codes = self.preset.labels.get("code", ())
         if not codes:
             return None
-        part = self._sum(window, f'{narrow}, {codes[0]}=~"{_CODE_RE["errors" if what == "success" else what]}"'.lstrip(", "))
+        code_re = _CODE_RE["errors" if what == "success" else str(what)]
+        part = self._sum(window, f'{narrow}, {codes[0]}=~"{code_re}"'.lstrip(", "))
         ratio = f"({queries.only(part, self.preset, ident)} or {total} * 0) / {total}"
         return f"1 - {ratio}" if what == "success" else ratio
 

@@ -120,7 +120,7 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
             metric = options[key]
             if metric is not None and (not isinstance(metric, str) or not _METRIC_RE.match(metric)):
                 raise ConfigError(f"{key}: {metric!r} is not a metric name")
-            preset = replace(preset, **{attr: metric})
+            preset = replace(preset, **{attr: metric})  # type: ignore[arg-type]
     unit = options.get("latency_unit", preset.latency_unit)
     if unit not in ("s", "ms"):
         raise ConfigError(f"latency_unit: expected 's' or 'ms', got {unit!r}")

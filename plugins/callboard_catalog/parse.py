@@ -1,0 +1,220 @@
+"""Pure mapping from catalog YAML documents to Functions. No I/O.
+
+Two document shapes are read, in any mix, one or more per file:
+
+- **Callboard lists**: a YAML list (or ``{functions: [...]}``) of mappings with ``service``
+  (required), ``operation``, ``kind``, ``owner``, ``oncall``, ``tier``, ``slo``
+  (``{objective, window, latency_p99_ms}``), ``runbooks``, ``dependencies``, ``labels``.
+- **Backstage entities** (``apiVersion: backstage.io/...``):
+
+  ===========================================  ===================================
+  entity field                                 Function
+  ===========================================  ===================================
+  ``metadata.name``                            ``service`` (operation ``""``)
+  ``spec.owner`` (``group:default/payments``)  ``owner`` (``payments``)
+  ``spec.system``, ``spec.lifecycle``          ``labels.system``, ``labels.lifecycle``
+  ``spec.dependsOn`` (``component:x``)         ``dependencies`` (``x``)
+  ``annotations.runbook_url``                  ``runbooks``
+  ``annotations["pagerduty.com/service-id"]``  ``oncall`` (``pagerduty:<id>``)
+  ``labels.tier`` / ``annotations.callboard.io/tier``  ``tier``
+  ``spec.type`` (grpc, function, worker, job)  ``kind``
+  ===========================================  ===================================
+
+  ``Component`` and ``API`` entities become functions; other kinds are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from console.core.model import SLO, Function, Kind
+from console.errors import ConfigError
+from console.yamlload import LineMap, format_path
+
+_KINDS = {
+    "grpc": Kind.RPC,
+    "rpc": Kind.RPC,
+    "function": Kind.SERVERLESS,
+    "lambda": Kind.SERVERLESS,
+    "serverless": Kind.SERVERLESS,
+    "worker": Kind.WORKER,
+    "job": Kind.JOB,
+}
+_FIELDS = {
+    "id",
+    "service",
+    "operation",
+    "kind",
+    "owner",
+    "oncall",
+    "tier",
+    "slo",
+    "runbooks",
+    "dependencies",
+    "labels",
+}
+
+
+class _Doc:
+    """One document with its path and line map, for located errors."""
+
+    def __init__(self, path: str, lines: LineMap) -> None:
+        self.path = path
+        self.lines = lines
+
+    def error(self, where: tuple[Hashable, ...], message: str) -> ConfigError:
+        return ConfigError(
+            f"{format_path(where)}: {message}" if where else message,
+            self.path,
+            self.lines.of(where),
+        )
+
+
+def entity_ref(ref: Any) -> str:
+    """``group:default/payments`` → ``payments``; ``component:ns/x`` → ``ns/x``."""
+    text = str(ref)
+    if ":" in text:
+        text = text.split(":", 1)[1]
+    return text.removeprefix("default/")
+
+
+def _strings(value: Any, doc: _Doc, where: tuple[Hashable, ...]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise doc.error(where, "expected a list of strings")
+    return tuple(value)
+
+
+def _tier(value: Any, doc: _Doc, where: tuple[Hashable, ...]) -> int | None:
+    if value is None:
+        return None
+    try:
+        tier = int(str(value).strip().removeprefix("tier").removeprefix("-"))
+    except ValueError:
+        raise doc.error(where, f"tier must be a whole number, got {value!r}") from None
+    return tier
+
+
+def _slo(value: Any, doc: _Doc, where: tuple[Hashable, ...]) -> SLO:
+    if value is None:
+        return SLO()
+    if not isinstance(value, Mapping):
+        raise doc.error(where, "expected {objective, window, latency_p99_ms}")
+    objective = value.get("objective", 0.999)
+    if (
+        isinstance(objective, bool)
+        or not isinstance(objective, int | float)
+        or not 0 < objective < 1
+    ):
+        raise doc.error(
+            (*where, "objective"), f"expected a fraction between 0 and 1, got {objective!r}"
+        )
+    p99 = value.get("latency_p99_ms")
+    if p99 is not None and (isinstance(p99, bool) or not isinstance(p99, int | float)):
+        raise doc.error((*where, "latency_p99_ms"), f"expected milliseconds, got {p99!r}")
+    return SLO(
+        float(objective), str(value.get("window", "30d")), None if p99 is None else float(p99)
+    )
+
+
+def listed(item: Any, doc: _Doc, where: tuple[Hashable, ...], source: str) -> Function:
+    """One entry of a Callboard function list."""
+    if not isinstance(item, Mapping):
+        raise doc.error(where, "expected a mapping with at least 'service'")
+    unknown = sorted(str(k) for k in item if k not in _FIELDS)
+    if unknown:
+        raise doc.error(
+            (*where, unknown[0]), f"unknown key (expected: {', '.join(sorted(_FIELDS))})"
+        )
+    service = item.get("service")
+    if not isinstance(service, str) or not service:
+        raise doc.error(where, "missing 'service'")
+    op = str(item.get("operation") or "")
+    kind = item.get("kind", "http")
+    try:
+        kind_v = Kind(kind)
+    except ValueError:
+        raise doc.error(
+            (*where, "kind"), f"unknown kind {kind!r} (expected {', '.join(k.value for k in Kind)})"
+        ) from None
+    labels = item.get("labels") or {}
+    if not isinstance(labels, Mapping):
+        raise doc.error((*where, "labels"), "expected a mapping")
+    return Function(
+        id=str(item.get("id") or Function.make_id(service, op)),
+        service=service,
+        operation=op,
+        kind=kind_v,
+        owner=None if item.get("owner") is None else str(item["owner"]),
+        oncall=None if item.get("oncall") is None else str(item["oncall"]),
+        tier=_tier(item.get("tier"), doc, (*where, "tier")),
+        slo=_slo(item.get("slo"), doc, (*where, "slo")),
+        runbooks=_strings(item.get("runbooks"), doc, (*where, "runbooks")),
+        dependencies=_strings(item.get("dependencies"), doc, (*where, "dependencies")),
+        labels={str(k): str(v) for k, v in labels.items()},
+        source=source,
+    )
+
+
+def entity(data: Mapping[str, Any], doc: _Doc, source: str) -> Function | None:
+    """A Backstage Component or API entity; None for other kinds."""
+    if data.get("kind") not in ("Component", "API"):
+        return None
+    meta = data.get("metadata")
+    spec = data.get("spec") or {}
+    if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str):
+        raise doc.error(("metadata",), "a Backstage entity needs metadata.name")
+    if not isinstance(spec, Mapping):
+        raise doc.error(("spec",), "expected a mapping")
+    ann = meta.get("annotations") or {}
+    mlabels = meta.get("labels") or {}
+    if not isinstance(ann, Mapping) or not isinstance(mlabels, Mapping):
+        raise doc.error(("metadata",), "annotations and labels must be mappings")
+    runbooks = tuple(str(ann[k]) for k in ("runbook_url", "runbook") if ann.get(k))
+    pd = ann.get("pagerduty.com/service-id")
+    labels = {k: str(spec[k]) for k in ("system", "lifecycle", "type") if spec.get(k)}
+    if pd:
+        labels["pagerduty_service_id"] = str(pd)
+    labels["entity"] = f"{data['kind'].lower()}:{meta['name']}"
+    tier_raw = mlabels.get("tier", ann.get("callboard.io/tier"))
+    return Function(
+        id=meta["name"],
+        service=meta["name"],
+        kind=_KINDS.get(str(spec.get("type", "")).lower(), Kind.HTTP),
+        owner=entity_ref(spec["owner"]) if spec.get("owner") else None,
+        oncall=f"pagerduty:{pd}" if pd else None,
+        tier=_tier(tier_raw, doc, ("metadata", "labels", "tier")),
+        runbooks=runbooks,
+        dependencies=tuple(
+            entity_ref(d) for d in _strings(spec.get("dependsOn"), doc, ("spec", "dependsOn"))
+        ),
+        labels=labels,
+        source=source,
+    )
+
+
+def document(data: Any, lines: LineMap, path: str, source: str) -> list[Function]:
+    """Every Function in one YAML document.
+
+    Raises:
+        ConfigError: located at ``path:line``, naming the field and what was expected.
+    """
+    doc = _Doc(path, lines)
+    if data is None:
+        return []
+    if isinstance(data, Mapping) and "apiVersion" in data:
+        f = entity(data, doc, source)
+        return [f] if f is not None else []
+    prefix: tuple[Hashable, ...] = ()
+    if isinstance(data, Mapping) and "functions" in data:
+        data, prefix = data["functions"], ("functions",)
+    if not isinstance(data, list):
+        raise doc.error(
+            prefix,
+            "expected a list of functions or a Backstage entity (apiVersion, kind, metadata)",
+        )
+    return [listed(item, doc, (*prefix, i), source) for i, item in enumerate(data)]
