@@ -155,7 +155,9 @@ class HttpBackend:
             req = self.http.build_request(
                 method, url, params=params, data=data, json=json_body, headers=self.headers
             )
-            resp = await self.http.send(req, auth=self.auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+            resp = await self.http.send(
+                req, auth=self.auth or httpx.USE_CLIENT_DEFAULT, stream=True
+            )
         except httpx.TimeoutException:
             raise BackendUnavailable(f"timed out talking to {self.url}") from None
         except httpx.ConnectError as exc:
