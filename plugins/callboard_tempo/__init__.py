@@ -1,1 +1,5 @@
-"""Callboard's built-in tempo plugin."""
+"""Callboard's built-in tempo plugin (TraceQL search, trace by id)."""
+
+from callboard_tempo.plugin import TempoPlugin
+
+__all__ = ["TempoPlugin"]

@@ -1,0 +1,265 @@
+"""``callboard traces FUNCTION`` and ``callboard trace ID``: search and show traces.
+
+Sources: the configured trace backends (or the demo) and, always, the embedded OTLP
+receiver's store — asked first, since it is local and fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from console.context import AppContext
+from console.core import traces as core_traces
+from console.core.model import Span, Trace, TraceQuery, TraceSummary
+from console.errors import UserError
+
+if TYPE_CHECKING:
+    from console.engine.fleet import Fleet
+
+
+def trace_fleet(app: AppContext) -> Fleet:
+    """The app's fleet with the embedded OTLP store added as the first trace source."""
+    from callboard_otlp import OtlpPlugin
+
+    from console.engine.fleet import Backend
+    from console.engine.spanstore import SpanStore
+    from console.plugin_api import PluginContext
+
+    fleet = app.fleet()
+    if not any(b.plugin_name == "otlp" for b in fleet.backends):
+        cfg = app.config.otlp
+        spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
+        ctx = PluginContext(
+            http=None, secret=lambda name: "", clock=time.time, options={"span_store": spans}
+        )
+        fleet.backends.insert(
+            0, Backend(name="otlp", plugin_name="otlp", plugin=OtlpPlugin("otlp", {}, ctx))
+        )
+    return fleet
+
+
+def parse_function(function: str) -> tuple[str, str | None]:
+    """A function id ``service:operation`` (or a bare service name) → (service, operation)."""
+    service, sep, operation = function.partition(":")
+    if not service:
+        raise UserError(f"FUNCTION {function!r}: expected a service name or service:operation")
+    return service, (operation or None) if sep else None
+
+
+def iso(ns: int) -> str:
+    """Unix ns → ``2026-11-26T21:00:00.123Z``."""
+    secs, rem = divmod(ns, 10**9)
+    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{rem // 10**6:03d}Z"
+
+
+def duration_text(ns: int) -> str:
+    """A span duration for people: 850ns, 12.3µs, 4.56ms, 1.20s."""
+    if ns < 1_000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f}µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.2f}ms"
+    return f"{ns / 1e9:.2f}s"
+
+
+def summary_json(t: TraceSummary) -> dict[str, Any]:
+    return {
+        "trace_id": t.trace_id,
+        "root_service": t.root_service,
+        "root_name": t.root_name,
+        "start": iso(t.start_ns),
+        "duration_ms": t.duration_ms,
+        "span_count": t.span_count,
+        "error_count": t.error_count,
+        "source": t.source,
+    }
+
+
+def span_json(s: Span) -> dict[str, Any]:
+    return {
+        "span_id": s.span_id,
+        "parent_id": s.parent_id,
+        "service": s.service,
+        "name": s.name,
+        "kind": s.kind,
+        "start_unix_nano": s.start_ns,
+        "duration_ns": s.duration_ns,
+        "status": s.status,
+        "status_message": s.status_message,
+        "attributes": dict(s.attributes),
+        "events": [dict(e) for e in s.events],
+    }
+
+
+def trace_json(t: Trace) -> dict[str, Any]:
+    return {
+        "trace_id": t.trace_id,
+        "source": t.source,
+        "spans": [span_json(s) for s in t.spans],
+        "first_error_span_id": t.first_error_span_id,
+        "warnings": list(t.warnings),
+    }
+
+
+def _emit(obj: Any) -> None:
+    from console.core.redact import redact_obj
+
+    json.dump(redact_obj(obj), sys.stdout, separators=(",", ":"), default=str)
+    sys.stdout.write("\n")
+
+
+async def _search(app: AppContext, query: TraceQuery) -> list[TraceSummary]:
+    fleet = trace_fleet(app)
+    try:
+        return await fleet.find_traces(query)
+    finally:
+        await fleet.aclose()
+
+
+async def _fetch(app: AppContext, trace_id: str) -> tuple[Trace | None, list[str]]:
+    fleet = trace_fleet(app)
+    try:
+        return await fleet.trace(trace_id), [b.name for b in fleet.backends]
+    finally:
+        await fleet.aclose()
+
+
+@click.command()
+@click.argument("function")
+@click.option("--errors", is_flag=True, help="Only traces with an error span.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="Most traces shown.",
+)
+@click.option(
+    "--since", default="1h", show_default=True, help="How far back to search (30m, 1h, 7d)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {traces: [...]}.")
+@click.pass_obj
+def traces(
+    app: AppContext, function: str, errors: bool, limit: int, since: str, as_json: bool
+) -> int:
+    """Recent traces of FUNCTION (a function id service:operation, or a service name)."""
+    from console.config import parse_duration
+
+    service, operation = parse_function(function)
+    try:
+        window_s = parse_duration(since)
+    except ValueError as exc:
+        raise UserError(f"--since: {exc}") from None
+    now_ns = time.time_ns()
+    query = TraceQuery(
+        service=service,
+        operation=operation,
+        errors_only=errors,
+        start_ns=now_ns - int(window_s * 1e9),
+        end_ns=now_ns,
+        limit=limit,
+    )
+    found = asyncio.run(_search(app, query))
+    if as_json:
+        _emit({"traces": [summary_json(t) for t in found]})
+        return 0
+    render_summaries(found, function, since)
+    return 0
+
+
+@click.command()
+@click.argument("trace_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+@click.pass_obj
+def trace(app: AppContext, trace_id: str, as_json: bool) -> int:
+    """One whole trace by id (hex of any case, or base64), with its first error span."""
+    try:
+        tid = core_traces.trace_id(trace_id)
+    except ValueError as exc:
+        raise UserError(f"TRACE_ID: {exc}") from None
+    found, sources = asyncio.run(_fetch(app, tid))
+    if found is None:
+        click.echo(f"trace {tid} not found (asked: {', '.join(sources)})", err=True)
+        return 1
+    if as_json:
+        _emit(trace_json(found))
+    else:
+        render_trace(found)
+    return 0
+
+
+def render_summaries(found: list[TraceSummary], function: str, since: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    if not found:
+        console.print(Text(f"no traces for {function} in the last {since}"))
+        return
+    table = Table(header_style="bold")
+    for col in ("start (UTC)", "root", "duration", "spans", "errors", "trace id", "source"):
+        table.add_column(
+            col,
+            justify="right" if col in ("duration", "spans", "errors") else "left",
+            no_wrap=col in ("trace id", "start (UTC)", "duration"),
+        )
+    for t in found:
+        table.add_row(
+            iso(t.start_ns)[:-1].replace("T", " "),
+            Text(f"{t.root_service} {t.root_name}".strip() or "(root not received)"),
+            f"{t.duration_ms:.2f}ms",
+            str(t.span_count),
+            Text(str(t.error_count), style="bold red" if t.error_count else ""),
+            t.trace_id,
+            t.source,
+        )
+    console.print(table)
+
+
+def render_trace(t: Trace) -> None:
+    """The span tree: indented by depth, durations, error spans red, the first error marked."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    summary = core_traces.summarize(t)
+    console.print(
+        Text.assemble(
+            ("trace ", "bold"),
+            (t.trace_id, "bold"),
+            f"  {summary.span_count} spans  {summary.duration_ms:.2f}ms  ",
+            (
+                f"{summary.error_count} errors" if summary.error_count else "no errors",
+                "bold red" if summary.error_count else "green",
+            ),
+            f"  from {t.source}",
+        )
+    )
+    for w in t.warnings:
+        console.print(Text(f"  ! {w}", style="yellow"))
+    known = {s.span_id for s in t.spans}
+    for span, depth in core_traces.flatten(t.spans):
+        err = span.status == "error"
+        line = Text("  " * depth + ("✗ " if err else "  "), style="red" if err else "")
+        line.append(span.name or "(unnamed)", style="bold red" if err else "bold")
+        line.append(f"  {span.service}", style="cyan")
+        line.append(f"  {duration_text(span.duration_ns)}", style="dim")
+        if span.parent_id and span.parent_id not in known:
+            line.append("  (parent missing)", style="yellow")
+        if err and span.status_message:
+            line.append(f"  {span.status_message}", style="red")
+        if span.span_id == t.first_error_span_id:
+            line.append("  ◀ first error", style="bold reverse red")
+        console.print(line, overflow="ellipsis", no_wrap=True)
+
+
+COMMANDS = [traces, trace]

@@ -1,0 +1,62 @@
+"""The embedded OTLP receiver's store as a trace source.
+
+The receiver (``callboard otlp serve``, or the TUI) writes spans into Callboard's SQLite
+store; this plugin reads them back. The engine hands it the span store through
+``ctx.options["span_store"]``; configured on its own it opens the store at option ``db``
+(default: ``$CALLBOARD_DB``, else Callboard's default database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from console.plugin_api import BackendStatus, PluginContext, Trace, TraceQuery, TraceSummary
+
+
+class SpanSource(Protocol):
+    """What this plugin needs from the span store (``console.engine.spanstore.SpanStore``)."""
+
+    def find_traces(self, query: TraceQuery) -> list[TraceSummary]: ...
+
+    def trace(self, trace_id: str) -> Trace | None: ...
+
+    def count(self) -> int: ...
+
+
+class OtlpPlugin:
+    """Traces received by the embedded OTLP/HTTP receiver (Traces capability)."""
+
+    def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        self.name = name
+        source = ctx.options.get("span_store")
+        if source is None:
+            from console import paths
+            from console.engine.spanstore import SpanStore
+            from console.engine.store import Store
+
+            db = options.get("db") or os.environ.get("CALLBOARD_DB") or paths.default_db()
+            source = SpanStore(Store(str(db)))
+        self.spans: SpanSource = source
+
+    async def check(self) -> BackendStatus:
+        try:
+            n = await asyncio.to_thread(self.spans.count)
+        except Exception as exc:  # a broken store file is reported, not raised
+            return BackendStatus(self.name, "otlp", ok=False, error=f"span store: {exc}")
+        return BackendStatus(
+            self.name, "otlp", ok=True, warnings=() if n else ("no spans received yet",)
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """Stored traces with a span of the queried service, newest first."""
+        return await asyncio.to_thread(self.spans.find_traces, query)
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        """The stored trace, or None."""
+        return await asyncio.to_thread(self.spans.trace, trace_id)
