@@ -230,8 +230,16 @@ class HttpBackend:
             self._own = None
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
+    """A short cause: "connection refused" when that is what happened underneath."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 10:  # bounded walk down the cause chain
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
     text = str(exc) or type(exc).__name__
-    if "refused" in text.lower() or "Errno 111" in text:
+    if "refused" in text.lower():
         return "connection refused"
     return " ".join(text.split())[:_SNIPPET]
