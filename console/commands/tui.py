@@ -6,8 +6,13 @@ from console.context import AppContext
 
 
 def run_tui(app: AppContext) -> None:
-    """Open the console. Loads config first so a bad file fails before the screen opens."""
-    _ = app.config
+    """Open the console.
+
+    The config is loaded and the fleet built first, so a bad file or a missing secret fails
+    with a message before the screen opens.
+    """
+    config = app.config
+    fleet = app.fleet()
     from console.tui.app import CallboardApp
 
-    CallboardApp(app).run()
+    CallboardApp(fleet, refresh_interval=config.refresh_interval, owns_fleet=True).run()

@@ -1,0 +1,170 @@
+"""The Callboard application: wiring only — the refresh loop, screens and app-wide keys.
+
+The engine does the I/O. One async worker runs ``fleet.refresh()``; a tick that finds the
+previous refresh still running is skipped, so refreshes never overlap and a hanging backend
+never blocks a key. Results come back as messages; worker failures become one notification.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker
+
+from console.tui.commands import FunctionsProvider, ViewProvider
+from console.tui.fleetview import DEFAULT_WINDOW
+from console.tui.messages import SnapshotReady, WorkFailed
+from console.tui.screens.fleet import FleetScreen
+from console.tui.screens.function import FunctionScreen
+from console.tui.screens.help import HelpScreen
+from console.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from console.core.snapshot import FleetSnapshot
+    from console.engine.fleet import Fleet
+
+
+class CallboardApp(App[None]):
+    """The console. Tests inject a ``Fleet`` (with its own clock) and a long interval."""
+
+    CSS_PATH = "callboard.tcss"
+    TITLE = "Callboard"
+    COMMANDS = App.COMMANDS | {FunctionsProvider, ViewProvider}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False),
+    ]
+
+    paused: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        *,
+        refresh_interval: float = 5.0,
+        window: int | None = DEFAULT_WINDOW,
+        owns_fleet: bool = False,
+    ) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.refresh_interval = refresh_interval
+        self.window = window
+        self.owns_fleet = owns_fleet
+        self.snapshot: FleetSnapshot | None = None
+        self._refresh: Worker[None] | None = None
+        self.theme = "textual-dark"
+
+    @property
+    def env(self) -> tuple[str, bool, bool]:
+        f = self.fleet
+        return f.environment, f.production, f.read_only
+
+    def get_default_screen(self) -> FleetScreen:
+        env, prod, ro = self.env
+        return FleetScreen(env, production=prod, read_only=ro, window=self.window)
+
+    def on_mount(self) -> None:
+        self.set_interval(self.refresh_interval, self._tick)
+        self._tick()
+
+    async def on_unmount(self) -> None:
+        if self.owns_fleet:
+            await self.fleet.aclose()
+
+    # -- refresh -----------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self.paused:
+            return
+        if self._refresh is not None and self._refresh.is_running:
+            self._bars(refreshing=True)  # skipped: the last refresh is still running
+            return
+        self._refresh = self.refresh_fleet()
+
+    @work(group="refresh", exit_on_error=False)
+    async def refresh_fleet(self) -> None:
+        """One fleet refresh; the snapshot comes back as a message."""
+        try:
+            snapshot = await self.fleet.refresh()
+        except Exception as exc:
+            self.post_message(WorkFailed("Refresh", exc))
+            return
+        self.post_message(SnapshotReady(snapshot))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.snapshot = message.snapshot
+        self._bars(refreshing=False)
+        if not self.paused:
+            self._show(message.snapshot)
+
+    def _show(self, snapshot: FleetSnapshot) -> None:
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_snapshot", None)
+            if show is not None:
+                show(snapshot)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """The one place a worker's failure becomes something the user sees."""
+        err = message.error
+        self.notify(f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8)
+
+    def _bars(self, **values: bool) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                for name, value in values.items():
+                    setattr(bar, name, value)
+
+    def watch_paused(self, paused: bool) -> None:
+        self._bars(paused=paused)
+        if not paused and self.snapshot is not None:
+            self._show(self.snapshot)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.notify("Live refresh paused" if self.paused else "Live refresh resumed", timeout=2)
+
+    def action_refresh_now(self) -> None:
+        if self._refresh is None or not self._refresh.is_running:
+            self._refresh = self.refresh_fleet()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    @property
+    def fleet_screen(self) -> FleetScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, FleetScreen)
+        return screen
+
+    def open_function(self, function_id: str) -> None:
+        """Show ``function_id``'s screen (from a row, or the palette)."""
+        if self.snapshot is None:
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.fleet_screen.select(function_id)
+        self.push_screen(FunctionScreen(function_id, self.snapshot, self.env))
+
+    def toggle_unhealthy(self) -> None:
+        self.fleet_screen.action_only_unhealthy()
+
+    def toggle_group(self) -> None:
+        self.fleet_screen.action_group_by_owner()
+
+    def set_filter(self, text: str) -> None:
+        self.fleet_screen.set_filter(text)
+
+    def sort_by(self, key: str) -> None:
+        self.fleet_screen.sort_by(key)

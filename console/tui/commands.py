@@ -1,0 +1,66 @@
+"""Command palette (ctrl+p): go to a function by fuzzy name; toggles and sorts.
+
+Theme switching is Textual's own system command, kept alongside these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from console.tui.app import CallboardApp
+
+#: Best matches shown at most (the fleet may hold 10,000 functions).
+MAX_HITS = 30
+
+
+class FunctionsProvider(Provider):
+    """``checkout pay`` → open ``checkout:POST /pay``."""
+
+    def _ids(self) -> list[str]:
+        app: CallboardApp = self.app  # type: ignore[assignment]
+        snap = app.snapshot
+        return [h.id for h in snap.functions] if snap is not None else []
+
+    async def search(self, query: str) -> Hits:
+        app: CallboardApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        scored: list[tuple[float, str]] = []
+        for fid in self._ids():
+            score = matcher.match(fid)
+            if score > 0:
+                scored.append((score, fid))
+        scored.sort(key=lambda p: (-p[0], p[1]))
+        for score, fid in scored[:MAX_HITS]:
+            yield Hit(score, matcher.highlight(fid), partial(app.open_function, fid),
+                      help="open this function")
+
+
+class ViewProvider(Provider):
+    """Toggles, sorting and pause, by name."""
+
+    def _commands(self) -> Iterable[tuple[str, str, object]]:
+        from console.tui.fleetview import COLUMNS
+
+        app: CallboardApp = self.app  # type: ignore[assignment]
+        yield "Toggle: only unhealthy", "show only functions with findings", app.toggle_unhealthy
+        yield "Toggle: group by owner", "group rows by owning team", app.toggle_group
+        yield "Toggle: pause live refresh", "freeze the screen (p)", app.action_toggle_pause
+        yield "Clear filter", "show every function", partial(app.set_filter, "")
+        for col in COLUMNS:
+            yield f"Sort by {col.label}", f"sort the fleet by {col.label}", partial(app.sort_by, col.key)
+
+    async def discover(self) -> Hits:
+        for title, help_, cb in self._commands():
+            yield DiscoveryHit(title, cb, help=help_)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_, cb in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), cb, help=help_)  # type: ignore[arg-type]

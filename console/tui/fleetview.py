@@ -1,0 +1,173 @@
+"""What the fleet table shows: columns, filter, sort, grouping and the row window.
+
+Pure (Rich only): ``build_rows(snapshot, options)`` filters and sorts the whole fleet on
+model values, then formats only the rows that fit the window. The widget diffs the result
+against what it already shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+
+from console.core import fmt
+from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.tui import cells
+
+
+def _burn_1h(h: FunctionHealth) -> float | None:
+    return h.burn.rates.get("1h") if h.burn else None
+
+
+def _health_key(h: FunctionHealth) -> Any:
+    b = _burn_1h(h)
+    return (h.worst_severity_rank, -(b or 0.0), h.signals.success_rate or 1.0)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its key, header, fixed width and how it sorts."""
+
+    key: str
+    label: str
+    width: int
+    sort: Callable[[FunctionHealth], Any]
+    #: True when the natural order is biggest first (traffic, p99, burn).
+    descending: bool = False
+    right: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("health", "health", 6, _health_key),
+    Column("id", "function", 34, lambda h: h.id),
+    Column("owner", "owner", 12, lambda h: h.function.owner),
+    Column("tier", "tier", 4, lambda h: h.function.tier, right=True),
+    Column("traffic", "traffic", 8, lambda h: h.signals.rate_rps, descending=True, right=True),
+    Column("success", "success", 8, lambda h: h.signals.success_rate, right=True),
+    Column("p99", "p99", 7, lambda h: h.signals.p99_ms, descending=True, right=True),
+    Column("burn", "burn 1h", 7, _burn_1h, descending=True, right=True),
+    Column("trend", "errors", cells.SPARK_WIDTH, lambda h: h.trend[-1] if h.trend else None,
+           descending=True),
+    Column("modes", "modes", 16, lambda h: tuple(f.mode.value for f in h.findings) or None),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+ID_INDEX = COLUMN_KEYS.index("id")
+#: Rows the table holds at most; the rest is reached by filtering (see README, Performance).
+DEFAULT_WINDOW = 1000
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How the user asked to see the fleet."""
+
+    filter: str = ""
+    sort: str = "health"
+    reverse: bool = False
+    only_unhealthy: bool = False
+    group_by_owner: bool = False
+    window: int | None = DEFAULT_WINDOW
+
+
+@dataclass
+class View:
+    """The rows to show (already windowed) and the counts the status line needs."""
+
+    rows: list[tuple[str, tuple[Text, ...]]]
+    total: int
+    matched: int
+    unhealthy: int
+    order: list[FunctionHealth] = field(default_factory=list)
+
+
+def matcher(query: str) -> Callable[[str], bool]:
+    """Substring match, or regex search when ``query`` is a valid regex (case-insensitive)."""
+    q = query.strip().lower()
+    if not q:
+        return lambda _s: True
+    try:
+        rx: re.Pattern[str] | None = re.compile(q, re.IGNORECASE)
+    except re.error:
+        rx = None
+    if rx is None:
+        return lambda s: q in s
+    search = rx.search
+    return lambda s: q in s or search(s) is not None
+
+
+def haystack(h: FunctionHealth) -> str:
+    """What ``/`` searches: id, service, owner and active failure modes (code and name)."""
+    fn = h.function
+    modes = " ".join(f"{f.mode.value} {f.name}" for f in h.findings)
+    return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}".lower()
+
+
+def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[FunctionHealth]:
+    """Filter and sort on model values; ``None`` always sorts last."""
+    match = matcher(opts.filter)
+    picked = [
+        h
+        for h in functions
+        if (not opts.only_unhealthy or h.findings) and (not opts.filter or match(haystack(h)))
+    ]
+    col = BY_KEY.get(opts.sort, COLUMNS[0])
+    picked.sort(key=lambda h: h.id)
+    known = [h for h in picked if col.sort(h) is not None]
+    unknown = [h for h in picked if col.sort(h) is None]
+    known.sort(key=col.sort, reverse=col.descending != opts.reverse)
+    result = known + unknown
+    if opts.group_by_owner:
+        result.sort(key=lambda h: (h.function.owner is None, h.function.owner or ""))
+    return result
+
+
+def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Text, ...]:
+    """One row's cells, in ``COLUMNS`` order."""
+    fn, s = h.function, h.signals
+    sev = cells.worst(h)
+    burn = _burn_1h(h)
+    burn_style = ""
+    if h.burn is not None and h.burn.page:
+        burn_style = cells.SEVERITY_STYLE[cells.Severity.PAGE]
+    elif h.burn is not None and h.burn.ticket:
+        burn_style = cells.SEVERITY_STYLE[cells.Severity.TICKET]
+    owner = fn.owner or fmt.NO_DATA
+    if group_head is None:
+        owner_cell = Text(cells.clip(owner, 12), style="" if fn.owner else "dim")
+    elif group_head:
+        owner_cell = Text(cells.clip(owner, 12), style="bold")
+    else:
+        owner_cell = Text("  ·", style="dim")
+    budget = 1.0 - fn.slo.objective
+    return (
+        cells.severity_cell(h),
+        Text(cells.clip(fn.id, 34), style="bold" if sev is not None else ""),
+        owner_cell,
+        cells.number(str(fn.tier) if fn.tier is not None else fmt.NO_DATA),
+        cells.number(fmt.rps(s.rate_rps)),
+        cells.number(fmt.pct(s.success_rate), "" if sev is None else cells.SEVERITY_STYLE[sev]),
+        cells.number(fmt.ms(s.p99_ms)),
+        cells.number(fmt.burn(burn), burn_style),
+        cells.sparkline(h.trend, floor=budget * 2, style=cells.SEVERITY_STYLE[sev]),
+        cells.badges(h.findings, 16),
+    )
+
+
+def build_rows(snapshot: FleetSnapshot, opts: ViewOptions) -> View:
+    """The view of ``snapshot`` under ``opts``: ordered, windowed, formatted rows."""
+    ordered = order(snapshot.functions, opts)
+    shown = ordered if opts.window is None else ordered[: opts.window]
+    rows: list[tuple[str, tuple[Text, ...]]] = []
+    prev_owner: object = object()
+    for h in shown:
+        head: bool | None = None
+        if opts.group_by_owner:
+            head = h.function.owner != prev_owner
+            prev_owner = h.function.owner
+        rows.append((h.id, row_cells(h, group_head=head)))
+    unhealthy = sum(1 for h in snapshot.functions if h.findings)
+    return View(rows, len(snapshot.functions), len(ordered), unhealthy, shown)

@@ -1,0 +1,190 @@
+"""The fleet screen: every function, unhealthy first, updated in place on each refresh."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from console.core.snapshot import FleetSnapshot
+from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows
+from console.tui.widgets.fleet_table import FleetTable
+from console.tui.widgets.status_bar import StatusBar
+
+
+class FleetScreen(Screen[None]):
+    """The home screen. Holds the view options; the app hands it each snapshot."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("u", "only_unhealthy", "Unhealthy only"),
+        Binding("g", "group_by_owner", "Group by owner"),
+        Binding("p", "app.toggle_pause", "Pause"),
+        Binding("y", "copy_id", "Copy id"),
+        Binding("ctrl+r", "app.refresh_now", "Refresh", show=False),
+    ]
+
+    def __init__(self, environment: str, *, production: bool, read_only: bool, window: int | None) -> None:
+        super().__init__(id="fleet-screen")
+        self._bar_args = (environment, production, read_only)
+        self.options = ViewOptions(window=window)
+        self.snapshot: FleetSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        env, prod, ro = self._bar_args
+        yield StatusBar(env, production=prod, read_only=ro)
+        yield FleetTable(id="fleet-table")
+        yield Input(
+            placeholder="filter: text or regex over id, service, owner, F-code — Enter keeps it, Esc clears",
+            id="filter",
+        )
+        yield Static(Text("Waiting for the first refresh…", style="dim"), id="fleet-info")
+        yield Footer()
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.table.focus()
+
+    # -- data in -----------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: FleetSnapshot) -> None:
+        """A new refresh: update the header and the rows that changed."""
+        self.snapshot = snapshot
+        self.query_one(StatusBar).snapshot = snapshot
+        self.render_view()
+
+    def render_view(self) -> None:
+        """Re-apply the current options to the current snapshot."""
+        if self.snapshot is None:
+            return
+        view = build_rows(self.snapshot, self.options)
+        self.table.apply(view.rows)
+        self.query_one("#fleet-info", Static).update(self._info(view.total, view.matched, view.unhealthy, len(view.rows)))
+
+    def _info(self, total: int, matched: int, unhealthy: int, shown: int) -> Text:
+        o = self.options
+        out = Text()
+        if matched == total:
+            out.append(f"{total:,} functions", style="bold")
+        else:
+            out.append(f"{matched:,} of {total:,} functions", style="bold")
+        if shown < matched:
+            out.append(f" (first {shown:,} shown — narrow with /)", style="#e5c07b")
+        out.append(f" · {unhealthy:,} unhealthy", style="#ff6b6b" if unhealthy else "#6a9955")
+        col = BY_KEY[o.sort]
+        arrow = "▼" if col.descending != o.reverse else "▲"
+        out.append(f" · sorted by {col.label} {arrow}", style="dim")
+        if o.filter:
+            out.append(" · filter ", style="dim")
+            out.append(o.filter, style="bold")
+        if o.only_unhealthy:
+            out.append(" · unhealthy only", style="dim")
+        if o.group_by_owner:
+            out.append(" · grouped by owner", style="dim")
+        return out
+
+    def _set(self, **changes: object) -> None:
+        self.options = replace(self.options, **changes)  # type: ignore[arg-type]
+        self.table.set_sort_indicator(self.options.sort, self.options.reverse)
+        self.render_view()
+
+    # -- keys --------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self.app.open_function(key)  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.app.open_function(str(event.row_key.value))  # type: ignore[attr-defined]
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key == self.options.sort:
+            self._set(reverse=not self.options.reverse)
+        else:
+            self._set(sort=key, reverse=False)
+
+    def action_sort_next(self) -> None:
+        i = COLUMN_KEYS.index(self.options.sort)
+        self._set(sort=COLUMN_KEYS[(i + 1) % len(COLUMN_KEYS)], reverse=False)
+
+    def action_sort_reverse(self) -> None:
+        self._set(reverse=not self.options.reverse)
+
+    def sort_by(self, key: str) -> None:
+        """Sort by column ``key`` (from the palette)."""
+        self._set(sort=key, reverse=False)
+
+    def action_only_unhealthy(self) -> None:
+        self._set(only_unhealthy=not self.options.only_unhealthy)
+
+    def action_group_by_owner(self) -> None:
+        self._set(group_by_owner=not self.options.group_by_owner)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.table.focus()
+        if self.options.filter:
+            self._set(filter="")
+
+    def set_filter(self, text: str) -> None:
+        """Filter rows by ``text`` (also used by tests and the palette)."""
+        box = self.query_one("#filter", Input)
+        box.display = bool(text)
+        box.value = text
+        self._set(filter=text)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value != self.options.filter:
+            self._set(filter=event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display = False
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        # Esc inside the filter box clears it too (the Input would otherwise swallow it).
+        self.action_clear_filter()
+
+    def action_copy_id(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self.app.copy_to_clipboard(key)
+            self.notify(f"Copied {key}", timeout=2)
+
+    def select(self, function_id: str) -> bool:
+        """Move the cursor to ``function_id`` if it is shown; clears a hiding filter first."""
+        if function_id not in self.table.rows and self.options.filter:
+            self.set_filter("")
+        if function_id not in self.table.rows:
+            return False
+        self.table.move_cursor(row=self.table.get_row_index(function_id))
+        return True

@@ -1,0 +1,266 @@
+"""The function screen: everything known about one function, updated on each refresh."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.core import fmt
+from console.core.model import BURN_WINDOWS, Signals
+from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.tui import cells
+from console.tui.messages import SeriesReady, WorkFailed
+from console.tui.widgets.status_bar import StatusBar
+
+Fmt = Callable[[float | None], str]
+
+#: (Signals field, label, formatter): every signal, in the order an on-call reads them.
+SIGNALS: tuple[tuple[str, str, Fmt], ...] = (
+    ("success_rate", "success rate", fmt.pct),
+    ("rate_rps", "traffic", fmt.rps),
+    ("p50_ms", "latency p50", fmt.ms),
+    ("p95_ms", "latency p95", fmt.ms),
+    ("p99_ms", "latency p99", fmt.ms),
+    ("error_5xx_rate", "5xx errors", fmt.pct),
+    ("timeout_rate", "timeouts", fmt.pct),
+    ("throttle_rate", "throttled (429)", fmt.pct),
+    ("auth_error_rate", "auth errors (401/403)", fmt.pct),
+    ("serialization_error_rate", "bad payloads (400/422)", fmt.pct),
+    ("retry_rate", "retries", fmt.pct),
+    ("cold_start_rate", "cold starts", fmt.pct),
+    ("cpu", "cpu", fmt.pct),
+    ("memory", "memory", fmt.pct),
+    ("queue_length", "queue length", lambda x: fmt.num(x, 0)),
+    ("cost_per_1k", "cost per 1k requests", lambda x: fmt.num(x, 4)),
+    ("availability", "availability", fmt.pct),
+    ("failing_instances", "failing instances", fmt.pct),
+)
+SERIES_WINDOW_S = 3600.0
+SERIES_STEP_S = 60.0
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+class FunctionScreen(Screen[None]):
+    """Drill-down on one function. Esc or Backspace goes back to the fleet."""
+
+    BINDINGS = [
+        Binding("escape,backspace", "app.back", "Back"),
+        Binding("t", "not_yet('Traces')", "Traces"),
+        Binding("r", "not_yet('Runbooks')", "Run runbook"),
+        Binding("i", "not_yet('Incidents')", "Incident"),
+        Binding("y", "copy_id", "Copy id"),
+        Binding("p", "app.toggle_pause", "Pause", show=False),
+    ]
+
+    def __init__(self, function_id: str, snapshot: FleetSnapshot, environment: tuple[str, bool, bool]) -> None:
+        super().__init__()
+        self.function_id = function_id
+        self.snapshot = snapshot
+        self.series: dict[str, list[tuple[float, float]]] | None = None
+        self._env = environment
+
+    def compose(self) -> ComposeResult:
+        env, prod, ro = self._env
+        yield StatusBar(env, production=prod, read_only=ro)
+        with VerticalScroll(id="function-body"):
+            yield Static(id="fn-title")
+            with Horizontal(id="fn-columns"):
+                yield Static(id="fn-signals")
+                with Vertical(id="fn-right"):
+                    yield Static(id="fn-slo")
+                    yield Static(id="fn-findings")
+                    yield Static(id="fn-context")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_snapshot(self.snapshot)
+        self.load_series()
+
+    @property
+    def health(self) -> FunctionHealth | None:
+        return self.snapshot.by_id().get(self.function_id)
+
+    def show_snapshot(self, snapshot: FleetSnapshot) -> None:
+        """Re-render with a newer snapshot (the function may have gone: say so)."""
+        self.snapshot = snapshot
+        self.query_one(StatusBar).snapshot = snapshot
+        h = self.health
+        if h is None:
+            self.query_one("#fn-title", Static).update(
+                Text(f"{self.function_id} is no longer reported by any backend.", style="bold #e5c07b")
+            )
+            return
+        self.query_one("#fn-title", Static).update(self._title(h))
+        self.query_one("#fn-signals", Static).update(self._signals(h))
+        self.query_one("#fn-slo", Static).update(self._slo(h))
+        self.query_one("#fn-findings", Static).update(self._findings(h))
+        self.query_one("#fn-context", Static).update(self._related(h, snapshot))
+
+    # -- workers -----------------------------------------------------------------------
+
+    @work(group="series", exclusive=True, exit_on_error=False)
+    async def load_series(self) -> None:
+        """Fetch the last hour of every signal (one call per signal, concurrently)."""
+        h = self.health
+        fleet = getattr(self.app, "fleet", None)
+        if h is None or fleet is None:
+            return
+        end = fleet.clock()
+        start = end - SERIES_WINDOW_S
+        names = [name for name, _l, _f in SIGNALS]
+        try:
+            results = await asyncio.gather(
+                *(fleet.series(h.function, n, start, end, SERIES_STEP_S) for n in names),
+                return_exceptions=True,
+            )
+        except Exception as exc:
+            self.post_message(WorkFailed("signal history", exc))
+            return
+        series = {n: r for n, r in zip(names, results, strict=True) if isinstance(r, list) and r}
+        self.post_message(SeriesReady(self.function_id, series))
+
+    def on_series_ready(self, message: SeriesReady) -> None:
+        if message.function_id == self.function_id:
+            self.series = message.series
+            h = self.health
+            if h is not None:
+                self.query_one("#fn-signals", Static).update(self._signals(h))
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _title(self, h: FunctionHealth) -> Text:
+        fn = h.function
+        sev = cells.worst(h)
+        out = Text()
+        out.append(cells.SEVERITY_LABEL[sev].strip() + "  ", style=cells.SEVERITY_STYLE[sev])
+        out.append(fn.id, style="bold")
+        out.append(f"   {fn.kind.value} · service {fn.service}", style="dim")
+        out.append("\nowner ", style="dim")
+        out.append(fn.owner or fmt.NO_DATA)
+        out.append("   on-call ", style="dim")
+        out.append(fn.oncall or fmt.NO_DATA)
+        out.append("   tier ", style="dim")
+        out.append(str(fn.tier) if fn.tier is not None else fmt.NO_DATA)
+        if fn.source:
+            out.append(f"   source {fn.source}", style="dim")
+        if fn.labels:
+            out.append("\nlabels ", style="dim")
+            out.append("  ".join(f"{k}={v}" for k, v in sorted(fn.labels.items())))
+        return out
+
+    def _signals(self, h: FunctionHealth) -> RenderableType:
+        table = Table(box=None, padding=(0, 1), show_header=True, header_style="dim")
+        table.add_column("signal", width=22)
+        table.add_column("now", justify="right", width=10)
+        table.add_column("last hour", width=cells.SPARK_WIDTH * 2)
+        s: Signals = h.signals
+        for name, label, f in SIGNALS:
+            value = getattr(s, name)
+            table.add_row(label, cells.number(f(value)), self._trend(h, name))
+        return Group(_section(f"Signals (window {self._window()})"), table)
+
+    def _window(self) -> str:
+        fleet = getattr(self.app, "fleet", None)
+        return getattr(fleet, "window", "5m")
+
+    def _trend(self, h: FunctionHealth, name: str) -> Text:
+        if self.series is None:
+            if name == "success_rate" and h.trend:
+                return cells.sparkline([1 - v for v in h.trend], width=cells.SPARK_WIDTH * 2)
+            return Text("…", style="dim")
+        pts = self.series.get(name)
+        if not pts:
+            return Text(fmt.NO_DATA, style="dim")
+        return cells.sparkline(
+            [v for _t, v in pts], width=cells.SPARK_WIDTH * 2, style="#7fb4ca", relative=True
+        )
+
+    def _slo(self, h: FunctionHealth) -> RenderableType:
+        slo = h.function.slo
+        out = Text()
+        out.append("objective ", style="dim")
+        out.append(f"{fmt.pct(slo.objective, 3)} over {slo.window}")
+        if slo.latency_p99_ms is not None:
+            out.append("   latency objective ", style="dim")
+            out.append(f"p99 ≤ {fmt.ms(slo.latency_p99_ms)}")
+        b = h.burn
+        out.append("\nbudget remaining ", style="dim")
+        out.append(fmt.pct(b.budget_remaining if b else None), style="bold")
+        if b is not None and b.page:
+            out.append("   PAGE: burning fast", style=cells.SEVERITY_STYLE[cells.Severity.PAGE])
+        elif b is not None and b.ticket:
+            out.append("   TICKET: burning slowly", style=cells.SEVERITY_STYLE[cells.Severity.TICKET])
+        if b is not None and b.low_traffic:
+            out.append("   (low traffic: burn alerts held back)", style="dim")
+        out.append("\nburn rate ", style="dim")
+        for w in BURN_WINDOWS:
+            rate = b.rates.get(w) if b else None
+            out.append(f"{w} ", style="dim")
+            out.append(f"{fmt.burn(rate)}   ")
+        return Group(_section("SLO"), out)
+
+    def _findings(self, h: FunctionHealth) -> RenderableType:
+        if not h.findings:
+            return Group(_section("Findings"), Text("No failure mode detected.", style="#6a9955"))
+        out = Text()
+        for f in h.findings:
+            out.append(f"{f.severity.value:<7}", style=cells.SEVERITY_STYLE[f.severity])
+            out.append(f"{f.mode.value} {f.name}", style="bold")
+            out.append(f"\n       {f.evidence}")
+            out.append("\n       runbooks ", style="dim")
+            out.append(", ".join(f.runbooks) if f.runbooks else "none linked", style="#7fb4ca")
+            out.append("   (r runs one)\n", style="dim")
+        return Group(_section("Findings"), out)
+
+    def _related(self, h: FunctionHealth, snap: FleetSnapshot) -> RenderableType:
+        fn = h.function
+        deps = Text()
+        for d in fn.dependencies:
+            deps.append(f"  {d}")
+            err = h.signals.dependency_errors.get(d)
+            if err is not None:
+                deps.append(f"  {fmt.pct(err)} of calls failing", style="#ff6b6b" if err > 0.05 else "dim")
+            deps.append("\n")
+        if not fn.dependencies:
+            deps.append("  none known\n", style="dim")
+        deploys = Text()
+        for d in snap.deploys.get(fn.id, ()):
+            deploys.append(f"  {d.at}  ", style="dim")
+            deploys.append(f"{d.previous_version or '?'} → {d.version}", style="bold")
+            deploys.append(f"  {d.author}  {d.description}\n")
+        if not snap.deploys.get(fn.id):
+            deploys.append("  none in the last 24h\n", style="dim")
+        alerts = Text()
+        for a in h.alerts:
+            alerts.append(f"  {a.severity:<8}", style="#ff6b6b" if a.state == "firing" else "dim")
+            alerts.append(f"{a.name}", style="bold")
+            alerts.append(f"  {a.state} since {a.since}  {a.summary}\n")
+        if not h.alerts:
+            alerts.append("  none firing\n", style="dim")
+        return Group(
+            _section("Dependencies"), deps,
+            _section("Recent deploys"), deploys,
+            _section("Alerts"), alerts,
+        )
+
+    # -- keys --------------------------------------------------------------------------
+
+    def action_not_yet(self, what: str) -> None:
+        self.notify(f"{what} are not yet available in this version.", title="Not yet available", timeout=3)
+
+    def action_copy_id(self) -> None:
+        self.app.copy_to_clipboard(self.function_id)
+        self.notify(f"Copied {self.function_id}", timeout=2)

@@ -1,0 +1,71 @@
+"""``?``: every key, and what the F-codes mean."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console.core.model import FAILURE_MODE_NAMES
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Everywhere", (
+        ("?", "this help"),
+        ("ctrl+p", "command palette: go to a function, toggles, sort, theme"),
+        ("p", "pause / resume live refresh"),
+        ("ctrl+r", "refresh now"),
+        ("esc, backspace", "back"),
+        ("q, ctrl+q", "quit"),
+    )),
+    ("Fleet", (
+        ("↑ ↓ j k, pgup pgdn", "move"),
+        ("enter, click", "open the function"),
+        ("/", "filter: text or regex over id, service, owner, F-code; esc clears"),
+        ("s / S", "sort by the next column / reverse (or click a header)"),
+        ("u", "only unhealthy functions"),
+        ("g", "group by owner"),
+        ("y", "copy the function id (OSC 52)"),
+    )),
+    ("Function", (
+        ("t", "traces (not yet available)"),
+        ("r", "run a runbook (not yet available)"),
+        ("i", "open an incident (not yet available)"),
+        ("y", "copy the function id"),
+    )),
+)
+
+
+def help_text() -> Table:
+    """The help as one Rich table."""
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(width=20, style="bold #7fb4ca")
+    table.add_column()
+    for title, rows in KEYS:
+        table.add_row(Text(title, style="bold underline"), "")
+        for key, what in rows:
+            table.add_row(key, what)
+        table.add_row("", "")
+    table.add_row(Text("Failure modes", style="bold underline"), "")
+    for mode, name in FAILURE_MODE_NAMES.items():
+        table.add_row(mode.value, name)
+    table.add_row("", "")
+    table.add_row(
+        Text("Mouse", style="bold underline"),
+        "click rows and headers; drag to select text (shift+drag in most terminals)",
+    )
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal over the current screen; any of esc, ? or q closes it."""
+
+    BINDINGS = [Binding("escape,question_mark,q,backspace", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("Callboard — keys", style="bold"), id="help-title")
+            yield Static(help_text(), id="help-body")

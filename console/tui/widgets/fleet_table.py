@@ -1,0 +1,118 @@
+"""The fleet table: a keyed DataTable that applies each view as a diff.
+
+Rows are keyed by function id. Applying a view updates only the cells that changed, adds
+and removes only the rows that came or went, reorders once, and puts the cursor back on the
+same function at the same place on screen. It never rebuilds the table for a refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from console.tui.cells import same
+from console.tui.fleetview import COLUMNS, ID_INDEX
+
+Row = tuple[str, tuple[Text, ...]]
+
+
+class FleetTable(DataTable[Text]):
+    """One row per function; fixed column widths; cursor on whole rows."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._shown: dict[str, tuple[Text, ...]] = {}
+        self._order: list[str] = []
+        self.sort_key: str = "health"
+        self.sort_reverse: bool = False
+        #: Cell updates in the last apply (for tests and the bench).
+        self.last_updates = 0
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(self._label(col.key), width=col.width, key=col.key)
+
+    def _label(self, key: str) -> Text:
+        col = next(c for c in COLUMNS if c.key == key)
+        label = Text(col.label, justify="right" if col.right else "left")
+        if key == self.sort_key:
+            arrow = "▼" if col.descending != self.sort_reverse else "▲"
+            label = Text(f"{col.label} {arrow}", style="bold", justify=label.justify)
+        return label
+
+    def set_sort_indicator(self, key: str, reverse: bool) -> None:
+        """Show which column sorts the table (the sorting itself happens in the view)."""
+        self.sort_key, self.sort_reverse = key, reverse
+        for col_key, column in self.columns.items():
+            column.label = self._label(str(col_key.value))
+        self._update_count += 1
+        self.refresh()
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The function id under the cursor, or None when the table is empty."""
+        if not self._order or not 0 <= self.cursor_row < len(self._order):
+            return None
+        return self._order[self.cursor_row]
+
+    def apply(self, rows: Sequence[Row]) -> None:
+        """Make the table show ``rows`` in this order, touching only what changed."""
+        key = self.cursor_key
+        screen_line = self.cursor_row - round(self.scroll_y)
+        want = dict(rows)
+        new_order = [k for k, _ in rows]
+        updates = 0
+        with self.app.batch_update():
+            stale = self._shown.keys() - want.keys()
+            if stale and (len(stale) > 200 or len(stale) > len(want) // 2):
+                # Removing is O(rows) per row: past a few hundred, starting over is cheaper.
+                self.clear()
+                self._shown = {}
+            else:
+                for k in stale:
+                    self.remove_row(k)
+                    del self._shown[k]
+            shown = self._shown
+            for k, new in rows:
+                old = shown.get(k)
+                if old is None:
+                    self.add_row(*new, key=k)
+                    shown[k] = new
+                    continue
+                merged = list(old)
+                for i, (o, n) in enumerate(zip(old, new, strict=True)):
+                    if not same(o, n):
+                        self.update_cell(k, COLUMNS[i].key, n)
+                        merged[i] = n
+                        updates += 1
+                shown[k] = tuple(merged)
+            if [str(r.key.value) for r in self.ordered_rows] != new_order:
+                rank = {id(shown[k][ID_INDEX]): i for i, k in enumerate(new_order)}
+                self.sort(COLUMNS[ID_INDEX].key, key=lambda cell: rank[id(cell)])
+            self._order = new_order
+            self.last_updates = updates
+            self._restore_cursor(key, screen_line)
+
+    def _restore_cursor(self, key: str | None, screen_line: int) -> None:
+        if not self._order:
+            return
+        if key is not None and key in self._shown:
+            row = self._order.index(key)
+        else:
+            row = min(self.cursor_row, len(self._order) - 1)
+        if row == self.cursor_row:
+            return
+        self.move_cursor(row=row, scroll=False)
+        if 0 <= screen_line < self.size.height:
+            # Keep the selected function on the same screen line it was on.
+            target = max(0, row - screen_line)
+            self.call_after_refresh(self.scroll_to, y=target, animate=False, immediate=True)

@@ -1,0 +1,76 @@
+"""The header: environment, each backend's state, last refresh, PAUSED and READ-ONLY."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.core import fmt
+from console.core.model import BackendStatus
+from console.core.snapshot import FleetSnapshot
+
+#: A backend answering slower than this is shown as slow.
+SLOW_MS = 2000.0
+
+
+def backend_state(b: BackendStatus) -> tuple[str, str]:
+    """(word, style) for one backend: ok, slow, failing or stale with its age."""
+    if not b.ok:
+        if b.stale_s is None:
+            return "failing, no data", "bold #ff6b6b"
+        return f"stale {fmt.age(b.stale_s)}", "bold #ff6b6b"
+    if b.latency_ms is not None and b.latency_ms >= SLOW_MS:
+        return f"slow {fmt.ms(b.latency_ms)}", "#e5c07b"
+    return "ok", "#6a9955"
+
+
+def refreshed_at(generated_at: str) -> str:
+    """``2026-11-26T21:00:05Z`` → ``21:00:05Z`` (the fleet's clock, not the wall clock)."""
+    return generated_at[11:] if "T" in generated_at else generated_at
+
+
+class StatusBar(Static):
+    """One line across the top; red when the environment is production."""
+
+    snapshot: reactive[FleetSnapshot | None] = reactive(None, always_update=True)
+    paused: reactive[bool] = reactive(False)
+    refreshing: reactive[bool] = reactive(False)
+
+    def __init__(self, environment: str, *, production: bool, read_only: bool) -> None:
+        super().__init__(id="status-bar")
+        self.environment = environment
+        self.production = production
+        self.read_only = read_only
+        self.set_class(production, "-production")
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        env = snap.environment if snap else self.environment
+        prod = snap.production if snap else self.production
+        read_only = snap.read_only if snap else self.read_only
+        out = Text(" callboard ", style="bold")
+        out.append(f" {'PRODUCTION ' if prod else ''}{env} ", style="bold reverse")
+        out.append("  ")
+        if snap is None:
+            out.append("loading the fleet…", style="italic")
+            if self.refreshing:
+                out.append(" still waiting for a backend", style="italic #e5c07b")
+        else:
+            for b in snap.backends:
+                word, style = backend_state(b)
+                out.append(f"{b.name} ")
+                out.append(word, style=style)
+                if b.ok and b.latency_ms is not None and not word.startswith("slow"):
+                    out.append(f" {fmt.ms(b.latency_ms)}", style="dim")
+                out.append("  ")
+            out.append(f"refreshed {refreshed_at(snap.generated_at)}", style="dim")
+        if self.refreshing and snap is not None:
+            out.append("  refreshing…", style="italic dim")
+        if self.paused:
+            out.append("  ")
+            out.append(" PAUSED ", style="bold reverse #e5c07b")
+        if read_only:
+            out.append("  ")
+            out.append(" READ-ONLY ", style="bold reverse #7fb4ca")
+        return out
