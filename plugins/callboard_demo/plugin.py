@@ -1,0 +1,274 @@
+"""``DemoPlugin``: the simulated fleet Callboard opens on when nothing is configured.
+
+It implements every capability (Inventory, Metrics, Baselines, Traces, Alerts, Changes,
+Actions) over the simulation in this package. Options:
+
+- ``seed`` (int, default 7): the fleet and its numbers are a function of the seed.
+- ``size`` (int, default 48): number of functions; ``context.options["demo_size"]`` wins.
+- ``scenario`` ("default"): which failures are active.
+
+Executed actions persist in ``context.state`` (``"applied"``, ``"epoch"``) until ``reset``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from callboard_demo.actions import ACTIONS, plan_action
+from callboard_demo.controls import EPOCH_KEY, Applied, History, load_applied, save_applied
+from callboard_demo.fleet import Fleet, build_fleet
+from callboard_demo.scenario import SCENARIO_FUNCTIONS, changes_for
+from callboard_demo.sim import Simulator, noise_key
+from callboard_demo.traces import TraceMaker
+from console.plugin_api import (
+    ActionPlan,
+    ActionRequest,
+    ActionResult,
+    Alert,
+    BackendStatus,
+    BadResponse,
+    Deploy,
+    Function,
+    PluginContext,
+    Signals,
+    Trace,
+    TraceQuery,
+    TraceSummary,
+)
+
+SCENARIOS = ("default",)
+MAX_SIZE = 1_000_000
+#: Prometheus refuses range queries over this many points; so do we.
+MAX_POINTS = 11_000
+#: Series names -> the simulation's value keys (``error_rate`` adds every error class).
+SERIES: dict[str, tuple[str, ...]] = {
+    "error_rate": ("err5xx", "timeout", "throttle", "auth", "serial"),
+    "rate_rps": ("rate",), "p50_ms": ("p50",), "p95_ms": ("p95",), "p99_ms": ("p99",),
+    "error_5xx_rate": ("err5xx",), "timeout_rate": ("timeout",), "throttle_rate": ("throttle",),
+    "auth_error_rate": ("auth",), "serialization_error_rate": ("serial",),
+    "retry_rate": ("retry",), "cold_start_rate": ("cold",), "cpu": ("cpu",),
+    "memory": ("memory",), "queue_length": ("queue",), "cost_per_1k": ("cost",),
+    "failing_instances": ("failing",),
+}  # fmt: skip
+
+
+def rfc3339(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"demo: {name} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+class Completed:
+    """The result of ``reset``: already done, and awaitable for callers that ``await`` it."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
+
+
+class DemoPlugin:
+    """A deterministic simulated fleet with ten failures active at once, and their cures."""
+
+    actions: ClassVar[frozenset[str]] = ACTIONS
+
+    def __init__(self, name: str, options: Mapping[str, Any], context: PluginContext) -> None:
+        """Raises: ValueError for an unknown option or a bad value (nothing is built yet)."""
+        unknown = sorted(set(options) - {"seed", "size", "scenario"})
+        if unknown:
+            raise ValueError(
+                f"demo: unknown option(s) {', '.join(unknown)} (accepted: seed, size, scenario)"
+            )
+        self.name = name
+        self.context = context
+        self.seed = _whole("seed", options.get("seed", 7), -(2**63), 2**63 - 1)
+        size = context.options.get("demo_size") or options.get("size")
+        self.size = None if size is None else _whole("size", size, 1, MAX_SIZE)
+        self.scenario = options.get("scenario", "default")
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"demo: unknown scenario {self.scenario!r} (available: default)")
+        self._fleet: Fleet | None = None
+        self._sim: Simulator | None = None
+        self._traces: TraceMaker | None = None
+        self._epoch: float | None = None
+        self.tick = 0
+
+    # -- the model, built on first use ----------------------------------------------------
+
+    @property
+    def fleet(self) -> Fleet:
+        if self._fleet is None:
+            self._fleet = build_fleet(self.seed, self.size, SCENARIO_FUNCTIONS)
+        return self._fleet
+
+    @property
+    def sim(self) -> Simulator:
+        if self._sim is None:
+            self._sim = Simulator(self.fleet)
+        return self._sim
+
+    def _now(self) -> tuple[float, float, History]:
+        """(epoch, now, history). The epoch is stored once an action runs, so later
+        processes replay the same timeline; until then each instance starts its own."""
+        now = float(self.context.clock())
+        stored = self.context.state.get(EPOCH_KEY)
+        if isinstance(stored, int | float) and not isinstance(stored, bool):
+            epoch = float(stored)
+        else:
+            if self._epoch is None:
+                self._epoch = now
+            epoch = self._epoch
+        return epoch, now, History.replay(load_applied(self.context.state))
+
+    # -- every plugin ---------------------------------------------------------------------
+
+    async def check(self) -> BackendStatus:
+        started = time.perf_counter()
+        ok = bool(self.fleet.functions)
+        latency = round((time.perf_counter() - started) * 1000.0, 3)
+        return BackendStatus(self.name, "demo", ok, None if ok else "empty fleet", latency, 0.0)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the demo holds no connections."""
+
+    def reset(self) -> Completed:
+        """Forget every applied action (``callboard demo reset``). Works with or without await."""
+        self.context.state.delete("applied")
+        self.context.state.delete(EPOCH_KEY)
+        self._epoch = None
+        return Completed()
+
+    # -- Inventory, Metrics, Baselines --------------------------------------------------------
+
+    async def functions(self) -> list[Function]:
+        return list(self.fleet.functions)
+
+    async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
+        """Every call advances the tick by one: tick 0 is what a one-shot command sees."""
+        epoch, now, history = self._now()
+        ids = [f.id for f in functions]
+        out = self.sim.signals(ids, window, history, epoch, now, self.tick)
+        self.tick += 1
+        return out
+
+    async def baselines(self, functions: list[Function]) -> dict[str, Signals]:
+        return self.sim.baselines(f.id for f in functions)
+
+    async def series(
+        self, function: Function, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """Points from ``start`` to ``min(end, now)``; the failure begins at its cause time."""
+        keys = SERIES.get(signal)
+        if keys is None:
+            raise BadResponse(f"demo: unknown series {signal!r} (known: {', '.join(SERIES)})")
+        if not (math.isfinite(step) and step > 0 and math.isfinite(start) and math.isfinite(end)):
+            raise BadResponse("demo: series needs finite start/end and a step > 0")
+        p = self.fleet.profiles.get(function.id)
+        epoch, now, history = self._now()
+        end = min(end, now)
+        if p is None or end < start:
+            return []
+        count = int((end - start) // step) + 1
+        if count > MAX_POINTS:
+            raise BadResponse(
+                f"demo: {count} points requested; at most {MAX_POINTS} (use a larger step)"
+            )
+        episodes = self.sim.episodes(history, epoch, now)
+        points: list[tuple[float, float]] = []
+        for i in range(count):
+            t = start + i * step
+            key = noise_key(self.seed, p.index, int(t))
+            v = self.sim.values(function.id, key, t, step, history.at(t), episodes)
+            parts = [v[k] for k in keys if v[k] is not None]
+            if parts:
+                points.append((t, float(sum(parts))))
+        return points
+
+    # -- Traces -------------------------------------------------------------------------
+
+    @property
+    def tracer(self) -> TraceMaker:
+        if self._traces is None:
+            self._traces = TraceMaker(self.fleet)
+        return self._traces
+
+    async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        epoch, now, history = self._now()
+        return self.tracer.find(query, self.sim.episodes(history, epoch, now), now)
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        return self.tracer.build(trace_id)
+
+    # -- Alerts, Changes --------------------------------------------------------------------
+
+    async def alerts(self) -> list[Alert]:
+        """Firing alerts for the active failures (``suppressed`` while silenced)."""
+        epoch, now, history = self._now()
+        out = []
+        for ep in self.sim.episodes(history, epoch, now).values():
+            if not ep.active:
+                continue
+            f, fn = ep.failure, self.fleet.by_id[ep.failure.function_id]
+            silenced = history.now.silenced(fn.id, f.alert, now)
+            labels = {"alertname": f.alert, "service": fn.service, "function": fn.operation,
+                      "severity": f.severity, "team": fn.owner or ""}  # fmt: skip
+            out.append(Alert(
+                name=f.alert, severity=f.severity, state="suppressed" if silenced else "firing",
+                since=rfc3339(ep.intervals[-1][0]), summary=f.summary, labels=labels,
+                function_id=fn.id, source=self.name,
+            ))  # fmt: skip
+        return out
+
+    async def deploys(self, function: Function | None, since: float) -> list[Deploy]:
+        """Changes since ``since``, newest first; rollbacks run here are changes too."""
+        epoch, _, _ = self._now()
+        fleet = self.fleet
+        if function is not None and function.service not in fleet.services:
+            return []
+        services = [function.service] if function is not None else list(fleet.services)
+        found: list[tuple[float, Deploy]] = []
+        for service in services:
+            for c in changes_for(fleet.seed, service, fleet.owners.get(service, service)):
+                at = epoch - c.age_s
+                if at >= since and (function is None or c.target in (service, function.id)):
+                    d = Deploy(
+                        c.target, c.version, rfc3339(at), c.author, c.description, c.previous
+                    )
+                    found.append((at, d))
+        for a in load_applied(self.context.state):
+            if a.action == "rollback" and a.at >= since and a.params.get("service") in services:
+                p = a.params
+                d = Deploy(str(p["service"]), str(p["to_version"]), rfc3339(a.at), "callboard",
+                           f"rollback of {p['from_version']}" + (f": {a.reason}" if a.reason else ""),
+                           str(p["from_version"]))  # fmt: skip
+                found.append((a.at, d))
+        found.sort(key=lambda x: -x[0])
+        return [d for _, d in found]
+
+    # -- Actions ------------------------------------------------------------------------
+
+    async def plan(self, request: ActionRequest) -> ActionPlan:
+        """Exactly what ``request`` would change. Raises ActionError when it is invalid."""
+        _, _, history = self._now()
+        return plan_action(self.fleet, history.now, request, self.name)[0]
+
+    async def execute(self, plan: ActionPlan) -> ActionResult:
+        """Carry ``plan`` out (planned again against the current state) and remember it."""
+        epoch, now, history = self._now()
+        fresh, params = plan_action(self.fleet, history.now, plan.request, self.name)
+        state = self.context.state
+        applied = load_applied(state)
+        applied.append(Applied(fresh.request.action, fresh.request.function_id, params, now,
+                               fresh.request.reason))  # fmt: skip
+        state.set(EPOCH_KEY, epoch)
+        save_applied(state, applied)
+        done = str(fresh.details.get("done", fresh.summary))
+        return ActionResult(fresh, True, done, {"applied": len(applied), "params": params})
