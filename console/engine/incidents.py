@@ -36,6 +36,7 @@ __all__ = [
     "Incident",
     "IncidentNotFound",
     "add_note",
+    "check_transition",
     "get_incident",
     "iso_ms",
     "list_incidents",
@@ -195,6 +196,14 @@ def resolve(store: Store, incident_id: str, **kw: Any) -> Incident:
     return set_status(store, incident_id, "resolved", **kw)
 
 
+def check_transition(incident: Incident, status: str) -> None:
+    """Raise UserError unless ``status`` is a step forward for ``incident``."""
+    if status not in STATUSES[1:]:
+        raise UserError(f"unknown status {status!r}: use mitigated or resolved")
+    if STATUSES.index(status) <= STATUSES.index(incident.status):
+        raise UserError(f"{incident.id} is already {incident.status}; it cannot become {status}")
+
+
 def set_status(
     store: Store,
     incident_id: str,
@@ -209,11 +218,8 @@ def set_status(
     Raises:
         UserError: unknown status, or not a step forward (e.g. resolving twice).
     """
-    if status not in STATUSES[1:]:
-        raise UserError(f"unknown status {status!r}: use mitigated or resolved")
     inc = get_incident(store, incident_id)
-    if STATUSES.index(status) <= STATUSES.index(inc.status):
-        raise UserError(f"{inc.id} is already {inc.status}; it cannot become {status}")
+    check_transition(inc, status)
     log = log or EventLog(store)
     when = at or utc_now()
     data: dict[str, Any] = {"from": inc.status, "to": status}

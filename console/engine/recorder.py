@@ -185,7 +185,9 @@ def _diff(
         for key in [k for k in alerts if k.startswith(f"{fid}|") and k not in firing]:
             gone = alerts.pop(key)
             add("alert.resolved", fid, {"name": gone["name"], "severity": gone["severity"]})
-        for d in snapshot.deploys.get(fid, ()):
+        # A deploy is reported per function or per service (a service deploy is its functions').
+        service = h.function.service
+        for d in (*snapshot.deploys.get(fid, ()), *snapshot.deploys.get(service, ())):
             key = f"{fid}|{d.version}|{d.at}"
             if key not in deploys:
                 deploys.append(key)

@@ -1,0 +1,53 @@
+"""``callboard export INCIDENT --format md|json|html|csv [-o FILE]``: the postmortem."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from console.context import AppContext
+from console.engine.export import FORMATS, export_incident
+from console.errors import CallboardError
+
+
+def prime_redactor(app: AppContext) -> None:
+    """Resolve every secret this install knows (keyring, environment, config references),
+    so the redactor hides them in the export even if a raw value slipped into an event."""
+    names: set[str] = set()
+    with contextlib.suppress(CallboardError):
+        names.update(app.secrets.names())
+    with contextlib.suppress(CallboardError):  # a broken config must not stop an export
+        from console.config import secret_refs
+
+        for backend in app.config.backends:
+            names.update(name for _, name in secret_refs(dict(backend.options)))
+    for name in sorted(names):
+        try:
+            app.secrets.get(name)  # registers the value with the redactor
+        except CallboardError:
+            continue
+
+
+@click.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+              help="md: postmortem draft; json: complete; csv: timeline; html: one page with a chart.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write here instead of standard output.")  # fmt: skip
+@click.pass_obj
+def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
+    """Export an incident as a postmortem (times in UTC, secrets redacted)."""
+    prime_redactor(app)
+    text = export_incident(app.store, incident_id, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output} ({fmt}, {len(text.encode()):,} bytes)", err=True)
+    return 0
+
+
+COMMANDS = [export]

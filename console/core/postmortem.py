@@ -1,0 +1,350 @@
+"""The postmortem of one incident, built from its timeline: pure, no I/O.
+
+Summary, impact (duration, error budget burned, functions, peak error rate), the timeline
+sorted by UTC time, the actions taken with their results and verify outcomes, linked
+traces, and follow-ups to fill. Numbers come only from the signals recorded on the events;
+where none were recorded the value is None ("no data"), never 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from console.core.timeline import (
+    OUTCOME_UNKNOWN,
+    EventLike,
+    epoch,
+    format_signals,
+    mask_sensitive,
+    outcome_of,
+    pair_intents,
+    step_key,
+    summarize,
+)
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_TRACE_KEYS = frozenset({"trace_id", "traceId", "trace_ids", "traces"})
+#: Runbook step kinds that change something: their intents are "actions taken".
+ACTION_STEPS = frozenset({"action", "command", "http"})
+#: Step kinds whose results verify the action before them.
+VERIFY_STEPS = frozenset({"verify", "check"})
+
+
+def is_action(kind: str, data: Mapping[str, Any]) -> bool:
+    """An action's intent: ``action.intent``, or a mutating runbook step's ``step.intent``."""
+    return kind == "action.intent" or (kind == "step.intent" and data.get("kind") in ACTION_STEPS)
+
+
+def is_verify(kind: str, data: Mapping[str, Any]) -> bool:
+    """A verify outcome: ``verify.result``, or a verify/check step's ``step.result``."""
+    return kind == "verify.result" or (kind == "step.result" and data.get("kind") in VERIFY_STEPS)
+
+
+class IncidentLike(Protocol):
+    """What the postmortem needs of an incident (``console.engine.incidents.Incident``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def functions(self) -> tuple[str, ...]: ...
+    @property
+    def opened_at(self) -> str: ...
+    @property
+    def mitigated_at(self) -> str | None: ...
+    @property
+    def resolved_at(self) -> str | None: ...
+    @property
+    def opened_by(self) -> str: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One timeline line. ``outcome`` is set on intents and results (else None)."""
+
+    t: float | None
+    event: EventLike
+    data: Mapping[str, Any]
+    summary: str
+    outcome: str | None
+    signals: str
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action taken (an ``action.intent``), what came of it and what verified it."""
+
+    at: str
+    t: float | None
+    run_id: str | None
+    step: str | None
+    action: str
+    function_id: str | None
+    params: Mapping[str, Any]
+    outcome: str
+    message: str
+    result_at: str | None
+    verify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """How bad it was. Every number is None when nothing was measured."""
+
+    start: str
+    end: str | None
+    duration_s: float | None
+    ongoing: bool
+    time_to_mitigate_s: float | None
+    functions: tuple[str, ...]
+    peak_error_rate: float | None
+    peak_at: str | None
+    peak_function: str | None
+    budget_burned: Mapping[str, float | None]
+    budget_method: Mapping[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start, "end": self.end, "duration_s": self.duration_s,
+            "ongoing": self.ongoing, "time_to_mitigate_s": self.time_to_mitigate_s,
+            "functions": list(self.functions), "peak_error_rate": self.peak_error_rate,
+            "peak_at": self.peak_at, "peak_function": self.peak_function,
+            "error_budget_burned": dict(self.budget_burned),
+            "error_budget_method": dict(self.budget_method),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Postmortem:
+    """Everything an export renders."""
+
+    incident: IncidentLike
+    summary: str
+    impact: Impact
+    timeline: tuple[Row, ...]
+    actions: tuple[Action, ...]
+    traces: tuple[tuple[str, str, str], ...]  # (trace id, at, what linked it)
+    followups: tuple[str, ...]
+    #: function id -> [(unix seconds, error rate)], oldest first.
+    series: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+
+
+def window_seconds(window: object) -> float | None:
+    """Seconds in an SLO window like ``30d``; None when unreadable."""
+    m = _DURATION.match(window) if isinstance(window, str) else None
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+
+def _traces(data: Any, depth: int = 0) -> Iterable[str]:
+    if depth > 8 or not isinstance(data, Mapping):
+        return
+    for k, v in data.items():
+        if k == "signals":
+            continue
+        if k in _TRACE_KEYS:
+            for tid in v if isinstance(v, list | tuple) else (v,):
+                if isinstance(tid, str) and tid:
+                    yield tid
+        elif isinstance(v, Mapping):
+            yield from _traces(v, depth + 1)
+
+
+def build_postmortem(
+    incident: IncidentLike, events: Iterable[EventLike], *, now: str | None = None
+) -> Postmortem:
+    """The postmortem of ``incident`` from its events (any order; chain order is restored)."""
+    evs = sorted(events, key=lambda e: e.seq)
+    pairs = pair_intents(evs)
+    result_of_intent = {r.id: i for i, r in pairs.items() if r is not None}
+    rows: list[Row] = []
+    for ev in evs:
+        data = mask_sensitive(ev.data)
+        outcome = None
+        if ev.id in pairs:
+            res = pairs[ev.id]
+            outcome = OUTCOME_UNKNOWN if res is None else outcome_of(res.data)
+        elif ev.id in result_of_intent or ev.kind.endswith(".result"):
+            outcome = outcome_of(ev.data)
+        summary = summarize(ev.kind, data)
+        if outcome == OUTCOME_UNKNOWN:
+            summary += " — OUTCOME UNKNOWN: no result was recorded (crash or still running)"
+        rows.append(
+            Row(epoch(ev.at), ev, data, summary, outcome, format_signals(data.get("signals")))
+        )
+    rows.sort(key=lambda r: (r.t if r.t is not None else float("inf"), r.event.seq))
+    actions = _actions(rows, pairs)
+    impact, series = _impact(incident, rows, now)
+    traces: dict[str, tuple[str, str, str]] = {}
+    for r in rows:
+        for tid in _traces(r.data):
+            traces.setdefault(tid, (tid, r.event.at, r.summary))
+    return Postmortem(
+        incident=incident,
+        summary=_summary(incident, rows, actions),
+        impact=impact,
+        timeline=tuple(rows),
+        actions=actions,
+        traces=tuple(traces.values()),
+        followups=_followups(rows, actions),
+        series=series,
+    )
+
+
+def _actions(rows: list[Row], pairs: Mapping[str, EventLike | None]) -> tuple[Action, ...]:
+    out: list[Action] = []
+    last_in_run: dict[str | None, int] = {}
+    run_params: dict[str | None, Mapping[str, Any]] = {}
+    for r in rows:
+        ev, d = r.event, r.data
+        if ev.kind == "run.started" and isinstance(d.get("params"), Mapping):
+            run_params[ev.run_id] = d["params"]
+        if is_action(ev.kind, d):
+            res = pairs.get(ev.id)
+            params = d.get("params") if isinstance(d.get("params"), Mapping) else None
+            what = d.get("action") or d.get("title") or d.get("what") or d.get("kind") or "action"
+            step = step_key(d)
+            label = str(what).strip().splitlines()[0] if str(what).strip() else "action"
+            message = "" if res is None else str(_get_msg(mask_sensitive(res.data)))
+            out.append(Action(
+                at=ev.at, t=r.t, run_id=ev.run_id, step=step,
+                action=f"{step}: {label}" if step and step not in label else label,
+                function_id=d.get("target") or ev.function_id,
+                params=params if params is not None else run_params.get(ev.run_id, {}),
+                outcome=OUTCOME_UNKNOWN if res is None else outcome_of(res.data),
+                message=message, result_at=None if res is None else res.at,
+            ))  # fmt: skip
+            last_in_run[ev.run_id] = len(out) - 1
+        elif is_verify(ev.kind, d) and ev.run_id in last_in_run:
+            i = last_in_run[ev.run_id]
+            a = out[i]
+            note = f"{ev.at} {step_key(d) or 'verify'}: {outcome_of(d)}"
+            out[i] = Action(**{**{k: getattr(a, k) for k in Action.__slots__},
+                               "verify": (*a.verify, note)})  # fmt: skip
+    return tuple(out)
+
+
+def _get_msg(data: Mapping[str, Any]) -> str:
+    for key in ("message", "output", "error"):
+        v = data.get(key)
+        if v:
+            text = str(v).strip()
+            return text.splitlines()[0] if text else ""
+    return ""
+
+
+def _impact(
+    incident: IncidentLike, rows: list[Row], now: str | None
+) -> tuple[Impact, dict[str, tuple[tuple[float, float], ...]]]:
+    t0 = epoch(incident.opened_at)
+    end = incident.resolved_at
+    ongoing = end is None
+    if ongoing:
+        end = now or (rows[-1].event.at if rows else None)
+    t1 = epoch(end) if end else None
+    series: dict[str, list[tuple[float, float]]] = {}
+    budget_points: dict[str, list[tuple[float, float]]] = {}
+    slo: dict[str, tuple[float | None, float | None]] = {}
+    peak: tuple[float, str, str] | None = None
+    for r in rows:
+        sig = r.data.get("signals")
+        if not isinstance(sig, Mapping):
+            continue
+        t = epoch(str(r.data.get("observed_at") or r.event.at))
+        if t is None:
+            continue
+        for fid, s in sig.items():
+            if not isinstance(s, Mapping):
+                continue
+            err = s.get("error_rate")
+            if isinstance(err, int | float):
+                series.setdefault(fid, []).append((t, float(err)))
+                if peak is None or err > peak[0]:
+                    peak = (float(err), r.event.at, fid)
+            if isinstance(s.get("budget_remaining"), int | float):
+                budget_points.setdefault(fid, []).append((t, float(s["budget_remaining"])))
+            obj = s.get("objective")
+            slo[fid] = (
+                obj if isinstance(obj, int | float) else None,
+                window_seconds(s.get("slo_window")),
+            )
+    burned: dict[str, float | None] = {}
+    method: dict[str, str] = {}
+    for fid in incident.functions:
+        pts = sorted(budget_points.get(fid, []))
+        if len(pts) >= 2 and pts[-1][0] > pts[0][0]:
+            burned[fid], method[fid] = round(pts[0][1] - pts[-1][1], 6), "budget_remaining"
+            continue
+        burned[fid] = _integrate(sorted(series.get(fid, [])), t1, *slo.get(fid, (None, None)))
+        method[fid] = "error_rate" if burned[fid] is not None else "no data"
+    mitigated = epoch(incident.mitigated_at) if incident.mitigated_at else None
+    impact = Impact(
+        start=incident.opened_at, end=end,
+        duration_s=None if t0 is None or t1 is None else round(t1 - t0, 3),
+        ongoing=ongoing,
+        time_to_mitigate_s=None if t0 is None or mitigated is None else round(mitigated - t0, 3),
+        functions=incident.functions,
+        peak_error_rate=peak[0] if peak else None, peak_at=peak[1] if peak else None,
+        peak_function=peak[2] if peak else None,
+        budget_burned=burned, budget_method=method,
+    )  # fmt: skip
+    return impact, {k: tuple(sorted(v)) for k, v in series.items()}
+
+
+def _integrate(
+    pts: list[tuple[float, float]],
+    end: float | None,
+    objective: float | None,
+    window_s: float | None,
+) -> float | None:
+    """Budget fraction burned: ∫ error rate dt / ((1 − objective) × window), steady traffic."""
+    if not pts or objective is None or window_s is None or objective >= 1.0:
+        return None
+    if max(end or pts[-1][0], pts[-1][0]) <= pts[0][0]:  # one instant: nothing measured
+        return None
+    area = sum(v * (pts[i + 1][0] - t) for i, (t, v) in enumerate(pts[:-1]))
+    if end is not None and end > pts[-1][0]:
+        area += pts[-1][1] * (end - pts[-1][0])
+    return round(area / ((1.0 - objective) * window_s), 6)
+
+
+def _summary(inc: IncidentLike, rows: list[Row], actions: tuple[Action, ...]) -> str:
+    kinds = [r.event.kind for r in rows]
+    unknown = sum(a.outcome == OUTCOME_UNKNOWN for a in actions)
+    failed = sum(a.outcome == "failed" for a in actions)
+    return (
+        f"{inc.id} {inc.title} — {inc.severity}, {inc.status}. Opened {inc.opened_at} by "
+        f"{inc.opened_by} on {', '.join(inc.functions)}. {kinds.count('finding.appeared')} "
+        f"finding(s) detected, {kinds.count('alert.firing')} alert(s) fired, "
+        f"{kinds.count('deploy.seen')} deploy(s) seen, {kinds.count('run.started')} runbook "
+        f"run(s), {len(actions)} action(s) ({failed} failed, {unknown} with unknown outcome), "
+        f"{kinds.count('note')} note(s)."
+    )
+
+
+def _followups(rows: list[Row], actions: tuple[Action, ...]) -> tuple[str, ...]:
+    items = ["Root cause: _to fill_", "What detected it, and how fast: _to fill_",
+             "What would have prevented it: _to fill_"]  # fmt: skip
+    for a in actions:
+        if a.outcome == OUTCOME_UNKNOWN:
+            items.append(f"Confirm what `{a.action}` at {a.at} did: its outcome is unknown")
+        elif a.outcome == "failed":
+            items.append(f"`{a.action}` at {a.at} failed: {a.message or 'see timeline'}")
+    active: dict[str, str] = {}
+    for r in rows:
+        key = f"{r.event.function_id} {r.data.get('mode', '')} {r.data.get('name', '')}"
+        if r.event.kind == "finding.appeared":
+            active[key] = r.event.at
+        elif r.event.kind == "finding.cleared":
+            active.pop(key, None)
+    items += [f"Still open at export: {k.strip()} (since {at})" for k, at in active.items()]
+    return tuple(items)

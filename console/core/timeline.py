@@ -1,0 +1,225 @@
+"""Timeline events as people read them: one line per event, intents paired with results.
+
+Pure: works on any object with the event attributes (``seq``, ``id``, ``at``, ``kind``,
+``actor``, ``incident_id``, ``run_id``, ``function_id``, ``data``). Unknown kinds are shown
+generically, so new event kinds never vanish from a postmortem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+#: Shown for an intent with no result: the process died, or the step is still running.
+OUTCOME_UNKNOWN = "outcome unknown"
+
+_SENSITIVE = re.compile(
+    r"pass(word|wd|phrase)?$|secret|token|api[-_]?key|authorization|credential|"
+    r"private[-_]?key|cookie|bearer",
+    re.IGNORECASE,
+)
+MASK = "«redacted»"
+
+
+class EventLike(Protocol):
+    """What the timeline needs of an event (``console.engine.events.Event`` fits)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def incident_id(self) -> str | None: ...
+    @property
+    def run_id(self) -> str | None: ...
+    @property
+    def function_id(self) -> str | None: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def epoch(at: str) -> float | None:
+    """Unix seconds of an ISO 8601 time (naive means UTC); None when unreadable."""
+    try:
+        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return (t.replace(tzinfo=UTC) if t.tzinfo is None else t).timestamp()
+
+
+def mask_sensitive(obj: Any, depth: int = 0) -> Any:
+    """A copy with the value of every secret-looking key (token, password, ...) masked."""
+    if depth > 50:
+        return MASK
+    if isinstance(obj, Mapping):
+        return {
+            k: (
+                MASK
+                if isinstance(k, str) and _SENSITIVE.search(k) and v not in (None, "")
+                else mask_sensitive(v, depth + 1)
+            )
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list | tuple):
+        return [mask_sensitive(v, depth + 1) for v in obj]
+    return obj
+
+
+def _get(data: Mapping[str, Any], *keys: str) -> Any:
+    for k in keys:
+        v = data.get(k)
+        if v not in (None, ""):
+            return v
+    return None
+
+
+def step_key(data: Mapping[str, Any]) -> str | None:
+    """What pairs an intent with its result inside one run (step id, index or action)."""
+    v = _get(data, "step_id", "step", "idx", "index", "action_id")
+    return None if v is None else str(v)
+
+
+def outcome_of(data: Mapping[str, Any]) -> str:
+    """``ok``, ``failed`` or the result's own status word."""
+    ok = _get(data, "ok", "holds", "success", "passed")
+    if isinstance(ok, bool):
+        return "ok" if ok else "failed"
+    status = _get(data, "status", "outcome", "result")
+    if isinstance(status, str):
+        low = status.lower()
+        if low in ("ok", "succeeded", "success", "done", "passed", "holds", "applied"):
+            return "ok"
+        if low in ("failed", "failure", "error", "errored", "timeout", "timed_out"):
+            return "failed"
+        return low
+    return "recorded"
+
+
+def pair_intents(events: Iterable[EventLike]) -> dict[str, EventLike | None]:
+    """``{intent event id: its result event, or None}`` for every ``*.intent`` event.
+
+    A result names its intent by ``intent_id`` in its data, or matches the earliest open
+    intent of the same family (``action``, ``step``) in the same run with the same step key.
+    Events must come in chain order.
+    """
+    paired: dict[str, EventLike | None] = {}
+    waiting: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for ev in events:
+        family, _, phase = ev.kind.rpartition(".")
+        if phase == "intent":
+            paired[ev.id] = None
+            waiting.setdefault((family, ev.run_id, step_key(ev.data)), []).append(ev.id)
+        elif phase == "result":
+            named = ev.data.get("intent_id")
+            if isinstance(named, str) and named in paired and paired[named] is None:
+                paired[named] = ev
+                for pending in waiting.values():
+                    if named in pending:
+                        pending.remove(named)
+                continue
+            same = waiting.get((family, ev.run_id, step_key(ev.data)))
+            if same:
+                paired[same.pop(0)] = ev
+    return paired
+
+
+def _params(data: Mapping[str, Any]) -> str:
+    p = data.get("params")
+    if isinstance(p, Mapping) and p:
+        return " " + ", ".join(f"{k}={v}" for k, v in p.items())
+    return ""
+
+
+def _generic(data: Mapping[str, Any]) -> str:
+    parts = [f"{k}={v}" for k, v in data.items() if k != "signals"]
+    text = ", ".join(parts)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def summarize(k: str, d: Mapping[str, Any]) -> str:
+    """One human line for an event of kind ``k`` with data ``d`` (mask ``d`` first)."""
+    step = _get(d, "step_id", "step", "idx")
+    label = f" {step}" if step is not None else ""
+    if k == "incident.opened":
+        fns = ", ".join(map(str, d.get("functions") or ()))
+        return f"Incident opened: {d.get('title', '')} ({d.get('severity', '?')}) on {fns}"
+    if k == "note":
+        return f"Note: {d.get('text', '')}"
+    if k == "status.changed":
+        return f"Status {d.get('from', '?')} → {d.get('to', '?')}"
+    if k == "finding.appeared":
+        return (
+            f"{d.get('mode', '')} {d.get('name', '')} detected ({d.get('severity', '?')}): "
+            f"{d.get('evidence', '')}"
+        )
+    if k == "finding.cleared":
+        return f"{d.get('mode', '')} {d.get('name', '')} cleared"
+    if k == "alert.firing":
+        summary = f": {d['summary']}" if d.get("summary") else ""
+        return f"Alert {d.get('name', '?')} firing ({d.get('severity', '?')}){summary}"
+    if k == "alert.resolved":
+        return f"Alert {d.get('name', '?')} resolved"
+    if k == "deploy.seen":
+        was = f" (was {d['previous_version']})" if d.get("previous_version") else ""
+        by = f" by {d['author']}" if d.get("author") else ""
+        return f"Deploy {d.get('version', '?')}{was}{by}"
+    if k == "signals.sampled":
+        return "Signals sampled"
+    if k == "run.started":
+        dry = " (dry run)" if d.get("dry_run") else ""
+        return f"Runbook {_get(d, 'runbook', 'runbook_id') or '?'} started{dry}{_params(d)}"
+    if k == "run.ended":
+        return f"Runbook run ended: {_get(d, 'status', 'outcome') or outcome_of(d)}"
+    if k in ("action.intent", "step.intent"):
+        what = _first_line(_get(d, "action", "what", "title"))
+        kind = f" ({d['kind']})" if d.get("kind") else ""
+        target = f" on {d['target']}" if d.get("target") else ""
+        attempt = f", attempt {d['attempt']}" if d.get("attempt") not in (None, 1) else ""
+        tail = f": {what}" if what else ""
+        return f"{k.split('.')[0].title()}{label}{kind}{target} started{attempt}{tail}{_params(d)}"
+    if k in ("action.result", "step.result"):
+        msg = _first_line(_get(d, "message", "output", "error"))
+        kind = f" ({d['kind']})" if d.get("kind") else ""
+        tail = f": {msg}" if msg else ""
+        return f"{k.split('.')[0].title()}{label}{kind} {outcome_of(d)}{tail}"
+    if k == "step.refused":
+        return f"Step{label} refused: {d.get('reason', '')}"
+    if k == "step.confirmed":
+        return f"Step{label} confirmed by the operator ({d.get('reason', '')})"
+    if k == "verify.result":
+        msg = _get(d, "message", "detail", "expect")
+        return f"Verify{label} {outcome_of(d)}" + (f": {msg}" if msg else "")
+    return f"{k}: {_generic(d)}"
+
+
+def _first_line(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= 160 else line[:159] + "…"
+
+
+def format_signals(signals: Any) -> str:
+    """``fn: err 3.1% p99 950ms 12.0rps`` per function; ``no data`` where unknown."""
+    if not isinstance(signals, Mapping):
+        return ""
+    parts = []
+    for fid, s in signals.items():
+        if not isinstance(s, Mapping):
+            parts.append(f"{fid}: no data")
+            continue
+        err, p99, rps = s.get("error_rate"), s.get("p99_ms"), s.get("rate_rps")
+        bits = [
+            f"err {err * 100:.2f}%" if isinstance(err, int | float) else "err n/a",
+            f"p99 {p99:.0f}ms" if isinstance(p99, int | float) else "p99 n/a",
+            f"{rps:.1f}rps" if isinstance(rps, int | float) else "rps n/a",
+        ]
+        parts.append(f"{fid}: {' '.join(bits)}")
+    return "; ".join(parts)
