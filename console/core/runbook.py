@@ -1,0 +1,270 @@
+"""The runbook format: YAML parsed and validated into typed, immutable objects.
+
+Pure: no I/O beyond :func:`load_runbook` reading one file. Every problem is reported at
+once, each located at ``file:line`` and saying what was expected
+(:class:`~console.errors.ConfigErrors`). The format is documented in ``runbooks/schema.json``
+and ``docs/RUNBOOKS.md``; placeholders and params in :mod:`console.core.runbook_params`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.core.model import FailureMode
+from console.core.runbook_check import Checker, expectation, kind_fields, params_of
+from console.core.runbook_params import Param
+from console.errors import ConfigError, ConfigErrors
+from console.yamlload import LineMap, load_yaml
+
+__all__ = [
+    "MUTATING_KINDS",
+    "STEP_KINDS",
+    "Expectation",
+    "Param",
+    "Runbook",
+    "Step",
+    "load_runbook",
+    "parse_runbook",
+]
+
+STEP_KINDS = ("check", "verify", "action", "command", "http", "manual", "note")
+#: Kinds that change something unless a step says ``mutates: false`` (an action asks its plan).
+MUTATING_KINDS = frozenset({"command", "http"})
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a check or verify step expects: a signal or PromQL value compared to a number,
+    or a failure mode being present (or, by default for verify, absent)."""
+
+    signal: str | None = None
+    query: str | None = None
+    finding: str | None = None
+    op: str = "<"
+    value: float | str | None = None
+    present: bool = False
+
+    def describe(self) -> str:
+        """``timeout_rate < 0.02``, ``F1 absent``."""
+        if self.finding is not None:
+            return f"{self.finding} {'present' if self.present else 'absent'}"
+        return f"{self.signal or self.query} {self.op} {self.value}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a runbook. Fields not used by its kind keep their defaults."""
+
+    id: str
+    kind: str
+    title: str = ""
+    line: int | None = None
+    confirm: bool = False
+    timeout: float | None = None
+    retries: int = 0
+    idempotent: bool = False
+    #: True/False as written; None means the kind's default (an action: its plan says).
+    mutates: bool | None = None
+    undo: Step | None = None
+    expect: Expectation | None = None
+    within: float = 120.0
+    every: float = 5.0
+    action: str = ""
+    #: The function an action targets; empty means the run's function.
+    target: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    command: tuple[str, ...] = ()
+    method: str = "POST"
+    url: str = ""
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    expect_status: tuple[int, ...] = ()
+    text: str = ""
+
+    @property
+    def may_mutate(self) -> bool:
+        """Whether this step can change something (read-only refuses it)."""
+        if self.kind in ("check", "verify", "note", "manual"):
+            return False
+        if self.mutates is not None:
+            return self.mutates
+        return True
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """A parsed, validated runbook."""
+
+    id: str
+    title: str
+    description: str = ""
+    failure_modes: tuple[FailureMode, ...] = ()
+    params: tuple[Param, ...] = ()
+    steps: tuple[Step, ...] = ()
+    path: str = ""
+    line: int | None = None
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+
+_TOP = ("id", "title", "description", "failure_modes", "params", "steps")
+_COMMON = ("id", "kind", "title", "confirm", "timeout", "retries", "idempotent", "undo", "mutates")
+
+
+def parse_runbook(data: Any, lines: LineMap | None = None, path: str = "") -> Runbook:
+    """Validate parsed YAML into a :class:`Runbook`.
+
+    Raises:
+        ConfigErrors: every problem, in file order, each at ``path:line``.
+    """
+    check = Checker(lines or LineMap(), path or None)
+    for dup, line, first in check.lines.duplicates:
+        check.errors.append(
+            ConfigError(
+                f"{'.'.join(map(str, dup))}: given twice (first at line {first})",
+                path or None,
+                line,
+            )
+        )
+    if not isinstance(data, Mapping):
+        check.fail((), "expected a runbook: a mapping with id, title, steps")
+        raise ConfigErrors(check.errors)
+    top = check.section(data, (), _TOP)
+    rb_id = check.slug(top, "id", ())
+    title = check.text(top, "title", (), required=True)
+    modes: list[FailureMode] = []
+    raw_modes = top.get("failure_modes", [])
+    if not isinstance(raw_modes, list):
+        check.fail(("failure_modes",), "expected a list of failure modes like [F1, F9]")
+        raw_modes = []
+    for i, m in enumerate(raw_modes):
+        try:
+            modes.append(FailureMode(str(m).upper()))
+        except ValueError:
+            check.fail(("failure_modes", i), f"unknown failure mode {m!r} (expected F1–F10)")
+    params = params_of(check, top.get("params"))
+    names = {p.name for p in params}
+    steps: list[Step] = []
+    raw_steps = top.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        check.fail(("steps",), "expected a non-empty list of steps")
+        raw_steps = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_steps):
+        step = _step(check, raw, ("steps", i), names, allow_undo=True)
+        if step is None:
+            continue
+        if step.id in seen:
+            check.fail(
+                ("steps", i, "id"),
+                f"step id {step.id!r} is used twice (first at step {seen[step.id] + 1})",
+            )
+        seen[step.id] = i
+        steps.append(step)
+    if check.errors:
+        check.errors.sort(key=lambda e: e.line or 0)
+        raise ConfigErrors(check.errors)
+    return Runbook(
+        id=rb_id,
+        title=title,
+        description=str(top.get("description") or ""),
+        failure_modes=tuple(modes),
+        params=tuple(params),
+        steps=tuple(steps),
+        path=path,
+        line=check.lines.of(()),
+    )
+
+
+def _step(
+    check: Checker, raw: Any, path: tuple[Hashable, ...], names: set[str], *, allow_undo: bool
+) -> Step | None:
+    if not isinstance(raw, Mapping):
+        check.fail(path, "expected a step: a mapping with id and kind")
+        return None
+    kind = raw.get("kind")
+    if kind not in STEP_KINDS:
+        check.fail(
+            (*path, "kind"), f"expected a step kind: one of {', '.join(STEP_KINDS)}, got {kind!r}"
+        )
+        return None
+    known = _COMMON + kind_fields(kind)
+    d = check.section(raw, path, known)
+    step_id = check.slug(d, "id", path) if allow_undo or "id" in d else ""
+    common: dict[str, Any] = {
+        "id": step_id,
+        "kind": kind,
+        "title": check.text(d, "title", path),
+        "line": check.lines.of(path),
+        "confirm": check.flag(d, "confirm", path),
+        "idempotent": check.flag(d, "idempotent", path),
+        "retries": check.count(d, "retries", path, 0, 10),
+    }
+    if "timeout" in d:
+        common["timeout"] = check.seconds(d, "timeout", path)
+    if "mutates" in d:
+        if kind in ("check", "verify", "note", "manual"):
+            check.fail((*path, "mutates"), f"a {kind} step never mutates; remove this key")
+        else:
+            common["mutates"] = check.flag(d, "mutates", path)
+    if "undo" in d:
+        if not allow_undo:
+            check.fail((*path, "undo"), "an undo step cannot have its own undo")
+        else:
+            undo = _step(check, d["undo"], (*path, "undo"), names, allow_undo=False)
+            if undo is not None:
+                common["undo"] = Step(**{**undo.__dict__, "id": f"{step_id}.undo"})
+    specific = _kind_values(check, kind, d, path)
+    check.placeholders_in(d, path, names, skip=("id", "kind", "undo"))
+    return Step(**common, **specific)
+
+
+def _kind_values(
+    check: Checker, kind: str, d: Mapping[str, Any], path: tuple[Hashable, ...]
+) -> dict[str, Any]:
+    if kind in ("check", "verify"):
+        exp = Expectation(**expectation(check, d, path, verify=kind == "verify"))
+        out: dict[str, Any] = {"expect": exp}
+        if kind == "verify":
+            out["within"] = check.seconds(d, "within", path, 120.0)
+            out["every"] = check.seconds(d, "every", path, 5.0)
+        return out
+    if kind == "action":
+        params = d.get("params", {})
+        if not isinstance(params, Mapping):
+            check.fail((*path, "params"), "expected a mapping of action params")
+            params = {}
+        return {
+            "action": check.slug(d, "action", path),
+            "target": check.text(d, "target", path),
+            "params": dict(params),
+            "reason": check.text(d, "reason", path),
+        }
+    if kind == "command":
+        return {"command": check.command(d, path)}
+    if kind == "http":
+        return check.http(d, path)
+    return {"text": check.text(d, "text", path, required=True)}
+
+
+def load_runbook(path: str | Path) -> Runbook:
+    """Read and validate one runbook file.
+
+    Raises:
+        ConfigError: unreadable file or bad YAML. ConfigErrors: an invalid runbook.
+    """
+    data, lines = load_yaml(path)
+    return parse_runbook(data, lines, str(path))

@@ -1,0 +1,79 @@
+"""Where runbooks are found: the shipped ``runbooks/`` folder, the user's, the config's.
+
+A later folder's runbook with the same id replaces an earlier one (a team may override a
+shipped runbook). Files are ``*.yaml`` / ``*.yml``; anything else (``schema.json``) is
+ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.core.runbook import Runbook, load_runbook
+from console.errors import ConfigError, ConfigErrors, UserError
+
+__all__ = ["Entry", "find_runbook", "load_catalog", "runbook_files"]
+
+#: Runbook files read per folder at most (a guard against pointing at a huge tree).
+MAX_FILES = 2000
+
+
+@dataclass
+class Entry:
+    """One runbook file: its runbook, or the problems that stop it parsing."""
+
+    path: Path
+    runbook: Runbook | None
+    errors: list[ConfigError] = field(default_factory=list)
+    shipped: bool = False
+
+
+def runbook_files(folder: Path) -> list[Path]:
+    """The runbook files directly in ``folder``, sorted by name (none if it is missing)."""
+    if not folder.is_dir():
+        return []
+    found = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return found[:MAX_FILES]
+
+
+def load_catalog(dirs: Iterable[Path], shipped: Path | None = None) -> list[Entry]:
+    """Every runbook file in ``dirs``, in folder order, parsed (problems kept, not raised)."""
+    entries: list[Entry] = []
+    for folder in dirs:
+        for path in runbook_files(folder):
+            is_shipped = shipped is not None and folder.resolve() == shipped.resolve()
+            try:
+                entries.append(Entry(path, load_runbook(path), shipped=is_shipped))
+            except ConfigErrors as exc:
+                entries.append(Entry(path, None, list(exc.errors), is_shipped))
+            except ConfigError as exc:
+                entries.append(Entry(path, None, [exc], is_shipped))
+    return entries
+
+
+def find_runbook(ref: str, dirs: Iterable[Path]) -> Runbook:
+    """The runbook ``ref`` names: a path to a file, or an id in the catalog.
+
+    Raises:
+        ConfigErrors: the runbook is invalid (every problem, located).
+        UserError: no such file or id.
+    """
+    candidate = Path(ref).expanduser()
+    if candidate.suffix in (".yaml", ".yml") or "/" in ref:
+        if not candidate.is_file():
+            raise UserError(f"runbook file not found: {ref}")
+        return load_runbook(candidate)
+    match: Entry | None = None
+    known: list[str] = []
+    for entry in load_catalog(dirs):
+        rb_id = entry.runbook.id if entry.runbook else entry.path.stem
+        known.append(rb_id)
+        if rb_id == ref:
+            match = entry  # the last folder wins
+    if match is None:
+        raise UserError(f"no runbook {ref!r} (known: {', '.join(sorted(set(known))) or 'none'})")
+    if match.runbook is None:
+        raise ConfigErrors(match.errors)
+    return match.runbook

@@ -1,0 +1,266 @@
+"""Runbook runs and their steps in the store (tables ``runs`` and ``steps``).
+
+Every write commits before it returns, so a crash loses nothing already recorded. A run
+whose status is ``running`` but whose process is gone was interrupted: :func:`reconcile`
+marks it so, and marks the step that was running ``unknown`` (it may or may not have taken
+effect). Outputs are redacted before they are written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.core.redact import redact, redact_obj
+from console.engine.events import utc_now
+from console.engine.store import Store
+
+__all__ = ["OUTPUT_LIMIT", "RunRecord", "RunStore", "StepRecord", "pid_alive"]
+
+#: Characters of output kept per step (the tail: errors come last).
+OUTPUT_LIMIT = 8000
+#: Undo steps are stored after the runbook's own steps, at this offset + the step's index.
+UNDO_OFFSET = 1000
+
+
+@dataclass
+class StepRecord:
+    """One step of one run as recorded."""
+
+    idx: int
+    id: str
+    kind: str
+    status: str = "pending"
+    output: str = ""
+    exit_code: int | None = None
+    started: str | None = None
+    ended: str | None = None
+
+    def to_json(self, run_status: str) -> dict[str, Any]:
+        """The ``--json`` form; internal states map to the contract's step statuses."""
+        status = self.status
+        if status == "running":
+            status = "unknown" if run_status != "running" else "running"
+        elif status == "pending" and run_status != "running":
+            status = "skipped"
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": status,
+            "output": self.output,
+            "started": self.started,
+            "ended": self.ended,
+        }
+
+
+@dataclass
+class RunRecord:
+    """One run as recorded."""
+
+    id: str
+    runbook: str
+    runbook_path: str
+    function_id: str
+    params: dict[str, Any]
+    dry_run: bool
+    status: str
+    incident_id: str | None
+    environment: str
+    started: str
+    ended: str | None
+    pid: int | None
+    steps: list[StepRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``callboard run --json`` contract."""
+        return {
+            "run_id": self.id,
+            "runbook": self.runbook,
+            "function": self.function_id,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "incident_id": self.incident_id,
+            "started": self.started,
+            "ended": self.ended,
+            "steps": [s.to_json(self.status) for s in self.steps],
+        }
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with ``pid`` exists (a zombie counts as gone)."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class RunStore:
+    """Reads and writes runs and steps in one Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(
+        self,
+        runbook: str,
+        runbook_path: str,
+        function_id: str,
+        params: dict[str, Any],
+        steps: list[tuple[str, str]],
+        *,
+        dry_run: bool,
+        incident_id: str | None,
+        environment: str,
+    ) -> RunRecord:
+        """A new run (status ``running``, this process's pid) with every step ``pending``."""
+        run_id = uuid.uuid4().hex[:12]
+        now = utc_now()
+        clean = redact_obj(params)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, runbook, runbook_path, function_id, params, dry_run, status,"
+                " incident_id, environment, started_at, pid) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    runbook,
+                    runbook_path,
+                    function_id,
+                    json.dumps(clean),
+                    int(dry_run),
+                    "running",
+                    incident_id,
+                    environment,
+                    now,
+                    os.getpid(),
+                ),
+            )
+            for idx, (step_id, kind) in enumerate(steps):
+                conn.execute(
+                    "INSERT INTO steps (run_id, idx, step_id, kind, status) VALUES (?,?,?,?,?)",
+                    (run_id, idx, step_id, kind, "pending"),
+                )
+        record = self.get(run_id)
+        assert record is not None
+        return record
+
+    def set_status(self, run_id: str, status: str, *, ended: bool = True) -> None:
+        self.store.execute(
+            "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+            (status, utc_now() if ended else None, run_id),
+        )
+
+    def claim(self, run_id: str) -> None:
+        """This process takes the run over (resume): status running, our pid."""
+        self.store.execute(
+            "UPDATE runs SET status = 'running', ended_at = NULL, pid = ? WHERE id = ?",
+            (os.getpid(), run_id),
+        )
+
+    def save_step(self, run_id: str, step: StepRecord) -> None:
+        """Insert or update one step (output redacted and trimmed to its tail)."""
+        output = redact(step.output)
+        if len(output) > OUTPUT_LIMIT:
+            output = "…" + output[-OUTPUT_LIMIT:]
+        step.output = output
+        self.store.execute(
+            "INSERT INTO steps (run_id, idx, step_id, kind, status, output, exit_code, started_at,"
+            " ended_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, idx) DO UPDATE SET"
+            " status = excluded.status, output = excluded.output, exit_code = excluded.exit_code,"
+            " started_at = excluded.started_at, ended_at = excluded.ended_at",
+            (
+                run_id,
+                step.idx,
+                step.id,
+                step.kind,
+                step.status,
+                output,
+                step.exit_code,
+                step.started,
+                step.ended,
+            ),
+        )
+
+    def get(self, run_id: str) -> RunRecord | None:
+        rows = self.store.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        return self._record(rows[0])
+
+    def recent(self, limit: int = 50) -> list[RunRecord]:
+        """The newest runs first (interrupted ones reconciled)."""
+        self.reconcile()
+        rows = self.store.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+        return [self._record(r) for r in rows]
+
+    def reconcile(self) -> list[str]:
+        """Mark runs whose process is gone as interrupted; returns their ids."""
+        rows = self.store.query("SELECT id, pid FROM runs WHERE status = 'running'")
+        gone = [r["id"] for r in rows if r["pid"] != os.getpid() and not pid_alive(r["pid"])]
+        for run_id in gone:
+            with self.store.transaction() as conn:
+                conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
+                conn.execute(
+                    "UPDATE steps SET status = 'unknown' WHERE run_id = ? AND status = 'running'",
+                    (run_id,),
+                )
+        return gone
+
+    def interrupt(self, run_id: str) -> None:
+        """Mark a run this process abandons (Ctrl-C) interrupted, its running step unknown."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                (run_id,),
+            )
+            conn.execute(
+                "UPDATE steps SET status = 'unknown' WHERE run_id = ? AND status = 'running'",
+                (run_id,),
+            )
+
+    def _record(self, row: Any) -> RunRecord:
+        steps = [
+            StepRecord(
+                idx=s["idx"],
+                id=s["step_id"],
+                kind=s["kind"],
+                status=s["status"],
+                output=s["output"],
+                exit_code=s["exit_code"],
+                started=s["started_at"],
+                ended=s["ended_at"],
+            )
+            for s in self.store.query(
+                "SELECT * FROM steps WHERE run_id = ? ORDER BY idx", (row["id"],)
+            )
+        ]
+        try:
+            params = json.loads(row["params"])
+        except ValueError:
+            params = {}
+        return RunRecord(
+            id=row["id"],
+            runbook=row["runbook"],
+            runbook_path=row["runbook_path"],
+            function_id=row["function_id"],
+            params=params,
+            dry_run=bool(row["dry_run"]),
+            status=row["status"],
+            incident_id=row["incident_id"],
+            environment=row["environment"],
+            started=row["started_at"],
+            ended=row["ended_at"],
+            pid=row["pid"],
+            steps=steps,
+        )
