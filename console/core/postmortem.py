@@ -217,7 +217,7 @@ def _actions(rows: list[Row], pairs: Mapping[str, EventLike | None]) -> tuple[Ac
             message = "" if res is None else str(_get_msg(mask_sensitive(res.data)))
             out.append(Action(
                 at=ev.at, t=r.t, run_id=ev.run_id, step=step,
-                action=f"{step}: {label}" if step and step not in label else label,
+                action=f"{step}: {label}" if step and not label.startswith(step) else label,
                 function_id=d.get("target") or ev.function_id,
                 params=params if params is not None else run_params.get(ev.run_id, {}),
                 outcome=OUTCOME_UNKNOWN if res is None else outcome_of(res.data),
