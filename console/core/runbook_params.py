@@ -226,6 +226,8 @@ class Scope:
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}" if abs(value) < 1e15 else str(value)
     return "" if value is None else str(value)
 
 

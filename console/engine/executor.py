@@ -15,110 +15,27 @@ No Textual: the CLI and the TUI drive it and inject how to ask for confirmation
 
 from __future__ import annotations
 
-import asyncio
-import math
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from console.core.model import ActionPlan, ActionRequest, Function
-from console.core.redact import redact
 from console.core.runbook import Runbook, Step
-from console.core.runbook_params import Scope, fill, fill_obj
+from console.core.runbook_params import Scope
 from console.engine import stepkinds
-from console.engine.events import EventLog, utc_now
-from console.engine.runs import UNDO_OFFSET, RunRecord, RunStore, StepRecord
-from console.engine.stepkinds import Outcome
+from console.engine.events import utc_now
+from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
+from console.engine.steprunner import ConfirmRequest, StepRunner, plan_text, short_error
 from console.errors import ActionError, BackendError, SecretError, UserError
 
-if TYPE_CHECKING:
-    import httpx
+__all__ = ["RESUMABLE", "ConfirmRequest", "Executor"]
 
-    from console.core.snapshot import FunctionHealth
-    from console.engine.fleet import Fleet
-    from console.engine.store import Store
-
-__all__ = ["ConfirmRequest", "Executor"]
-
-BACKOFF_BASE_S = 1.0
-BACKOFF_CAP_S = 30.0
 RESUMABLE = frozenset({"interrupted", "failed", "refused", "cancelled"})
 
 
-@dataclass(frozen=True)
-class ConfirmRequest:
-    """What an operator is asked to approve: the step, its target and the environment."""
-
-    run_id: str
-    step_id: str
-    step: str
-    kind: str
-    target: str
-    environment: str
-    production: bool
-    reason: str
-    detail: str
-
-    def prompt(self) -> str:
-        env = f"PRODUCTION {self.environment}" if self.production else self.environment
-        return f"{self.step} — {self.detail}\non {self.target} in {env} ({self.reason}). Proceed?"
-
-
-Confirm = Callable[[ConfirmRequest], Awaitable[bool]]
-Decide = Callable[[Step, StepRecord], Awaitable[bool | None]]
-
-
-async def _never(_: Any, *__: Any) -> Any:
-    return None
-
-
-class Executor:
+class Executor(StepRunner):
     """Runs runbooks against a fleet, recording runs, steps and events in ``store``.
 
-    Args:
-        secret: resolves ``{{ secrets.NAME }}`` (the SecretStore, which registers values
-            with the redactor).
-        confirm: asked before confirm/manual/production-mutating steps; None refuses them.
-        decide: asked on resume whether an unknown, non-idempotent step took effect.
-        poll_every: overrides every verify step's interval (tests pass 0); the number of
-            polls stays bounded by the step's own ``within / every``.
-        sleep, rand: injected for retries' full-jitter backoff (tests never wait).
-        on_update: called with the run after every recorded change (the TUI's live view).
+    See :class:`~console.engine.steprunner.StepRunner` for the arguments.
     """
-
-    def __init__(
-        self,
-        fleet: Fleet,
-        store: Store,
-        *,
-        secret: Callable[[str], str],
-        confirm: Confirm | None = None,
-        decide: Decide | None = None,
-        read_only: bool | None = None,
-        poll_every: float | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rand: Callable[[], float] = random.random,
-        http: httpx.AsyncClient | None = None,
-        on_update: Callable[[RunRecord], None] | None = None,
-    ) -> None:
-        self.fleet = fleet
-        self.runs = RunStore(store)
-        self.events = EventLog(store)
-        self.secret = secret
-        self.confirm: Confirm = confirm or _never
-        self.decide: Decide = decide or _never
-        self.read_only = fleet.read_only if read_only is None else read_only
-        self.poll_every = poll_every
-        self.sleep = sleep
-        self.rand = rand
-        self.http = http
-        self.on_update = on_update
-        self._cancelled = False
-        self._own_http = False
-        #: The run this executor is driving (the CLI marks it interrupted on Ctrl-C).
-        self.current_run: str | None = None
 
     # -- the public surface ------------------------------------------------------------
 
@@ -199,12 +116,6 @@ class Executor:
                 rec.status = "pending"
         return await self._drive(runbook, record, Scope(params, fn, self.secret, record.id))
 
-    async def aclose(self) -> None:
-        """Close the HTTP client this executor created (an injected one is left open)."""
-        if self.http is not None and self._own_http:
-            await self.http.aclose()
-            self.http = None
-
     def cancel(self) -> None:
         """Stop the run before its next step (the step in progress finishes)."""
         self._cancelled = True
@@ -252,7 +163,7 @@ class Executor:
             try:
                 if step.kind == "action":
                     plan = await self._plan(step, scope, record)
-                    rec.output = _plan_text(plan)
+                    rec.output = plan_text(plan)
                     mutates = plan.mutates if step.mutates is None else step.mutates
                 elif step.kind == "check" and step.expect is not None:
                     health = await self._health(scope)
@@ -270,7 +181,11 @@ class Executor:
                 LookupError,
                 TimeoutError,
             ) as exc:
-                rec.status, rec.output, status = "failed", f"cannot plan: {_err(exc)}", "failed"
+                rec.status, rec.output, status = (
+                    "failed",
+                    f"cannot plan: {short_error(exc)}",
+                    "failed",
+                )
                 mutates = False
             if mutates and self.read_only:
                 notes.append("read-only: this step would be refused")
@@ -301,229 +216,3 @@ class Executor:
         rec.output = f"{rec.output}\n[{why}]".strip()
         self._save(record, rec)
         return True
-
-    async def _step(self, record: RunRecord, step: Step, rec: StepRecord, scope: Scope) -> str:
-        """Run one step through refusal, confirmation, retries; returns its final status."""
-        plan: ActionPlan | None = None
-        target = record.function_id
-        try:
-            if step.kind == "action":
-                plan = await self._plan(step, scope, record)
-                target = plan.request.function_id
-        except (ActionError, BackendError, SecretError, KeyError, TimeoutError) as exc:
-            return self._end(record, step, rec, "failed", f"cannot plan: {_err(exc)}", None, 0.0)
-        mutates = step.may_mutate if plan is None or step.mutates is not None else plan.mutates
-        detail = _plan_text(plan) if plan is not None else stepkinds.describe(step, scope)
-        if mutates and self.read_only:
-            return self._refuse(record, step, rec, "read-only: mutating steps are refused", detail)
-        reason = (
-            "a confirm step"
-            if step.confirm
-            else "a manual step"
-            if step.kind == "manual"
-            else "a mutating step in production"
-            if mutates and self.fleet.production
-            else ""
-        )
-        if reason:
-            req = ConfirmRequest(
-                record.id,
-                step.id,
-                step.label,
-                step.kind,
-                target,
-                self.fleet.environment,
-                self.fleet.production,
-                reason,
-                detail,
-            )
-            if not await self.confirm(req):
-                return self._refuse(record, step, rec, f"confirmation not given ({reason})", detail)
-            self._event(
-                record,
-                "step.confirmed",
-                {"step": step.id, "target": target, "reason": reason},
-                step.id,
-            )
-        outcome = Outcome(False, "not run")
-        for attempt in range(step.retries + 1):
-            rec.status, rec.started = "running", utc_now()
-            self._event(
-                record,
-                "step.intent",
-                {
-                    "step": step.id,
-                    "kind": step.kind,
-                    "target": target,
-                    "attempt": attempt + 1,
-                    "what": detail,
-                },
-                step.id,
-            )
-            self._save(record, rec)
-            began = time.monotonic()
-            outcome = await self._attempt(step, scope, plan)
-            took = time.monotonic() - began
-            status = "done" if outcome.ok else "failed"
-            if outcome.ok or attempt == step.retries:
-                return self._end(record, step, rec, status, outcome.output, outcome.exit_code, took)
-            self._result_event(record, step, status, outcome.output, outcome.exit_code, took)
-            await self.sleep(self.rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
-        return "failed"  # unreachable: the loop returns on its last attempt
-
-    async def _attempt(self, step: Step, scope: Scope, plan: ActionPlan | None) -> Outcome:
-        timeout = step.timeout or stepkinds.DEFAULT_TIMEOUT.get(step.kind, 60.0)
-        try:
-            if step.kind == "command":
-                return await stepkinds.run_command(stepkinds.argv_of(step, scope), timeout)
-            if step.kind == "action" and plan is not None:
-                result = await asyncio.wait_for(self.fleet.execute(plan), timeout)
-                text = "\n".join([result.message, *plan.changes])
-                return Outcome(result.ok, text, details=dict(result.details))
-            if step.kind == "http":
-                return await stepkinds.run_http(step, scope, self._client(), timeout)
-            if step.kind == "check" and step.expect is not None:
-                health = await asyncio.wait_for(self._health(scope), timeout)
-                ok, seen = await stepkinds.evaluate(step.expect, health, self.fleet, scope)
-                return Outcome(ok, seen)
-            if step.kind == "verify":
-                return await self._verify(step, scope)
-            return Outcome(True, str(fill(step.text, scope)))  # note, manual (confirmed)
-        except TimeoutError:
-            return Outcome(False, f"timed out after {timeout:g}s")
-        except (ActionError, BackendError, SecretError, KeyError, LookupError, ValueError) as exc:
-            return Outcome(False, _err(exc))
-
-    async def _verify(self, step: Step, scope: Scope) -> Outcome:
-        """Poll the expectation until it holds, at most ``within / every`` + 1 times."""
-        assert step.expect is not None
-        every = step.every if self.poll_every is None else self.poll_every
-        polls = max(1, math.ceil(step.within / step.every)) + 1
-        deadline = time.monotonic() + step.within
-        seen = ""
-        for n in range(1, polls + 1):
-            ok, seen = await stepkinds.evaluate(
-                step.expect, await self._health(scope), self.fleet, scope
-            )
-            if ok:
-                return Outcome(True, f"poll {n}: {seen}")
-            if n == polls or time.monotonic() >= deadline:
-                break
-            await self.sleep(every)
-        return Outcome(False, f"not within {step.within:g}s ({n} polls): {seen}")
-
-    # -- helpers ----------------------------------------------------------------------
-
-    async def _function(self, function_id: str) -> Function:
-        snap = self.fleet.last or await self.fleet.refresh()
-        health = snap.by_id().get(function_id) or (await self.fleet.refresh()).by_id().get(
-            function_id
-        )
-        if health is None:
-            raise UserError(f"no function {function_id!r} in the fleet (see `callboard status`)")
-        return health.function
-
-    async def _health(self, scope: Scope) -> FunctionHealth:
-        health = (await self.fleet.refresh()).by_id().get(scope.function.id)
-        if health is None:
-            raise LookupError(f"function {scope.function.id!r} is gone from the fleet")
-        return health
-
-    async def _plan(self, step: Step, scope: Scope, record: RunRecord) -> ActionPlan:
-        target = str(fill(step.target, scope)) if step.target else record.function_id
-        reason = (
-            str(fill(step.reason, scope))
-            if step.reason
-            else f"runbook {record.runbook} (run {record.id})"
-        )
-        request = ActionRequest(step.action, target, fill_obj(dict(step.params), scope), reason)
-        return await asyncio.wait_for(self.fleet.plan(request), step.timeout or 30.0)
-
-    def _client(self) -> httpx.AsyncClient:
-        if self.http is None:
-            from console.engine.build import make_http_client
-
-            self.http = make_http_client()
-            self._own_http = True
-        return self.http
-
-    def _refuse(self, record: RunRecord, step: Step, rec: StepRecord, why: str, detail: str) -> str:
-        self._event(
-            record, "step.refused", {"step": step.id, "reason": why, "what": detail}, step.id
-        )
-        return self._end(record, step, rec, "refused", f"refused: {why}\n{detail}", None, None)
-
-    def _end(
-        self,
-        record: RunRecord,
-        step: Step,
-        rec: StepRecord,
-        status: str,
-        output: str,
-        code: int | None,
-        took: float | None,
-    ) -> str:
-        rec.status, rec.output, rec.exit_code, rec.ended = status, redact(output), code, utc_now()
-        rec.started = rec.started or rec.ended
-        if status != "refused":
-            self._result_event(record, step, status, output, code, took)
-        self._save(record, rec)
-        return status
-
-    def _result_event(
-        self,
-        record: RunRecord,
-        step: Step,
-        status: str,
-        output: str,
-        code: int | None,
-        took: float | None,
-    ) -> None:
-        data = {
-            "step": step.id,
-            "kind": step.kind,
-            "status": status,
-            "output": output[-4000:],
-            "exit_code": code,
-            "duration_ms": None if took is None else round(took * 1000, 1),
-        }
-        self._event(record, "step.result", data, step.id)
-
-    def _finish(self, record: RunRecord, status: str) -> RunRecord:
-        record.status = status
-        self.runs.set_status(record.id, status)
-        self._event(record, "run.ended", {"status": status})
-        fresh = self.runs.get(record.id)
-        if fresh is not None:
-            record.ended, record.steps = fresh.ended, fresh.steps
-        if self.on_update is not None:
-            self.on_update(record)
-        return record
-
-    def _save(self, record: RunRecord, rec: StepRecord) -> None:
-        self.runs.save_step(record.id, rec)
-        if self.on_update is not None:
-            self.on_update(record)
-
-    def _event(
-        self, record: RunRecord, kind: str, data: dict[str, Any], step: str | None = None
-    ) -> None:
-        self.events.append(
-            kind,
-            data,
-            incident_id=record.incident_id,
-            run_id=record.id,
-            function_id=record.function_id,
-        )
-
-
-def _plan_text(plan: ActionPlan | None) -> str:
-    if plan is None:
-        return ""
-    return "\n".join([f"{plan.backend}: {plan.summary}", *(f"  {c}" for c in plan.changes)])
-
-
-def _err(exc: BaseException) -> str:
-    if isinstance(exc, KeyError):
-        return f"unknown placeholder {exc.args[0] if exc.args else exc}"
-    return str(exc) or type(exc).__name__
