@@ -45,8 +45,8 @@ def _norm_id(value: str | bytes | None, width: int, encoding: Encoding, what: st
             )
         except (binascii.Error, ValueError):
             raise ValueError(f"{what} {text!r} is neither hex nor base64") from None
-    if len(raw) * 2 > width or not raw:
-        raise ValueError(f"{what} has {len(raw)} bytes, expected at most {width // 2}")
+    if len(raw) not in (width // 2, 8):  # full width, or a 64-bit trace id
+        raise ValueError(f"{what} has {len(raw)} bytes, expected {width // 2}")
     if not any(raw):
         raise ValueError(f"{what} is all zeros")
     return raw.hex().rjust(width, "0")

@@ -187,9 +187,21 @@ class OtlpReceiver:
             status, payload = await self._export(body, ctype)
         except HttpError as exc:
             await self._error(writer, exc, ctype)
+            if exc.close:
+                await self._linger(reader, writer)
             return not exc.close
         await self._respond(writer, status, ctype, payload, close=not keep)
         return keep
+
+    async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read and drop what the client is still sending (bounded), so closing with unread
+        data does not reset the connection before it has read our error response."""
+        with contextlib.suppress(Exception):
+            writer.write_eof()
+            budget = self.limits.max_body
+            async with asyncio.timeout(2.0):
+                while budget > 0 and (chunk := await reader.read(65536)):
+                    budget -= len(chunk)
 
     async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
         limit = self.limits.max_body
