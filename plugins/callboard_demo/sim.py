@@ -23,7 +23,6 @@ from console.plugin_api import BadResponse, Kind, Signals
 WINDOWS: dict[str, float] = {
     "5m": 300.0, "30m": 1800.0, "1h": 3600.0, "6h": 21600.0, "3d": 259200.0, "30d": 2592000.0,
 }  # fmt: skip
-_DAMP = {"5m": 1.0, "30m": 0.6, "1h": 0.4, "6h": 0.2, "3d": 0.1, "30d": 0.05}
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _MASK = (1 << 64) - 1
 #: A healthy third-party dependency still fails this fraction of calls.
@@ -46,9 +45,15 @@ def mix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def noise_key(seed: int, index: int, tick: int) -> int:
+def tick_salt(seed: int, tick: int) -> int:
+    """The part of every noise key shared by all functions at one tick (computed once)."""
+    return ((seed * 0x2545F4914F6CDD1D) ^ mix64(tick + 1)) & _MASK
+
+
+def noise_key(seed: int, index: int, tick: int, salt: int | None = None) -> int:
     """The hash behind one function's wobble at one tick (or one series timestamp)."""
-    return mix64((seed * 0x2545F4914F6CDD1D) ^ (index * 0x9E3779B97F4A7C15) ^ mix64(tick + 1))
+    salt = tick_salt(seed, tick) if salt is None else salt
+    return mix64(salt ^ (index * 0x9E3779B97F4A7C15))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +64,30 @@ class Episode:
     intervals: tuple[tuple[float, float], ...]
     active: bool
 
-    def active_for(self, t: float) -> float | None:
-        """Seconds the failure has been active at ``t``, or None when it is not."""
+    def _find(self, t: float) -> tuple[int, float] | None:
+        """(interval index, seconds active) at ``t``, or None when the failure is not active."""
         for i, (s, e) in enumerate(self.intervals):
             last = self.active and i == len(self.intervals) - 1
             if s <= t and (t < e or last):
-                return t - s
+                return i, t - s
         return None
+
+    def active_for(self, t: float) -> float | None:
+        """Seconds the failure has been active at ``t``, or None when it is not."""
+        found = self._find(t)
+        return None if found is None else found[1]
+
+    def strength(self, t: float, span_s: float) -> float | None:
+        """How far (0..1) the failure shows in a window of ``span_s`` ending at ``t``.
+
+        The scenario's onset fills the window gradually; a failure that an action brings
+        back (a circuit closed again) shows at once, as a cure does.
+        """
+        found = self._find(t)
+        if found is None:
+            return None
+        index, age = found
+        return min(1.0, age / span_s) if index == 0 and span_s > 0 else 1.0
 
 
 class Simulator:
@@ -97,9 +119,10 @@ class Simulator:
         controls: Controls,
         episodes: dict[str, Episode],
     ) -> dict[str, Any]:
-        """The numbers of ``fid`` at ``t`` (noise from ``key``), over a window of ``span_s``."""
+        """The numbers of ``fid`` at ``t`` over a window of ``span_s``; ``key`` (a 64-bit
+        hash from ``noise_key``) drives the wobble."""
         p = self.fleet.profiles[fid]
-        h = mix64(key)
+        h = key
         w1 = (h & 0xFFFF) / 32768.0 - 1.0
         w2 = ((h >> 16) & 0xFFFF) / 32768.0 - 1.0
         w3 = ((h >> 32) & 0xFFFF) / 32768.0 - 1.0
@@ -121,12 +144,13 @@ class Simulator:
             "err_wobble": w3,
         }  # fmt: skip
         for f in self.by_function.get(fid, ()):
-            age = episodes[f.key].active_for(t)
-            if age is not None:
-                _overlay(v, f, min(1.0, age / span_s) if span_s > 0 else 1.0)
+            strength = episodes[f.key].strength(t, span_s)
+            if strength is not None:
+                _overlay(v, f, strength)
             elif _started(episodes[f.key], t):
                 self._cured_effect(f, v, controls)
-        self._controls_effect(fid, p, v, controls)
+        if controls.throttles or controls.replicas or controls.min_instances:
+            self._controls_effect(fid, p, v, controls)
         return v
 
     @staticmethod
@@ -163,12 +187,13 @@ class Simulator:
         episodes = self.episodes(history, epoch, now)
         controls = history.now
         profiles, seed = self.fleet.profiles, self.fleet.seed
+        salt = tick_salt(seed, tick)
         vals: dict[str, dict[str, Any]] = {}
 
         def get(fid: str) -> dict[str, Any]:
             v = vals.get(fid)
             if v is None:
-                key = noise_key(seed, profiles[fid].index, tick)
+                key = noise_key(seed, profiles[fid].index, tick, salt)
                 v = vals[fid] = self.values(fid, key, now, span, controls, episodes)
             return v
 
@@ -189,11 +214,11 @@ class Simulator:
                 else:
                     deps[dep] = _EXTERNAL_OK * (1.0 + 0.2 * v["err_wobble"])
             for f in self.by_function.get(fid, ()):
-                age = episodes[f.key].active_for(now)
+                strength = episodes[f.key].strength(now, span)
                 for dep, rate in f.dependency_errors.items():
-                    if age is not None and dep in deps:
+                    if strength is not None and dep in deps:
                         target = rate * (1.0 + 0.03 * v["err_wobble"])
-                        deps[dep] += (target - deps[dep]) * min(1.0, age / span)
+                        deps[dep] += (target - deps[dep]) * strength
             out[fid] = _signals(v, deps, self._ratios(fid, v, episodes, now))
         return out
 
@@ -203,9 +228,13 @@ class Simulator:
         """error_ratio and requests per burn window: recent failures weigh on short windows."""
         p = self.fleet.profiles[fid]
         base = p.err5xx + p.timeout
-        wob = v["err_wobble"]
-        ratio = {w: base * (1.0 + 0.2 * wob * d) for w, d in _DAMP.items()}
-        rate = {w: p.rate for w in WINDOWS}
+        k = 0.2 * v["err_wobble"] * base
+        # Literal dicts: this runs once per function per refresh (10,000+ times).
+        ratio = {"5m": base + k, "30m": base + 0.6 * k, "1h": base + 0.4 * k,
+                 "6h": base + 0.2 * k, "3d": base + 0.1 * k, "30d": base + 0.05 * k}  # fmt: skip
+        r = p.rate
+        requests = {"5m": r * 300.0, "30m": r * 1800.0, "1h": r * 3600.0, "6h": r * 21600.0,
+                    "3d": r * 259200.0, "30d": r * 2592000.0}  # fmt: skip
         for f in self.by_function.get(fid, ()):
             ep = episodes[f.key]
             bad = f.set_to.get("err5xx", p.err5xx) + f.set_to.get("timeout", p.timeout)
@@ -213,8 +242,8 @@ class Simulator:
             for w, secs in WINDOWS.items():
                 share = overlap(ep.intervals, now, secs)
                 ratio[w] += (bad - base) * share
-                rate[w] *= 1.0 + (surge - 1.0) * share
-        return ratio, {w: rate[w] * WINDOWS[w] for w in WINDOWS}
+                requests[w] *= 1.0 + (surge - 1.0) * share
+        return ratio, requests
 
     def baselines(self, ids: Iterable[str]) -> dict[str, Signals]:
         """Healthy behaviour (no wobble, no failures) for every known id."""
@@ -266,9 +295,8 @@ def _signals(
     failed = v["err5xx"] + v["timeout"]
     cpu, mem = v["cpu"], v["memory"]
     return Signals(
-        rate_rps=round(v["rate"], 3),
-        success_rate=1.0 - failed,
-        p50_ms=round(v["p50"], 1), p95_ms=round(v["p95"], 1), p99_ms=round(v["p99"], 1),
+        rate_rps=v["rate"], success_rate=1.0 - failed,
+        p50_ms=v["p50"], p95_ms=v["p95"], p99_ms=v["p99"],
         error_5xx_rate=v["err5xx"], timeout_rate=v["timeout"], throttle_rate=v["throttle"],
         auth_error_rate=v["auth"], serialization_error_rate=v["serial"],
         retry_rate=v["retry"], cold_start_rate=v["cold"],
