@@ -12,6 +12,7 @@ from callboard_demo import DemoPlugin
 from console.plugin_api import (
     ActionError,
     ActionRequest,
+    BadResponse,
     Function,
     MemoryState,
     PluginContext,
@@ -456,7 +457,13 @@ async def test_traces_after_the_cure_are_healthy() -> None:
     await p.execute(await p.plan(ActionRequest("rollback", "checkout:POST /pay")))
     later = make(p.context.state, clock=NOW + 900)
     q = TraceQuery("checkout", "POST /pay", start_ns=int((NOW + 60) * 1e9), limit=10)
-    assert all(t.duration_ms < 3000 for t in await later.find_traces(q))
+    found = await later.find_traces(q)
+    assert found and all(t.duration_ms < 3000 and t.error_count <= 1 for t in found)
+
+
+async def test_healthy_services_still_have_the_odd_retried_error() -> None:
+    found = await make().find_traces(TraceQuery("cart", "GET /cart", errors_only=True))
+    assert found and all(t.error_count == 1 for t in found)
 
 
 # -- scale, options, health -----------------------------------------------------------------
@@ -476,6 +483,17 @@ async def test_ten_thousand_functions_keep_the_scenario() -> None:
 async def test_small_sizes_keep_the_failing_functions_first() -> None:
     fns = await make(size=12).functions()
     assert len(fns) == 12 and set(EXPECTED) <= {f.id for f in fns}
+
+
+async def test_bad_windows_and_series_are_reported_not_guessed() -> None:
+    p = make()
+    fns = await p.functions()
+    with pytest.raises(BadResponse, match="window"):
+        await p.signals(fns, "soon")
+    with pytest.raises(BadResponse, match="series"):
+        await p.series(fns[0], "happiness", NOW - 60, NOW, 10)
+    with pytest.raises(BadResponse, match="points"):
+        await p.series(fns[0], "p99_ms", NOW - 86400 * 30, NOW, 1)
 
 
 async def test_check_and_bad_options() -> None:
