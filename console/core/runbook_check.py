@@ -142,7 +142,9 @@ class Checker:
             except ValueError as exc:
                 self.fail((*path, "command"), f"cannot split this command: {exc}")
                 return ()
-        elif isinstance(raw, list) and all(isinstance(a, str | int | float) for a in raw):
+        elif isinstance(raw, list) and all(
+            isinstance(a, str | int | float) and not isinstance(a, bool) for a in raw
+        ):
             argv = [str(a) for a in raw]
         else:
             self.fail(
