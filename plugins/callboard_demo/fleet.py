@@ -173,19 +173,19 @@ def _generated_service(b: _Builder, number: int, budget: int) -> None:
     service = noun if lap == 0 else f"{noun}-{lap + 1}"
     teams = EXTRA_TEAMS
     team = teams[number % len(teams)] if number < 3 * len(teams) else f"team-{number // 3}"
-    n = min(budget, 4 + rng.randrange(5))
+    n = min(budget, 4 + int(rng.random() * 5))
     used: set[str] = set()
     own: list[str] = []
     for _ in range(n * 3):  # bounded: a few draws per slot are enough to find unused names
         if len(own) == n:
             break
-        kind = GENERATED_KINDS[rng.randrange(len(GENERATED_KINDS))]
+        kind = GENERATED_KINDS[int(rng.random() * len(GENERATED_KINDS))]
         templates = GENERATED_OPS[kind]
-        op = templates[rng.randrange(len(templates))].format(n=noun, N=noun.capitalize())
+        op = templates[int(rng.random() * len(templates))].format(n=noun, N=noun.capitalize())
         if op in used:
             continue
         used.add(op)
-        deps = (own[rng.randrange(len(own))],) if own and rng.random() < 0.5 else ()
+        deps = (own[int(rng.random() * len(own))],) if own and rng.random() < 0.5 else ()
         tier = 1 if rng.random() < 0.2 else (2 if rng.random() < 0.5 else 3)
         b.add(service, team, op, kind, tier, deps)
         own.append(Function.make_id(service, op))

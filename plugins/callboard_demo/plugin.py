@@ -131,6 +131,7 @@ class DemoPlugin:
     # -- every plugin ---------------------------------------------------------------------
 
     async def check(self) -> BackendStatus:
+        """Always ok once the fleet builds; the latency is that of building or reading it."""
         started = time.perf_counter()
         ok = bool(self.fleet.functions)
         latency = round((time.perf_counter() - started) * 1000.0, 3)
@@ -149,6 +150,7 @@ class DemoPlugin:
     # -- Inventory, Metrics, Baselines --------------------------------------------------------
 
     async def functions(self) -> list[Function]:
+        """The whole fleet (built on the first call, then reused)."""
         return list(self.fleet.functions)
 
     async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
@@ -160,6 +162,7 @@ class DemoPlugin:
         return out
 
     async def baselines(self, functions: list[Function]) -> dict[str, Signals]:
+        """Each function's healthy behaviour, what diagnosis compares against."""
         return self.sim.baselines(f.id for f in functions)
 
     async def series(
@@ -201,10 +204,12 @@ class DemoPlugin:
         return self._traces
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """Traces of the query's service in its time range (default: the last 15 minutes)."""
         epoch, now, history = self._now()
         return self.tracer.find(query, self.sim.episodes(history, epoch, now), now)
 
     async def trace(self, trace_id: str) -> Trace | None:
+        """The trace behind an id ``find_traces`` gave out (None for any other id)."""
         return self.tracer.build(trace_id)
 
     # -- Alerts, Changes --------------------------------------------------------------------

@@ -300,7 +300,7 @@ def _signals(
         error_5xx_rate=v["err5xx"], timeout_rate=v["timeout"], throttle_rate=v["throttle"],
         auth_error_rate=v["auth"], serialization_error_rate=v["serial"],
         retry_rate=v["retry"], cold_start_rate=v["cold"],
-        cpu=None if cpu is None else min(cpu, 1.0), memory=None if mem is None else min(mem, 1.0),
+        cpu=cpu if cpu is None or cpu < 1.0 else 1.0, memory=mem if mem is None or mem < 1.0 else 1.0,
         queue_length=v["queue"], cost_per_1k=v["cost"],
         availability=1.0 - ratio["30d"],
         error_ratio=ratio, requests=requests, dependency_errors=deps,
