@@ -11,16 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Literal
 
 from console.core.model import Span, Trace, TraceSummary
 
 Encoding = Literal["auto", "hex", "base64"]
 _HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_RE = re.compile(r"[0-9a-fA-F]+")
 
 
+@lru_cache(maxsize=65536)  # ids repeat: every span of a trace carries the same trace id
 def _norm_id(value: str | bytes | None, width: int, encoding: Encoding, what: str) -> str:
     if value is None:
         raise ValueError(f"missing {what}")
@@ -30,7 +34,7 @@ def _norm_id(value: str | bytes | None, width: int, encoding: Encoding, what: st
         text = value.strip()
         if not text:
             raise ValueError(f"empty {what}")
-        is_hex = all(c in _HEX for c in text)
+        is_hex = _HEX_RE.fullmatch(text) is not None
         if encoding == "hex" or (encoding == "auto" and is_hex and len(text) <= width):
             if not is_hex or len(text) > width:
                 raise ValueError(f"{what} {text!r} is not hex of at most {width} digits")
@@ -155,9 +159,9 @@ def first_error_span(spans: Sequence[Span]) -> Span | None:
     parent (its effective start is ``max(own start, parent's effective start)``), so a
     skewed host cannot make its span look first. Orphans count as roots.
     """
-    order = flatten(spans)
-    if not any(s.status == "error" for s, _ in order):
+    if not any(s.status == "error" for s in spans):
         return None
+    order = flatten(spans)
     by_id = {s.span_id: s for s in spans}
     effective: dict[str, int] = {}
     for s, _ in order:  # parents come before children
