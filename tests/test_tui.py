@@ -9,10 +9,12 @@ from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.widgets.data_table import ColumnKey
 
+from console.core.model import Function, Signals
 from console.engine.fleet import Backend, Fleet
 from console.tui.app import CallboardApp
-from console.tui.fleetview import COLUMN_KEYS, COLUMNS
+from console.tui.fleetview import COLUMN_KEYS, COLUMNS, build_rows
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
 from console.tui.screens.help import HelpScreen
@@ -77,7 +79,7 @@ async def test_sort_by_key_by_header_click_and_reverse() -> None:
         await pilot.pause()
         assert app.screen_stack[0].options.sort == "p99"  # type: ignore[attr-defined]
         assert keys(app)[0] == "checkout:POST /pay"  # 2.95s, the slowest
-        assert "p99 ▼" in str(table(app).columns["p99"].label)
+        assert "p99 ▼" in str(table(app).columns[ColumnKey("p99")].label)
 
 
 async def test_filter_substring_regex_mode_and_escape() -> None:
@@ -142,6 +144,10 @@ async def test_selection_stays_put_and_only_changed_cells_update() -> None:
             assert table(app).cursor_key == chosen
             assert table(app).row_count == 40
             assert table(app).last_updates < 40 * 10  # a diff, not a rebuild
+            assert app.snapshot is not None
+            view = build_rows(app.snapshot, app.fleet_screen.options)
+            for key, cells in view.rows:  # what is shown is exactly the latest snapshot
+                assert [c.plain for c in table(app).get_row(key)] == [c.plain for c in cells]
 
 
 async def test_drill_down_and_back() -> None:
@@ -176,6 +182,7 @@ async def test_help_lists_keys_and_modes() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         body = screen_text(app)
+        assert "F10" in body
         assert "Dependency outage" in body
         await pilot.press("escape")
         await pilot.pause()
@@ -243,7 +250,7 @@ async def test_erroring_backend_turns_stale_with_age() -> None:
     class Flaky(FailingPlugin):
         broken = False
 
-        async def signals(self, functions, window):  # type: ignore[no-untyped-def]
+        async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
             if self.broken:
                 return await super().signals(functions, window)
             return {}

@@ -75,10 +75,21 @@ class FakeFleetPlugin:
             rate = 50.0 + (i * 37) % 400
             if i == 0:
                 out[fn.id] = Signals(
-                    rate_rps=120.0, success_rate=0.9731 - noise, p50_ms=41.0, p95_ms=880.0,
-                    p99_ms=2950.0, timeout_rate=0.061, error_5xx_rate=0.004,
+                    rate_rps=120.0,
+                    success_rate=0.9731 - noise,
+                    p50_ms=41.0,
+                    p95_ms=880.0,
+                    p99_ms=2950.0,
+                    timeout_rate=0.061,
+                    error_5xx_rate=0.004,
                     error_ratio={"5m": 0.027, "30m": 0.025, "1h": 0.027, "6h": 0.012, "3d": 0.002},
-                    requests={"5m": 36000.0, "30m": 216000.0, "1h": 432000.0, "6h": 2.6e6, "3d": 3e7},
+                    requests={
+                        "5m": 36000.0,
+                        "30m": 216000.0,
+                        "1h": 432000.0,
+                        "6h": 2.6e6,
+                        "3d": 3e7,
+                    },
                     dependency_errors={"postgres": 0.21},
                 )
             elif i % 7 == 3:
@@ -88,7 +99,9 @@ class FakeFleetPlugin:
             elif i % 11 == 5:
                 continue  # no data at all: shown as "—"
             else:
-                out[fn.id] = Signals(rate_rps=rate, success_rate=0.9995 - noise, p99_ms=95.0 + i % 50)
+                out[fn.id] = Signals(
+                    rate_rps=rate, success_rate=0.9995 - noise, p99_ms=95.0 + i % 50
+                )
         return out
 
     async def series(
@@ -101,8 +114,14 @@ class FakeFleetPlugin:
 
     async def deploys(self, function: Function | None, since: float) -> list[Deploy]:
         return [
-            Deploy("checkout:POST /pay", "v2.14.1", "2026-11-26T20:41:00Z", "alice",
-                   "bump pg driver", previous_version="v2.14.0")
+            Deploy(
+                "checkout:POST /pay",
+                "v2.14.1",
+                "2026-11-26T20:41:00Z",
+                "alice",
+                "bump pg driver",
+                previous_version="v2.14.0",
+            )
         ]
 
 
@@ -142,3 +161,11 @@ def fake_fleet(size: int = 40, *extra: Backend, timeout: float = 5.0, **kwargs: 
     """A Fleet over FakeFleetPlugin (plus ``extra`` backends) on the fixed clock."""
     backends = [Backend(name="fake", plugin_name="fake", plugin=FakeFleetPlugin(size)), *extra]
     return Fleet(backends, clock=fixed_clock, timeout=timeout, attempts=1, **kwargs)  # type: ignore[arg-type]
+
+
+def demo_fleet(size: int | None = None, clock: object = fixed_clock) -> Fleet:
+    """The seeded demo fleet on the fixed clock (what snapshots and screenshots show)."""
+    from console.config import Config
+    from console.engine.build import build_fleet
+
+    return build_fleet(Config(), demo=True, demo_size=size, clock=clock)  # type: ignore[arg-type]

@@ -7,11 +7,11 @@ never blocks a key. Results come back as messages; worker failures become one no
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.worker import Worker
 
@@ -34,7 +34,7 @@ class CallboardApp(App[None]):
     CSS_PATH = "callboard.tcss"
     TITLE = "Callboard"
     COMMANDS = App.COMMANDS | {FunctionsProvider, ViewProvider}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False),
@@ -111,7 +111,9 @@ class CallboardApp(App[None]):
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees."""
         err = message.error
-        self.notify(f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8)
+        self.notify(
+            f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8
+        )
 
     def _bars(self, **values: bool) -> None:
         for screen in self.screen_stack:
@@ -137,10 +139,6 @@ class CallboardApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    def action_back(self) -> None:
-        if len(self.screen_stack) > 1:
-            self.pop_screen()
 
     @property
     def fleet_screen(self) -> FleetScreen:

@@ -33,8 +33,8 @@ SEVERITY_LABEL: dict[Severity | None, str] = {
 
 
 def worst(h: FunctionHealth) -> Severity | None:
-    """The most urgent finding's severity, or None when healthy."""
-    return min((f.severity for f in h.findings), key=lambda s: s.rank, default=None)
+    """The most urgent finding's severity, or None when healthy (diagnose sorts page first)."""
+    return h.findings[0].severity if h.findings else None
 
 
 def severity_cell(h: FunctionHealth) -> Text:
@@ -82,7 +82,8 @@ def sparkline(
     if top <= 0:
         level = [last // 2 if relative else 0] * len(pts)
     else:
-        level = [min(last, max(0, round((p - lo) / top * last))) for p in pts]
+        scale = last / top
+        level = [min(last, max(0, int((p - lo) * scale + 0.5))) for p in pts]
     chars = "".join(BLOCKS[i] for i in level)
     return Text(chars.rjust(width), style=style)
 

@@ -36,8 +36,12 @@ class FunctionsProvider(Provider):
                 scored.append((score, fid))
         scored.sort(key=lambda p: (-p[0], p[1]))
         for score, fid in scored[:MAX_HITS]:
-            yield Hit(score, matcher.highlight(fid), partial(app.open_function, fid),
-                      help="open this function")
+            yield Hit(
+                score,
+                matcher.highlight(fid),
+                partial(app.open_function, fid),
+                help="open this function",
+            )
 
 
 class ViewProvider(Provider):
@@ -52,7 +56,11 @@ class ViewProvider(Provider):
         yield "Toggle: pause live refresh", "freeze the screen (p)", app.action_toggle_pause
         yield "Clear filter", "show every function", partial(app.set_filter, "")
         for col in COLUMNS:
-            yield f"Sort by {col.label}", f"sort the fleet by {col.label}", partial(app.sort_by, col.key)
+            yield (
+                f"Sort by {col.label}",
+                f"sort the fleet by {col.label}",
+                partial(app.sort_by, col.key),
+            )
 
     async def discover(self) -> Hits:
         for title, help_, cb in self._commands():

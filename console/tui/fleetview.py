@@ -24,8 +24,12 @@ def _burn_1h(h: FunctionHealth) -> float | None:
 
 
 def _health_key(h: FunctionHealth) -> Any:
-    b = _burn_1h(h)
-    return (h.worst_severity_rank, -(b or 0.0), h.signals.success_rate or 1.0)
+    # Unhealthy first, fastest burn first; healthy rows keep a stable (id) order so they
+    # do not shuffle on every refresh.
+    if not h.findings:
+        return (3, 0.0)
+    b = h.burn.rates.get("1h") if h.burn else None
+    return (h.worst_severity_rank, -(b or 0.0))
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("success", "success", 8, lambda h: h.signals.success_rate, right=True),
     Column("p99", "p99", 7, lambda h: h.signals.p99_ms, descending=True, right=True),
     Column("burn", "burn 1h", 7, _burn_1h, descending=True, right=True),
-    Column("trend", "errors", cells.SPARK_WIDTH, lambda h: h.trend[-1] if h.trend else None,
-           descending=True),
+    Column(
+        "trend",
+        "errors",
+        cells.SPARK_WIDTH,
+        lambda h: h.trend[-1] if h.trend else None,
+        descending=True,
+    ),
     Column("modes", "modes", 16, lambda h: tuple(f.mode.value for f in h.findings) or None),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
@@ -116,10 +125,10 @@ def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[Func
     ]
     col = BY_KEY.get(opts.sort, COLUMNS[0])
     picked.sort(key=lambda h: h.id)
-    known = [h for h in picked if col.sort(h) is not None]
-    unknown = [h for h in picked if col.sort(h) is None]
-    known.sort(key=col.sort, reverse=col.descending != opts.reverse)
-    result = known + unknown
+    keyed = [(col.sort(h), h) for h in picked]
+    known = [p for p in keyed if p[0] is not None]
+    known.sort(key=lambda p: p[0], reverse=col.descending != opts.reverse)
+    result = [h for _k, h in known] + [h for k, h in keyed if k is None]
     if opts.group_by_owner:
         result.sort(key=lambda h: (h.function.owner is None, h.function.owner or ""))
     return result

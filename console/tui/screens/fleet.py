@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -20,7 +21,7 @@ from console.tui.widgets.status_bar import StatusBar
 class FleetScreen(Screen[None]):
     """The home screen. Holds the view options; the app hands it each snapshot."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -33,7 +34,9 @@ class FleetScreen(Screen[None]):
         Binding("ctrl+r", "app.refresh_now", "Refresh", show=False),
     ]
 
-    def __init__(self, environment: str, *, production: bool, read_only: bool, window: int | None) -> None:
+    def __init__(
+        self, environment: str, *, production: bool, read_only: bool, window: int | None
+    ) -> None:
         super().__init__(id="fleet-screen")
         self._bar_args = (environment, production, read_only)
         self.options = ViewOptions(window=window)
@@ -72,7 +75,9 @@ class FleetScreen(Screen[None]):
             return
         view = build_rows(self.snapshot, self.options)
         self.table.apply(view.rows)
-        self.query_one("#fleet-info", Static).update(self._info(view.total, view.matched, view.unhealthy, len(view.rows)))
+        self.query_one("#fleet-info", Static).update(
+            self._info(view.total, view.matched, view.unhealthy, len(view.rows))
+        )
 
     def _info(self, total: int, matched: int, unhealthy: int, shown: int) -> Text:
         o = self.options

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -56,7 +57,7 @@ def _section(title: str) -> Text:
 class FunctionScreen(Screen[None]):
     """Drill-down on one function. Esc or Backspace goes back to the fleet."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "not_yet('Traces')", "Traces"),
         Binding("r", "not_yet('Runbooks')", "Run runbook"),
@@ -65,7 +66,9 @@ class FunctionScreen(Screen[None]):
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
 
-    def __init__(self, function_id: str, snapshot: FleetSnapshot, environment: tuple[str, bool, bool]) -> None:
+    def __init__(
+        self, function_id: str, snapshot: FleetSnapshot, environment: tuple[str, bool, bool]
+    ) -> None:
         super().__init__()
         self.function_id = function_id
         self.snapshot = snapshot
@@ -100,7 +103,10 @@ class FunctionScreen(Screen[None]):
         h = self.health
         if h is None:
             self.query_one("#fn-title", Static).update(
-                Text(f"{self.function_id} is no longer reported by any backend.", style="bold #e5c07b")
+                Text(
+                    f"{self.function_id} is no longer reported by any backend.",
+                    style="bold #e5c07b",
+                )
             )
             return
         self.query_one("#fn-title", Static).update(self._title(h))
@@ -182,6 +188,10 @@ class FunctionScreen(Screen[None]):
                 return cells.sparkline([1 - v for v in h.trend], width=cells.SPARK_WIDTH * 2)
             return Text("…", style="dim")
         pts = self.series.get(name)
+        if not pts and name == "success_rate" and h.trend:
+            return cells.sparkline(
+                [1 - v for v in h.trend], width=cells.SPARK_WIDTH * 2, relative=True
+            )
         if not pts:
             return Text(fmt.NO_DATA, style="dim")
         return cells.sparkline(
@@ -202,7 +212,9 @@ class FunctionScreen(Screen[None]):
         if b is not None and b.page:
             out.append("   PAGE: burning fast", style=cells.SEVERITY_STYLE[cells.Severity.PAGE])
         elif b is not None and b.ticket:
-            out.append("   TICKET: burning slowly", style=cells.SEVERITY_STYLE[cells.Severity.TICKET])
+            out.append(
+                "   TICKET: burning slowly", style=cells.SEVERITY_STYLE[cells.Severity.TICKET]
+            )
         if b is not None and b.low_traffic:
             out.append("   (low traffic: burn alerts held back)", style="dim")
         out.append("\nburn rate ", style="dim")
@@ -232,15 +244,17 @@ class FunctionScreen(Screen[None]):
             deps.append(f"  {d}")
             err = h.signals.dependency_errors.get(d)
             if err is not None:
-                deps.append(f"  {fmt.pct(err)} of calls failing", style="#ff6b6b" if err > 0.05 else "dim")
+                deps.append(
+                    f"  {fmt.pct(err)} of calls failing", style="#ff6b6b" if err > 0.05 else "dim"
+                )
             deps.append("\n")
         if not fn.dependencies:
             deps.append("  none known\n", style="dim")
         deploys = Text()
-        for d in snap.deploys.get(fn.id, ()):
-            deploys.append(f"  {d.at}  ", style="dim")
-            deploys.append(f"{d.previous_version or '?'} → {d.version}", style="bold")
-            deploys.append(f"  {d.author}  {d.description}\n")
+        for dep in snap.deploys.get(fn.id, ()):
+            deploys.append(f"  {dep.at}  ", style="dim")
+            deploys.append(f"{dep.previous_version or '?'} → {dep.version}", style="bold")
+            deploys.append(f"  {dep.author}  {dep.description}\n")
         if not snap.deploys.get(fn.id):
             deploys.append("  none in the last 24h\n", style="dim")
         alerts = Text()
@@ -251,15 +265,20 @@ class FunctionScreen(Screen[None]):
         if not h.alerts:
             alerts.append("  none firing\n", style="dim")
         return Group(
-            _section("Dependencies"), deps,
-            _section("Recent deploys"), deploys,
-            _section("Alerts"), alerts,
+            _section("Dependencies"),
+            deps,
+            _section("Recent deploys"),
+            deploys,
+            _section("Alerts"),
+            alerts,
         )
 
     # -- keys --------------------------------------------------------------------------
 
     def action_not_yet(self, what: str) -> None:
-        self.notify(f"{what} are not yet available in this version.", title="Not yet available", timeout=3)
+        self.notify(
+            f"{what} are not yet available in this version.", title="Not yet available", timeout=3
+        )
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.function_id)

@@ -2,40 +2,52 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.core.model import FAILURE_MODE_NAMES
 
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Everywhere", (
-        ("?", "this help"),
-        ("ctrl+p", "command palette: go to a function, toggles, sort, theme"),
-        ("p", "pause / resume live refresh"),
-        ("ctrl+r", "refresh now"),
-        ("esc, backspace", "back"),
-        ("q, ctrl+q", "quit"),
-    )),
-    ("Fleet", (
-        ("↑ ↓ j k, pgup pgdn", "move"),
-        ("enter, click", "open the function"),
-        ("/", "filter: text or regex over id, service, owner, F-code; esc clears"),
-        ("s / S", "sort by the next column / reverse (or click a header)"),
-        ("u", "only unhealthy functions"),
-        ("g", "group by owner"),
-        ("y", "copy the function id (OSC 52)"),
-    )),
-    ("Function", (
-        ("t", "traces (not yet available)"),
-        ("r", "run a runbook (not yet available)"),
-        ("i", "open an incident (not yet available)"),
-        ("y", "copy the function id"),
-    )),
+    (
+        "Everywhere",
+        (
+            ("?", "this help"),
+            ("ctrl+p", "command palette: go to a function, toggles, sort, theme"),
+            ("p", "pause / resume live refresh"),
+            ("ctrl+r", "refresh now"),
+            ("esc, backspace", "back"),
+            ("q, ctrl+q", "quit"),
+        ),
+    ),
+    (
+        "Fleet",
+        (
+            ("↑ ↓ j k, pgup pgdn", "move"),
+            ("enter, click", "open the function"),
+            ("/", "filter: text or regex over id, service, owner, F-code; esc clears"),
+            ("s / S", "sort by the next column / reverse (or click a header)"),
+            ("u", "only unhealthy functions"),
+            ("g", "group by owner"),
+            ("y", "copy the function id (OSC 52)"),
+        ),
+    ),
+    (
+        "Function",
+        (
+            ("t", "traces (not yet available)"),
+            ("r", "run a runbook (not yet available)"),
+            ("i", "open an incident (not yet available)"),
+            ("y", "copy the function id"),
+        ),
+    ),
 )
 
 
@@ -49,23 +61,33 @@ def help_text() -> Table:
         for key, what in rows:
             table.add_row(key, what)
         table.add_row("", "")
-    table.add_row(Text("Failure modes", style="bold underline"), "")
-    for mode, name in FAILURE_MODE_NAMES.items():
-        table.add_row(mode.value, name)
-    table.add_row("", "")
     table.add_row(
         Text("Mouse", style="bold underline"),
-        "click rows and headers; drag to select text (shift+drag in most terminals)",
+        "click rows and headers; shift+drag selects text in most terminals",
     )
     return table
+
+
+def modes_text() -> Group:
+    """What each F-code badge means."""
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(width=4, style="bold #e5c07b")
+    table.add_column()
+    for mode, name in FAILURE_MODE_NAMES.items():
+        table.add_row(mode.value, name)
+    return Group(Text("  Failure modes", style="bold underline"), table)
 
 
 class HelpScreen(ModalScreen[None]):
     """A modal over the current screen; any of esc, ? or q closes it."""
 
-    BINDINGS = [Binding("escape,question_mark,q,backspace", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q,backspace", "dismiss", "Close")
+    ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(Text("Callboard — keys", style="bold"), id="help-title")
-            yield Static(help_text(), id="help-body")
+            with Horizontal(id="help-columns"):
+                yield Static(help_text(), id="help-body")
+                yield Static(modes_text(), id="help-modes")

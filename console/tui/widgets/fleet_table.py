@@ -8,10 +8,12 @@ same function at the same place on screen. It never rebuilds the table for a ref
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.cells import same
 from console.tui.fleetview import COLUMNS, ID_INDEX
@@ -22,7 +24,8 @@ Row = tuple[str, tuple[Text, ...]]
 class FleetTable(DataTable[Text]):
     """One row per function; fixed column widths; cursor on whole rows."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
@@ -91,16 +94,32 @@ class FleetTable(DataTable[Text]):
                 merged = list(old)
                 for i, (o, n) in enumerate(zip(old, new, strict=True)):
                     if not same(o, n):
-                        self.update_cell(k, COLUMNS[i].key, n)
                         merged[i] = n
                         updates += 1
+                if merged != list(old):
+                    self._write_row(k, merged)
                 shown[k] = tuple(merged)
             if [str(r.key.value) for r in self.ordered_rows] != new_order:
                 rank = {id(shown[k][ID_INDEX]): i for i, k in enumerate(new_order)}
                 self.sort(COLUMNS[ID_INDEX].key, key=lambda cell: rank[id(cell)])
+            if updates:
+                self._update_count += 1  # invalidates the render caches once, not per cell
+                self.refresh()
             self._order = new_order
             self.last_updates = updates
             self._restore_cursor(key, screen_line)
+
+    def _write_row(self, key: str, cells: list[Text]) -> None:
+        """``update_cell`` for a whole row, without its per-call ``refresh()``.
+
+        ``update_cell`` costs ~10 µs a call in ``refresh()`` alone; a refresh of 1,000 rows
+        changes ~3,500 cells. This writes the same dict update_cell writes (Textual 8.2.8,
+        pinned) and ``apply`` invalidates once. Column widths are fixed, so nothing is
+        re-measured either way.
+        """
+        row = self._data[RowKey(key)]
+        for col, cell in zip(COLUMNS, cells, strict=True):
+            row[ColumnKey(col.key)] = cell
 
     def _restore_cursor(self, key: str | None, screen_line: int) -> None:
         if not self._order:

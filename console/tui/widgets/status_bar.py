@@ -60,9 +60,7 @@ class StatusBar(Static):
             for b in snap.backends:
                 word, style = backend_state(b)
                 out.append(f"{b.name} ")
-                out.append(word, style=style)
-                if b.ok and b.latency_ms is not None and not word.startswith("slow"):
-                    out.append(f" {fmt.ms(b.latency_ms)}", style="dim")
+                out.append(word, style=style)  # latency only when slow: calm, and stable
                 out.append("  ")
             out.append(f"refreshed {refreshed_at(snap.generated_at)}", style="dim")
         if self.refreshing and snap is not None:

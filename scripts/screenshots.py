@@ -1,0 +1,47 @@
+"""Regenerate ``screenshots/*.svg`` from the seeded demo fleet on a fixed clock, at 140×45.
+
+.venv/bin/python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from console.config import Config
+from console.engine.build import build_fleet
+from console.tui.app import CallboardApp
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (140, 45)
+T0 = 1795726800.0  # 2026-11-26T21:00:00Z, the same instant the snapshot tests use
+
+
+async def shoot(name: str, *keys: str) -> None:
+    fleet = build_fleet(Config(), demo=True, clock=lambda: T0)
+    app = CallboardApp(fleet, refresh_interval=3600, owns_fleet=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app._refresh is not None
+        await app._refresh.wait()
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause()
+            await app.screen.workers.wait_for_complete()
+            await pilot.pause()
+        for inp in app.query("Input"):
+            inp.cursor_blink = False  # type: ignore[attr-defined]
+        OUT.mkdir(exist_ok=True)
+        app.save_screenshot(f"{name}.svg", path=str(OUT))
+        print(OUT / f"{name}.svg")
+
+
+async def main() -> None:
+    await shoot("fleet")
+    await shoot("filtered", "slash", *"pay", "enter")
+    await shoot("function", "enter")
+    await shoot("help", "question_mark")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
