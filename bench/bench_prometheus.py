@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -99,8 +100,7 @@ def main() -> None:
             app.serve(app.bulk(n)) as target,
             servers.prometheus(Path(tmp) / "prom", [target]) as prom,
         ):
-            url, size = prom.url, n
-            servers.wait_until(lambda u=url, k=size: _ready(u, k), 60, f"{n} functions scraped")
+            servers.wait_until(partial(_ready, prom.url, n), 60, f"{n} functions scraped")
             ours, bare, reqs, nfn = asyncio.run(measure(prom.url, args.rounds))
         print(f"{nfn:>9}  {reqs:>8}  {ours * 1000:>9.1f}  {bare * 1000:>8.1f}  {ours / bare:>5.2f}")
 
