@@ -14,12 +14,23 @@ from console.errors import CallboardError, UserError
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="CALLBOARD_CONFIG", metavar="FILE",
-              help="Config file (default: $XDG_CONFIG_HOME/callboard/config.yaml).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="CALLBOARD_CONFIG",
+    metavar="FILE",
+    help="Config file (default: $XDG_CONFIG_HOME/callboard/config.yaml).",
+)
 @click.option("--demo", is_flag=True, help="Use the built-in demo fleet, whatever the config says.")
-@click.option("--demo-size", type=click.IntRange(1, 200_000), metavar="N",
-              help="Number of functions in the demo fleet (default ~48).")
-@click.option("--read-only", is_flag=True, help="Refuse every mutating step (env CALLBOARD_READ_ONLY).")
+@click.option(
+    "--demo-size",
+    type=click.IntRange(1, 200_000),
+    metavar="N",
+    help="Number of functions in the demo fleet (default ~48).",
+)
+@click.option(
+    "--read-only", is_flag=True, help="Refuse every mutating step (env CALLBOARD_READ_ONLY)."
+)
 @click.option("--db", "db_path", metavar="FILE", help="SQLite store (default: XDG data dir).")
 @click.version_option(package_name="callboard")
 @click.pass_context
@@ -50,6 +61,48 @@ def cli(
         run_tui(app)
 
 
+def _set_global(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Apply a global option given after the subcommand (``status --demo``)."""
+    if value is None or value is False:
+        return value
+    app = ctx.find_object(AppContext)
+    if app is not None and param.name:
+        setattr(app, param.name, value)
+        if param.name == "demo_size":
+            app.demo = True
+    return value
+
+
+def _global_options() -> list[click.Option]:
+    """The global options, accepted after any subcommand too."""
+
+    def opt(*decls: str, **kw: object) -> click.Option:
+        return click.Option(decls, expose_value=False, callback=_set_global, **kw)  # type: ignore[arg-type]
+
+    return [
+        opt("--config", "config_path", metavar="FILE", help="Config file."),
+        opt("--demo", is_flag=True, help="Use the built-in demo fleet."),
+        opt(
+            "--demo-size",
+            "demo_size",
+            type=click.IntRange(1, 200_000),
+            metavar="N",
+            help="Functions in the demo fleet.",
+        ),
+        opt("--read-only", "read_only", is_flag=True, help="Refuse every mutating step."),
+        opt("--db", "db_path", metavar="FILE", help="SQLite store."),
+    ]
+
+
+def _add_globals(command: click.Command) -> None:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_globals(sub)
+        return
+    names = {p.name for p in command.params}
+    command.params.extend(o for o in _global_options() if o.name not in names)
+
+
 def _register() -> None:
     from console.commands import check, demo, paths, secrets, status
 
@@ -68,6 +121,8 @@ def _register() -> None:
             continue
         for command in module.COMMANDS:
             cli.add_command(command)
+    for command in cli.commands.values():
+        _add_globals(command)
 
 
 _register()

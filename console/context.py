@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from console.config import Config
@@ -62,16 +62,36 @@ class AppContext:
         return self._secrets
 
     def fleet(self) -> Fleet:
-        """A Fleet over the configured backends (or the demo)."""
+        """A Fleet over the configured backends (or the demo), plus the embedded OTLP span
+        store as the first trace source (it costs nothing per refresh: traces are on demand)."""
         from console.engine.build import build_fleet
 
-        return build_fleet(
+        fleet = build_fleet(
             self.config,
             store=self.store,
             secrets=self.secrets,
             demo=self.demo,
             demo_size=self.demo_size,
         )
+        if not any(b.plugin_name == "otlp" for b in fleet.backends):
+            fleet.backends.insert(0, self._embedded_traces())
+        return fleet
+
+    def _embedded_traces(self) -> Any:
+        import time
+
+        from callboard_otlp import OtlpPlugin
+
+        from console.engine.fleet import Backend
+        from console.engine.spanstore import SpanStore
+        from console.plugin_api import PluginContext
+
+        cfg = self.config.otlp
+        spans = SpanStore(self.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
+        ctx = PluginContext(
+            http=None, secret=lambda name: "", clock=time.time, options={"span_store": spans}
+        )
+        return Backend(name="otlp", plugin_name="otlp", plugin=OtlpPlugin("otlp", {}, ctx))
 
     def close(self) -> None:
         if self._store is not None:

@@ -45,7 +45,11 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
         rows = [h for h in rows if h.findings] or rows
     table = Table(header_style="bold", expand=False)
     for col in ("function", "owner", "tier", "traffic", "success", "p99", "burn 1h", "findings"):
-        table.add_column(col, no_wrap=col != "findings", justify="right" if col in ("traffic", "success", "p99", "burn 1h", "tier") else "left")
+        table.add_column(
+            col,
+            no_wrap=col != "findings",
+            justify="right" if col in ("traffic", "success", "p99", "burn 1h", "tier") else "left",
+        )
     for h in rows[:limit]:
         s = h.signals
         badges = Text()
@@ -81,8 +85,7 @@ def status(app: AppContext, as_json: bool, all_rows: bool, limit: int) -> int:
         from console.core.redact import redact_obj
         from console.core.statusjson import snapshot_json
 
-        json.dump(redact_obj(snapshot_json(snap)), sys.stdout, separators=(",", ":"))
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(redact_obj(snapshot_json(snap)), separators=(",", ":")) + "\n")
     else:
         render_table(snap, all_rows=all_rows, limit=limit)
     return 0 if all(b.ok for b in snap.backends) else 1

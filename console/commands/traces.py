@@ -25,24 +25,8 @@ if TYPE_CHECKING:
 
 
 def trace_fleet(app: AppContext) -> Fleet:
-    """The app's fleet with the embedded OTLP store added as the first trace source."""
-    from callboard_otlp import OtlpPlugin
-
-    from console.engine.fleet import Backend
-    from console.engine.spanstore import SpanStore
-    from console.plugin_api import PluginContext
-
-    fleet = app.fleet()
-    if not any(b.plugin_name == "otlp" for b in fleet.backends):
-        cfg = app.config.otlp
-        spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
-        ctx = PluginContext(
-            http=None, secret=lambda name: "", clock=time.time, options={"span_store": spans}
-        )
-        fleet.backends.insert(
-            0, Backend(name="otlp", plugin_name="otlp", plugin=OtlpPlugin("otlp", {}, ctx))
-        )
-    return fleet
+    """The app's fleet (it includes the embedded OTLP store as the first trace source)."""
+    return app.fleet()
 
 
 def parse_function(function: str) -> tuple[str, str | None]:

@@ -37,11 +37,11 @@ def attach_alerts(
     for alert in alerts:
         targets: list[str] = []
         if alert.function_id in ids:
-            targets = [alert.function_id]  # type: ignore[list-item]
+            targets = [alert.function_id]
         else:
             named = next((alert.labels[k] for k in fn_labels if k in alert.labels), None)
             if named in ids:
-                targets = [named]  # type: ignore[list-item]
+                targets = [named]
             else:
                 svc = next((alert.labels[k] for k in svc_labels if k in alert.labels), None)
                 op = next((alert.labels[k] for k in op_labels if k in alert.labels), None)

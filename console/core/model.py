@@ -49,7 +49,8 @@ class FailureMode(StrEnum):
     F10 = "F10"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The human name: "Timeout", "Retry storm", ..."""
         return FAILURE_MODE_NAMES[self]
 
 
@@ -154,7 +155,7 @@ class Finding:
 
     @property
     def name(self) -> str:
-        return self.mode.title
+        return self.mode.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +233,9 @@ class TraceSummary:
     root_name: str
     start_ns: int
     duration_ms: float
-    span_count: int
-    error_count: int
+    #: None when the backend's search result does not say (e.g. Tempo without serviceStats).
+    span_count: int | None
+    error_count: int | None
     source: str = ""
 
 

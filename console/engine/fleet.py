@@ -8,10 +8,12 @@ keeps its last good data, marked stale with its age; the others carry on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,6 +113,8 @@ class Fleet:
         self.last: FleetSnapshot | None = None
         self._trends: dict[str, deque[float]] = {}
         self._refreshing: asyncio.Lock | None = None
+        #: Trace sources that failed in the last find_traces/trace call: name → error.
+        self.trace_errors: dict[str, str] = {}
         #: An HTTP client this fleet created and must close (None when injected).
         self.owned_http: Any = None
 
@@ -168,9 +172,7 @@ class Fleet:
             b.last_error = None
 
         inv = self._capable(Inventory)
-        lists = await asyncio.gather(
-            *(self._call(b, "functions", b.plugin.functions) for b in inv)
-        )
+        lists = await asyncio.gather(*(self._call(b, "functions", b.plugin.functions) for b in inv))
         functions = merge_functions([fl for fl in lists if fl])
 
         window = self.window
@@ -281,19 +283,36 @@ class Fleet:
     # -- on demand ----------------------------------------------------------------------
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
-        """Search every trace source; results merged newest first."""
+        """Search every trace source at once; errors first, then newest. A source that
+        fails is skipped and named in ``trace_errors``."""
+        sources = self._capable(Traces)
+        results = await asyncio.gather(
+            *(
+                self._call(b, "traces", partial(b.plugin.find_traces, query), cache=False)
+                for b in sources
+            ),
+            return_exceptions=True,
+        )
+        self.trace_errors = {}
         found: list[TraceSummary] = []
-        for b in self._capable(Traces):
-            call = b.plugin.find_traces
-            found.extend(await self._call(b, "traces", lambda c=call: c(query), cache=False) or [])
-        found.sort(key=lambda t: (t.error_count == 0, -t.start_ns))
+        for b, r in zip(sources, results, strict=True):
+            if isinstance(r, BaseException):
+                self.trace_errors[b.name] = str(r) or type(r).__name__
+            else:
+                found.extend(r or ())
+        found.sort(key=lambda t: (not t.error_count, -t.start_ns))
         return found[: query.limit]
 
     async def trace(self, trace_id: str) -> Trace | None:
-        """The first trace source that has ``trace_id``."""
+        """The first trace source (in order) that has ``trace_id``; failing sources are
+        skipped and named in ``trace_errors``."""
+        self.trace_errors = {}
         for b in self._capable(Traces):
-            call = b.plugin.trace
-            t = await self._call(b, "trace", lambda c=call: c(trace_id), cache=False)
+            try:
+                t = await self._call(b, "trace", partial(b.plugin.trace, trace_id), cache=False)
+            except BackendError as exc:
+                self.trace_errors[b.name] = str(exc) or type(exc).__name__
+                continue
             if t is not None:
                 return t
         return None
@@ -303,10 +322,12 @@ class Fleet:
     ) -> list[tuple[float, float]]:
         """A signal's history from the first metrics backend that has it."""
         for b in self._capable(Metrics):
-            call = b.plugin.series
-            pts = await self._call(
-                b, "series", lambda c=call: c(fn, signal, start, end, step), cache=False
-            )
+            try:
+                pts = await self._call(
+                    b, "series", partial(b.plugin.series, fn, signal, start, end, step), cache=False
+                )
+            except BackendError:
+                continue
             if pts:
                 return list(pts)
         return []
@@ -317,7 +338,9 @@ class Fleet:
             if action in b.plugin.actions:
                 return b
         offered = sorted({a for b in self._capable(Actions) for a in b.plugin.actions})
-        raise ActionError(f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})")
+        raise ActionError(
+            f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})"
+        )
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
         plan: ActionPlan = await self.action_backend(request.action).plugin.plan(request)
@@ -329,10 +352,8 @@ class Fleet:
 
     async def aclose(self) -> None:
         for b in self.backends:
-            try:
+            with contextlib.suppress(Exception):  # closing must never raise past here
                 await b.plugin.aclose()
-            except Exception:  # closing must never raise past here
-                pass
         if self.owned_http is not None:
             await self.owned_http.aclose()
             self.owned_http = None

@@ -78,5 +78,5 @@ def merge_signals(maps: Sequence[Mapping[str, Signals]]) -> dict[str, Signals]:
                 if _missing(getattr(have, n)) and not _missing(getattr(s, n))
             }
             if changes:
-                out[fid] = replace(have, **changes)  # type: ignore[arg-type]
+                out[fid] = replace(have, **changes)
     return out
