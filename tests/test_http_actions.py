@@ -1,0 +1,158 @@
+"""The http actions plugin (webhooks from config) and the runbook ``http`` step kind, over
+``httpx.MockTransport``: exact requests, secrets in headers never shown, expected status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from callboard_http import HttpActionsPlugin
+
+from console.config import Config
+from console.core.model import ActionRequest
+from console.core.redact import REDACTOR
+from console.core.runbook import parse_runbook
+from console.engine.build import build_fleet
+from console.engine.executor import Executor
+from console.engine.fleet import Backend
+from console.engine.store import Store
+from console.errors import ActionError, BackendAuthError, BackendUnavailable
+from console.plugin_api import PluginContext
+from console.yamlload import load_yaml_text
+
+TOKEN = "gw-token-1234567890"
+ENDPOINTS = {
+    "throttle": {
+        "method": "POST",
+        "url": "https://gateway.test/limits/{{ service }}",
+        "json": {"route": "{{ operation }}", "rps": "{{ params.rps }}", "why": "{{ reason }}"},
+        "headers": {"Authorization": {"secret": "gw"}},
+        "expect_status": [200, 201],
+    },
+    "circuit_open": {"method": "PUT", "url": "https://mesh.test/circuits/{{ function_id }}"},
+}
+
+
+@pytest.fixture(autouse=True)
+def forget_secrets():
+    yield
+    REDACTOR.clear()
+
+
+class Recorder:
+    def __init__(self, status: int = 201) -> None:
+        self.requests: list[httpx.Request] = []
+        self.status = status
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, json={"ok": self.status < 300})
+
+
+def plugin(handler: Any) -> HttpActionsPlugin:
+    def secret(name: str) -> str:
+        REDACTOR.add(TOKEN, name)
+        return TOKEN
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return HttpActionsPlugin(
+        "gateway", {"endpoints": ENDPOINTS}, PluginContext(client, secret, lambda: 0.0)
+    )
+
+
+async def test_plan_shows_the_request_but_not_the_secret_and_execute_sends_it() -> None:
+    rec = Recorder()
+    p = plugin(rec)
+    assert p.actions == frozenset({"throttle", "circuit_open"})
+    req = ActionRequest("throttle", "checkout:POST /pay", {"rps": 50}, "retry storm")
+    plan = await p.plan(req)
+    assert (
+        plan.summary == "throttle checkout:POST /pay via POST https://gateway.test/limits/checkout"
+    )
+    assert "headers: Authorization" in plan.changes and plan.mutates
+    assert TOKEN not in json.dumps([plan.summary, *plan.changes, dict(plan.details)])
+    assert rec.requests == []  # planning sends nothing
+    result = await p.execute(plan)
+    assert result.ok and result.message.endswith("→ 201")
+    sent = rec.requests[0]
+    assert (sent.method, str(sent.url)) == ("POST", "https://gateway.test/limits/checkout")
+    assert sent.headers["Authorization"] == TOKEN
+    assert json.loads(sent.content) == {"route": "POST /pay", "rps": 50, "why": "retry storm"}
+
+
+async def test_unexpected_status_fails_and_auth_and_network_errors_are_typed() -> None:
+    req = ActionRequest("circuit_open", "payments:rpc Authorize", {})
+    p = plugin(Recorder(500))
+    result = await p.execute(await p.plan(req))
+    assert not result.ok and "→ 500 (expected 200" in result.message
+    p = plugin(Recorder(403))
+    with pytest.raises(BackendAuthError):
+        await p.execute(await p.plan(req))
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    p = plugin(refuse)
+    with pytest.raises(BackendUnavailable):
+        await p.execute(await p.plan(req))
+
+
+async def test_missing_params_and_bad_config_are_clear() -> None:
+    p = plugin(Recorder())
+    with pytest.raises(ActionError, match=r"placeholder \{\{ params.rps \}\} has no value"):
+        await p.plan(ActionRequest("throttle", "checkout:POST /pay", {}))
+    with pytest.raises(ActionError, match="no endpoint for action 'rollback'"):
+        await p.plan(ActionRequest("rollback", "checkout:POST /pay", {}))
+    with pytest.raises(ValueError, match="url: expected an http"):
+        HttpActionsPlugin(
+            "x", {"endpoints": {"a": {"url": "ftp://x"}}}, PluginContext(None, str, float)
+        )
+
+
+def runbook(text: str):
+    data, lines = load_yaml_text(text, "t.yaml")
+    return parse_runbook(data, lines, "t.yaml")
+
+
+async def test_a_runbook_action_goes_through_the_http_plugin(tmp_path: Path) -> None:
+    rec = Recorder()
+    store = Store(tmp_path / "db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    fleet.backends.insert(0, Backend("gateway", "http", plugin(rec)))
+    rb = runbook(
+        "id: h\ntitle: h\nparams: {rps: {type: float, default: 40}}\nsteps:\n"
+        "  - {id: t, kind: action, action: throttle, params: {rps: '{{ rps }}'}}\n"
+    )
+    run = await Executor(fleet, store, secret=str, poll_every=0).start(
+        rb, "checkout:POST /pay", {"rps": 40.0}
+    )
+    assert run.status == "succeeded"
+    assert json.loads(rec.requests[0].content)["rps"] == 40.0
+
+
+async def test_the_http_step_kind_checks_the_status_and_redacts_secrets(tmp_path: Path) -> None:
+    rec = Recorder(202)
+    store = Store(tmp_path / "db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+
+    def secret(name: str) -> str:
+        REDACTOR.add(TOKEN, name)
+        return TOKEN
+
+    rb = runbook(
+        "id: h\ntitle: h\nsteps:\n"
+        "  - id: flag\n    kind: http\n    method: PUT\n    url: 'https://flags.test/{{ function.service }}/{{ secrets.gw }}'\n"
+        "    headers: {X-Token: '{{ secrets.gw }}'}\n    json: {enabled: false}\n    expect_status: 202\n"
+    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(rec))
+    run = await Executor(fleet, store, secret=secret, http=client).start(
+        rb, "checkout:POST /pay", {}
+    )
+    assert run.status == "succeeded"
+    sent = rec.requests[0]
+    assert sent.headers["X-Token"] == TOKEN and json.loads(sent.content) == {"enabled": False}
+    assert run.steps[0].output.startswith("PUT https://flags.test/checkout/«redacted:gw» → 202")
+    await client.aclose()
