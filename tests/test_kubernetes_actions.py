@@ -32,7 +32,7 @@ def template(image: str, hash_: str) -> dict[str, Any]:
     }
 
 
-DEPLOYMENT = {
+DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
     "kind": "Deployment",
     "metadata": {
@@ -82,7 +82,7 @@ def replicaset(name: str, revision: int, image: str, owner: str = UID) -> dict[s
     }
 
 
-REPLICASETS = {
+REPLICASETS: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "List",
     "items": [
