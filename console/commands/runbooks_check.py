@@ -18,7 +18,14 @@ def offered_actions(app: AppContext) -> frozenset[str] | None:
         fleet = app.fleet()
     except UserError:
         return None
-    return frozenset(a for b in fleet.backends for a in getattr(b.plugin, "actions", ()) or ())
+    offered = frozenset(a for b in fleet.backends for a in getattr(b.plugin, "actions", ()) or ())
+    if fleet.owned_http is not None:  # built only to ask; nothing was sent
+        import asyncio
+        import contextlib
+
+        with contextlib.suppress(RuntimeError):  # already inside an event loop
+            asyncio.run(fleet.aclose())
+    return offered
 
 
 def check_runbooks(app: AppContext) -> tuple[list[str], list[str]]:
