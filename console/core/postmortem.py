@@ -259,24 +259,25 @@ def _impact(
         sig = r.data.get("signals")
         if not isinstance(sig, Mapping):
             continue
-        t = epoch(str(r.data.get("observed_at") or r.event.at))
+        observed = r.data.get("observed_at")
+        t = epoch(str(observed)) if observed else r.t
         if t is None:
             continue
         for fid, s in sig.items():
-            if not isinstance(s, Mapping):
+            if not isinstance(s, dict):
                 continue
             err = s.get("error_rate")
-            if isinstance(err, int | float):
+            if err is not None and not isinstance(err, str):
                 series.setdefault(fid, []).append((t, float(err)))
                 if peak is None or err > peak[0]:
                     peak = (float(err), r.event.at, fid)
-            if isinstance(s.get("budget_remaining"), int | float):
-                budget_points.setdefault(fid, []).append((t, float(s["budget_remaining"])))
-            obj = s.get("objective")
-            slo[fid] = (
-                obj if isinstance(obj, int | float) else None,
-                window_seconds(s.get("slo_window")),
-            )
+            left = s.get("budget_remaining")
+            if left is not None and not isinstance(left, str):
+                budget_points.setdefault(fid, []).append((t, float(left)))
+            if fid not in slo:
+                obj = s.get("objective")
+                obj = obj if isinstance(obj, int | float) else None
+                slo[fid] = (obj, window_seconds(s.get("slo_window")))
     burned: dict[str, float | None] = {}
     method: dict[str, str] = {}
     for fid in incident.functions:

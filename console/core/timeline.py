@@ -49,27 +49,55 @@ class EventLike(Protocol):
 def epoch(at: str) -> float | None:
     """Unix seconds of an ISO 8601 time (naive means UTC); None when unreadable."""
     try:
-        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        t = datetime.fromisoformat(at)  # 3.11 reads a trailing Z
     except (AttributeError, TypeError, ValueError):
         return None
     return (t.replace(tzinfo=UTC) if t.tzinfo is None else t).timestamp()
 
 
+_sensitive_cache: dict[str, bool] = {}
+
+
+def _is_sensitive(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    hit = _sensitive_cache.get(key)
+    if hit is None:
+        hit = _sensitive_cache[key] = bool(_SENSITIVE.search(key))
+        if len(_sensitive_cache) > 10_000:  # bounded: keys come from data
+            _sensitive_cache.clear()
+    return hit
+
+
 def mask_sensitive(obj: Any, depth: int = 0) -> Any:
-    """A copy with the value of every secret-looking key (token, password, ...) masked."""
+    """``obj`` with the value of every secret-looking key (token, password, ...) masked.
+
+    Returns a copy where something was masked and ``obj`` itself otherwise (never mutated).
+    The top-level ``signals`` key (numbers the recorder wrote) is passed through as is.
+    """
     if depth > 50:
         return MASK
-    if isinstance(obj, Mapping):
-        return {
-            k: (
-                MASK
-                if isinstance(k, str) and _SENSITIVE.search(k) and v not in (None, "")
-                else mask_sensitive(v, depth + 1)
-            )
-            for k, v in obj.items()
-        }
+    if isinstance(obj, dict):  # concrete types first: ABC checks are slow per value
+        out = None
+        for k, v in obj.items():
+            if k == "signals" and depth == 0:
+                new = v
+            elif v is not None and v != "" and _is_sensitive(k):
+                new = MASK
+            elif isinstance(v, dict | list | tuple):
+                new = mask_sensitive(v, depth + 1)
+            else:
+                continue
+            if new is not v:
+                if out is None:
+                    out = dict(obj)  # copy only when something changes
+                out[k] = new
+        return obj if out is None else out
     if isinstance(obj, list | tuple):
-        return [mask_sensitive(v, depth + 1) for v in obj]
+        items = [mask_sensitive(v, depth + 1) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
+    if isinstance(obj, Mapping):
+        return mask_sensitive(dict(obj), depth)
     return obj
 
 
@@ -208,18 +236,16 @@ def _first_line(value: Any) -> str:
 
 def format_signals(signals: Any) -> str:
     """``fn: err 3.1% p99 950ms 12.0rps`` per function; ``no data`` where unknown."""
-    if not isinstance(signals, Mapping):
+    if not isinstance(signals, dict):
         return ""
     parts = []
     for fid, s in signals.items():
-        if not isinstance(s, Mapping):
+        if not isinstance(s, dict):
             parts.append(f"{fid}: no data")
             continue
         err, p99, rps = s.get("error_rate"), s.get("p99_ms"), s.get("rate_rps")
-        bits = [
-            f"err {err * 100:.2f}%" if isinstance(err, int | float) else "err n/a",
-            f"p99 {p99:.0f}ms" if isinstance(p99, int | float) else "p99 n/a",
-            f"{rps:.1f}rps" if isinstance(rps, int | float) else "rps n/a",
-        ]
-        parts.append(f"{fid}: {' '.join(bits)}")
+        e = "err n/a" if err is None or isinstance(err, str) else f"err {err * 100:.2f}%"
+        p = "p99 n/a" if p99 is None or isinstance(p99, str) else f"p99 {p99:.0f}ms"
+        r = "rps n/a" if rps is None or isinstance(rps, str) else f"{rps:.1f}rps"
+        parts.append(f"{fid}: {e} {p} {r}")
     return "; ".join(parts)

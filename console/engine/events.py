@@ -134,6 +134,9 @@ class NewEvent:
     actor: str | None = None
 
 
+#: The stored columns, in Event field order.
+COLUMNS = "seq, id, at, kind, actor, incident_id, run_id, function_id, data, prev_hash, hash"
+
 _INSERT = (
     "INSERT INTO events (seq, id, at, kind, actor, incident_id, run_id, function_id,"
     " data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
@@ -291,16 +294,24 @@ class EventLog:
         elif run_id is not None:
             where, args = " AND run_id = ?", (run_id,)
         last = 0
+        loads = json.loads
         while True:
-            rows = self.store.query(
-                f"SELECT * FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
-                (last, *args, batch),
-            )
+            with self.store._lock:
+                cur = self.store.conn.cursor()
+                cur.row_factory = None  # plain tuples: much cheaper than sqlite3.Row here
+                rows = cur.execute(
+                    f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                    (last, *args, batch),
+                ).fetchall()
             if not rows:
                 return
             for r in rows:
-                yield _row_event(r)
-            last = rows[-1]["seq"]
+                try:
+                    data = loads(r[8])
+                except (TypeError, ValueError):
+                    data = {"_unreadable": str(r[8])}
+                yield Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], data, r[9], r[10])
+            last = rows[-1][0]
 
     def verify(self, *, batch: int = 50_000) -> VerifyResult:
         """Walk the whole chain; the first row whose hash or link does not hold is named.
@@ -379,6 +390,11 @@ class EventLog:
 
 def _fields(ev: Event) -> dict[str, Any]:
     return {k: getattr(ev, k) for k in Event.__slots__}
+
+
+def row_event(r: Any) -> Event:
+    """An Event from a stored ``events`` row."""
+    return _row_event(r)
 
 
 def _row_event(r: Any) -> Event:

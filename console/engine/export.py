@@ -15,7 +15,7 @@ from typing import Any
 
 from console.core.postmortem import Postmortem, build_postmortem
 from console.core.redact import redact
-from console.engine.events import Event, EventLog, utc_now
+from console.engine.events import Event, EventLog, row_event, utc_now
 from console.engine.incidents import get_incident
 from console.engine.store import Store
 
@@ -25,15 +25,21 @@ FORMATS = ("md", "json", "csv", "html")
 def incident_events(store: Store, incident_id: str) -> list[Event]:
     """The incident's events plus those of its runbook runs, in chain order."""
     log = EventLog(store)
-    events = {e.seq: e for e in log.iter(incident_id=incident_id)}
-    runs = {e.run_id for e in events.values() if e.run_id}
+    events = list(log.iter(incident_id=incident_id))
+    runs = {e.run_id for e in events if e.run_id}
     runs |= {
         r["id"] for r in store.query("SELECT id FROM runs WHERE incident_id = ?", (incident_id,))
     }
-    for run in sorted(runs):
-        for e in log.iter(run_id=run):
-            events.setdefault(e.seq, e)
-    return [events[k] for k in sorted(events)]
+    extra: list[Event] = []
+    for run in sorted(runs):  # a run's events written without the incident id
+        rows = store.query(
+            "SELECT * FROM events WHERE run_id = ? AND incident_id IS NOT ? ORDER BY seq",
+            (run, incident_id),
+        )
+        extra += [row_event(r) for r in rows]
+    if extra:
+        events = sorted({e.seq: e for e in (*events, *extra)}.values(), key=lambda e: e.seq)
+    return events
 
 
 def postmortem(store: Store, incident_id: str, *, now: str | None = None) -> Postmortem:
@@ -173,7 +179,7 @@ def render_json(pm: Postmortem) -> str:
         "traces": [{"trace_id": t, "at": at, "context": what} for t, at, what in pm.traces],
         "followups": list(pm.followups),
     }
-    return json.dumps(doc, ensure_ascii=False, default=str, indent=1) + "\n"
+    return json.dumps(doc, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
 
 
 CSV_COLUMNS = ("at", "seq", "kind", "actor", "function_id", "run_id", "summary", "outcome",
