@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.config import BackendConfig, Config, secret_refs
+from console.config import BackendConfig, Config, parse_duration, secret_refs
 from console.core.classify import validate_counted
 from console.core.diagnose import Thresholds
 from console.engine import registry
@@ -92,6 +92,7 @@ def build_fleet(
         )
         try:
             options = dict(spec.options)
+            call_timeout = parse_duration(options.pop("timeout")) if "timeout" in options else None
             if secret_refs(options):
                 from console.engine.secrets import SecretStore, resolve_options
 
@@ -102,10 +103,14 @@ def build_fleet(
             continue
         except (ValueError, TypeError, KeyError) as exc:
             errors.append(
-                ConfigError(f"backend {spec.name!r} ({spec.plugin}): {exc}", config.source, spec.line)
+                ConfigError(
+                    f"backend {spec.name!r} ({spec.plugin}): {exc}", config.source, spec.line
+                )
             )
             continue
-        backends.append(Backend(name=spec.name, plugin_name=spec.plugin, plugin=plugin))
+        backends.append(
+            Backend(name=spec.name, plugin_name=spec.plugin, plugin=plugin, timeout=call_timeout)
+        )
     try:
         thresholds = Thresholds.from_mapping(config.thresholds)
     except ValueError as exc:

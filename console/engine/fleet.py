@@ -13,8 +13,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from console.core.alerts import attach_alerts
@@ -41,6 +41,8 @@ from console.errors import ActionError, BackendError
 from console.plugin_api import Actions, Alerts, Baselines, Changes, Inventory, Metrics, Traces
 
 TREND_POINTS = 30
+#: Above this many functions the per-function work runs in a thread.
+BIG_FLEET = 2000
 BASELINE_TTL_S = 600.0
 DEPLOY_LOOKBACK_S = 24 * 3600.0
 
@@ -56,6 +58,8 @@ class Backend:
     breaker_threshold: int = 3
     breaker_cooldown: float = 30.0
     breakers: dict[str, resilience.CircuitBreaker] = field(default_factory=dict)
+    #: Per-attempt timeout of this backend's calls (None: the fleet's default).
+    timeout: float | None = None
     last_ok: float | None = None
     last_error: str | None = None
     latency_ms: float | None = None
@@ -128,7 +132,10 @@ class Fleet:
         try:
             breaker = backend.breaker(key, self.clock)
             result = await resilience.call(
-                fn, timeout=self.timeout, attempts=self.attempts, breaker=breaker
+                fn,
+                timeout=backend.timeout or self.timeout,
+                attempts=self.attempts,
+                breaker=breaker,
             )
         except BackendError as exc:
             backend.last_error = str(exc) or type(exc).__name__
@@ -211,10 +218,11 @@ class Fleet:
                 deploys.setdefault(d.function_id, []).append(d)
         alerts: list[Alert] = [a for al in results[3] if al for a in al]
 
-        snapshot = self.build_snapshot(
-            functions, merge_signals(signal_maps), baselines, alerts, deploys, now
-        )
-        return snapshot
+        args = (functions, merge_signals(signal_maps), baselines, alerts, deploys, now)
+        if len(functions) > BIG_FLEET:
+            # Diagnosing a big fleet takes tens of ms: off the event loop, so a UI stays live.
+            return await asyncio.to_thread(self.build_snapshot, *args)
+        return self.build_snapshot(*args)
 
     def build_snapshot(
         self,

@@ -12,6 +12,7 @@ Executed actions persist in ``context.state`` (``"applied"``, ``"epoch"``) until
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Generator, Mapping
@@ -73,6 +74,10 @@ class Completed:
 
     def __await__(self) -> Generator[None, None, None]:
         yield from ()
+
+
+#: Above this many functions, signals are simulated in a thread.
+BIG_FLEET = 2000
 
 
 class DemoPlugin:
@@ -157,9 +162,11 @@ class DemoPlugin:
         """Every call advances the tick by one: tick 0 is what a one-shot command sees."""
         epoch, now, history = self._now()
         ids = [f.id for f in functions]
-        out = self.sim.signals(ids, window, history, epoch, now, self.tick)
+        tick = self.tick
         self.tick += 1
-        return out
+        if len(ids) > BIG_FLEET:  # simulated work of a big fleet must not stall the UI loop
+            return await asyncio.to_thread(self.sim.signals, ids, window, history, epoch, now, tick)
+        return self.sim.signals(ids, window, history, epoch, now, tick)
 
     async def baselines(self, functions: list[Function]) -> dict[str, Signals]:
         """Each function's healthy behaviour, what diagnosis compares against."""
