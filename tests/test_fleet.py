@@ -182,3 +182,23 @@ def test_signals_merge_fills_missing_fields_only() -> None:
     b = {"f": Signals(rate_rps=7.0, p99_ms=120.0, throttle_rate=0.5)}
     m = merge_signals([a, b])["f"]
     assert (m.rate_rps, m.p99_ms, m.throttle_rate) == (5.0, 120.0, 0.0)
+
+
+def test_a_service_wide_deploy_shows_on_each_function_of_the_service() -> None:
+    from console.core.model import Deploy
+    from console.engine.fleet import deploys_by_function
+
+    fns = [
+        Function(id="checkout:POST /pay", service="checkout", operation="POST /pay"),
+        Function(id="checkout:GET /cart", service="checkout", operation="GET /cart"),
+        Function(id="search:query", service="search", operation="query"),
+    ]
+    deploys = [
+        Deploy(function_id="checkout", version="v2.14.0", at="2026-11-26T20:00:00Z"),
+        Deploy(function_id="search:query", version="r118", at="2026-11-26T19:00:00Z"),
+        Deploy(function_id="checkout:POST /pay", version="flag", at="2026-11-26T21:00:00Z"),
+    ]
+    got = deploys_by_function(deploys, fns)
+    assert [d.version for d in got["checkout:POST /pay"]] == ["flag", "v2.14.0"]
+    assert [d.version for d in got["checkout:GET /cart"]] == ["v2.14.0"]
+    assert [d.version for d in got["search:query"]] == ["r118"]

@@ -80,6 +80,26 @@ class Backend:
         return b
 
 
+def deploys_by_function(
+    deploys: Iterable[Deploy], functions: Iterable[Function]
+) -> dict[str, list[Deploy]]:
+    """Deploys keyed by function id, newest first. A deploy naming a service (not one
+    function) concerns every function of that service."""
+    ids: set[str] = set()
+    by_service: dict[str, list[str]] = {}
+    for f in functions:
+        ids.add(f.id)
+        by_service.setdefault(f.service, []).append(f.id)
+    out: dict[str, list[Deploy]] = {}
+    for d in deploys:
+        targets = [d.function_id] if d.function_id in ids else by_service.get(d.function_id, [])
+        for fid in targets:
+            out.setdefault(fid, []).append(d)
+    for lst in out.values():
+        lst.sort(key=lambda d: d.at, reverse=True)
+    return out
+
+
 class Fleet:
     """The configured backends and the refresh loop's single step.
 
@@ -212,10 +232,7 @@ class Fleet:
         baselines = merge_signals(
             [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
         )
-        deploys: dict[str, list[Deploy]] = {}
-        for dl in results[2]:
-            for d in dl or ():
-                deploys.setdefault(d.function_id, []).append(d)
+        deploys = deploys_by_function([d for dl in results[2] if dl for d in dl], functions)
         alerts: list[Alert] = [a for al in results[3] if al for a in al]
 
         args = (functions, merge_signals(signal_maps), baselines, alerts, deploys, now)
