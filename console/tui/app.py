@@ -24,6 +24,7 @@ from console.tui.screens.help import HelpScreen
 from console.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from console.context import AppContext
     from console.core.snapshot import FleetSnapshot
     from console.engine.fleet import Fleet
 
@@ -49,9 +50,13 @@ class CallboardApp(App[None]):
         refresh_interval: float = 5.0,
         window: int | None = DEFAULT_WINDOW,
         owns_fleet: bool = False,
+        context: AppContext | None = None,
     ) -> None:
         super().__init__()
         self.fleet = fleet
+        #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
+        #: without one the runner records runs in an in-memory store).
+        self.context = context
         self.refresh_interval = refresh_interval
         self.window = window
         self.owns_fleet = owns_fleet
