@@ -15,4 +15,6 @@ def run_tui(app: AppContext) -> None:
     fleet = app.fleet()
     from console.tui.app import CallboardApp
 
-    CallboardApp(fleet, refresh_interval=config.refresh_interval, owns_fleet=True).run()
+    CallboardApp(
+        fleet, refresh_interval=config.refresh_interval, owns_fleet=True, context=app
+    ).run()
