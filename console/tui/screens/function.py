@@ -54,6 +54,21 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
+#: Fractions drawn from 0 up to at least this value; other signals are drawn relative.
+ABSOLUTE_FLOORS: dict[str, float] = {
+    "error_5xx_rate": 0.05,
+    "timeout_rate": 0.05,
+    "throttle_rate": 0.05,
+    "auth_error_rate": 0.05,
+    "serialization_error_rate": 0.05,
+    "retry_rate": 0.2,
+    "cold_start_rate": 0.2,
+    "failing_instances": 0.5,
+    "cpu": 1.0,
+    "memory": 1.0,
+}
+
+
 class FunctionScreen(Screen[None]):
     """Drill-down on one function. Esc or Backspace goes back to the fleet."""
 
@@ -194,9 +209,13 @@ class FunctionScreen(Screen[None]):
             )
         if not pts:
             return Text(fmt.NO_DATA, style="dim")
-        return cells.sparkline(
-            [v for _t, v in pts], width=cells.SPARK_WIDTH * 2, style="#7fb4ca", relative=True
-        )
+        values = [v for _t, v in pts]
+        floor = ABSOLUTE_FLOORS.get(name)
+        if floor is not None:  # a fraction: scale from 0 so noise at 0.02% stays flat
+            return cells.sparkline(
+                values, width=cells.SPARK_WIDTH * 2, style="#7fb4ca", floor=floor
+            )
+        return cells.sparkline(values, width=cells.SPARK_WIDTH * 2, style="#7fb4ca", relative=True)
 
     def _slo(self, h: FunctionHealth) -> RenderableType:
         slo = h.function.slo
