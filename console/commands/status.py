@@ -30,6 +30,8 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
     from console.core.redact import redact
 
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+        console = Console(highlight=False, width=160)
     env = "PRODUCTION " if snap.production else ""
     console.print(
         f"[bold]{env}{snap.environment}[/]  {len(snap.functions)} functions  "
