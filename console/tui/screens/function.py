@@ -74,7 +74,7 @@ class FunctionScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.back", "Back"),
-        Binding("t", "not_yet('Traces')", "Traces"),
+        Binding("t", "traces", "Traces"),
         Binding("r", "not_yet('Runbooks')", "Run runbook"),
         Binding("i", "not_yet('Incidents')", "Incident"),
         Binding("y", "copy_id", "Copy id"),
@@ -298,6 +298,16 @@ class FunctionScreen(Screen[None]):
         self.notify(
             f"{what} are not yet available in this version.", title="Not yet available", timeout=3
         )
+
+    def action_traces(self) -> None:
+        """Open the function's recent traces, errors first."""
+        from console.tui.screens.traces import TracesScreen
+
+        h = self.health
+        if h is None:
+            self.notify(f"{self.function_id} is no longer reported.", timeout=3)
+            return
+        self.app.push_screen(TracesScreen(h.function))
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.function_id)
