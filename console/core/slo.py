@@ -32,6 +32,7 @@ ratio is unknown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from console.core.model import SLO, BurnRates, Severity, Signals
@@ -101,6 +102,32 @@ _TIER_ROWS = tuple(
 )
 
 
+class _BurnMap(Mapping[str, float]):
+    """Burn rate per window, computed on access from the error ratios (cheap to build: a
+    refresh makes one per function, and most are never read)."""
+
+    __slots__ = ("_budget", "_ratios")
+
+    def __init__(self, ratios: Mapping[str, float], budget: float) -> None:
+        self._ratios = ratios
+        self._budget = budget
+
+    def __getitem__(self, window: str) -> float:
+        r = self._ratios[window]
+        if r is None or r != r:  # None and NaN are no data
+            raise KeyError(window)
+        return r / self._budget
+
+    def __iter__(self) -> Iterator[str]:
+        return (w for w, r in self._ratios.items() if r is not None and r == r)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> BurnRates:
     """Burn rates, budget remaining and which tiers fire for one function.
 
@@ -112,20 +139,24 @@ def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> Burn
     Raises:
         ValueError: if ``slo.objective`` is not strictly between 0 and 1.
     """
-    budget = error_budget(slo.objective)
-    # Known ratios only: None and NaN (the one value not equal to itself) are no data.
-    known = {w: r for w, r in signals.error_ratio.items() if r is not None and r == r}
+    objective = slo.objective
+    if not 0.0 < objective < 1.0:
+        error_budget(objective)  # raises with the message
+    budget = 1.0 - objective
+    ratios = signals.error_ratio
     requests = signals.requests
 
     page = ticket = low_traffic = False
     for factor, long_w, short_w, pages in _TIER_ROWS:
-        count = requests.get(long_w)
-        if count is not None and count < min_requests:
-            low_traffic = True
-            continue
-        long_r = known.get(long_w)
-        short_r = known.get(short_w)
-        if long_r is None or short_r is None:
+        if requests:
+            count = requests.get(long_w)
+            if count is not None and count < min_requests:
+                low_traffic = True
+                continue
+        long_r = ratios.get(long_w)
+        short_r = ratios.get(short_w)
+        # None and NaN (the one value not equal to itself) are no data: never fire.
+        if long_r is None or short_r is None or long_r != long_r or short_r != short_r:
             continue
         limit = factor * budget
         if long_r > limit and short_r > limit:
@@ -134,10 +165,12 @@ def evaluate(signals: Signals, slo: SLO, *, min_requests: float = 100.0) -> Burn
             else:
                 ticket = True
 
-    window_r = known.get(slo.window)
+    window_r = ratios.get(slo.window)
     return BurnRates(
-        rates={w: r / budget for w, r in known.items()},
-        budget_remaining=None if window_r is None else 1.0 - window_r / budget,
+        rates=_BurnMap(ratios, budget),
+        budget_remaining=None
+        if window_r is None or window_r != window_r
+        else 1.0 - window_r / budget,
         page=page,
         ticket=ticket,
         low_traffic=low_traffic,

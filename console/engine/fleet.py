@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -135,7 +134,7 @@ class Fleet:
         self.production = production
         self.read_only = read_only
         self.last: FleetSnapshot | None = None
-        self._trends: dict[str, deque[float]] = {}
+        self._trends: dict[str, tuple[float, ...]] = {}
         self._refreshing: asyncio.Lock | None = None
         #: Trace sources that failed in the last find_traces/trace call: name → error.
         self.trace_errors: dict[str, str] = {}
@@ -257,27 +256,29 @@ class Fleet:
         recount = counted != DEFAULT_COUNTED
         empty = Signals()
         trends = self._trends
-        healths = []
+        no_alerts: tuple[Alert, ...] = ()
+        alerts_of = {fid: tuple(al) for fid, al in by_fn_alerts.items()}
+        healths: list[FunctionHealth] = []
+        append = healths.append
         for fn in functions:
             fid = fn.id
             s = signals.get(fid, empty)
             if recount:
                 s = replace(s, success_rate=success_rate(s, counted))
             burn = evaluate(s, fn.slo) if s.error_ratio else None
-            findings = diagnose(fn, s, baselines.get(fid), thresholds, burn=burn)
-            trend = trends.get(fid)
-            if trend is None:
-                trend = trends[fid] = deque(maxlen=TREND_POINTS)
+            trend = trends.get(fid, ())
             if s.success_rate is not None:
-                trend.append(1.0 - s.success_rate)
-            healths.append(
+                # an immutable tuple, replaced each refresh: the snapshot can share it
+                trend = (*trend[1 - TREND_POINTS :], 1.0 - s.success_rate)
+                trends[fid] = trend
+            append(
                 FunctionHealth(
-                    function=fn,
-                    signals=s,
-                    findings=findings,
-                    burn=burn,
-                    alerts=tuple(by_fn_alerts.get(fid, ())),
-                    trend=tuple(trend),
+                    fn,
+                    s,
+                    diagnose(fn, s, baselines.get(fid), thresholds, burn=burn),
+                    burn,
+                    alerts_of.get(fid, no_alerts),
+                    trend,
                 )
             )
         return FleetSnapshot(
