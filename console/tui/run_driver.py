@@ -1,0 +1,145 @@
+"""Driving the engine's ``Executor`` from a screen: one worker per run, messages back.
+
+The executor asks its questions (confirm a step, settle an unknown outcome) through modal
+screens awaited inside the worker; each recorded change comes back as a ``RunUpdated``
+message and the end as ``RunEnded``. A failure becomes one ``WorkFailed`` notification and
+never leaves a run marked running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from textual import work
+from textual.app import App
+from textual.message import Message
+from textual.screen import Screen
+
+from console.context import AppContext
+from console.core.runbook import Runbook, Step
+from console.engine.executor import Executor
+from console.engine.runs import RunRecord, StepRecord
+from console.engine.steprunner import ConfirmRequest
+from console.tui.messages import WorkFailed
+from console.tui.screens.confirm import ConfirmScreen, DecideScreen
+
+__all__ = ["RunDriverScreen", "RunEnded", "RunUpdated", "Sleep", "runner_context"]
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def runner_context(app: App[Any]) -> AppContext:
+    """The app's context; without one, an in-memory store (tests, screenshots)."""
+    ctx: AppContext | None = getattr(app, "context", None)
+    if ctx is None:
+        from console.config import Config
+
+        ctx = AppContext(db_path=":memory:", _config=Config())
+        app.context = ctx  # type: ignore[attr-defined]
+    return ctx
+
+
+@dataclass
+class RunUpdated(Message):
+    """The executor recorded a change (a copy of the run at that moment)."""
+
+    record: RunRecord
+
+
+@dataclass
+class RunEnded(Message):
+    """A dry run, run, resume or undo finished (record None: it failed to start)."""
+
+    mode: str
+    record: RunRecord | None
+
+
+class RunDriverScreen(Screen[None]):
+    """A screen that runs one runbook on one function through an ``Executor``."""
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        function_id: str,
+        environment: tuple[str, bool, bool],
+        *,
+        poll_every: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.runbook = runbook
+        self.function_id = function_id
+        self._env = environment
+        #: Verify polling interval override (tests pass 0) and the sleep it uses.
+        self.poll_every = poll_every
+        self.sleep = sleep
+        self._executor: Executor | None = None
+        #: Polls made so far by the verify step running now (step id → count).
+        self._polls: dict[str, int] = {}
+        self._live_step: str | None = None
+
+    def _make_executor(self) -> Executor:
+        ctx = runner_context(self.app)
+        return Executor(
+            self.app.fleet,  # type: ignore[attr-defined]
+            ctx.store,
+            secret=ctx.secrets.get,
+            confirm=self._confirm,
+            decide=self._decide,
+            poll_every=self.poll_every,
+            sleep=self._sleep,
+            on_update=self._updated,
+        )
+
+    def _updated(self, record: RunRecord) -> None:
+        running = [s.id for s in record.steps if s.status == "running"]
+        self._live_step = running[0] if running else None
+        self.post_message(RunUpdated(copy.deepcopy(record)))
+
+    @work(group="runbook-run", exit_on_error=False)
+    async def run_runbook(self, mode: str, values: dict[str, Any], run_id: str = "") -> None:
+        """Drive the executor; updates and the end come back as messages."""
+        executor = self._executor = self._make_executor()
+        record: RunRecord | None = None
+        try:
+            if mode == "resume":
+                record = await executor.resume(self.runbook, run_id, values)
+            elif mode == "undo":
+                record = await executor.undo(self.runbook, run_id, values)
+            else:
+                record = await executor.start(
+                    self.runbook, self.function_id, values, dry_run=mode == "dry"
+                )
+        except Exception as exc:
+            self.post_message(WorkFailed(f"Runbook {self.runbook.id}", exc))
+            if executor.current_run is not None:  # never leave a run marked running
+                executor.runs.interrupt(executor.current_run)
+                record = executor.runs.get(executor.current_run)
+        finally:
+            await executor.aclose()
+        self.post_message(RunEnded(mode, copy.deepcopy(record)))
+
+    async def _confirm(self, request: ConfirmRequest) -> bool:
+        screen = cast("Screen[object]", ConfirmScreen(request))
+        return bool(await self.app.push_screen_wait(screen))
+
+    async def _decide(self, step: Step, rec: StepRecord) -> bool | None:
+        env, prod, _ = self._env
+        where = f"PRODUCTION {env}" if prod else env
+        screen = cast("Screen[object]", DecideScreen(step, rec, self.function_id, where))
+        result = await self.app.push_screen_wait(screen)
+        return None if result is None else bool(result)
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._live_step is not None:  # a verify poll (or a retry's backoff) of this step
+            self._polls[self._live_step] = self._polls.get(self._live_step, 1) + 1
+            self.call_later(self.redraw)
+        await self.sleep(seconds)
+
+    def redraw(self) -> None:
+        """Show the current state (screens override this)."""

@@ -1,0 +1,156 @@
+"""Modal questions the runbook runner asks: confirm a step, settle an unknown outcome.
+
+Both open with the focus on the safe answer (Cancel): Enter alone never changes anything.
+Tab moves to the other buttons. In production the confirmation is red from edge to edge
+and names the environment in capitals.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from console.core.runbook import Step
+from console.engine.runs import StepRecord
+from console.engine.steprunner import ConfirmRequest
+
+__all__ = ["ConfirmScreen", "DecideScreen", "confirm_text"]
+
+HINT = "Tab: next button · Enter: press it · Esc: cancel"
+
+CSS = """
+ConfirmScreen, DecideScreen { align: center middle; }
+#confirm-box { width: 100; height: auto; max-height: 90%; border: thick #e5c07b;
+               background: $panel; padding: 0 2 1 2; }
+#confirm-title { background: #e5c07b; color: #1e1e1e; margin: 0 -2 1 -2; padding: 0 1; }
+ConfirmScreen.-production #confirm-box { border: thick #ff3b3b; background: #2a0b0b; }
+ConfirmScreen.-production #confirm-title { background: #b01e1e; color: #ffffff; }
+#confirm-buttons { height: auto; margin-top: 1; }
+#confirm-buttons Button { margin-right: 2; }
+#confirm-hint { margin-top: 1; }
+"""
+
+
+def confirm_text(req: ConfirmRequest) -> Text:
+    """What the operator approves: the step, its target, the environment, why it asks."""
+    env_style = "bold reverse #ff6b6b" if req.production else "bold reverse #7fb4ca"
+    out = Text()
+    out.append("Target       ", style="dim")
+    out.append(req.target, style="bold")
+    out.append("\nEnvironment  ", style="dim")
+    out.append(f" {'PRODUCTION ' if req.production else ''}{req.environment} ", style=env_style)
+    out.append("\nStep         ", style="dim")
+    out.append(f"{req.step}  ({req.kind})")
+    out.append("\nAsked for    ", style="dim")
+    out.append(req.reason)
+    out.append(f"\nRun          {req.run_id}", style="dim")
+    if req.detail:
+        out.append("\n\nWhat it will do\n", style="bold underline")
+        out.append(req.detail)
+    return out
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Approve one step. Dismisses True only from the Confirm button."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#confirm-cancel"
+    DEFAULT_CSS = CSS
+
+    def __init__(self, request: ConfirmRequest) -> None:
+        super().__init__(classes="-production" if request.production else "")
+        self.request = request
+
+    def compose(self) -> ComposeResult:
+        req = self.request
+        where = f"PRODUCTION {req.environment}" if req.production else req.environment
+        with Vertical(id="confirm-box"):
+            yield Static(
+                Text(f" Confirm: {req.step} on {req.target} in {where} ", style="bold"),
+                id="confirm-title",
+            )
+            yield Static(confirm_text(req), id="confirm-body")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="confirm-cancel", variant="default")
+                yield Button(
+                    f"Confirm on {req.target}",
+                    id="confirm-ok",
+                    variant="error" if req.production else "warning",
+                )
+            yield Static(Text(HINT, style="dim"), id="confirm-hint")
+
+    @on(Button.Pressed, "#confirm-ok")
+    def _ok(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-cancel")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class DecideScreen(ModalScreen[bool | None]):
+    """A step started before a crash and is not idempotent: did it take effect?
+
+    True: it did (skip it). False: it did not (run it again). None: decide later (the
+    resume is refused and recorded).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "later", "Cancel")]
+    AUTO_FOCUS = "#decide-cancel"
+    DEFAULT_CSS = CSS
+
+    def __init__(self, step: Step, record: StepRecord, target: str, environment: str) -> None:
+        super().__init__()
+        self.step = step
+        self.record = record
+        self.target = target
+        self.environment = environment
+
+    def compose(self) -> ComposeResult:
+        body = Text()
+        body.append("Step ", style="dim")
+        body.append(f"{self.step.label} ({self.step.kind})", style="bold")
+        body.append(" on ", style="dim")
+        body.append(self.target, style="bold")
+        body.append(f" in {self.environment}", style="dim")
+        body.append(
+            "\nstarted before the run was interrupted, and it is not idempotent: running it"
+            " twice may not be safe. Check the target, then say whether it took effect."
+        )
+        if self.record.started:
+            body.append(f"\nstarted {self.record.started}", style="dim")
+        if self.record.output:
+            body.append("\n\n" + self.record.output[-600:], style="dim")
+        with Vertical(id="confirm-box"):
+            yield Static(Text(" Outcome unknown ", style="bold"), id="confirm-title")
+            yield Static(body, id="confirm-body")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel (decide later)", id="decide-cancel")
+                yield Button("It took effect: skip it", id="decide-done", variant="primary")
+                yield Button("It did not: run it again", id="decide-rerun", variant="warning")
+            yield Static(Text(HINT, style="dim"), id="confirm-hint")
+
+    @on(Button.Pressed, "#decide-done")
+    def _done(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#decide-rerun")
+    def _rerun(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#decide-cancel")
+    def _later(self) -> None:
+        self.dismiss(None)
+
+    def action_later(self) -> None:
+        self.dismiss(None)

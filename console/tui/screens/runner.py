@@ -1,0 +1,268 @@
+"""The runbook runner: params, a dry run first, then the real run with live steps.
+
+Enter dry-runs (nothing changes); after a clean dry run with the same params, Enter runs for
+real. Steps that need it ask through a modal naming the target and the environment. ``c``
+cancels before the next step, ``u`` undoes the done steps of a stopped run, ``R`` resumes
+the newest stopped run of this runbook on this function. The engine's ``Executor`` does
+the work in one worker; its updates come back as messages, its failure as one notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from console.core.model import Finding
+from console.core.runbook import Runbook
+from console.core.snapshot import FleetSnapshot
+from console.engine.executor import RESUMABLE
+from console.engine.runs import UNDO_OFFSET, RunRecord, RunStore
+from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.screens.runner_view import (
+    resumable_text,
+    steps_view,
+    stopped_runs,
+    summary_line,
+    title_text,
+    undoable,
+)
+from console.tui.widgets.params_form import ParamsForm
+from console.tui.widgets.status_bar import StatusBar
+
+__all__ = ["RunnerScreen"]
+
+
+class RunnerScreen(RunDriverScreen):
+    """One runbook on one function."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "dry_run", "Dry run"),
+        Binding("enter", "run", "Run for real"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("u", "undo", "Undo done steps"),
+        Binding("R", "resume", "Resume"),
+        Binding("escape", "back", "Back"),
+        Binding("p", "app.toggle_pause", "Pause", show=False),
+    ]
+    DEFAULT_CSS = """
+    #runner-body { padding: 0 2; }
+    #rb-title, #rb-desc, #rb-summary, #rb-steps, #rb-resume { margin-top: 1; }
+    """
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        function_id: str,
+        environment: tuple[str, bool, bool],
+        finding: Finding | None = None,
+        *,
+        poll_every: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            runbook,
+            function_id,
+            environment,
+            poll_every=poll_every,
+            sleep=sleep,
+            id="runner-screen",
+        )
+        self.finding = finding
+        self.record: RunRecord | None = None
+        self.resumable: list[RunRecord] = []
+        self.activity: str | None = None
+        self._dry_values: dict[str, Any] | None = None
+        self._values: dict[str, Any] = {}
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        env, prod, ro = self._env
+        yield StatusBar(env, production=prod, read_only=ro)
+        with VerticalScroll(id="runner-body"):
+            yield Static(id="rb-title")
+            if self.runbook.description:
+                yield Static(Text(self.runbook.description.strip(), style="dim"), id="rb-desc")
+            yield ParamsForm(self.runbook.params, id="rb-params")
+            yield Static(id="rb-summary")
+            yield Static(id="rb-steps")
+            yield Static(id="rb-resume")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        snap = getattr(self.app, "snapshot", None)
+        if snap is not None:
+            self.show_snapshot(snap)
+        else:
+            self._title(None)
+        self.redraw()
+        self.load_resumable()
+        self.form.display = bool(self.runbook.params)
+        missing = self.form.first_missing()
+        (missing or self.query_one("#runner-body")).focus()
+
+    def show_snapshot(self, snapshot: FleetSnapshot) -> None:
+        """A refresh: the header, and whether the finding is still diagnosed."""
+        self.query_one(StatusBar).snapshot = snapshot
+        self._title(snapshot)
+
+    def _title(self, snapshot: FleetSnapshot | None) -> None:
+        h = snapshot.by_id().get(self.function_id) if snapshot is not None else None
+        self.query_one("#rb-title", Static).update(
+            title_text(self.runbook, self.function_id, self._env, self.finding, h)
+        )
+
+    def redraw(self) -> None:
+        """Summary, steps and stopped runs from the current state; footer keys follow."""
+        self.query_one("#rb-summary", Static).update(
+            summary_line(
+                self.record,
+                busy=self.activity,
+                dry_ok=self._dry_ok(),
+                problems=len(self.form.errors),
+            )
+        )
+        self.query_one("#rb-steps", Static).update(
+            steps_view(self.runbook, self.record, self._polls, self.poll_every)
+        )
+        self.query_one("#rb-resume", Static).update(resumable_text(self.resumable))
+        self.refresh_bindings()
+
+    # -- params ------------------------------------------------------------------------
+
+    @property
+    def form(self) -> ParamsForm:
+        return self.query_one(ParamsForm)
+
+    def params(self) -> dict[str, Any] | None:
+        """Every param's value, or None (each problem is shown next to its input)."""
+        snap = getattr(self.app, "snapshot", None)
+        ids = frozenset(h.id for h in snap.functions) if snap is not None else None
+        return self.form.values(ids)
+
+    @on(Input.Changed)
+    def _param_changed(self, event: Input.Changed) -> None:
+        self._dry_values = None  # new values need a new dry run
+        if self.form.errors:
+            self.params()
+        self.redraw()
+
+    @on(Input.Submitted)
+    def _param_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._go()
+
+    def _dry_ok(self) -> bool:
+        return self._dry_values is not None
+
+    # -- keys --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("dry_run", "run"):
+            if (action == "run") != self._dry_ok():
+                return False
+            return None if self.activity else True
+        if action == "cancel_run":
+            return self.activity is not None and self._executor is not None
+        if action == "undo":
+            return self.activity is None and bool(undoable(self.record, self.runbook))
+        if action == "resume":
+            return self.activity is None and bool(self.resumable)
+        return True
+
+    def action_dry_run(self) -> None:
+        self._go()
+
+    def action_run(self) -> None:
+        self._go()
+
+    def _go(self) -> None:
+        if self.activity:
+            self.notify("A run is in progress.", timeout=2)
+            return
+        values = self.params()
+        if values is None:
+            self.form.focus_first_error()
+            self.redraw()
+            return
+        if self._dry_values is not None and self._dry_values == values:
+            self._start("run", "Running", values)
+        else:
+            self._start("dry", "Dry run in progress", values)
+
+    def action_cancel_run(self) -> None:
+        if self._executor is not None and self.activity:
+            self._executor.cancel()
+            self.activity = "Cancelling: the run stops before its next step"
+            self.redraw()
+
+    def action_undo(self) -> None:
+        if (
+            self.activity is None
+            and self.record is not None
+            and undoable(self.record, self.runbook)
+        ):
+            self._start("undo", "Undoing the done steps", dict(self.record.params), self.record.id)
+
+    def action_resume(self) -> None:
+        if self.activity is None and self.resumable:
+            run = self.resumable[0]
+            self._start("resume", f"Resuming run {run.id}", dict(run.params), run.id)
+
+    def action_back(self) -> None:
+        if self.activity:
+            self.notify("A run is in progress: c cancels it before its next step.", timeout=4)
+            return
+        self.app.pop_screen()
+
+    # -- the run -----------------------------------------------------------------------
+
+    def _start(self, mode: str, label: str, values: dict[str, Any], run_id: str = "") -> None:
+        self.activity = label
+        self._polls = {}
+        self._values = values
+        if mode != "undo":
+            self.record = None
+        self.redraw()
+        self.run_runbook(mode, values, run_id)
+
+    def on_run_updated(self, message: RunUpdated) -> None:
+        self.record = message.record
+        running = [s for s in message.record.steps if s.status == "running"]
+        if running and self.activity and not self.activity.startswith("Cancelling"):
+            total = len(self.runbook.steps)
+            step = running[0]
+            what = "Undoing" if step.idx >= UNDO_OFFSET else "Running"
+            self.activity = f"{what} step {step.idx % UNDO_OFFSET + 1}/{total}: {step.id}"
+        self.redraw()
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.activity, self._executor, self._live_step = None, None, None
+        record = message.record
+        if record is not None:
+            self.record = record
+        if message.mode == "dry":
+            ok = record is not None and record.status == "succeeded"
+            self._dry_values = self._values if ok else None
+        else:
+            self._dry_values = None  # after a real run, the next Enter dry-runs again
+            refresh = getattr(self.app, "action_refresh_now", None)
+            if refresh is not None:
+                refresh()  # the fleet shows the effect (or not) at once
+        self.load_resumable()
+        self.redraw()
+
+    def load_resumable(self) -> None:
+        """Stopped real runs of this runbook on this function, newest first."""
+        runs = RunStore(runner_context(self.app).store).recent(200)
+        current = self._executor.current_run if self._executor else None
+        found = stopped_runs(runs, self.runbook.id, self.function_id, RESUMABLE)
+        self.resumable = [r for r in found if r.id != current]
+        self.redraw()
