@@ -75,7 +75,7 @@ class FunctionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "traces", "Traces"),
-        Binding("r", "not_yet('Runbooks')", "Run runbook"),
+        Binding("r", "runbook", "Run runbook"),
         Binding("i", "not_yet('Incidents')", "Incident"),
         Binding("y", "copy_id", "Copy id"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
@@ -308,6 +308,12 @@ class FunctionScreen(Screen[None]):
             self.notify(f"{self.function_id} is no longer reported.", timeout=3)
             return
         self.app.push_screen(TracesScreen(h.function))
+
+    def action_runbook(self) -> None:
+        """Run the worst finding's runbook (a picker when there are several)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        open_runbooks(self.app, self.function_id)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.function_id)
