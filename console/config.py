@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from console import paths
+from console.core.redact import is_secret_name
 from console.errors import ConfigError, ConfigErrors
 from console.yamlload import LineMap, format_path
 
@@ -43,7 +44,6 @@ __all__ = [
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -62,11 +62,6 @@ def parse_duration(value: str | float) -> float:
     if match is None:
         raise ValueError(f"expected a duration like 30s, 5m, 24h or 7d, got {value!r}")
     return float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
-
-
-def is_secret_name(name: object) -> bool:
-    """A usable secret name: letters, digits, ``-``, ``_``, ``.``, starting alphanumeric."""
-    return isinstance(name, str) and _SECRET_NAME.match(name) is not None
 
 
 def secret_ref(value: object) -> str | None:

@@ -21,6 +21,14 @@ __all__ = ["MIN_SECRET_LENGTH", "REDACTOR", "RedactingFilter", "Redactor", "reda
 MIN_SECRET_LENGTH = 4
 
 
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def is_secret_name(name: object) -> bool:
+    """A usable secret name: letters, digits, ``-``, ``_``, ``.``, starting alphanumeric."""
+    return isinstance(name, str) and _SECRET_NAME.match(name) is not None
+
+
 class Redactor:
     """Replaces known secret values in text by ``«redacted:NAME»`` (or ``***`` if unnamed)."""
 

@@ -13,8 +13,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from console.config import is_secret_name
 from console.core.model import FailureMode, Signals
+from console.core.redact import is_secret_name
 from console.core.runbook_params import (
     FUNCTION_FIELDS,
     PARAM_TYPES,
