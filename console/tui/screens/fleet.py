@@ -30,6 +30,7 @@ class FleetScreen(Screen[None]):
         Binding("u", "only_unhealthy", "Unhealthy only"),
         Binding("g", "group_by_owner", "Group by owner"),
         Binding("p", "app.toggle_pause", "Pause"),
+        Binding("r", "runbook", "Run runbook"),
         Binding("y", "copy_id", "Copy id"),
         Binding("ctrl+r", "app.refresh_now", "Refresh", show=False),
     ]
@@ -178,6 +179,14 @@ class FleetScreen(Screen[None]):
     def key_escape(self) -> None:
         # Esc inside the filter box clears it too (the Input would otherwise swallow it).
         self.action_clear_filter()
+
+    def action_runbook(self) -> None:
+        """Run the selected function's worst finding's runbook."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        key = self.table.cursor_key
+        if key is not None:
+            open_runbooks(self.app, key)
 
     def action_copy_id(self) -> None:
         key = self.table.cursor_key
