@@ -49,6 +49,8 @@ class FleetSnapshot:
     environment: str = "demo"
     production: bool = False
     read_only: bool = False
+    #: Unix seconds of the refresh (``generated_at`` is that, rounded to the second).
+    taken_at: float | None = None
 
     def by_id(self) -> dict[str, FunctionHealth]:
         return {h.function.id: h for h in self.functions}

@@ -289,6 +289,7 @@ class Fleet:
             environment=self.environment,
             production=self.production,
             read_only=self.read_only,
+            taken_at=now,
         )
 
     def status(self, b: Backend, now: float) -> BackendStatus:

@@ -99,7 +99,12 @@ def record_snapshot(
     ]
     if not incidents:
         return []
-    at = iso_ms(snapshot.generated_at)
+    # Millisecond precision, so recorded changes sort correctly among the run's events.
+    at = (
+        iso_ms(datetime.fromtimestamp(snapshot.taken_at, UTC).isoformat())
+        if snapshot.taken_at is not None
+        else iso_ms(snapshot.generated_at)
+    )
     now = _epoch(at)
     by_id = snapshot.by_id()
     written: list[Event] = []
@@ -188,7 +193,8 @@ def _diff(
         # A deploy is reported per function or per service (a service deploy is its functions').
         service = h.function.service
         for d in (*snapshot.deploys.get(fid, ()), *snapshot.deploys.get(service, ())):
-            key = f"{fid}|{d.version}|{d.at}"
+            # Not keyed by time: a source may report the same deploy with a drifting time.
+            key = f"{fid}|{d.version}|{d.previous_version}"
             if key not in deploys:
                 deploys.append(key)
                 add(
