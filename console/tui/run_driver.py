@@ -22,7 +22,7 @@ from textual.screen import Screen
 from console.context import AppContext
 from console.core.runbook import Runbook, Step
 from console.engine.executor import Executor
-from console.engine.runs import RunRecord, StepRecord
+from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 from console.engine.steprunner import ConfirmRequest
 from console.tui.messages import WorkFailed
 from console.tui.screens.confirm import ConfirmScreen, DecideScreen
@@ -79,6 +79,8 @@ class RunDriverScreen(Screen[None]):
         self.poll_every = poll_every
         self.sleep = sleep
         self._executor: Executor | None = None
+        #: What is happening now (None: idle), shown on the summary line.
+        self.activity: str | None = None
         #: Polls made so far by the verify step running now (step id → count).
         self._polls: dict[str, int] = {}
         self._live_step: str | None = None
@@ -97,8 +99,15 @@ class RunDriverScreen(Screen[None]):
         )
 
     def _updated(self, record: RunRecord) -> None:
-        running = [s.id for s in record.steps if s.status == "running"]
-        self._live_step = running[0] if running else None
+        # Called in order from the worker: the activity line is set here, not from the
+        # (later) message, so a question asked meanwhile is not overwritten by a stale step.
+        running = [s for s in record.steps if s.status == "running"]
+        self._live_step = running[0].id if running else None
+        if running and self.activity and not self.activity.startswith("Cancelling"):
+            step = running[0]
+            what = "Undoing" if step.idx >= UNDO_OFFSET else "Running"
+            total = len(self.runbook.steps)
+            self.activity = f"{what} step {step.idx % UNDO_OFFSET + 1}/{total}: {step.id}"
         self.post_message(RunUpdated(copy.deepcopy(record)))
 
     @work(group="runbook-run", exit_on_error=False)
@@ -125,12 +134,19 @@ class RunDriverScreen(Screen[None]):
         self.post_message(RunEnded(mode, copy.deepcopy(record)))
 
     async def _confirm(self, request: ConfirmRequest) -> bool:
+        self._asking(f"Waiting for your confirmation: {request.step}")
         screen = cast("Screen[object]", ConfirmScreen(request))
         return bool(await self.app.push_screen_wait(screen))
+
+    def _asking(self, what: str) -> None:
+        if self.activity is not None and not self.activity.startswith("Cancelling"):
+            self.activity = what
+            self.redraw()
 
     async def _decide(self, step: Step, rec: StepRecord) -> bool | None:
         env, prod, _ = self._env
         where = f"PRODUCTION {env}" if prod else env
+        self._asking(f"Waiting for your answer: did {step.id} take effect?")
         screen = cast("Screen[object]", DecideScreen(step, rec, self.function_id, where))
         result = await self.app.push_screen_wait(screen)
         return None if result is None else bool(result)

@@ -23,7 +23,7 @@ from console.core.model import Finding
 from console.core.runbook import Runbook
 from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
-from console.engine.runs import UNDO_OFFSET, RunRecord, RunStore
+from console.engine.runs import RunRecord, RunStore
 from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_view import (
     resumable_text,
@@ -77,7 +77,6 @@ class RunnerScreen(RunDriverScreen):
         self.finding = finding
         self.record: RunRecord | None = None
         self.resumable: list[RunRecord] = []
-        self.activity: str | None = None
         self._dry_values: dict[str, Any] | None = None
         self._values: dict[str, Any] = {}
 
@@ -130,7 +129,9 @@ class RunnerScreen(RunDriverScreen):
             )
         )
         self.query_one("#rb-steps", Static).update(
-            steps_view(self.runbook, self.record, self._polls, self.poll_every)
+            steps_view(
+                self.runbook, self.record, self._polls, self.poll_every, self._values or None
+            )
         )
         self.query_one("#rb-resume", Static).update(resumable_text(self.resumable))
         self.refresh_bindings()
@@ -235,12 +236,6 @@ class RunnerScreen(RunDriverScreen):
 
     def on_run_updated(self, message: RunUpdated) -> None:
         self.record = message.record
-        running = [s for s in message.record.steps if s.status == "running"]
-        if running and self.activity and not self.activity.startswith("Cancelling"):
-            total = len(self.runbook.steps)
-            step = running[0]
-            what = "Undoing" if step.idx >= UNDO_OFFSET else "Running"
-            self.activity = f"{what} step {step.idx % UNDO_OFFSET + 1}/{total}: {step.id}"
         self.redraw()
 
     def on_run_ended(self, message: RunEnded) -> None:

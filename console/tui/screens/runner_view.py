@@ -6,6 +6,7 @@ No Textual here, so each piece is cheap to test and to redraw on every step upda
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from console.core.model import Finding
 from console.core.runbook import Runbook, Step
+from console.core.runbook_params import PLACEHOLDER
 from console.core.snapshot import FunctionHealth
 from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 
@@ -57,9 +59,12 @@ def step_status(rec: StepRecord | None, run_status: str | None) -> str:
     return str(rec.to_json(run_status)["status"])
 
 
-def _what(step: Step) -> str:
+def _what(step: Step, values: Mapping[str, Any]) -> str:
     if step.kind == "verify" and step.expect is not None:
-        return f"until {step.expect.describe()} (every {step.every:g}s, within {step.within:g}s)"
+        expect = PLACEHOLDER.sub(
+            lambda m: str(values.get(m.group(1), m.group(0))), step.expect.describe()
+        )
+        return f"until {expect} (every {step.every:g}s, within {step.within:g}s)"
     if step.kind == "action":
         return f"action {step.action}"
     return ""
@@ -76,6 +81,7 @@ def steps_view(
     record: RunRecord | None,
     polls: Mapping[str, int],
     poll_every: float | None,
+    values: Mapping[str, Any] | None = None,
 ) -> Table:
     """Every step with its live state and its output's last lines; undo steps after."""
     table = Table(box=None, show_header=True, header_style="dim", padding=(0, 1), expand=True)
@@ -103,7 +109,7 @@ def steps_view(
         flags = [f for f, on in (("confirm", step.confirm), ("idempotent", step.idempotent)) if on]
         if flags:
             cell.append(f"  [{', '.join(flags)}]", style="dim")
-        what = _what(step)
+        what = _what(step, values or {p.name: p.default for p in runbook.params})
         if what and status in ("not run", "pending"):
             cell.append(f"\n{what}", style="dim")
         if status == "running" and step.kind == "verify":
