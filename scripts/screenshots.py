@@ -41,6 +41,7 @@ async def main() -> None:
     await shoot("filtered", "slash", *"pay", "enter")
     await shoot("function", "enter")
     await shoot("help", "question_mark")
+    await shoot("runner", "r", "enter")
 
 
 if __name__ == "__main__":
