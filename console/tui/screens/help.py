@@ -36,7 +36,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s / S", "sort by the next column / reverse (or click a header)"),
             ("u", "only unhealthy functions"),
             ("g", "group by owner"),
-            ("r", "run the selected function's worst finding's runbook"),
+            ("r", "run the worst finding's runbook"),
             ("y", "copy the function id (OSC 52)"),
         ),
     ),
@@ -44,7 +44,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Function",
         (
             ("t", "traces (not yet available)"),
-            ("r", "run the worst finding's runbook (a list when several)"),
+            ("r", "run the worst finding's runbook"),
             ("i", "open an incident (not yet available)"),
             ("y", "copy the function id"),
         ),
@@ -52,8 +52,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Runbook runner",
         (
-            ("enter", "dry run (changes nothing); enter again: run for real"),
-            ("tab, enter", "in a confirmation: Cancel has the focus; tab to Confirm"),
+            ("enter", "dry run; after it, enter runs for real"),
+            ("tab", "in a confirmation: from Cancel to Confirm"),
             ("c", "cancel before the next step"),
             ("u", "undo the done steps of a stopped run"),
             ("R", "resume the newest stopped run"),
