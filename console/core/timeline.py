@@ -239,13 +239,20 @@ def format_signals(signals: Any) -> str:
     if not isinstance(signals, dict):
         return ""
     parts = []
+    num = _NUMBERS
     for fid, s in signals.items():
-        if not isinstance(s, dict):
+        if type(s) is not dict:
             parts.append(f"{fid}: no data")
             continue
-        err, p99, rps = s.get("error_rate"), s.get("p99_ms"), s.get("rate_rps")
-        e = "err n/a" if err is None or isinstance(err, str) else f"err {err * 100:.2f}%"
-        p = "p99 n/a" if p99 is None or isinstance(p99, str) else f"p99 {p99:.0f}ms"
-        r = "rps n/a" if rps is None or isinstance(rps, str) else f"{rps:.1f}rps"
+        err: Any = s.get("error_rate")
+        p99: Any = s.get("p99_ms")
+        rps: Any = s.get("rate_rps")
+        e = f"err {err * 100:.2f}%" if type(err) in num else "err n/a"
+        p = f"p99 {p99:.0f}ms" if type(p99) in num else "p99 n/a"
+        r = f"{rps:.1f}rps" if type(rps) in num else "rps n/a"
         parts.append(f"{fid}: {e} {p} {r}")
     return "; ".join(parts)
+
+
+#: What counts as a number in recorded signals (exact types: one set lookup per value).
+_NUMBERS = frozenset({float, int, bool})
