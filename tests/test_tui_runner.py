@@ -396,3 +396,19 @@ steps:
         record = screen.record
         assert record is not None and record.status == "failed"
         assert "not within 60s (5 polls)" in record.steps[0].output
+
+
+async def test_a_run_that_cannot_start_is_one_notification(ctx: AppContext) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settled(app, pilot)
+        rb = load_runbook(
+            Path(__file__).resolve().parent.parent / "runbooks" / "rollback-bad-deploy.yaml"
+        )
+        screen = RunnerScreen(rb, "gone:GET /nothing", app.env, poll_every=0)
+        await app.push_screen(screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.activity is None and bool(app._notifications), "it")
+        messages = [n.message for n in app._notifications]
+        assert len(messages) == 1 and "no function 'gone:GET /nothing'" in messages[0]
+        assert screen.record is None and "Enter: dry run" in screen_text(app)

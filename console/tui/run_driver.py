@@ -79,6 +79,8 @@ class RunDriverScreen(Screen[None]):
         self.poll_every = poll_every
         self.sleep = sleep
         self._executor: Executor | None = None
+        #: The last worker's mode: dry, run, resume or undo.
+        self.mode = ""
         #: What is happening now (None: idle), shown on the summary line.
         self.activity: str | None = None
         #: Polls made so far by the verify step running now (step id → count).
@@ -113,6 +115,7 @@ class RunDriverScreen(Screen[None]):
     @work(group="runbook-run", exit_on_error=False)
     async def run_runbook(self, mode: str, values: dict[str, Any], run_id: str = "") -> None:
         """Drive the executor; updates and the end come back as messages."""
+        self.mode = mode
         executor = self._executor = self._make_executor()
         record: RunRecord | None = None
         try:

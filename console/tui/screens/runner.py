@@ -171,7 +171,8 @@ class RunnerScreen(RunDriverScreen):
                 return False
             return None if self.activity else True
         if action == "cancel_run":
-            return self.activity is not None and self._executor is not None
+            busy = self.activity is not None and self._executor is not None
+            return busy and self.mode in ("run", "resume")  # a dry run changes nothing
         if action == "undo":
             return self.activity is None and bool(undoable(self.record, self.runbook))
         if action == "resume":
@@ -215,6 +216,7 @@ class RunnerScreen(RunDriverScreen):
     def action_resume(self) -> None:
         if self.activity is None and self.resumable:
             run = self.resumable[0]
+            self.record = run  # its steps as they stopped, while the operator is asked
             self._start("resume", f"Resuming run {run.id}", dict(run.params), run.id)
 
     def action_back(self) -> None:
@@ -229,7 +231,7 @@ class RunnerScreen(RunDriverScreen):
         self.activity = label
         self._polls = {}
         self._values = values
-        if mode != "undo":
+        if mode in ("dry", "run"):
             self.record = None
         self.redraw()
         self.run_runbook(mode, values, run_id)
