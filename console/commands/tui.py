@@ -16,5 +16,9 @@ def run_tui(app: AppContext) -> None:
     from console.tui.app import CallboardApp
 
     CallboardApp(
-        fleet, refresh_interval=config.refresh_interval, owns_fleet=True, context=app
+        fleet,
+        refresh_interval=config.refresh_interval,
+        owns_fleet=True,
+        context=app,
+        store=app.store,
     ).run()

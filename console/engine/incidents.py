@@ -175,6 +175,7 @@ def add_note(
     *,
     signals: Mapping[str, Any] | None = None,
     log: EventLog | None = None,
+    at: str | None = None,
 ) -> Event:
     """Record a note on the incident's timeline. Raises UserError for an empty note."""
     inc = get_incident(store, incident_id)
@@ -183,7 +184,7 @@ def add_note(
     data: dict[str, Any] = {"text": text.strip()}
     if signals is not None:
         data["signals"] = dict(signals)
-    return (log or EventLog(store)).append("note", data, incident_id=inc.id)
+    return (log or EventLog(store)).append("note", data, incident_id=inc.id, at=at)
 
 
 def mitigate(store: Store, incident_id: str, **kw: Any) -> Incident:

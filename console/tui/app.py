@@ -17,6 +17,7 @@ from textual.worker import Worker
 
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
+from console.tui.incidents import IncidentsMixin
 from console.tui.messages import SnapshotReady, WorkFailed
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from console.context import AppContext
     from console.core.snapshot import FleetSnapshot
     from console.engine.fleet import Fleet
+    from console.engine.incidents import Incident
+    from console.engine.store import Store
 
 
-class CallboardApp(App[None]):
+class CallboardApp(IncidentsMixin):
     """The console. Tests inject a ``Fleet`` (with its own clock) and a long interval."""
 
     CSS_PATH = "callboard.tcss"
@@ -51,12 +54,16 @@ class CallboardApp(App[None]):
         window: int | None = DEFAULT_WINDOW,
         owns_fleet: bool = False,
         context: AppContext | None = None,
+        store: Store | None = None,
     ) -> None:
         super().__init__()
         self.fleet = fleet
         #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
         #: without one the runner records runs in an in-memory store).
         self.context = context
+        #: Incidents and their timelines (None: no incident keys; the recorder stays off).
+        self.store = store
+        self.incidents: list[Incident] = []
         self.refresh_interval = refresh_interval
         self.window = window
         self.owns_fleet = owns_fleet
@@ -76,6 +83,7 @@ class CallboardApp(App[None]):
     def on_mount(self) -> None:
         self.set_interval(self.refresh_interval, self._tick)
         self._tick()
+        self.reload_incidents()
 
     async def on_unmount(self) -> None:
         if self.owns_fleet:
@@ -106,6 +114,7 @@ class CallboardApp(App[None]):
         self._bars(refreshing=False)
         if not self.paused:
             self._show(message.snapshot)
+        self.record_after_refresh(message.snapshot)
 
     def _show(self, snapshot: FleetSnapshot) -> None:
         for screen in self.screen_stack:
