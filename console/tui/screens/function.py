@@ -21,6 +21,7 @@ from console.core.model import BURN_WINDOWS, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.tui import cells
 from console.tui.messages import SeriesReady, WorkFailed
+from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
 Fmt = Callable[[float | None], str]
@@ -76,7 +77,7 @@ class FunctionScreen(Screen[None]):
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "traces", "Traces"),
         Binding("r", "runbook", "Run runbook"),
-        Binding("i", "not_yet('Incidents')", "Incident"),
+        Binding("i", "incident", "Incident"),
         Binding("y", "copy_id", "Copy id"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
@@ -93,6 +94,7 @@ class FunctionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         env, prod, ro = self._env
         yield StatusBar(env, production=prod, read_only=ro)
+        yield IncidentBar()
         with VerticalScroll(id="function-body"):
             yield Static(id="fn-title")
             with Horizontal(id="fn-columns"):
@@ -314,6 +316,10 @@ class FunctionScreen(Screen[None]):
         from console.tui.screens.pick_runbook import open_runbooks
 
         open_runbooks(self.app, self.function_id)
+
+    def action_incident(self) -> None:
+        """Open an incident on this function, or its open incident's timeline."""
+        self.app.open_incident_for(self.function_id)  # type: ignore[attr-defined]
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.function_id)
