@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from console.core.snapshot import FleetSnapshot
 from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows
 from console.tui.widgets.fleet_table import FleetTable
+from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
 
@@ -32,6 +33,7 @@ class FleetScreen(Screen[None]):
         Binding("p", "app.toggle_pause", "Pause"),
         Binding("r", "runbook", "Run runbook"),
         Binding("y", "copy_id", "Copy id"),
+        Binding("I", "app.show_timeline", "Incident"),
         Binding("ctrl+r", "app.refresh_now", "Refresh", show=False),
     ]
 
@@ -46,6 +48,7 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         env, prod, ro = self._bar_args
         yield StatusBar(env, production=prod, read_only=ro)
+        yield IncidentBar()
         yield FleetTable(id="fleet-table")
         yield Input(
             placeholder="filter: text or regex over id, service, owner, F-code — Enter keeps it, Esc clears",
