@@ -37,6 +37,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("u", "only unhealthy functions"),
             ("g", "group by owner"),
             ("r", "run the worst finding's runbook"),
+            ("I", "the open incident's timeline"),
             ("y", "copy the function id (OSC 52)"),
         ),
     ),
@@ -45,7 +46,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("t", "traces (not yet available)"),
             ("r", "run the worst finding's runbook"),
-            ("i", "open an incident (not yet available)"),
+            ("i", "open an incident (or its timeline if one is open)"),
             ("y", "copy the function id"),
         ),
     ),
@@ -57,6 +58,15 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("c", "cancel before the next step"),
             ("u", "undo the done steps of a stopped run"),
             ("R", "resume the newest stopped run"),
+        ),
+    ),
+    (
+        "Incident timeline",
+        (
+            ("f / F", "filter: next event kind / all kinds"),
+            ("n", "add a note"),
+            ("m / R", "mark mitigated / resolved (asks first)"),
+            ("e", "export the postmortem: md, json, html or csv"),
         ),
     ),
 )
