@@ -169,7 +169,7 @@ class IncidentsMixin(App[None]):
         self.call_from_thread(
             self.notify, f"Opened {inc.id} ({inc.severity}): {inc.title} — press i for its timeline"
         )
-        self.reload_incidents()
+        self.call_from_thread(self.reload_incidents)
 
     def show_timeline(self, incident_id: str | None = None) -> None:
         """Push the timeline of ``incident_id`` (default: the newest active incident)."""
@@ -184,6 +184,10 @@ class IncidentsMixin(App[None]):
             self.notify("No open incident. Press i on a function to open one.", timeout=4)
             return
         self.push_screen(TimelineScreen(target))
+
+    def action_show_timeline(self) -> None:
+        """``I`` on the fleet: the newest open incident's timeline."""
+        self.show_timeline()
 
     @work(thread=True, group="incidents-write", exit_on_error=False)
     def write_note(self, incident: Incident, text: str) -> None:
@@ -200,7 +204,7 @@ class IncidentsMixin(App[None]):
         except Exception as exc:
             self.post_message(WorkFailed("Adding the note", exc))
             return
-        self.reload_incidents()
+        self.call_from_thread(self.reload_incidents)
 
     @work(thread=True, group="incidents-write", exit_on_error=False)
     def write_status(self, incident: Incident, status: str) -> None:
@@ -218,4 +222,4 @@ class IncidentsMixin(App[None]):
             self.post_message(WorkFailed(f"Marking {incident.id} {status}", exc))
             return
         self.call_from_thread(self.notify, f"{inc.id} is now {inc.status}", timeout=4)
-        self.reload_incidents()
+        self.call_from_thread(self.reload_incidents)

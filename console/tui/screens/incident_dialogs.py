@@ -27,8 +27,8 @@ DIALOG_CSS = """
 }
 .incident-dialog .dialog-title { text-style: bold; margin-bottom: 1; }
 .incident-dialog Horizontal { height: auto; margin-top: 1; }
-.incident-dialog Button { margin-right: 2; }
-.incident-dialog Select { width: 24; }
+.incident-dialog Button { margin-right: 1; min-width: 10; width: auto; }
+.incident-dialog Select { width: 16; margin-right: 2; }
 """
 
 
@@ -51,6 +51,7 @@ _T = TypeVar("_T")
 
 class _Dialog(ModalScreen[_T], Generic[_T]):
     DEFAULT_CSS = DIALOG_CSS
+    SCOPED_CSS = False  # the rules name the dialog by its class
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self) -> None:

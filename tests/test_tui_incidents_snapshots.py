@@ -1,0 +1,57 @@
+"""Snapshot of the timeline screen: the seeded demo fleet on a fixed clock, at 140×45.
+
+Every event time is fixed: the incident and its notes are written with ``at=`` and the
+recorder stamps events with the fleet's (fixed) clock. The actor comes from ``LOGNAME``.
+Regenerate after looking at the report:
+``pytest tests/test_tui_incidents_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from console.engine.events import EventLog
+from console.engine.incidents import add_note, open_incident
+from console.engine.store import Store
+from console.tui.app import CallboardApp
+from console.tui.screens.timeline import TimelineScreen
+from tests.tui_helpers import demo_fleet
+
+SIZE = (140, 45)
+PAY = "checkout:POST /pay"
+
+
+def test_timeline_screen(
+    snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "oncall")  # the actor of recorded events
+    store = Store(tmp_path / "callboard.db")
+    log = EventLog(store, actor="maya")
+    open_incident(
+        store, "Checkout times out", [PAY], "SEV2", at="2026-11-26T20:48:00.000Z", log=log
+    )
+    add_note(store, "INC-0001", "pg pool exhausted since the deploy", log=log,
+             at="2026-11-26T20:52:30.000Z")  # fmt: skip
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=store)
+
+    async def before(pilot: Pilot[Any]) -> None:
+        assert app._refresh is not None
+        await app._refresh.wait()
+        for _ in range(20):  # the recorder writes the refresh, then the bar shows
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app._recorder is not None and app._recorder.is_finished and app.incidents:
+                break
+        await pilot.press("I")
+        for _ in range(20):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if isinstance(app.screen, TimelineScreen) and app.screen.pm is not None:
+                break
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
