@@ -36,12 +36,47 @@ async def shoot(name: str, *keys: str) -> None:
         print(OUT / f"{name}.svg")
 
 
+async def shoot_timeline() -> None:
+    """The open incident's timeline (``I``): an incident and a note at fixed times."""
+    import tempfile
+
+    from console.engine.incidents import add_note, open_incident
+    from console.engine.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "callboard.db")
+        pay = "checkout:POST /pay"
+        open_incident(store, "Checkout times out", [pay], "SEV2", at="2026-11-26T20:48:00.000Z")
+        add_note(store, "INC-0001", "pg pool exhausted since the deploy",
+                 at="2026-11-26T20:52:30.000Z")  # fmt: skip
+        fleet = build_fleet(Config(), demo=True, clock=lambda: T0)
+        app = CallboardApp(fleet, refresh_interval=3600, owns_fleet=True, store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            assert app._refresh is not None
+            await app._refresh.wait()
+            for _ in range(20):  # bounded: the recorder, then the timeline's read
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                if app.incidents and app._recorder is not None and app._recorder.is_finished:
+                    break
+            await pilot.press("I")
+            for _ in range(20):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                if getattr(app.screen, "pm", None) is not None:
+                    break
+            app.save_screenshot("timeline.svg", path=str(OUT))
+            print(OUT / "timeline.svg")
+        store.close()
+
+
 async def main() -> None:
     await shoot("fleet")
     await shoot("filtered", "slash", *"pay", "enter")
     await shoot("function", "enter")
     await shoot("help", "question_mark")
     await shoot("runner", "r", "enter")
+    await shoot_timeline()
 
 
 if __name__ == "__main__":
