@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from console.core import fmt
 from console.core.model import Function, TraceQuery, TraceSummary
 from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
@@ -69,10 +70,7 @@ def row(t: TraceSummary) -> list[Text]:
     return [
         Text(clock_time(t.start_ns)),
         Text(root, style=RED if errored else "", overflow="ellipsis", no_wrap=True),
-        Text(
-            f"{t.duration_ms:.2f}ms" if t.duration_ms < 10_000 else f"{t.duration_ms / 1000:.1f}s",
-            justify="right",
-        ),
+        Text(fmt.ms(t.duration_ms), justify="right"),
         _count(t.span_count),
         _count(t.error_count, error=True),
         Text(t.source, style="dim"),
@@ -85,7 +83,7 @@ class TracesScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.back", "Back"),
-        Binding("enter", "open", "Waterfall", show=True),
+        Binding("enter", "open", "Waterfall", priority=True),
         Binding("e", "errors_only", "Errors only"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("y", "copy_id", "Copy trace id"),
@@ -102,7 +100,7 @@ class TracesScreen(Screen[None]):
         self.function = function
         self.errors_only = errors_only
         self.traces: list[TraceSummary] = []
-        self.loading = False
+        self.searching = False
 
     def compose(self) -> ComposeResult:
         env = getattr(self.app, "env", None)
@@ -137,7 +135,7 @@ class TracesScreen(Screen[None]):
     # -- loading -----------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self.loading = True
+        self.searching = True
         self._title()
         self.query_one("#traces-info", Static).update(Text("loading traces…", style="italic"))
         self.search()
@@ -169,7 +167,7 @@ class TracesScreen(Screen[None]):
 
     @on(TracesFound)
     def _found(self, message: TracesFound) -> None:
-        self.loading = False
+        self.searching = False
         # Errors first, then newest (the fleet sorts so too; a list must not depend on it).
         unique = {t.trace_id: t for t in reversed(message.traces)}  # first one wins
         self.traces = sorted(unique.values(), key=lambda t: (not t.error_count, -t.start_ns))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -46,7 +47,7 @@ def axis_ticks(total_ns: int, width: int) -> list[tuple[int, str]]:
         return []
     unit, scale = ("µs", 1e3) if total_ns < 1e6 else ("ms", 1e6) if total_ns < 1e10 else ("s", 1e9)
     span = max(total_ns / scale, 1e-9)
-    raw = span / max(1, width // 12)
+    raw = span / max(1, width // 10)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     out: list[tuple[int, str]] = []
@@ -59,15 +60,20 @@ def axis_ticks(total_ns: int, width: int) -> list[tuple[int, str]]:
 
 
 def bar_cells(start: float, end: float, width: int) -> tuple[int, str]:
-    """(first column, glyphs) of a bar from ``start`` to ``end`` (fractions of the axis)."""
+    """(first column, glyphs) of a bar from ``start`` to ``end`` (fractions of the axis).
+
+    The bar starts in the cell holding ``start`` and is as long as the span, to an eighth of
+    a cell (terminals have no right-aligned eighths, so the start is exact to a cell only).
+    """
     x0 = min(max(start, 0.0), 1.0) * width
-    x1 = min(max(end, start), 1.0) * width
+    length = max((min(max(end, start), 1.0) * width) - x0, 1 / 8)
     col = min(int(x0), width - 1)
-    cells = x1 - col
-    full = int(cells)
-    eighths = int((cells - full) * 8)
+    full = int(length)
+    eighths = round((length - full) * 8)
+    if eighths == 8:
+        full, eighths = full + 1, 0
     glyphs = "█" * full + (EIGHTHS[eighths] if eighths else "")
-    return col, (glyphs or "▏")[: width - col]
+    return col, glyphs[: width - col]
 
 
 class Waterfall(ScrollView, can_focus=True):
@@ -80,7 +86,7 @@ class Waterfall(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "edge(0)", "First", show=False),
         Binding("end", "edge(1)", "Last", show=False),
-        Binding("enter,space", "toggle", "Collapse/expand"),
+        Binding("enter,space", "toggle_subtree", "Collapse/expand"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "waterfall--axis",
@@ -120,7 +126,7 @@ class Waterfall(ScrollView, can_focus=True):
     def __init__(self, trace: Trace | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.collapsed: set[str] = set()
-        self._styles: dict[str, Style] = {}
+        self._wf_styles: dict[str, Style] = {}
         self.set_trace(trace)
 
     # -- data --------------------------------------------------------------------------
@@ -133,16 +139,16 @@ class Waterfall(ScrollView, can_focus=True):
         self._order = order
         # Subtree ends and parents by position, in one pass over the depth-first order.
         n = len(order)
-        self._end = list(range(1, n + 1))
-        self._parent: list[int] = [-1] * n
+        self._subtree_end = list(range(1, n + 1))
+        self._parent_pos: list[int] = [-1] * n
         stack: list[int] = []
         for i, (_s, depth) in enumerate(order):
             while stack and order[stack[-1]][1] >= depth:
-                self._end[stack.pop()] = i
-            self._parent[i] = stack[-1] if stack else -1
+                self._subtree_end[stack.pop()] = i
+            self._parent_pos[i] = stack[-1] if stack else -1
             stack.append(i)
         for j in stack:
-            self._end[j] = n
+            self._subtree_end[j] = n
         self._pos = {s.span_id: i for i, (s, _d) in enumerate(order)}
         self.t0 = min((s.start_ns for s in spans), default=0)
         t1 = max((s.start_ns + s.duration_ns for s in spans), default=0)
@@ -162,27 +168,31 @@ class Waterfall(ScrollView, can_focus=True):
         i, n = 0, len(self._order)
         while i < n:
             rows.append(i)
-            i = self._end[i] if self._order[i][0].span_id in self.collapsed else i + 1
-        self._rows = rows
+            i = self._subtree_end[i] if self._order[i][0].span_id in self.collapsed else i + 1
+        self._shown = rows
         self._row_of = {p: r for r, p in enumerate(rows)}
+        cursor = self._row_of.get(cursor_pos, 0)
+        if not self.is_mounted:  # from __init__: no watchers, no layout yet
+            self.set_reactive(Waterfall.cursor, cursor)
+            return
         self.virtual_size = Size(self.size.width, len(rows) + 1)
-        self.cursor = self._row_of.get(cursor_pos, 0)
+        self.cursor = cursor
         self.refresh()
 
     @property
-    def visible(self) -> list[tuple[Span, int]]:
+    def shown(self) -> list[tuple[Span, int]]:
         """The (span, depth) rows shown, top to bottom."""
-        return [self._order[p] for p in self._rows]
+        return [self._order[p] for p in self._shown]
 
     @property
     def selected(self) -> Span | None:
         """The span under the cursor."""
-        return self._order[self._rows[self.cursor]][0] if self._rows else None
+        return self._order[self._shown[self.cursor]][0] if self._shown else None
 
     def descendants(self, span_id: str) -> int:
         """How many spans are below ``span_id``."""
         p = self._pos[span_id]
-        return self._end[p] - p - 1
+        return self._subtree_end[p] - p - 1
 
     def toggle(self, span_id: str | None = None) -> None:
         """Collapse or expand a subtree (the selected span's by default)."""
@@ -197,12 +207,12 @@ class Waterfall(ScrollView, can_focus=True):
         p = self._pos.get(span_id)
         if p is None:
             return False
-        q, opened = self._parent[p], False
+        q, opened = self._parent_pos[p], False
         while q >= 0:
             if self._order[q][0].span_id in self.collapsed:
                 self.collapsed.discard(self._order[q][0].span_id)
                 opened = True
-            q = self._parent[q]
+            q = self._parent_pos[q]
         if opened:
             self._rebuild(p)
         else:
@@ -212,7 +222,7 @@ class Waterfall(ScrollView, can_focus=True):
     # -- cursor ------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        n = len(self._rows)
+        n = len(self._shown)
         if n and not 0 <= new < n:
             self.cursor = min(max(new, 0), n - 1)
             return
@@ -231,30 +241,37 @@ class Waterfall(ScrollView, can_focus=True):
         self.cursor = self.cursor + direction * max(1, self.scrollable_content_region.height - 2)
 
     def action_edge(self, end: int) -> None:
-        self.cursor = len(self._rows) - 1 if end else 0
+        self.cursor = len(self._shown) - 1 if end else 0
 
-    def action_toggle(self) -> None:
+    def action_toggle_subtree(self) -> None:
         self.toggle()
 
     def on_click(self, event: Click) -> None:
         row = event.y - 1 + int(self.scroll_y)
-        if event.y >= 1 and 0 <= row < len(self._rows):
+        if event.y >= 1 and 0 <= row < len(self._shown):
             self.cursor = row
 
     def on_resize(self, event: Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(event.size.width, len(self._shown) + 1)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles.clear()
+        self._wf_styles.clear()
         self.refresh()
 
     # -- drawing -----------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
+        """A component's colour and text style; the background is left to the widget's own
+        (only the cursor brings one), so every line sits on the same background."""
+        style = self._wf_styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"waterfall--{name}")
+            full = self.get_component_rich_style(f"waterfall--{name}")
+            if name == "cursor":
+                style = Style(bgcolor=full.bgcolor)
+            else:
+                style = Style(color=full.color, bold=full.bold, italic=full.italic)
+            self._wf_styles[name] = style
         return style
 
     def columns(self, width: int) -> tuple[int, int, int]:
@@ -268,7 +285,7 @@ class Waterfall(ScrollView, can_focus=True):
         if y == 0:
             return self._axis(width)
         row = y - 1 + int(self.scroll_y)
-        if row >= len(self._rows):
+        if row >= len(self._shown):
             return Strip.blank(width)
         return self._span_line(row, width)
 
@@ -278,9 +295,8 @@ class Waterfall(ScrollView, can_focus=True):
         line = [" "] * bar_w
         last = -1
         for col, label in axis_ticks(self.total, bar_w):
-            col = min(col, bar_w - len(label))
-            if col <= last:
-                continue
+            if col <= last or col + len(label) > bar_w:
+                continue  # a label is drawn at its tick or not at all
             line[col : col + len(label)] = label
             last = col + len(label)
         head = " " * MARK_W + "span".ljust(name_w) + "service".ljust(svc_w)
@@ -288,27 +304,30 @@ class Waterfall(ScrollView, can_focus=True):
         return Strip([Segment(text[:width].ljust(width), style)], width)
 
     def _span_line(self, row: int, width: int) -> Strip:
-        pos = self._rows[row]
+        pos = self._shown[row]
         span, depth = self._order[pos]
         name_w, svc_w, bar_w = self.columns(width)
         error = span.status == "error"
         first = span.span_id == self.first_error_id
         name_style = self._style("first-error" if first else "error") if error else Style()
-        segs = [Segment("▶ " if first else "  ", self._style("first-error"))]
+        mark = "▶ " if first else "✗ " if error else "  "
+        segs = [Segment(mark, self._style("first-error" if first else "error"))]
         indent = "  " * min(depth, name_w // 4)
-        if depth > name_w // 4:
+        if depth > name_w // 4:  # very deep: show the depth instead of more indent
             indent = indent[: -len(str(depth)) - 1] + f"{depth} "
-        kids = self._end[pos] - pos - 1
+        kids = self._subtree_end[pos] - pos - 1
         shut = span.span_id in self.collapsed
-        glyph = "▸ " if shut else "▾ " if kids else "  "
         more = f" +{kids}" if shut else ""
-        room = max(1, name_w - len(indent) - 2 - len(more) - 1)
+        room = max(2, name_w - len(indent) - 2 - len(more) - 1)
         label = span.name or "(unnamed)"
-        label = label if len(label) <= room else label[: room - 1] + "…"
-        segs.append(Segment(indent + glyph, self._style("service")))
+        if cell_len(label) > room:
+            label = set_cell_size(label, room - 1) + "…"
+        segs.append(
+            Segment(indent + ("▸ " if shut else "▾ " if kids else "  "), self._style("service"))
+        )
         segs.append(Segment(label, name_style))
         segs.append(Segment(more, self._style("collapsed")))
-        segs.append(Segment(" " * (name_w - len(indent) - 2 - len(label) - len(more))))
+        segs.append(Segment(" " * (name_w - len(indent) - 2 - cell_len(label) - len(more))))
         service = span.service if len(span.service) < svc_w else span.service[: svc_w - 2] + "…"
         segs.append(Segment(service.ljust(svc_w), self._style("service")))
         dur = span_duration(span.duration_ns)
