@@ -55,11 +55,12 @@ class WaterfallScreen(Screen[None]):
         Binding("y", "copy_id", "Copy trace id"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
+    # The waterfall takes what its spans need (up to 70%); the detail pane the rest.
     DEFAULT_CSS = """
     WaterfallScreen #wf-title { height: auto; padding: 0 1; background: $surface; }
-    WaterfallScreen Waterfall { height: 1fr; }
+    WaterfallScreen Waterfall { height: auto; max-height: 70%; }
     WaterfallScreen #wf-detail {
-        height: 13; padding: 0 1; border-top: solid $panel-lighten-2; overflow-y: auto;
+        height: 1fr; min-height: 8; padding: 0 1; border-top: solid $panel-lighten-2;
     }
     """
 

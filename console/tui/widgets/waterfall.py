@@ -14,7 +14,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.events import Click, Resize
+from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -172,10 +172,11 @@ class Waterfall(ScrollView, can_focus=True):
         self._shown = rows
         self._row_of = {p: r for r, p in enumerate(rows)}
         cursor = self._row_of.get(cursor_pos, 0)
-        if not self.is_mounted:  # from __init__: no watchers, no layout yet
+        # Lines are as wide as the widget (no horizontal scroll); one more for the axis.
+        self.virtual_size = Size(0, len(rows) + 1)
+        if not self.is_mounted:  # from __init__: no watchers yet
             self.set_reactive(Waterfall.cursor, cursor)
             return
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
         self.cursor = cursor
         self.refresh()
 
@@ -250,9 +251,6 @@ class Waterfall(ScrollView, can_focus=True):
         row = event.y - 1 + int(self.scroll_y)
         if event.y >= 1 and 0 <= row < len(self._shown):
             self.cursor = row
-
-    def on_resize(self, event: Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._shown) + 1)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
