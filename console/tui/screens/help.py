@@ -44,10 +44,28 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Function",
         (
-            ("t", "traces (not yet available)"),
+            ("t", "recent traces, errors first"),
             ("r", "run the worst finding's runbook"),
             ("i", "open an incident (or its timeline if one is open)"),
             ("y", "copy the function id"),
+        ),
+    ),
+    (
+        "Traces",
+        (
+            ("enter", "open the trace as a waterfall"),
+            ("e", "only traces with errors"),
+            ("ctrl+r", "search again"),
+            ("y", "copy the trace id"),
+        ),
+    ),
+    (
+        "Waterfall",
+        (
+            ("f", "jump to the first error span (where it broke)"),
+            ("enter, space", "collapse / expand the span's subtree"),
+            ("↑ ↓ j k pgup pgdn", "move (home, end too); the span's details show below"),
+            ("y", "copy the trace id (OSC 52)"),
         ),
     ),
     (
