@@ -70,6 +70,25 @@ async def shoot_timeline() -> None:
         store.close()
 
 
+async def shoot_waterfall() -> None:
+    """The failing checkout's newest failing trace, on its first error span (``t``, Enter, f)."""
+    fleet = build_fleet(Config(), demo=True, clock=lambda: T0)
+    app = CallboardApp(fleet, refresh_interval=3600, owns_fleet=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app._refresh is not None
+        await app._refresh.wait()
+        await pilot.pause()
+        app.open_function("checkout:POST /pay")
+        for key in ("t", "enter", "f"):  # each screen loads in a worker: wait for it
+            await pilot.pause()
+            await pilot.press(key)
+            await pilot.pause()
+            await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        app.save_screenshot("waterfall.svg", path=str(OUT))
+        print(OUT / "waterfall.svg")
+
+
 async def main() -> None:
     await shoot("fleet")
     await shoot("filtered", "slash", *"pay", "enter")
@@ -77,6 +96,7 @@ async def main() -> None:
     await shoot("help", "question_mark")
     await shoot("runner", "r", "enter")
     await shoot_timeline()
+    await shoot_waterfall()
 
 
 if __name__ == "__main__":
