@@ -260,8 +260,8 @@ class Waterfall(ScrollView, can_focus=True):
     # -- drawing -----------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        """A component's colour and text style; the background is left to the widget's own
-        (only the cursor brings one), so every line sits on the same background."""
+        """A component's colour and text style, without a background: every line sits on the
+        widget's own (``rich_style``); only the cursor brings one."""
         style = self._wf_styles.get(name)
         if style is None:
             full = self.get_component_rich_style(f"waterfall--{name}")
@@ -284,7 +284,7 @@ class Waterfall(ScrollView, can_focus=True):
             return self._axis(width)
         row = y - 1 + int(self.scroll_y)
         if row >= len(self._shown):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         return self._span_line(row, width)
 
     def _axis(self, width: int) -> Strip:
@@ -299,7 +299,7 @@ class Waterfall(ScrollView, can_focus=True):
             last = col + len(label)
         head = " " * MARK_W + "span".ljust(name_w) + "service".ljust(svc_w)
         text = head + "duration".rjust(DUR_W - 1) + " " * (GAP + 1) + "".join(line)
-        return Strip([Segment(text[:width].ljust(width), style)], width)
+        return Strip([Segment(text[:width].ljust(width), self.rich_style + style)], width)
 
     def _span_line(self, row: int, width: int) -> Strip:
         pos = self._shown[row]
@@ -341,4 +341,4 @@ class Waterfall(ScrollView, can_focus=True):
         strip = Strip(segs).crop_extend(0, width, None)
         if row == self.cursor:
             strip = strip.apply_style(self._style("cursor"))
-        return strip
+        return strip.apply_style(self.rich_style)  # the widget's own colours underneath
