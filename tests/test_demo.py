@@ -407,8 +407,13 @@ async def error_spans(p: DemoPlugin, service: str, operation: str) -> list[Any]:
     found = await p.find_traces(TraceQuery(service, operation, errors_only=True, limit=5))
     assert found and all(t.error_count > 0 for t in found)
     trace = await p.trace(found[0].trace_id)
-    assert trace is not None and trace.first_error_span_id is None
-    return [s for s in trace.spans if s.status == "error"]
+    assert trace is not None
+    errors = [s for s in trace.spans if s.status == "error"]
+    # the first error span is where the failure began: an error span with no error below it
+    first = next(s for s in trace.spans if s.span_id == trace.first_error_span_id)
+    assert first.status == "error"
+    assert not any(s.parent_id == first.span_id for s in errors)
+    return errors
 
 
 async def test_traces_are_well_formed_and_reproducible() -> None:

@@ -17,6 +17,7 @@ from console.tui.app import CallboardApp
 from console.tui.fleetview import COLUMN_KEYS, COLUMNS, build_rows
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
+from console.tui.screens.traces import TracesScreen
 from console.tui.screens.help import HelpScreen
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.status_bar import StatusBar
@@ -162,7 +163,11 @@ async def test_drill_down_and_back() -> None:
         for expected in ("@payments-oncall", "F1 Timeout", "postgres", "v2.14.1", "27.0×"):
             assert expected in text
         await pilot.press("t")
-        assert any("not yet available" in n.message for n in app._notifications)
+        await pilot.pause()
+        assert isinstance(app.screen, TracesScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FunctionScreen)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, FleetScreen)

@@ -20,6 +20,7 @@ from callboard_demo.fleet import Fleet
 from callboard_demo.scenario import FAILURES
 from callboard_demo.sim import Episode, mix64
 from callboard_demo.stories import SpanBuilder, build_spans
+from console.core.traces import finalize
 from console.plugin_api import Function, Span, Trace, TraceQuery, TraceSummary
 
 OK, FAILING, BLIP = 0, 1, 2
@@ -81,7 +82,7 @@ class TraceMaker:
         story = self.stories.get(fid) if variant == FAILING else None
         b = SpanBuilder(trace_id.lower(), rng, start_ns, self.fleet)
         build_spans(b, fn, self.fleet.profiles[fid], story, blip=variant == BLIP)
-        return Trace(trace_id=trace_id.lower(), spans=tuple(b.spans), source="demo")
+        return finalize(Trace(trace_id=trace_id.lower(), spans=tuple(b.spans), source="demo"))
 
     def find(
         self, query: TraceQuery, episodes: dict[str, Episode], now: float
