@@ -21,7 +21,17 @@ import time
 
 def run_status(size: int, db: str) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one `callboard status --demo --json` process."""
-    cmd = [sys.executable, "-m", "console.cli", "--db", db, "--demo-size", str(size), "status", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "console.cli",
+        "--db",
+        db,
+        "--demo-size",
+        str(size),
+        "status",
+        "--json",
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, check=False)
@@ -64,8 +74,10 @@ def main() -> None:
             # ru_maxrss of children is the max over all children so far: run sizes ascending.
             rss = max(r[1] for r in results)
             print(f"{size:>10} {wall:>14.3f} {rss:>12.1f}")
-    print(f"core per-refresh work (classify+burn+diagnose+snapshot), 10,000 functions: "
-          f"{core_cost(10_000):.1f} ms (best of 5)")
+    print(
+        f"core per-refresh work (classify+burn+diagnose+snapshot), 10,000 functions: "
+        f"{core_cost(10_000):.1f} ms (best of 5)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,13 +12,15 @@ import keyring.core
 import pytest
 from keyring.errors import PasswordDeleteError
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"  # copied from ../shared/fixtures (Apache-2.0, see README there)
+FIXTURES = (
+    Path(__file__).resolve().parent / "fixtures"
+)  # copied from ../shared/fixtures (Apache-2.0, see README there)
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that forgets everything when the test ends."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

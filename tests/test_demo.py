@@ -405,7 +405,7 @@ HEX32, HEX16 = re.compile(r"^[0-9a-f]{32}$"), re.compile(r"^[0-9a-f]{16}$")
 
 async def error_spans(p: DemoPlugin, service: str, operation: str) -> list[Any]:
     found = await p.find_traces(TraceQuery(service, operation, errors_only=True, limit=5))
-    assert found and all(t.error_count > 0 for t in found)
+    assert found and all((t.error_count or 0) > 0 for t in found)
     trace = await p.trace(found[0].trace_id)
     assert trace is not None
     errors = [s for s in trace.spans if s.status == "error"]
@@ -421,7 +421,7 @@ async def test_traces_are_well_formed_and_reproducible() -> None:
     q = TraceQuery("checkout", limit=10)
     found = await a.find_traces(q)
     assert found == await b.find_traces(q)
-    assert len(found) == 10 and found[0].error_count > 0
+    assert len(found) == 10 and (found[0].error_count or 0) > 0
     for summary in found:
         trace = await a.trace(summary.trace_id)
         assert trace is not None and trace == await b.trace(summary.trace_id)
@@ -463,7 +463,7 @@ async def test_traces_after_the_cure_are_healthy() -> None:
     later = make(p.context.state, clock=NOW + 900)
     q = TraceQuery("checkout", "POST /pay", start_ns=int((NOW + 60) * 1e9), limit=10)
     found = await later.find_traces(q)
-    assert found and all(t.duration_ms < 3000 and t.error_count <= 1 for t in found)
+    assert found and all(t.duration_ms < 3000 and (t.error_count or 0) <= 1 for t in found)
 
 
 async def test_healthy_services_still_have_the_odd_retried_error() -> None:

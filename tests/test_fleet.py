@@ -67,8 +67,15 @@ class FakeAlerts:
         pass
 
     async def alerts(self) -> list[Alert]:
-        return [Alert(name="HighErrorRate", severity="page", state="firing", since="t",
-                      labels={"service": "svc", "operation": "op1"})]
+        return [
+            Alert(
+                name="HighErrorRate",
+                severity="page",
+                state="firing",
+                since="t",
+                labels={"service": "svc", "operation": "op1"},
+            )
+        ]
 
 
 def fleet_of(*plugins: Any, clock: Clock | None = None, timeout: float = 1.0) -> Fleet:

@@ -17,8 +17,8 @@ from console.tui.app import CallboardApp
 from console.tui.fleetview import COLUMN_KEYS, COLUMNS, build_rows
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
-from console.tui.screens.traces import TracesScreen
 from console.tui.screens.help import HelpScreen
+from console.tui.screens.traces import TracesScreen
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.status_bar import StatusBar
 from tests.tui_helpers import T0, FailingPlugin, FakeFleetPlugin, HangingPlugin, fake_fleet

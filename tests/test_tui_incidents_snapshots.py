@@ -39,19 +39,30 @@ def test_timeline_screen(
              at="2026-11-26T20:52:30.000Z")  # fmt: skip
     app = CallboardApp(demo_fleet(), refresh_interval=3600, store=store)
 
+    def recorded() -> int:
+        rows = store.query("SELECT count(*) AS n FROM events WHERE kind = 'finding.appeared'")
+        return int(rows[0]["n"])
+
     async def before(pilot: Pilot[Any]) -> None:
         assert app._refresh is not None
         await app._refresh.wait()
-        for _ in range(20):  # the recorder writes the refresh, then the bar shows
+        for _ in range(50):  # the recorder writes the refresh's findings, then the bar shows
             await app.workers.wait_for_complete()
             await pilot.pause()
-            if app._recorder is not None and app._recorder.is_finished and app.incidents:
+            if recorded() and app.incidents:
                 break
+        assert recorded(), "the refresh was never recorded"
         await pilot.press("I")
-        for _ in range(20):
+        total = len(store.query("SELECT seq FROM events WHERE incident_id = 'INC-0001'"))
+        for _ in range(50):  # the timeline shows every stored event
             await app.workers.wait_for_complete()
             await pilot.pause()
-            if isinstance(app.screen, TimelineScreen) and app.screen.pm is not None:
+            screen = app.screen
+            if (
+                isinstance(screen, TimelineScreen)
+                and screen.pm
+                and len(screen.pm.timeline) >= total
+            ):
                 break
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)

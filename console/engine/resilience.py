@@ -54,7 +54,9 @@ class CircuitBreaker:
             self.opened_at = self._clock()
 
 
-def backoff_delay(attempt: int, base: float = 0.2, cap: float = 5.0, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int, base: float = 0.2, cap: float = 5.0, rng: random.Random | None = None
+) -> float:
     """Full jitter: uniform(0, min(cap, base × 2^attempt))."""
     r = rng or random
     return r.uniform(0.0, min(cap, base * (2**attempt)))

@@ -88,7 +88,9 @@ class Store:
     def _open(self) -> sqlite3.Connection:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0, isolation_level=None)
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, timeout=5.0, isolation_level=None
+        )
         conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
@@ -185,4 +187,3 @@ def migrate(conn: sqlite3.Connection, migrations: list[list[str]] | None = None)
             raise
         conn.execute("COMMIT")
     return len(steps)
-

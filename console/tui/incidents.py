@@ -53,6 +53,7 @@ class IncidentsMixin(App[None]):
     store: Store | None
     incidents: list[Incident]
     _recorder: Worker[None] | None = None
+    _pending_record: FleetSnapshot | None = None
 
     # -- where things go ---------------------------------------------------------------
 
@@ -85,19 +86,32 @@ class IncidentsMixin(App[None]):
     # -- the recorder ------------------------------------------------------------------
 
     def record_after_refresh(self, snapshot: FleetSnapshot) -> None:
-        """Record ``snapshot`` on the active incidents (skipped while the last one writes)."""
-        if self.store is None or (self._recorder is not None and self._recorder.is_running):
+        """Record ``snapshot`` on the active incidents. While the last write runs, the newest
+        snapshot waits and is recorded as soon as that write ends (never two at once)."""
+        if self.store is None:
             return
+        if self._recorder is not None and self._recorder.is_running:
+            self._pending_record = snapshot
+            return
+        self._pending_record = None
         self._recorder = self.record_and_load(snapshot)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A finished recorder write lets the waiting snapshot through."""
+        if event.worker is self._recorder and event.worker.is_finished:
+            pending = getattr(self, "_pending_record", None)
+            if pending is not None:
+                self.record_after_refresh(pending)
 
     @work(thread=True, group="incidents-record", exit_on_error=False)
     def record_and_load(self, snapshot: FleetSnapshot | None) -> None:
-        """Record the refresh if an incident is open, then reload the active incidents."""
+        """Record the refresh on every open incident (the store says which: no race with
+        the in-memory list), then reload the active incidents."""
         store = self.store
         if store is None:
             return
         try:
-            if snapshot is not None and self.incidents:
+            if snapshot is not None:
                 record_snapshot(store, snapshot)
             active = list_incidents(store, active_only=True)
         except Exception as exc:
