@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from console.context import AppContext
+from console.core import fmt
 from console.core import traces as core_traces
 from console.core.model import Span, Trace, TraceQuery, TraceSummary
 from console.errors import UserError
@@ -41,17 +42,6 @@ def iso(ns: int) -> str:
     """Unix ns → ``2026-11-26T21:00:00.123Z``."""
     secs, rem = divmod(ns, 10**9)
     return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{rem // 10**6:03d}Z"
-
-
-def duration_text(ns: int) -> str:
-    """A span duration for people: 850ns, 12.3µs, 4.56ms, 1.20s."""
-    if ns < 1_000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.1f}µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.2f}ms"
-    return f"{ns / 1e9:.2f}s"
 
 
 def summary_json(t: TraceSummary) -> dict[str, Any]:
@@ -236,7 +226,7 @@ def render_trace(t: Trace) -> None:
         line = Text("  " * depth + ("✗ " if err else "  "), style="red" if err else "")
         line.append(span.name or "(unnamed)", style="bold red" if err else "bold")
         line.append(f"  {span.service}", style="cyan")
-        line.append(f"  {duration_text(span.duration_ns)}", style="dim")
+        line.append(f"  {fmt.duration_ns(span.duration_ns)}", style="dim")
         if span.parent_id and span.parent_id not in known:
             line.append("  (parent missing)", style="yellow")
         if err and span.status_message:

@@ -25,12 +25,20 @@ A ``{secret: NAME}`` value anywhere in the options is resolved through ``ctx.sec
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from console.errors import BackendAuthError, BackendUnavailable, BadResponse, ConfigError
+from console.core.model import BackendStatus
+from console.errors import (
+    BackendAuthError,
+    BackendError,
+    BackendUnavailable,
+    BadResponse,
+    ConfigError,
+)
 
 __all__ = ["MAX_BYTES", "HttpBackend", "error_message", "resolve_secrets"]
 
@@ -208,6 +216,16 @@ class HttpBackend:
         if status >= 500 or status == 429:
             return BackendUnavailable(f"{self.url} answered HTTP {status}: {said}".rstrip(": "))
         return BadResponse(f"{self.url} answered HTTP {status}: {said}".rstrip(": "))
+
+    async def probe(self, name: str, plugin: str, path: str) -> BackendStatus:
+        """A plugin's ``check()``: GET ``path``; ok with its latency, or the error. Never raises."""
+        started = time.perf_counter()
+        try:
+            await self.request("GET", path)
+        except BackendError as exc:
+            return BackendStatus(name, plugin, ok=False, error=str(exc))
+        ms = round((time.perf_counter() - started) * 1000.0, 1)
+        return BackendStatus(name, plugin, ok=True, latency_ms=ms)
 
     async def get_json(self, path: str, **kw: Any) -> Any:
         """GET ``path`` and decode JSON. Raises the errors of :meth:`request`."""

@@ -11,7 +11,6 @@ matched; a 404 without one means the endpoint itself is missing (an older Jaeger
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,6 @@ from callboard_jaeger import parse
 from console.core import traces
 from console.engine.httpbackend import HttpBackend
 from console.plugin_api import (
-    BackendError,
     BackendStatus,
     BadResponse,
     PluginContext,
@@ -60,14 +58,8 @@ class JaegerPlugin:
         self._search_mode: str | None = {"v1": "v1", "v3": "v3-traces"}.get(self.api)
 
     async def check(self) -> BackendStatus:
-        started = time.perf_counter()
-        try:
-            path = "/api/services" if self.api == "v1" else "/api/v3/services"
-            await self.backend.get_json(path)
-        except BackendError as exc:
-            return BackendStatus(self.name, "jaeger", ok=False, error=str(exc))
-        return BackendStatus(
-            self.name, "jaeger", ok=True, latency_ms=round((time.perf_counter() - started) * 1e3, 1)
+        return await self.backend.probe(
+            self.name, "jaeger", "/api/services" if self.api == "v1" else "/api/v3/services"
         )
 
     async def aclose(self) -> None:

@@ -7,7 +7,6 @@ than v2 trace-by-id is served through ``/api/traces/{id}`` when the v2 route is 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,6 @@ from callboard_tempo import parse
 from console.core import traces
 from console.engine.httpbackend import HttpBackend
 from console.plugin_api import (
-    BackendError,
     BackendStatus,
     BadResponse,
     PluginContext,
@@ -40,14 +38,7 @@ class TempoPlugin:
         self.clock = ctx.clock
 
     async def check(self) -> BackendStatus:
-        started = time.perf_counter()
-        try:
-            await self.backend.request("GET", "/api/echo")
-        except BackendError as exc:
-            return BackendStatus(self.name, "tempo", ok=False, error=str(exc))
-        return BackendStatus(
-            self.name, "tempo", ok=True, latency_ms=round((time.perf_counter() - started) * 1e3, 1)
-        )
+        return await self.backend.probe(self.name, "tempo", "/api/echo")
 
     async def aclose(self) -> None:
         await self.backend.aclose()

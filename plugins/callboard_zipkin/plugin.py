@@ -7,7 +7,6 @@ Options: ``url`` (port 9411), optional ``headers`` and ``auth`` (``{bearer: TOKE
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,6 @@ from callboard_zipkin import parse
 from console.core import traces
 from console.engine.httpbackend import HttpBackend
 from console.plugin_api import (
-    BackendError,
     BackendStatus,
     BadResponse,
     PluginContext,
@@ -36,14 +34,7 @@ class ZipkinPlugin:
         self.clock = ctx.clock
 
     async def check(self) -> BackendStatus:
-        started = time.perf_counter()
-        try:
-            await self.backend.get_json("/api/v2/services")
-        except BackendError as exc:
-            return BackendStatus(self.name, "zipkin", ok=False, error=str(exc))
-        return BackendStatus(
-            self.name, "zipkin", ok=True, latency_ms=round((time.perf_counter() - started) * 1e3, 1)
-        )
+        return await self.backend.probe(self.name, "zipkin", "/api/v2/services")
 
     async def aclose(self) -> None:
         await self.backend.aclose()

@@ -21,24 +21,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.core import fmt
 from console.core import traces as core_traces
 from console.core.model import Span, Trace
 
 MARK_W = 2  # "▶ " on the first error span
 DUR_W = 10
 GAP = 2
+#: The duration formatter, re-exported for the screens.
+span_duration = fmt.duration_ns
+
 EIGHTHS = " ▏▎▍▌▋▊▉█"
-
-
-def span_duration(ns: int) -> str:
-    """A duration for people: 850ns, 12.3µs, 4.56ms, 1.20s."""
-    if ns < 1_000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.1f}µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.2f}ms"
-    return f"{ns / 1e9:.2f}s"
 
 
 def axis_ticks(total_ns: int, width: int) -> list[tuple[int, str]]:
