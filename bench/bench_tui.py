@@ -28,7 +28,7 @@ ctx = AppContext(demo=True, demo_size=size)
 fleet = ctx.fleet()
 from console.tui.app import CallboardApp
 app = CallboardApp(fleet, refresh_interval=3600, window=None if window == "all" else int(window),
-                   owns_fleet=True)
+                   owns_fleet=True, tune_gc=True)
 
 async def pilot(p):
     while app.snapshot is None:
@@ -67,7 +67,7 @@ async def refresh_cost(size: int, window: int | None, rounds: int = 5) -> dict[s
     now = [time.time()]
     # The demo moves with its clock: step it 5 s per refresh, like the live loop does.
     fleet = build_fleet(Config(), demo=True, demo_size=size, clock=lambda: now[0])
-    app = CallboardApp(fleet, refresh_interval=3600, window=window, owns_fleet=True)
+    app = CallboardApp(fleet, refresh_interval=3600, window=window, owns_fleet=True, tune_gc=True)
     apply_ms, paint_ms, updates = [], [], []
     async with app.run_test(size=(140, 45)) as pilot:
         assert app._refresh is not None

@@ -21,4 +21,5 @@ def run_tui(app: AppContext) -> None:
         owns_fleet=True,
         context=app,
         store=app.store,
+        tune_gc=True,
     ).run()

@@ -7,6 +7,7 @@ never blocks a key. Results come back as messages; worker failures become one no
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -55,8 +56,12 @@ class CallboardApp(IncidentsMixin):
         owns_fleet: bool = False,
         context: AppContext | None = None,
         store: Store | None = None,
+        tune_gc: bool = False,
     ) -> None:
         super().__init__()
+        #: Tune the process's garbage collector after the first paint (the real app: the
+        #: CLI sets it; tests leave the collector of their process alone).
+        self.tune_gc = tune_gc
         self.fleet = fleet
         #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
         #: without one the runner records runs in an in-memory store).
@@ -69,6 +74,7 @@ class CallboardApp(IncidentsMixin):
         self.owns_fleet = owns_fleet
         self.snapshot: FleetSnapshot | None = None
         self._refresh: Worker[None] | None = None
+        self._gc_frozen = False
         self.theme = "textual-dark"
 
     @property
@@ -115,6 +121,15 @@ class CallboardApp(IncidentsMixin):
         if not self.paused:
             self._show(message.snapshot)
         self.record_after_refresh(message.snapshot)
+        if self.tune_gc and not self._gc_frozen:
+            # Everything alive after the first paint (modules, widgets, the fleet's functions)
+            # lives as long as the app: keep it out of every later garbage collection, so
+            # the collections that each refresh's garbage triggers stay short.
+            gc.freeze()
+            # Each refresh allocates ~10 objects per function; collecting young objects
+            # every 50,000 allocations instead of 700 cuts the pauses a refresh causes.
+            gc.set_threshold(50_000, 20, 20)
+            self._gc_frozen = True
 
     def _show(self, snapshot: FleetSnapshot) -> None:
         for screen in self.screen_stack:
