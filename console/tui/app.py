@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from console.core.snapshot import FleetSnapshot
     from console.engine.fleet import Fleet
     from console.engine.incidents import Incident
+    from console.engine.otlp_receiver import OtlpReceiver
     from console.engine.store import Store
 
 
@@ -75,6 +76,9 @@ class CallboardApp(IncidentsMixin):
         self.snapshot: FleetSnapshot | None = None
         self._refresh: Worker[None] | None = None
         self._gc_frozen = False
+        self.receiver: OtlpReceiver | None = None
+        #: What the header says about the OTLP receiver: (text, ok), or None.
+        self.receiver_note: tuple[str, bool] | None = None
         self.theme = "textual-dark"
 
     @property
@@ -90,8 +94,27 @@ class CallboardApp(IncidentsMixin):
         self.set_interval(self.refresh_interval, self._tick)
         self._tick()
         self.reload_incidents()
+        if self.context is not None:
+            self.run_receiver()
+
+    @work(group="otlp-receiver", exit_on_error=False)
+    async def run_receiver(self) -> None:
+        """Receive OTLP spans while the console is open; the header says where (or why not)."""
+        from console.tui.receiver import start_receiver
+
+        assert self.context is not None
+        try:
+            self.receiver, note, ok = await start_receiver(self.context)
+        except Exception as exc:  # the receiver is a convenience: never take the app down
+            self.receiver, note, ok = None, f"OTLP receiver failed: {exc}", False
+        self.receiver_note = (note, ok) if note else None
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.receiver = self.receiver_note
 
     async def on_unmount(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.stop()
         if self.owns_fleet:
             await self.fleet.aclose()
 

@@ -36,6 +36,8 @@ class StatusBar(Static):
     snapshot: reactive[FleetSnapshot | None] = reactive(None, always_update=True)
     paused: reactive[bool] = reactive(False)
     refreshing: reactive[bool] = reactive(False)
+    #: The embedded OTLP receiver: (text, ok), or None when it does not run.
+    receiver: reactive[tuple[str, bool] | None] = reactive(None)
 
     def __init__(self, environment: str, *, production: bool, read_only: bool) -> None:
         super().__init__(id="status-bar")
@@ -43,6 +45,9 @@ class StatusBar(Static):
         self.production = production
         self.read_only = read_only
         self.set_class(production, "-production")
+
+    def on_mount(self) -> None:
+        self.receiver = getattr(self.app, "receiver_note", None)
 
     def render(self) -> Text:
         snap = self.snapshot
@@ -63,6 +68,10 @@ class StatusBar(Static):
                 out.append(word, style=style)  # latency only when slow: calm, and stable
                 out.append("  ")
             out.append(f"refreshed {refreshed_at(snap.generated_at)}", style="dim")
+        if self.receiver is not None:
+            text, ok = self.receiver
+            out.append("  ")
+            out.append(text, style="dim" if ok else "bold #e5c07b")
         if self.refreshing and snap is not None:
             out.append("  refreshing…", style="italic dim")
         if self.paused:
