@@ -18,7 +18,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
-from console.config import Config
+from console.config import Config, OtlpConfig
 from console.context import AppContext
 from console.core.model import FailureMode
 from console.core.runbook import load_runbook
@@ -34,6 +34,8 @@ from tests.test_tui import screen_text, settled
 from tests.tui_helpers import fixed_clock
 
 SIZE = (140, 45)
+#: The console's own OTLP receiver stays off here: no port 4318 in tests.
+NO_RECEIVER = Config(otlp=OtlpConfig(enabled=False))
 PAY = "checkout:POST /pay"
 AUTHORIZE = "payments:rpc Authorize"
 HEALTHY = "cart:GET /cart"
@@ -41,7 +43,7 @@ HEALTHY = "cart:GET /cart"
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=Config())
+    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
     yield context
     context.close()
 

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console.config import Config
+from console.config import Config, OtlpConfig
 from console.context import AppContext
 from console.engine import runs
 from console.engine.build import build_fleet
@@ -27,6 +27,8 @@ from console.tui.screens.runner import RunnerScreen
 from tests.tui_helpers import fixed_clock
 
 SIZE = (140, 45)
+#: The console's own OTLP receiver stays off here: no port 4318 in tests.
+NO_RECEIVER = Config(otlp=OtlpConfig(enabled=False))
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CallboardAp
     counter = itertools.count(1)
     fake = SimpleNamespace(uuid4=lambda: SimpleNamespace(hex=f"{next(counter):012x}" * 2))
     monkeypatch.setattr(runs, "uuid", fake)
-    ctx = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=Config())
+    ctx = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
     fleet = build_fleet(Config(), store=ctx.store, demo=True, clock=fixed_clock)
     yield CallboardApp(fleet, refresh_interval=3600, context=ctx)
     ctx.close()
