@@ -1,0 +1,257 @@
+"""Validation of the config file: parsed YAML in, a :class:`~console.config.Config` out.
+
+:class:`ConfigChecker` builds the config section by section and records *every* problem
+as a ``ConfigError`` located at ``file:line`` (a bad value gets its default, so checking
+goes on). Call it through :func:`console.config.parse_config` or ``load_config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import fields
+
+from console.config import (
+    BackendConfig,
+    Config,
+    DemoConfig,
+    Environment,
+    OtlpConfig,
+    parse_duration,
+)
+from console.config_fields import FieldChecker, describe, is_number, suggest
+from console.core.redact import is_secret_name
+from console.errors import ConfigError
+from console.yamlload import format_path
+
+_SLO_CLASSES = ("5xx", "timeout", "throttle", "auth", "serialization")
+
+
+class ConfigChecker(FieldChecker):
+    """Builds a :class:`Config` from parsed YAML, recording every problem (see ``FieldChecker``)."""
+
+    def config(self, data: object) -> Config:
+        """The whole file: every section checked, each bad value replaced by its default."""
+        for path, line, first in self.lines.duplicates:
+            self.errors.append(
+                ConfigError(
+                    f"{format_path(path)}: given twice (first at line {first}); the last one wins "
+                    "in YAML, so remove one",
+                    self.source,
+                    line,
+                )
+            )
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            self.fail((), f"expected a mapping of settings at the top level, got {describe(data)}")
+            data = {}
+        top = self.section(data, (), _TOP_KEYS)
+        return Config(
+            environment=self.environment(top.get("environment")),
+            read_only=self.boolean(top, "read_only", (), False),
+            backends=self.backends(top.get("backends")),
+            runbooks=self.runbooks(top.get("runbooks")),
+            otlp=self.otlp(top.get("otlp")),
+            thresholds=self.thresholds(top.get("thresholds")),
+            slo_counted=self.slo_counted(top.get("slo_counted", ("5xx", "timeout"))),
+            refresh_interval=self.refresh(top.get("refresh_interval", 5.0)),
+            demo=self.demo(top.get("demo")),
+            source=self.source,
+        )
+
+    def environment(self, value: object) -> Environment:
+        path = ("environment",)
+        if isinstance(value, str) and value.strip():
+            return Environment(name=value)
+        d = self.section(value, path, ("name", "production"))
+        return Environment(
+            name=self.string(d, "name", path, "demo", "an environment name such as prod-eu"),
+            production=self.boolean(d, "production", path, False),
+        )
+
+    def backends(self, value: object) -> tuple[BackendConfig, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.fail(("backends",), f"expected a list of backends, got {describe(value)}")
+            return ()
+        out: list[BackendConfig] = []
+        seen: dict[str, int | None] = {}
+        for index, item in enumerate(value):
+            path = ("backends", index)
+            if not isinstance(item, Mapping):
+                self.fail(path, f"expected a mapping with name and plugin, got {describe(item)}")
+                continue
+            name, plugin = item.get("name"), item.get("plugin")
+            ok = True
+            for key, what in (
+                ("name", "a unique backend name, e.g. name: prom"),
+                ("plugin", "the plugin to use, e.g. plugin: prometheus"),
+            ):
+                if key not in item:
+                    self.fail(path, f"missing {key!r}: expected {what}")
+                    ok = False
+            if "name" in item and not (isinstance(name, str) and name.strip()):
+                self.fail(
+                    (*path, "name"), f"expected a string naming this backend, got {describe(name)}"
+                )
+                ok = False
+            if "plugin" in item and not (isinstance(plugin, str) and plugin.strip()):
+                self.fail(
+                    (*path, "plugin"), f"expected a string naming a plugin, got {describe(plugin)}"
+                )
+                ok = False
+            options = {k: v for k, v in item.items() if k not in ("name", "plugin")}
+            self.secret_refs(options, path)
+            if not ok:
+                continue
+            assert isinstance(name, str) and isinstance(plugin, str)
+            line = self.lines.of(path)
+            if name in seen:
+                self.fail(
+                    (*path, "name"), f"duplicate backend name {name!r} (first at line {seen[name]})"
+                )
+                continue
+            seen[name] = line
+            out.append(BackendConfig(name=name, plugin=plugin, options=options, line=line))
+        return tuple(out)
+
+    def secret_refs(self, value: object, path: tuple[Hashable, ...]) -> None:
+        if isinstance(value, Mapping):
+            if len(value) == 1 and "secret" in value and not is_secret_name(value["secret"]):
+                self.fail(
+                    (*path, "secret"),
+                    "expected a secret name (letters, digits, '-', '_', '.'), "
+                    f"got {describe(value['secret'])}",
+                )
+            for key, item in value.items():
+                self.secret_refs(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.secret_refs(item, (*path, index))
+
+    def runbooks(self, value: object) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(("runbooks",), f"expected a list of runbook folders, got {describe(value)}")
+            return ()
+        out = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item.strip():
+                out.append(item)
+            else:
+                self.fail(("runbooks", index), f"expected a folder path, got {describe(item)}")
+        return tuple(out)
+
+    def otlp(self, value: object) -> OtlpConfig:
+        path = ("otlp",)
+        d = self.section(value, path, ("enabled", "host", "port", "max_spans", "max_age"))
+        default = OtlpConfig()
+        max_age = d.get("max_age", default.max_age)
+        try:
+            parse_duration(max_age)
+        except ValueError as exc:
+            self.fail((*path, "max_age"), str(exc))
+            max_age = default.max_age
+        return OtlpConfig(
+            enabled=self.boolean(d, "enabled", path, default.enabled),
+            host=self.string(d, "host", path, default.host, "a host name or address to listen on"),
+            port=self.integer(d, "port", path, default.port, 1, 65535, "a port number 1–65535"),
+            max_spans=self.integer(
+                d, "max_spans", path, default.max_spans, 1, 10**9, "a positive number of spans"
+            ),
+            max_age=str(max_age),
+        )
+
+    def thresholds(self, value: object) -> dict[str, dict[str, float]]:
+        from console.core.diagnose import DEFAULT_THRESHOLDS
+
+        if value is None:
+            return {}
+        known = DEFAULT_THRESHOLDS.as_mapping()
+        what = "a mapping of failure mode (F1–F10, guard) to {key: number}"
+        if not isinstance(value, Mapping):
+            self.fail(("thresholds",), f"expected {what}, got {describe(value)}")
+            return {}
+        out: dict[str, dict[str, float]] = {}
+        for section, keys in value.items():
+            path: tuple[Hashable, ...] = ("thresholds", section)
+            name = "guard" if str(section).lower() == "guard" else str(section).upper()
+            if name not in known:
+                self.fail(path, f"unknown failure mode{suggest(section, tuple(known))}")
+                continue
+            if not isinstance(keys, Mapping):
+                self.fail(
+                    path, f"expected a mapping of threshold name to number, got {describe(keys)}"
+                )
+                continue
+            table = out.setdefault(name, {})
+            for key, number in keys.items():
+                if key not in known[name]:
+                    self.fail(
+                        (*path, key),
+                        f"unknown threshold{suggest(key, tuple(known[name]))}",
+                    )
+                elif not is_number(number) or number < 0:
+                    self.fail(
+                        (*path, key), f"expected a non-negative number, got {describe(number)}"
+                    )
+                else:
+                    table[str(key)] = float(number)
+        return out
+
+    def slo_counted(self, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            self.fail(
+                ("slo_counted",), f"expected a list of response classes, got {describe(value)}"
+            )
+            return ("5xx", "timeout")
+        out = []
+        for index, item in enumerate(value):
+            if item in _SLO_CLASSES:
+                out.append(str(item))
+            elif item == "client":
+                self.fail(
+                    ("slo_counted", index),
+                    "class 'client' has no rate of its own and "
+                    f"cannot count against the SLO; expected one of: {', '.join(_SLO_CLASSES)}",
+                )
+            else:
+                self.fail(
+                    ("slo_counted", index),
+                    f"unknown response class {describe(item)}{suggest(item, _SLO_CLASSES)}",
+                )
+        return tuple(out)
+
+    def refresh(self, value: object) -> float:
+        try:
+            seconds = parse_duration(value)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            seconds = -1.0
+        if 0.1 <= seconds <= 3600:
+            return seconds
+        self.fail(
+            ("refresh_interval",),
+            "expected seconds between refreshes (0.1 to 3600, "
+            f"or a duration like 10s), got {describe(value)}",
+        )
+        return 5.0
+
+    def demo(self, value: object) -> DemoConfig:
+        d = self.section(value, ("demo",), ("seed", "size"))
+        return DemoConfig(
+            seed=self.integer(d, "seed", ("demo",), 7, -(2**63), 2**63 - 1, "an integer seed"),
+            size=self.integer(
+                d, "size", ("demo",), None, 1, 1_000_000, "a number of functions (1 or more)"
+            ),
+        )
+
+
+_TOP_KEYS: tuple[str, ...] = tuple(
+    f.name for f in fields(Config) if f.name not in ("source", "is_default")
+)

@@ -1,0 +1,96 @@
+"""Checks of single config values, each problem located at ``file:line``.
+
+:class:`FieldChecker` records a :class:`~console.errors.ConfigError` for every bad value and
+returns a default instead, so one pass reports every problem; :func:`describe` and
+:func:`suggest` word the "got ..." and "did you mean ..." parts of its messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+from console.errors import ConfigError
+from console.yamlload import LineMap, format_path
+
+
+def describe(value: object) -> str:
+    """How a wrong value is shown after "got": ``3``, ``'abc'``, ``a list``, ``nothing``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, int | float):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def is_number(value: object) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def suggest(word: object, known: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for a near miss, else ``" (expected one of: ...)"``."""
+    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (expected one of: {', '.join(known)})"
+
+
+class FieldChecker:
+    """Collects every problem while building a value; each value gets its default on error."""
+
+    def __init__(self, lines: LineMap, source: str | None) -> None:
+        self.lines = lines
+        self.source = source
+        self.errors: list[ConfigError] = []
+
+    def fail(self, path: tuple[Hashable, ...], message: str) -> None:
+        where = f"{format_path(path)}: " if path else ""
+        self.errors.append(ConfigError(where + message, self.source, self.lines.of(path)))
+
+    def section(self, value: object, path: tuple[Hashable, ...], known: tuple[str, ...]) -> dict:
+        """A mapping with only ``known`` keys (None means empty); unknown keys are reported."""
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.fail(path, f"expected a mapping of {', '.join(known)}, got {describe(value)}")
+            return {}
+        for key in value:
+            if key not in known:
+                self.fail((*path, key), f"unknown key{suggest(key, known)}")
+        return {k: v for k, v in value.items() if k in known}
+
+    def boolean(self, d: Mapping, key: str, path: tuple, default: bool) -> bool:
+        value = d.get(key, default)
+        if isinstance(value, bool):
+            return value
+        self.fail((*path, key), f"expected a boolean (true or false), got {describe(value)}")
+        return default
+
+    def string(self, d: Mapping, key: str, path: tuple, default: str, what: str) -> str:
+        value = d.get(key, default)
+        if isinstance(value, str) and value.strip():
+            return value
+        self.fail((*path, key), f"expected {what}, got {describe(value)}")
+        return default
+
+    def integer(
+        self, d: Mapping, key: str, path: tuple, default: Any, lo: int, hi: int, what: str
+    ) -> Any:
+        value = d.get(key, default)
+        if value is default or (
+            isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+        ):
+            return value
+        self.fail((*path, key), f"expected {what}, got {describe(value)}")
+        return default
