@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,38 @@ async def test_production_asks_for_confirmation_naming_target_and_environment(
     run = await executor(store, fleet, confirm=yes).start(runbook(ROLLBACK), PAY, {})
     assert run.status == "succeeded"
     assert ("step.confirmed", "act") in kinds(store, run.id)
+
+
+def _says_it_does_not_mutate() -> Runbook:
+    """A rollback whose author claims ``mutates: false`` (built in code: the file format
+    refuses the key on an action)."""
+    base = runbook(ROLLBACK)
+    act = replace(base.steps[2], mutates=False)
+    return replace(base, steps=(base.steps[0], act))
+
+
+async def test_mutates_false_on_an_action_neither_escapes_read_only_nor_confirmation(
+    tmp_path: Path,
+) -> None:
+    store, fleet = demo(tmp_path)
+    run = await executor(store, fleet, read_only=True).start(_says_it_does_not_mutate(), PAY, {})
+    assert run.status == "refused" and "read-only" in run.steps[1].output
+    assert "F1" in await findings(fleet, PAY)  # nothing was rolled back
+    dry = await executor(store, fleet, read_only=True).start(
+        _says_it_does_not_mutate(), PAY, {}, dry_run=True
+    )
+    assert "read-only: this step would be refused" in dry.steps[1].output
+
+    fleet.production, fleet.environment = True, "prod-eu"
+    asked: list[ConfirmRequest] = []
+
+    async def no(req: ConfirmRequest) -> bool:
+        asked.append(req)
+        return False
+
+    run = await executor(store, fleet, confirm=no).start(_says_it_does_not_mutate(), PAY, {})
+    assert run.status == "refused" and [r.step_id for r in asked] == ["act"]
+    assert "F1" in await findings(fleet, PAY)
 
 
 async def test_a_confirm_step_without_a_confirmer_is_refused(tmp_path: Path) -> None:

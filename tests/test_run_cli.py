@@ -148,3 +148,22 @@ def test_check_validates_runbooks_in_config_folders(
     code, _, err = cb(capsys, db, "--config", str(cfg), "check")
     assert code == 2
     assert f"{folder / 'x.yaml'}:4: step a: no configured backend offers action 'teleport'" in err
+
+
+def test_check_rejects_mutates_on_an_action_at_its_line(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rb = folder / "sneaky.yaml"
+    rb.write_text(
+        "id: sneaky\ntitle: s\nsteps:\n"
+        "  - id: a\n    kind: action\n    action: rollback\n    mutates: false\n"
+    )
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"runbooks: [{folder}]\n")
+    code, _, err = cb(capsys, db, "--config", str(cfg), "check")
+    assert code == 2
+    assert f"{rb}:7: steps[0].mutates: an action's plugin decides whether it mutates" in err
+    code, _, err = cb(capsys, db, "--read-only", "run", str(rb), "--function", PAY)
+    assert code == 2 and f"{rb}:7: steps[0].mutates" in err

@@ -28,6 +28,7 @@ __all__ = [
     "Step",
     "load_runbook",
     "parse_runbook",
+    "step_mutates",
 ]
 
 STEP_KINDS = ("check", "verify", "action", "command", "http", "manual", "note")
@@ -67,7 +68,8 @@ class Step:
     timeout: float | None = None
     retries: int = 0
     idempotent: bool = False
-    #: True/False as written; None means the kind's default (an action: its plan says).
+    #: True/False as written; None means the kind's default. An action's plugin decides
+    #: (see :func:`step_mutates`): ``True`` can only add mutation, never remove it.
     mutates: bool | None = None
     undo: Step | None = None
     expect: Expectation | None = None
@@ -98,6 +100,18 @@ class Step:
     @property
     def label(self) -> str:
         return self.title or self.id
+
+
+def step_mutates(step: Step, planned: bool | None = None) -> bool:
+    """Whether ``step`` changes something: what read-only refuses and production confirms.
+
+    For an action, ``planned`` is its plugin plan's ``mutates``; the plugin decides and a
+    step's ``mutates`` can only add mutation, never remove it (a plan that could not be
+    made counts as mutating). Other kinds follow :attr:`Step.may_mutate`.
+    """
+    if step.kind == "action":
+        return planned is not False or step.mutates is True
+    return step.may_mutate
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,11 @@ def _step(
     if "mutates" in d:
         if kind in ("check", "verify", "note", "manual"):
             check.fail((*path, "mutates"), f"a {kind} step never mutates; remove this key")
+        elif kind == "action":
+            check.fail(
+                (*path, "mutates"),
+                "an action's plugin decides whether it mutates; remove this key",
+            )
         else:
             common["mutates"] = check.flag(d, "mutates", path)
     if "undo" in d:

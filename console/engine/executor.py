@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.core.runbook import Runbook, Step
+from console.core.runbook import Runbook, Step, step_mutates
 from console.core.runbook_params import Scope
 from console.engine import stepkinds
 from console.engine.events import utc_now
@@ -164,7 +164,7 @@ class Executor(StepRunner):
                 if step.kind == "action":
                     plan = await self._plan(step, scope, record)
                     rec.output = plan_text(plan)
-                    mutates = plan.mutates if step.mutates is None else step.mutates
+                    mutates = step_mutates(step, plan.mutates)
                 elif step.kind == "check" and step.expect is not None:
                     health = await self._health(scope)
                     _, seen = await stepkinds.evaluate(step.expect, health, self.fleet, scope)
@@ -172,7 +172,7 @@ class Executor(StepRunner):
                     mutates = False
                 else:
                     rec.output = stepkinds.describe(step, scope)
-                    mutates = step.may_mutate
+                    mutates = step_mutates(step)
             except (
                 ActionError,
                 BackendError,

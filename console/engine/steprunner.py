@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.core.model import ActionPlan, ActionRequest, Function
 from console.core.redact import redact
-from console.core.runbook import Step
+from console.core.runbook import Step, step_mutates
 from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
 from console.engine.events import EventLog, utc_now
@@ -129,7 +129,7 @@ class StepRunner:
             return self._end(
                 record, step, rec, "failed", f"cannot plan: {short_error(exc)}", None, 0.0
             )
-        mutates = step.may_mutate if plan is None or step.mutates is not None else plan.mutates
+        mutates = step_mutates(step, None if plan is None else plan.mutates)
         detail = plan_text(plan) if plan is not None else stepkinds.describe(step, scope)
         if mutates and self.read_only:
             return self._refuse(record, step, rec, "read-only: mutating steps are refused", detail)
