@@ -209,3 +209,77 @@ def test_a_service_wide_deploy_shows_on_each_function_of_the_service() -> None:
     assert [d.version for d in got["checkout:POST /pay"]] == ["flag", "v2.14.0"]
     assert [d.version for d in got["checkout:GET /cart"]] == ["v2.14.0"]
     assert [d.version for d in got["search:query"]] == ["r118"]
+
+
+class FakeTraceOnly:
+    """A trace-only backend (like jaeger): no refresh calls it, only check() tells."""
+
+    name = "jaeger"
+
+    def __init__(self) -> None:
+        self.error: str | None = "cannot connect to http://127.0.0.1:9: connection refused"
+        self.checks = 0
+        self.raise_: Exception | None = None
+
+    async def check(self) -> BackendStatus:
+        self.checks += 1
+        if self.raise_ is not None:
+            raise self.raise_
+        if self.error:
+            return BackendStatus(self.name, "jaeger", ok=False, error=self.error)
+        return BackendStatus(self.name, "jaeger", ok=True, latency_ms=3.5)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def find_traces(self, query: Any) -> list[Any]:
+        return []
+
+    async def trace(self, trace_id: str) -> None:
+        return None
+
+
+async def test_unreachable_trace_only_backend_is_reported_failing_not_ok() -> None:
+    snap = await fleet_of(FakeMetrics(), FakeTraceOnly()).refresh()
+    by_name = {b.name: b for b in snap.backends}
+    assert not by_name["jaeger"].ok
+    assert "connection refused" in (by_name["jaeger"].error or "")
+    assert by_name["jaeger"].stale_s is None  # never reached: no age, not 0
+    assert by_name["fake"].ok
+
+
+async def test_trace_only_backend_is_probed_at_most_once_a_minute_and_ages() -> None:
+    clock = Clock()
+    tr = FakeTraceOnly()
+    tr.error = None
+    fleet = fleet_of(FakeMetrics(), tr, clock=clock)
+    snap = await fleet.refresh()
+    (jaeger,) = [b for b in snap.backends if b.name == "jaeger"]
+    assert jaeger.ok and jaeger.stale_s == 0 and jaeger.latency_ms == 3.5
+    clock.t += 30
+    tr.error = "down"
+    snap = await fleet.refresh()
+    (jaeger,) = [b for b in snap.backends if b.name == "jaeger"]
+    assert tr.checks == 1  # not probed again within the minute
+    assert jaeger.ok and jaeger.stale_s == 30  # its last good check is 30 s old
+    clock.t += 31
+    snap = await fleet.refresh()
+    (jaeger,) = [b for b in snap.backends if b.name == "jaeger"]
+    assert tr.checks == 2
+    assert not jaeger.ok and jaeger.error == "down" and jaeger.stale_s == 61
+
+
+async def test_a_check_that_raises_is_a_failure_not_a_crash() -> None:
+    tr = FakeTraceOnly()
+    tr.raise_ = RuntimeError("boom")
+    snap = await fleet_of(tr).refresh()
+    assert not snap.backends[0].ok
+    assert "RuntimeError: boom" in (snap.backends[0].error or "")
+
+
+async def test_a_local_span_store_is_ok_without_a_probe() -> None:
+    tr = FakeTraceOnly()
+    tr.local = True  # type: ignore[attr-defined]
+    snap = await fleet_of(tr).refresh()
+    assert snap.backends[0].ok and tr.checks == 0
+

@@ -44,6 +44,10 @@ TREND_POINTS = 30
 BIG_FLEET = 2000
 BASELINE_TTL_S = 600.0
 DEPLOY_LOOKBACK_S = 24 * 3600.0
+#: A backend no refresh calls (traces or actions only) is probed this often.
+CHECK_TTL_S = 60.0
+#: The capabilities a refresh calls; a backend with none of them is probed with check().
+REFRESHED = (Inventory, Metrics, Baselines, Alerts, Changes)
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Backend:
     warnings: tuple[str, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)
     cache_at: dict[str, float] = field(default_factory=dict)
+    #: When check() last ran (only for backends no refresh calls); None: never.
+    checked_at: float | None = None
 
     def has(self, capability: type) -> bool:
         return isinstance(self.plugin, capability)
@@ -178,6 +184,37 @@ class Fleet:
     def _capable(self, capability: type) -> list[Backend]:
         return [b for b in self.backends if b.has(capability)]
 
+    def _probed(self) -> list[Backend]:
+        """Backends no refresh calls: their health comes from ``check()``."""
+        return [b for b in self.backends if not any(b.has(c) for c in REFRESHED)]
+
+    async def _check(self, b: Backend, now: float) -> None:
+        """Probe one backend a refresh never calls, at most once per CHECK_TTL_S.
+
+        Between probes the last outcome stands (its stale age grows). A plugin that says it
+        is ``local`` (the embedded span store) is ok without a probe.
+        """
+        if getattr(b.plugin, "local", False) is True:
+            b.last_error, b.last_ok = None, now
+            return
+        if b.checked_at is not None and now - b.checked_at < CHECK_TTL_S:
+            return
+        b.checked_at = now
+        b.last_error = None
+        try:
+            st = await self._call(b, "check", b.plugin.check, cache=False)
+        except BackendError:
+            return  # _call recorded the error
+        if not isinstance(st, BackendStatus):
+            b.last_error = f"check() returned {type(st).__name__}, not a BackendStatus"
+        elif st.ok:
+            b.last_ok = now
+            b.latency_ms = st.latency_ms if st.latency_ms is not None else b.latency_ms
+            b.warnings = tuple(st.warnings)
+        else:
+            b.last_error = st.error or "check failed"
+            b.warnings = tuple(st.warnings)
+
     # -- refresh ----------------------------------------------------------------------
 
     async def refresh(self) -> FleetSnapshot:
@@ -194,7 +231,9 @@ class Fleet:
 
     async def _refresh(self) -> FleetSnapshot:
         now = self.clock()
-        for b in self.backends:
+        probed = self._probed()
+        refreshed = [b for b in self.backends if b not in probed]
+        for b in refreshed:
             b.last_error = None
 
         inv = self._capable(Inventory)
@@ -226,7 +265,11 @@ class Fleet:
             asyncio.gather(*(base(b) for b in base_backends)),
             asyncio.gather(*(deps(b) for b in change_backends)),
             asyncio.gather(*(self._call(b, "alerts", b.plugin.alerts) for b in alert_backends)),
+            asyncio.gather(*(self._check(b, now) for b in probed)),
         )
+        for b in refreshed:
+            if b.last_error is None:
+                b.last_ok = now
         signal_maps = [m for m in results[0] if m]
         baselines = merge_signals(
             [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
@@ -293,14 +336,13 @@ class Fleet:
         )
 
     def status(self, b: Backend, now: float) -> BackendStatus:
-        """A backend's state for the header and ``status --json``."""
-        if b.last_error is None:
-            b.last_ok = now
+        """A backend's state for the header and ``status --json``: ok only after a
+        successful call (a refresh, or ``check()`` for a backend no refresh calls)."""
         stale = None if b.last_ok is None else round(now - b.last_ok, 1)
         return BackendStatus(
             name=b.name,
             plugin=b.plugin_name,
-            ok=b.last_error is None,
+            ok=b.last_error is None and b.last_ok is not None,
             error=b.last_error,
             latency_ms=b.latency_ms,
             stale_s=stale,

@@ -32,6 +32,8 @@ class OtlpPlugin:
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
         self.name = name
         source = ctx.options.get("span_store")
+        #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
+        self.local = source is not None
         if source is None:
             from console import paths
             from console.engine.spanstore import SpanStore
