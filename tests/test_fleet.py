@@ -283,3 +283,31 @@ async def test_a_local_span_store_is_ok_without_a_probe() -> None:
     snap = await fleet_of(tr).refresh()
     assert snap.backends[0].ok and tr.checks == 0
 
+
+class FakeActions:
+    name = "acts"
+    actions: ClassVar[frozenset[str]] = frozenset({"restart"})
+
+    async def check(self) -> BackendStatus:
+        return BackendStatus(self.name, "fake", ok=True)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def plan(self, request: Any) -> Any:
+        raise KeyError("replicas")
+
+    async def execute(self, plan: Any) -> Any:
+        raise ValueError("bad")
+
+
+async def test_untyped_plugin_errors_from_plan_and_execute_become_action_errors() -> None:
+    from console.core.model import ActionPlan, ActionRequest
+    from console.errors import ActionError
+
+    fleet = fleet_of(FakeActions())
+    req = ActionRequest(action="restart", function_id="svc:op1")
+    with pytest.raises(ActionError, match=r"^acts: KeyError: 'replicas'$"):
+        await fleet.plan(req)
+    with pytest.raises(ActionError, match=r"^acts: ValueError: bad$"):
+        await fleet.execute(ActionPlan(request=req, backend="acts", summary="restart"))

@@ -36,7 +36,7 @@ from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine import resilience
 from console.engine.inventory import merge_functions, merge_signals
-from console.errors import ActionError, BackendError
+from console.errors import ActionError, BackendError, CallboardError
 from console.plugin_api import Actions, Alerts, Baselines, Changes, Inventory, Metrics, Traces
 
 TREND_POINTS = 30
@@ -412,11 +412,25 @@ class Fleet:
         )
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
-        plan: ActionPlan = await self.action_backend(request.action).plugin.plan(request)
+        """The backend's dry run of ``request``. Raises: ActionError (also for a plugin bug)."""
+        b = self.action_backend(request.action)
+        try:
+            plan: ActionPlan = await b.plugin.plan(request)
+        except CallboardError:
+            raise
+        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
+            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
         return plan
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
-        result: ActionResult = await self.action_backend(plan.request.action).plugin.execute(plan)
+        """Carry ``plan`` out. Raises: ActionError (also for a plugin bug), BackendError."""
+        b = self.action_backend(plan.request.action)
+        try:
+            result: ActionResult = await b.plugin.execute(plan)
+        except CallboardError:
+            raise
+        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
+            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
         return result
 
     async def aclose(self) -> None:
