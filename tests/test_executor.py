@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from console.config import Config
+from console.core.model import BackendStatus
 from console.core.runbook import Runbook, parse_runbook
 from console.engine.build import build_fleet
 from console.engine.events import EventLog
 from console.engine.executor import ConfirmRequest, Executor
-from console.engine.fleet import Fleet
+from console.engine.fleet import Backend, Fleet
+from console.engine.runs import RunStore
 from console.engine.store import Store
 from console.yamlload import load_yaml_text
 
@@ -258,3 +260,35 @@ async def test_resume_settles_an_unknown_step_and_never_repeats_a_done_one(tmp_p
     assert [s.status for s in done.steps] == ["done", "done", "done"]
     assert len(store.plugin_state("demo").get("applied")) == applied  # nothing re-ran
     assert "operator: it took effect" in done.steps[1].output
+
+
+class _BrokenPromQL:
+    """A backend whose PromQL call has a bug (an untyped exception)."""
+
+    async def check(self) -> BackendStatus:
+        return BackendStatus("broken", "broken", True)
+
+    async def aclose(self) -> None:
+        return None
+
+    async def query_scalar(self, promql: str) -> float | None:
+        raise TypeError("unsupported operand in plugin")
+
+
+async def test_an_untyped_error_in_a_step_fails_it_and_the_run_ends_failed(
+    tmp_path: Path,
+) -> None:
+    store, fleet = demo(tmp_path)
+    fleet.backends.insert(0, Backend("broken", "broken", _BrokenPromQL()))  # type: ignore[arg-type]
+    rb = runbook(
+        "id: q\ntitle: q\nsteps:\n"
+        "  - {id: look, kind: check, query: 'up', op: '>', value: 0}\n"
+        "  - {id: after, kind: note, text: never}\n"
+    )
+    run = await executor(store, fleet).start(rb, PAY, {})
+    assert run.status == "failed"
+    assert [s.status for s in run.steps] == ["failed", "pending"]
+    assert run.steps[0].output == "TypeError: unsupported operand in plugin"
+    stored = RunStore(store).get(run.id)
+    assert stored is not None and stored.status == "failed"
+    assert ("step.result", "look") in kinds(store, run.id)

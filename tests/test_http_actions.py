@@ -156,3 +156,21 @@ async def test_the_http_step_kind_checks_the_status_and_redacts_secrets(tmp_path
     assert sent.headers["X-Token"] == TOKEN and json.loads(sent.content) == {"enabled": False}
     assert run.steps[0].output.startswith("PUT https://flags.test/checkout/«redacted:gw» → 202")
     await client.aclose()
+
+
+async def test_an_unexpected_error_in_a_plugin_fails_the_step_and_the_run(tmp_path: Path) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("handler bug 42")
+
+    store = Store(tmp_path / "db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    fleet.backends.insert(0, Backend("gateway", "http", plugin(broken)))
+    rb = runbook(
+        "id: h\ntitle: h\nsteps:\n"
+        "  - {id: t, kind: action, action: circuit_open}\n"
+        "  - {id: n, kind: note, text: after}\n"
+    )
+    run = await Executor(fleet, store, secret=str, poll_every=0).start(rb, "checkout:POST /pay", {})
+    assert run.status == "failed"
+    assert [s.status for s in run.steps] == ["failed", "pending"]
+    assert "handler bug 42" in run.steps[0].output

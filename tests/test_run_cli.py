@@ -167,3 +167,19 @@ def test_check_rejects_mutates_on_an_action_at_its_line(
     assert f"{rb}:7: steps[0].mutates: an action's plugin decides whether it mutates" in err
     code, _, err = cb(capsys, db, "--read-only", "run", str(rb), "--function", PAY)
     assert code == 2 and f"{rb}:7: steps[0].mutates" in err
+
+
+def test_an_invalid_url_fails_the_step_not_the_console(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    rb = tmp_path / "ping.yaml"
+    rb.write_text(
+        "id: ping\ntitle: p\nparams: {host: {type: string}}\nsteps:\n"
+        "  - {id: get, kind: http, method: GET, url: 'http://{{ host }}/x'}\n"
+        "  - {id: after, kind: note, text: never}\n"
+    )
+    code, out, err = cb(capsys, db, "run", str(rb), "--function", PAY, "--param", "host=[::1")
+    assert code == 1 and "Traceback" not in out + err
+    assert "InvalidURL" in out and ": failed" in out
+    code, out, _ = cb(capsys, db, "runs", "--json")
+    assert json.loads(out)[0]["status"] == "failed"

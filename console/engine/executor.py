@@ -23,7 +23,13 @@ from console.core.runbook_params import Scope
 from console.engine import stepkinds
 from console.engine.events import utc_now
 from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
-from console.engine.steprunner import ConfirmRequest, StepRunner, plan_text, short_error
+from console.engine.steprunner import (
+    ConfirmRequest,
+    StepRunner,
+    plan_text,
+    short_error,
+    unexpected_error,
+)
 from console.errors import ActionError, BackendError, SecretError, UserError
 
 __all__ = ["RESUMABLE", "ConfirmRequest", "Executor"]
@@ -184,6 +190,13 @@ class Executor(StepRunner):
                 rec.status, rec.output, status = (
                     "failed",
                     f"cannot plan: {short_error(exc)}",
+                    "failed",
+                )
+                mutates = False
+            except Exception as exc:  # a plugin's bug fails the dry run, never crashes it
+                rec.status, rec.output, status = (
+                    "failed",
+                    f"cannot plan: {unexpected_error(exc)}",
                     "failed",
                 )
                 mutates = False

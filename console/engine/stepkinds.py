@@ -151,7 +151,7 @@ async def run_http(step: Step, scope: Scope, client: httpx.AsyncClient, timeout:
     method, url, headers, body = http_request(step, scope)
     try:
         resp = await client.request(method, url, headers=headers, json=body, timeout=timeout)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(False, redact(f"{method} {url}: {type(exc).__name__}: {exc}"))
     expected = step.expect_status or tuple(range(200, 300))
     ok = resp.status_code in expected

@@ -23,7 +23,7 @@ from console.engine import stepkinds
 from console.engine.events import EventLog, utc_now
 from console.engine.runs import RunRecord, RunStore, StepRecord
 from console.engine.stepkinds import Outcome
-from console.errors import ActionError, BackendError, SecretError, UserError
+from console.errors import ActionError, BackendError, CallboardError, SecretError, UserError
 
 if TYPE_CHECKING:
     import httpx
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from console.engine.fleet import Fleet
     from console.engine.store import Store
 
-__all__ = ["Confirm", "ConfirmRequest", "Decide", "StepRunner"]
+__all__ = ["Confirm", "ConfirmRequest", "Decide", "StepRunner", "short_error", "unexpected_error"]
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
@@ -129,6 +129,10 @@ class StepRunner:
             return self._end(
                 record, step, rec, "failed", f"cannot plan: {short_error(exc)}", None, 0.0
             )
+        except Exception as exc:  # a plugin's bug must fail the step, not crash the run
+            return self._end(
+                record, step, rec, "failed", f"cannot plan: {unexpected_error(exc)}", None, 0.0
+            )
         mutates = step_mutates(step, None if plan is None else plan.mutates)
         detail = plan_text(plan) if plan is not None else stepkinds.describe(step, scope)
         if mutates and self.read_only:
@@ -210,6 +214,8 @@ class StepRunner:
             return Outcome(False, f"timed out after {timeout:g}s")
         except (ActionError, BackendError, SecretError, KeyError, LookupError, ValueError) as exc:
             return Outcome(False, short_error(exc))
+        except Exception as exc:  # anything else fails this step; the run ends failed
+            return Outcome(False, unexpected_error(exc))
 
     async def _verify(self, step: Step, scope: Scope) -> Outcome:
         """Poll the expectation until it holds, at most ``within / every`` + 1 times."""
@@ -341,6 +347,14 @@ def plan_text(plan: ActionPlan | None) -> str:
 
 
 def short_error(exc: BaseException) -> str:
+    """The message of an expected error (a placeholder's KeyError names the placeholder)."""
     if isinstance(exc, KeyError):
         return f"unknown placeholder {exc.args[0] if exc.args else exc}"
     return str(exc) or type(exc).__name__
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """An error no step expects, as its type and message (secrets redacted), no traceback."""
+    if isinstance(exc, CallboardError):
+        return redact(short_error(exc))
+    return redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)

@@ -130,6 +130,8 @@ class HttpActionsPlugin:
             raise BackendUnavailable(
                 f"{self.name}: {method} {url}: {type(exc).__name__}: {exc}"
             ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise ActionError(f"{self.name}: {method} {url}: {type(exc).__name__}: {exc}") from exc
         if resp.status_code in (401, 403) and resp.status_code not in expect:
             raise BackendAuthError(
                 f"{self.name}: {method} {url} → {resp.status_code}: credentials refused"
