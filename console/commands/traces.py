@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,20 +91,47 @@ def _emit(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-async def _search(app: AppContext, query: TraceQuery) -> list[TraceSummary]:
+async def _search(app: AppContext, query: TraceQuery) -> tuple[list[TraceSummary], Asked]:
     fleet = trace_fleet(app)
     try:
-        return await fleet.find_traces(query)
+        found = await fleet.find_traces(query)
+        return found, Asked(_trace_sources(fleet), dict(fleet.trace_errors))
     finally:
         await fleet.aclose()
 
 
-async def _fetch(app: AppContext, trace_id: str) -> tuple[Trace | None, list[str]]:
+async def _fetch(app: AppContext, trace_id: str) -> tuple[Trace | None, Asked]:
     fleet = trace_fleet(app)
     try:
-        return await fleet.trace(trace_id), [b.name for b in fleet.backends]
+        found = await fleet.trace(trace_id)
+        return found, Asked(_trace_sources(fleet), dict(fleet.trace_errors))
     finally:
         await fleet.aclose()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Which trace sources were asked, and the error of each that failed."""
+
+    sources: list[str]
+    errors: dict[str, str]
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.sources) and all(s in self.errors for s in self.sources)
+
+    def report(self) -> None:
+        """One stderr line per failing source (redacted: errors may quote URLs)."""
+        from console.core.redact import redact
+
+        for name, error in self.errors.items():
+            click.echo(f"trace source {name} failed: {redact(error)}", err=True)
+
+
+def _trace_sources(fleet: Fleet) -> list[str]:
+    from console.plugin_api import Traces
+
+    return [b.name for b in fleet.backends if b.has(Traces)]
 
 
 @click.command()
@@ -141,12 +169,13 @@ def traces(
         end_ns=now_ns,
         limit=limit,
     )
-    found = asyncio.run(_search(app, query))
+    found, asked = asyncio.run(_search(app, query))
+    asked.report()
     if as_json:
-        _emit({"traces": [summary_json(t) for t in found]})
-        return 0
-    render_summaries(found, function, since)
-    return 0
+        _emit({"traces": [summary_json(t) for t in found], "errors": asked.errors})
+    else:
+        render_summaries(found, function, since)
+    return 1 if asked.all_failed else 0
 
 
 @click.command()
@@ -159,12 +188,14 @@ def trace(app: AppContext, trace_id: str, as_json: bool) -> int:
         tid = core_traces.trace_id(trace_id)
     except ValueError as exc:
         raise UserError(f"TRACE_ID: {exc}") from None
-    found, sources = asyncio.run(_fetch(app, tid))
+    found, asked = asyncio.run(_fetch(app, tid))
+    asked.report()
     if found is None:
-        click.echo(f"trace {tid} not found (asked: {', '.join(sources)})", err=True)
+        names = ", ".join(asked.sources) or "no trace source configured"
+        click.echo(f"trace {tid} not found (asked: {names})", err=True)
         return 1
     if as_json:
-        _emit(trace_json(found))
+        _emit({**trace_json(found), "errors": asked.errors})
     else:
         render_trace(found)
     return 0
