@@ -16,18 +16,37 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 from console.core.redact import redact_obj
+from console.engine.event_chain import (
+    COLUMNS,
+    GENESIS,
+    INSERT_EVENT,
+    VerifyResult,
+    body_text,
+    bulk_write,
+    canonical_json,
+    chain_hash,
+    verify_chain,
+)
 from console.engine.store import Store
 
-GENESIS = "0" * 64
-
-
-def canonical_json(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+# The chain's encoding (from event_chain) is part of this module's API too.
+__all__ = [
+    "COLUMNS",
+    "GENESIS",
+    "Event",
+    "EventLog",
+    "NewEvent",
+    "VerifyResult",
+    "body_text",
+    "canonical_json",
+    "chain_hash",
+    "current_actor",
+    "row_event",
+    "utc_now",
+]
 
 
 def utc_now() -> str:
@@ -74,53 +93,6 @@ class Event:
         }
 
 
-def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    """``sha256(prev_hash + canonical_json(body))`` as hex."""
-    return hashlib.sha256((prev_hash + canonical_json(body)).encode()).hexdigest()
-
-
-_encode_str = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _j(value: str | None) -> str:
-    return "null" if value is None else _encode_str(value)
-
-
-def body_text(
-    seq: int,
-    id: str,
-    at: str,
-    kind: str,
-    actor: str,
-    incident_id: str | None,
-    run_id: str | None,
-    function_id: str | None,
-    data_text: str,
-) -> str:
-    """``canonical_json(event.body())`` built from a stored row, with ``data`` as stored.
-
-    Equal to ``canonical_json(body)`` for every row ``append`` writes (the data column holds
-    ``canonical_json(data)``), and cheaper: the data is hashed as stored, not re-parsed, so
-    any change to the stored bytes shows.
-    """
-    return (
-        f'{{"actor":{_j(actor)},"at":{_j(at)},"data":{data_text},'
-        f'"function_id":{_j(function_id)},"id":{_j(id)},"incident_id":{_j(incident_id)},'
-        f'"kind":{_j(kind)},"run_id":{_j(run_id)},"seq":{int(seq)}}}'
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    """The outcome of walking the chain."""
-
-    ok: bool
-    checked: int
-    bad_seq: int | None = None
-    bad_id: str | None = None
-    reason: str = ""
-
-
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event to append (see :meth:`EventLog.append_many`)."""
@@ -132,15 +104,6 @@ class NewEvent:
     function_id: str | None = None
     at: str | None = None
     actor: str | None = None
-
-
-#: The stored columns, in Event field order.
-COLUMNS = "seq, id, at, kind, actor, incident_id, run_id, function_id, data, prev_hash, hash"
-
-_INSERT = (
-    "INSERT INTO events (seq, id, at, kind, actor, incident_id, run_id, function_id,"
-    " data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-)
 
 
 class EventLog:
@@ -209,7 +172,7 @@ class EventLog:
             )
             digest = hashlib.sha256((prev + text).encode()).hexdigest()
             conn.execute(
-                _INSERT,
+                INSERT_EVENT,
                 (
                     seq,
                     ev.id,
@@ -233,56 +196,7 @@ class EventLog:
 
         For imports and benchmarks: returns only the count, keeps no events in memory.
         """
-        total = 0
-        it = iter(events)
-        while True:
-            chunk = list(islice(it, batch))
-            if not chunk:
-                return total
-            with self.store.transaction() as conn:
-                row = conn.execute(
-                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq = row[0] if row else 0
-                prev = row[1] if row else GENESIS
-                rows = []
-                sha = hashlib.sha256
-                for new in chunk:
-                    seq += 1
-                    data_text = canonical_json(redact_obj(new.data or {}))
-                    eid = uuid.uuid4().hex
-                    at = new.at or utc_now()
-                    actor = new.actor or self.actor
-                    text = body_text(
-                        seq,
-                        eid,
-                        at,
-                        new.kind,
-                        actor,
-                        new.incident_id,
-                        new.run_id,
-                        new.function_id,
-                        data_text,
-                    )
-                    digest = sha((prev + text).encode()).hexdigest()
-                    rows.append(
-                        (
-                            seq,
-                            eid,
-                            at,
-                            new.kind,
-                            actor,
-                            new.incident_id,
-                            new.run_id,
-                            new.function_id,
-                            data_text,
-                            prev,
-                            digest,
-                        )
-                    )
-                    prev = digest
-                conn.executemany(_INSERT, rows)
-            total += len(chunk)
+        return bulk_write(self.store, events, default_actor=self.actor, now=utc_now, batch=batch)
 
     def iter(
         self, *, incident_id: str | None = None, run_id: str | None = None, batch: int = 5000
@@ -316,76 +230,9 @@ class EventLog:
     def verify(self, *, batch: int = 50_000) -> VerifyResult:
         """Walk the whole chain; the first row whose hash or link does not hold is named.
 
-        Detects a changed field (any column), a removed row (a gap, or a missing tail: SQLite
-        remembers the highest sequence number ever written), and rows moved or swapped.
+        See :func:`~console.engine.event_chain.verify_chain`.
         """
-        prev = GENESIS
-        expected = 1
-        sha = hashlib.sha256
-        last = 0
-        while True:
-            with self.store._lock:
-                cur = self.store.conn.cursor()
-                cur.row_factory = None
-                rows = cur.execute(
-                    "SELECT seq, id, at, kind, actor, incident_id, run_id, function_id, data,"
-                    " prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (last, batch),
-                ).fetchall()
-            if not rows:
-                break
-            for seq, eid, at, kind, actor, inc, run, fn, data, prev_hash, digest in rows:
-                n = expected - 1
-                if seq != expected:
-                    return VerifyResult(
-                        False,
-                        n,
-                        expected,
-                        None,
-                        f"event #{expected} was removed (the log jumps from #{expected - 1}"
-                        f" to #{seq})",
-                    )
-                if prev_hash != prev:
-                    return VerifyResult(
-                        False,
-                        n,
-                        seq,
-                        eid,
-                        "link broken: prev_hash does not match the previous event"
-                        " (an event was removed, moved or swapped)",
-                    )
-                try:
-                    text = body_text(seq, eid, at, kind, actor, inc, run, fn, data)
-                    good = sha((prev + text).encode()).hexdigest() == digest
-                except (TypeError, ValueError):  # a field of the wrong type
-                    good = False
-                if not good:
-                    return VerifyResult(
-                        False, n, seq, eid, "content altered: the hash does not match the event"
-                    )
-                prev = digest
-                expected += 1
-            last = rows[-1][0]
-        checked = expected - 1
-        high = self._high_water()
-        if high is not None and high > checked:
-            return VerifyResult(
-                False,
-                checked,
-                checked + 1,
-                None,
-                f"event #{checked + 1} was removed: the log ends at #{checked} but"
-                f" #{high} was written",
-            )
-        return VerifyResult(True, checked)
-
-    def _high_water(self) -> int | None:
-        """The highest sequence number ever written (SQLite's AUTOINCREMENT record)."""
-        try:
-            rows = self.store.query("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-        except sqlite3.DatabaseError:
-            return None
-        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+        return verify_chain(self.store, batch=batch)
 
 
 def _fields(ev: Event) -> dict[str, Any]:
