@@ -1,11 +1,68 @@
-"""``callboard check``: validate the config (and runbooks) without touching any backend."""
+"""``callboard check``: validate the config (and runbooks) without touching any backend.
+
+Every backend is built as the other commands build it (constructors do no network I/O),
+so ``check`` rejects exactly what they reject."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from console.context import AppContext
-from console.errors import ConfigError, ConfigErrors
+from console.errors import ConfigError, ConfigErrors, SecretError, UserError
+
+if TYPE_CHECKING:
+    from console.engine.secrets import SecretStore
+
+
+class _NotingSecrets:
+    """A secret store for ``check``: a missing secret becomes a note and a placeholder.
+
+    The secret may live only on the on-call machine; whether the config is right does not
+    depend on it.
+    """
+
+    PLACEHOLDER = "callboard-check-placeholder"
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.missing: dict[str, str] = {}
+
+    def get(self, name: str) -> str:
+        try:
+            value: str = self.real.get(name)
+        except SecretError as exc:
+            self.missing.setdefault(name, str(exc))
+            return self.PLACEHOLDER
+        return value
+
+
+def check_fleet(app: AppContext) -> tuple[list[str], list[str]]:
+    """Build every configured backend exactly as the other commands do (constructors do no
+    network I/O), report what they reject with file:line, and close what was built."""
+    from console.engine.build import build_fleet
+
+    secrets = _NotingSecrets(app.secrets)
+    try:
+        fleet = build_fleet(app.config, secrets=cast("SecretStore", secrets))
+    except ConfigErrors as exc:
+        problems = [e.located() for e in exc.errors]
+    except ConfigError as exc:
+        problems = [exc.located()]
+    except UserError as exc:
+        problems = [ConfigError(str(exc), app.config.source).located()]
+    else:
+        problems = []
+        with contextlib.suppress(RuntimeError):  # already inside an event loop
+            asyncio.run(fleet.aclose())
+    notes = [
+        f"note: {message} (needed where Callboard runs against these backends)"
+        for message in secrets.missing.values()
+    ]
+    return problems, notes
 
 
 def collect_problems(app: AppContext) -> tuple[list[str], list[str]]:
@@ -18,25 +75,9 @@ def collect_problems(app: AppContext) -> tuple[list[str], list[str]]:
         return [e.located() for e in exc.errors], notes
     except ConfigError as exc:
         return [exc.located()], notes
-    from console.engine import registry
-
-    known = registry.available()
-    for b in config.backends:
-        if b.plugin not in known:
-            where = ConfigError(
-                f"backends: {b.name!r} uses unknown plugin {b.plugin!r} "
-                f"(installed: {', '.join(sorted(known))})",
-                config.source,
-                b.line,
-            )
-            problems.append(where.located())
-    if not problems:
-        try:
-            from console.core.diagnose import Thresholds
-
-            Thresholds.from_mapping(config.thresholds)
-        except ValueError as exc:
-            problems.append(ConfigError(f"thresholds: {exc}", config.source).located())
+    p, n = check_fleet(app)
+    problems += p
+    notes += n
     try:
         from console.commands.runbooks_check import check_runbooks  # issue 6
     except ModuleNotFoundError:
