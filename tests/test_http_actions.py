@@ -174,3 +174,40 @@ async def test_an_unexpected_error_in_a_plugin_fails_the_step_and_the_run(tmp_pa
     assert run.status == "failed"
     assert [s.status for s in run.steps] == ["failed", "pending"]
     assert "handler bug 42" in run.steps[0].output
+
+
+async def test_a_function_id_in_a_webhook_url_stays_one_path_segment() -> None:
+    rec = Recorder()
+    p = plugin(rec)
+    plan = await p.plan(ActionRequest("circuit_open", "checkout:POST /pay", {}))
+    exact = "https://mesh.test/circuits/checkout%3APOST%20%2Fpay"
+    assert f"PUT {exact}" in plan.changes  # the plan shows what will be requested
+    await p.execute(plan)
+    assert str(rec.requests[0].url) == exact
+    assert rec.requests[0].url.raw_path == b"/circuits/checkout%3APOST%20%2Fpay"
+
+
+async def test_an_http_step_encodes_values_in_path_and_query_and_the_dry_run_shows_it(
+    tmp_path: Path,
+) -> None:
+    rec = Recorder(200)
+    store = Store(tmp_path / "db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    rb = runbook(
+        "id: h\ntitle: h\nparams: {q: {type: string}, n: {type: int}}\nsteps:\n"
+        "  - id: get\n    kind: http\n    method: POST\n"
+        "    url: 'https://api.test/fn/{{ function.id }}?q={{ q }}&n={{ n }}'\n"
+        "    json: {n: '{{ n }}', q: '{{ q }}'}\n"
+    )
+    params = {"q": "a?admin=1#", "n": 3}
+    exact = "https://api.test/fn/checkout%3APOST%20%2Fpay?q=a%3Fadmin%3D1%23&n=3"
+    client = httpx.AsyncClient(transport=httpx.MockTransport(rec))
+    ex = Executor(fleet, store, secret=str, http=client)
+    dry = await ex.start(rb, "checkout:POST /pay", params, dry_run=True)
+    assert dry.steps[0].output.startswith(f"POST {exact} json:")
+    run = await ex.start(rb, "checkout:POST /pay", params)
+    assert run.status == "succeeded"
+    sent = rec.requests[0]
+    assert str(sent.url) == exact and dict(sent.url.params) == {"q": "a?admin=1#", "n": "3"}
+    assert json.loads(sent.content) == {"n": 3, "q": "a?admin=1#"}  # the body keeps types
+    await client.aclose()

@@ -174,11 +174,11 @@ def test_an_invalid_url_fails_the_step_not_the_console(
 ) -> None:
     rb = tmp_path / "ping.yaml"
     rb.write_text(
-        "id: ping\ntitle: p\nparams: {host: {type: string}}\nsteps:\n"
-        "  - {id: get, kind: http, method: GET, url: 'http://{{ host }}/x'}\n"
+        "id: ping\ntitle: p\nparams: {base: {type: string}}\nsteps:\n"
+        "  - {id: get, kind: http, method: GET, url: '{{ base }}/x'}\n"
         "  - {id: after, kind: note, text: never}\n"
     )
-    code, out, err = cb(capsys, db, "run", str(rb), "--function", PAY, "--param", "host=[::1")
+    code, out, err = cb(capsys, db, "run", str(rb), "--function", PAY, "--param", "base=http://[::1")
     assert code == 1 and "Traceback" not in out + err
     assert "InvalidURL" in out and ": failed" in out
     code, out, _ = cb(capsys, db, "runs", "--json")

@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from console.core.model import Function
 from console.errors import UserError
@@ -123,6 +124,7 @@ __all__ = [
     "coerce",
     "fill",
     "fill_obj",
+    "fill_url",
     "placeholders",
     "resolve_params",
     "split_command",
@@ -243,6 +245,21 @@ def fill(text: str, scope: Scope, *, typed: bool = False) -> Any:
     if typed and whole is not None:
         return scope.lookup(whole.group(1))
     return PLACEHOLDER.sub(lambda m: _text(scope.lookup(m.group(1))), text)
+
+
+def fill_url(template: str, scope: Scope) -> str:
+    """A URL template filled so that no value can change the URL's shape.
+
+    Each placeholder's text is percent-encoded (``quote(text, safe="")``): a ``/``, ``?``,
+    ``#`` or ``&`` in a value stays inside its path segment or query value. A placeholder
+    that starts the template is its base URL (``{{ base }}/x``) and goes in as is.
+    """
+    if "{{" not in template:
+        return template
+    base = PLACEHOLDER.match(template)
+    head = _text(scope.lookup(base.group(1))) if base is not None else ""
+    rest = template[base.end() :] if base is not None else template
+    return head + PLACEHOLDER.sub(lambda m: quote(_text(scope.lookup(m.group(1))), safe=""), rest)
 
 
 def fill_obj(obj: Any, scope: Scope) -> Any:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.core.redact import redact
 from console.core.runbook import Expectation, Step
-from console.core.runbook_params import Scope, fill, fill_obj
+from console.core.runbook_params import Scope, fill, fill_obj, fill_url
 from console.errors import SecretError
 
 if TYPE_CHECKING:
@@ -137,8 +137,8 @@ async def run_command(argv: list[str], timeout: float) -> Outcome:
 
 
 def http_request(step: Step, scope: Scope) -> tuple[str, str, dict[str, str], Any]:
-    """Method, URL, headers and JSON body with placeholders filled."""
-    url = str(fill(step.url, scope))
+    """Method, URL (placeholders percent-encoded), headers and JSON body (values typed)."""
+    url = fill_url(step.url, scope)
     headers = {k: str(fill(v, scope)) for k, v in step.headers.items()}
     body = fill_obj(step.json, scope) if step.json is not None else None
     return step.method, url, headers, body

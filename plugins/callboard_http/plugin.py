@@ -16,7 +16,8 @@ backends:
 
 Placeholders: ``{{ function_id }}``, ``{{ service }}``, ``{{ operation }}``, ``{{ reason }}``
 and ``{{ params.NAME }}`` (the runbook step's action params). A value that is exactly one
-placeholder keeps its type (a number stays a number in the JSON body). Header values given
+placeholder keeps its type (a number stays a number in the JSON body); in the URL each value
+is percent-encoded, so ``checkout:POST /pay`` stays one path segment. Header values given
 as ``{secret: NAME}`` are resolved when the backend is built (or through the context's
 secret resolver), so they are known to the redactor and never shown: a plan lists header
 names only.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from console.plugin_api import (
     ActionError,
@@ -97,7 +99,11 @@ class HttpActionsPlugin:
                 return [fill(v) for v in obj]
             return obj
 
-        url = str(fill(spec["url"]))
+        # A value never changes the URL's shape: ``checkout:POST /pay`` stays one segment.
+        url = _PLACEHOLDER.sub(
+            lambda m: quote(str(_lookup(values, m.group(1), request.action)), safe=""),
+            spec["url"],
+        )
         headers = {k: str(fill(v)) for k, v in spec["headers"].items()}
         body = fill(spec["json"]) if spec["json"] is not None else None
         return spec["method"], url, headers, body, spec["expect_status"], spec["mutates"]
