@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from callboard_http import HttpActionsPlugin
+from callboard_http.plugin import statuses_text
 
 from console.config import Config
 from console.core.model import ActionRequest
@@ -87,7 +88,7 @@ async def test_unexpected_status_fails_and_auth_and_network_errors_are_typed() -
     req = ActionRequest("circuit_open", "payments:rpc Authorize", {})
     p = plugin(Recorder(500))
     result = await p.execute(await p.plan(req))
-    assert not result.ok and "→ 500 (expected 200" in result.message
+    assert not result.ok and "→ 500 (expected 2xx)" in result.message
     p = plugin(Recorder(403))
     with pytest.raises(BackendAuthError):
         await p.execute(await p.plan(req))
@@ -211,3 +212,12 @@ async def test_an_http_step_encodes_values_in_path_and_query_and_the_dry_run_sho
     assert str(sent.url) == exact and dict(sent.url.params) == {"q": "a?admin=1#", "n": "3"}
     assert json.loads(sent.content) == {"n": 3, "q": "a?admin=1#"}  # the body keeps types
     await client.aclose()
+
+
+async def test_the_plan_names_expected_statuses_compactly() -> None:
+    p = plugin(Recorder())
+    default = await p.plan(ActionRequest("circuit_open", "checkout:POST /pay", {}))
+    assert default.changes[-1] == "expects HTTP 2xx"
+    listed = await p.plan(ActionRequest("throttle", "checkout:POST /pay", {"rps": 5}))
+    assert listed.changes[-1] == "expects HTTP 200, 201"
+    assert statuses_text((*range(200, 400), 404, 409, 410, 411)) == "2xx, 3xx, 404, 409–411"

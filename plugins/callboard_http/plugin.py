@@ -116,7 +116,7 @@ class HttpActionsPlugin:
             changes.append(f"json: {body}")
         if headers:
             changes.append(f"headers: {', '.join(sorted(headers))}")
-        changes.append(f"expects HTTP {', '.join(map(str, expect))}")
+        changes.append(f"expects HTTP {statuses_text(expect)}")
         summary = f"{request.action} {request.function_id} via {method} {url}"
         return ActionPlan(
             request, self.name, summary, tuple(changes), mutates, {"method": method, "url": url}
@@ -145,8 +145,34 @@ class HttpActionsPlugin:
         ok = resp.status_code in expect
         message = f"{method} {url} → {resp.status_code}"
         if not ok:
-            message += f" (expected {', '.join(map(str, expect))}): {resp.text[:500]}"
+            message += f" (expected {statuses_text(expect)}): {resp.text[:500]}"
         return ActionResult(plan, ok, message, {"status": resp.status_code})
+
+
+def statuses_text(codes: tuple[int, ...]) -> str:
+    """Status codes compactly: ``2xx``, ``200, 201``, ``200–204, 404``."""
+    present = set(codes)
+    parts: list[str] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        parts.extend([f"{run[0]}–{run[-1]}"] if len(run) >= 3 else map(str, run))
+        run.clear()
+
+    covered = -1  # codes up to this one are inside a whole hundred already shown
+    for code in sorted(present):
+        if code <= covered:
+            continue
+        if code % 100 == 0 and present.issuperset(range(code, code + 100)):
+            flush()
+            parts.append(f"{code // 100}xx")
+            covered = code + 99
+            continue
+        if run and code != run[-1] + 1:
+            flush()
+        run.append(code)
+    flush()
+    return ", ".join(parts)
 
 
 def _lookup(values: Mapping[str, Any], name: str, action: str) -> Any:
