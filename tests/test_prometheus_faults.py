@@ -143,6 +143,45 @@ async def test_warnings_are_kept_and_reset() -> None:
     assert p.warnings == ()
 
 
+@pytest.mark.parametrize("warnings", [7, "abc", {"w": 1}, [3, "real warning", None]])
+async def test_malformed_warnings_are_ignored_not_a_crash_or_one_per_letter(
+    warnings: object,
+) -> None:
+    body = {"status": "success", "data": {"resultType": "vector", "result": [OK_ROW]}}
+    p = plugin(lambda r: httpx.Response(200, json={**body, "warnings": warnings}))
+    out = await p.signals([FN], "5m")
+    assert out["checkout:POST /pay"].rate_rps == 2.0
+    assert p.warnings == (("real warning",) if isinstance(warnings, list) else ())
+
+
+async def test_check_never_raises_even_on_a_surprise() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("transport plugin bug")
+
+    status = await plugin(handler).check()
+    assert not status.ok
+    assert status.error == "RuntimeError: transport plugin bug"
+
+
+@pytest.mark.parametrize(
+    ("opts", "secrets", "key"),
+    [
+        ({"headers": {"X-Scope-OrgID": "tenänt-ß"}}, None, "X-Scope-OrgID"),
+        ({"headers": {"X-Scope-OrgID": "a\r\nX-Evil: 1"}}, None, "X-Scope-OrgID"),
+        ({"auth": {"bearer": {"secret": "tok"}}}, {"tok": "s3cr3t\n"}, "auth.bearer"),
+        ({"auth": {"bearer": "tökén-s3cr3t"}}, None, "auth.bearer"),
+    ],
+)
+def test_bad_header_values_are_config_errors_naming_the_key_not_the_value(
+    opts: dict, secrets: dict | None, key: str
+) -> None:
+    with pytest.raises(ConfigError) as exc:
+        plugin(lambda r: ok([]), opts, secrets=secrets)
+    assert key in str(exc.value)
+    assert "s3cr3t" not in str(exc.value) and "tenänt" not in str(exc.value)
+    assert "X-Evil" not in str(exc.value)
+
+
 async def test_queries_are_post_form_with_auth_and_tenant_header() -> None:
     seen: list[httpx.Request] = []
 

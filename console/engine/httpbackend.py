@@ -65,6 +65,8 @@ def _auth(options: Mapping[str, Any]) -> tuple[httpx.Auth | None, dict[str, str]
     if not isinstance(raw_headers, Mapping):
         raise ConfigError("headers: expected a mapping of header name to value")
     headers.update({str(k): str(v) for k, v in raw_headers.items()})
+    for key, value in headers.items():
+        _check_header(f"headers.{key}", key, value)
     if auth is None:
         return None, headers
     if not isinstance(auth, Mapping) or len(auth) != 1:
@@ -78,9 +80,26 @@ def _auth(options: Mapping[str, Any]) -> tuple[httpx.Auth | None, dict[str, str]
         token = auth["bearer"]
         if not isinstance(token, str) or not token:
             raise ConfigError("auth.bearer: expected a token or {secret: NAME}")
+        _check_header("auth.bearer", "Authorization", token)
         headers["Authorization"] = f"Bearer {token}"
         return None, headers
     raise ConfigError(f"auth: unknown kind {next(iter(auth))!r} (expected basic or bearer)")
+
+
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _check_header(where: str, name: str, value: str) -> None:
+    """Refuse at construction what httpx would refuse at request time: a header name that is
+    not a token, or a value with non-ASCII or control characters (CR/LF would split the
+    request). The message names the config key, never the value (it may be a secret)."""
+    if not name or not set(name) <= _TOKEN:
+        raise ConfigError(f"{where}: {name!r} is not a valid HTTP header name")
+    if any(not (" " <= c <= "~" or c == "\t") for c in value):
+        raise ConfigError(
+            f"{where}: the value has non-ASCII or control characters (CR/LF); "
+            "HTTP header values must be printable ASCII"
+        )
 
 
 def error_message(body: bytes, limit: int = _SNIPPET) -> str:

@@ -38,7 +38,9 @@ def envelope(payload: Any, expect: tuple[str, ...] = ("vector",)) -> tuple[list[
     """
     if not isinstance(payload, Mapping):
         raise BadResponse("Prometheus sent JSON that is not an API envelope")
-    warnings = [str(w) for w in payload.get("warnings") or () if isinstance(w, str | int | float)]
+    raw = payload.get("warnings")
+    # the API sends a list of strings; anything else (a number, one bare string) is ignored
+    warnings = [w for w in raw if isinstance(w, str)] if isinstance(raw, list) else []
     if payload.get("status") != "success":
         err = payload.get("error") or "unknown error"
         raise BadResponse(f"Prometheus query failed ({payload.get('errorType', 'error')}): {err}")

@@ -116,12 +116,15 @@ class PrometheusPlugin:
     # -- capabilities -----------------------------------------------------------------
 
     async def check(self) -> BackendStatus:
-        """Probe with a trivial query (the same path and auth as real ones)."""
+        """Probe with a trivial query (the same path and auth as real ones). Never raises."""
         started = time.perf_counter()
         try:
             await self.query("vector(1)")
         except BackendError as exc:
             return BackendStatus(self.name, "prometheus", ok=False, error=str(exc))
+        except Exception as exc:  # check() never raises: a surprise is reported too
+            error = f"{type(exc).__name__}: {exc}"
+            return BackendStatus(self.name, "prometheus", ok=False, error=error)
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
 
