@@ -3,8 +3,10 @@ recorded API shapes (a Deployment and its ReplicaSets) and logs every argv it re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from callboard_kubernetes import KubernetesPlugin
 from callboard_kubernetes import parse as k8s
 
 from console.core.model import ActionRequest
-from console.errors import ActionError, BackendUnavailable
+from console.errors import ActionError
 from console.plugin_api import PluginContext
 
 UID = "5f0c6a6e-2b1d-4c1e-9a57-0d6c3f1f9b10"
@@ -194,7 +196,7 @@ async def test_restart_and_scale(kubectl: Path) -> None:
 async def test_errors_are_typed(kubectl: Path) -> None:
     with pytest.raises(ActionError, match="NotFound"):
         await plugin().plan(ActionRequest("restart", "cart:GET /cart", {}))
-    with pytest.raises(BackendUnavailable, match="kubectl not found"):
+    with pytest.raises(ActionError, match="kubectl not found"):
         await plugin(kubectl="/nonexistent/kubectl").plan(ActionRequest("restart", "checkout", {}))
     with pytest.raises(ValueError, match="context: required"):
         KubernetesPlugin("k8s", {"namespace": "shop"}, PluginContext(None, str, lambda: 0.0))
@@ -207,3 +209,55 @@ def test_parse_refuses_a_paused_deployment_and_spots_identical_templates() -> No
     a = REPLICASETS["items"][0]["spec"]["template"]
     assert k8s.same_template(a, DEPLOYMENT["spec"]["template"])  # ignoring pod-template-hash
     assert [r.number for r in k8s.revisions(DEPLOYMENT, REPLICASETS)] == [7, 6, 5]
+
+
+async def test_a_kubectl_without_execute_permission_is_a_clear_action_error(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "kubectl"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o644)
+    with pytest.raises(ActionError, match="is not executable"):
+        await plugin(kubectl=str(script)).plan(ActionRequest("restart", "checkout", {}))
+
+
+BLOCKING = """
+import os, sys
+with open(os.environ["KUBECTL_STARTED"], "w") as f:  # tell the test we are running
+    f.write(str(os.getpid()))
+open(os.environ["KUBECTL_GATE"]).read()  # nobody ever writes: block until killed
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+async def test_a_step_timeout_kills_kubectl(
+    kubectl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = await plugin().plan(ActionRequest("restart", "checkout:POST /pay", {}))
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    os.mkfifo(started)
+    os.mkfifo(gate)
+    monkeypatch.setenv("KUBECTL_STARTED", str(started))
+    monkeypatch.setenv("KUBECTL_GATE", str(gate))
+    slow = tmp_path / "slow-kubectl"
+    slow.write_text(f"#!{sys.executable}\n{BLOCKING}")
+    slow.chmod(0o755)
+    task = asyncio.create_task(plugin(kubectl=str(slow)).execute(plan))
+    pid = int(await asyncio.wait_for(asyncio.to_thread(started.read_text), 30))
+    try:
+        assert _alive(pid)
+        task.cancel()  # what asyncio.wait_for does when the step's timeout passes
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not _alive(pid)  # killed and reaped, not left changing the cluster
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)

@@ -76,15 +76,25 @@ class KubernetesPlugin:
                 stderr=asyncio.subprocess.PIPE,
             )
         except FileNotFoundError:
-            raise BackendUnavailable(f"{self.name}: kubectl not found ({self.kubectl!r})") from None
+            raise ActionError(
+                f"{self.name}: kubectl not found ({self.kubectl!r}): install it or set kubectl:"
+            ) from None
+        except PermissionError:
+            raise ActionError(
+                f"{self.name}: kubectl {self.kubectl!r} is not executable (permission denied)"
+            ) from None
         try:
             out, err = await asyncio.wait_for(proc.communicate(), self.timeout)
         except TimeoutError:
-            proc.kill()
-            await proc.wait()
             raise BackendUnavailable(
                 f"{self.name}: kubectl {' '.join(args)} timed out after {self.timeout:g}s"
             ) from None
+        finally:
+            # Timed out here, or the step's own timeout cancelled us: kubectl must not go on
+            # changing the cluster after the run has recorded the step as ended.
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
         if proc.returncode != 0:
             text = err.decode(errors="replace").strip() or out.decode(errors="replace").strip()
             if "Unable to connect" in text or "connection refused" in text:
