@@ -82,3 +82,43 @@ def test_trace_not_found_names_only_trace_sources_and_their_failures(
     assert "not found (asked: otlp, jaeger)" in err
     assert "prom" not in err.split("asked:")[1]
     assert "trace source jaeger failed" in err and "connection refused" in err
+
+
+def strict_json(text: str) -> dict:
+    """Parse as strict JSON (what jq does): NaN/Infinity literals are refused."""
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"invalid JSON literal {name}")
+
+    doc: dict = json.loads(text, parse_constant=refuse)
+    return doc
+
+
+def test_trace_json_with_nan_and_inf_attributes_is_valid_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    from console.core.model import Span
+    from console.engine.spanstore import SpanStore
+    from console.engine.store import Store
+
+    db = tmp_path / "cb.db"
+    tid = "0af7651916cd43dd8448eb211c80319c"
+    store = Store(str(db))
+    attrs = {"ratio": float("nan"), "max": float("inf"), "min": float("-inf"), "n": 1.5}
+    now = time.time_ns()
+    SpanStore(store).add(
+        [Span(tid, "00f067aa0ba902b7", None, "checkout", "pay", now, 10, attributes=attrs)]
+    )
+    store.close()
+    code, out, err = run(["--db", str(db), "trace", tid, "--json"], capsys)
+    assert code == 0, err
+    doc = strict_json(out)
+    assert doc["spans"][0]["attributes"] == {
+        "ratio": "NaN",
+        "max": "Infinity",
+        "min": "-Infinity",
+        "n": 1.5,
+    }
+    assert doc["errors"] == {}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 
 import click
 
@@ -87,10 +85,10 @@ def status(app: AppContext, as_json: bool, all_rows: bool, limit: int) -> int:
 
     record_snapshot(app.store, snap)  # a no-op unless an incident is open
     if as_json:
-        from console.core.redact import redact_obj
+        from console.commands.jsonout import emit_json
         from console.core.statusjson import snapshot_json
 
-        sys.stdout.write(json.dumps(redact_obj(snapshot_json(snap)), separators=(",", ":")) + "\n")
+        emit_json(snapshot_json(snap))
     else:
         render_table(snap, all_rows=all_rows, limit=limit)
     return 0 if all(b.ok for b in snap.backends) else 1

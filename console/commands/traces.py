@@ -7,8 +7,6 @@ receiver's store — asked first, since it is local and fast.
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.core import fmt
 from console.core import traces as core_traces
@@ -82,13 +81,6 @@ def trace_json(t: Trace) -> dict[str, Any]:
         "first_error_span_id": t.first_error_span_id,
         "warnings": list(t.warnings),
     }
-
-
-def _emit(obj: Any) -> None:
-    from console.core.redact import redact_obj
-
-    json.dump(redact_obj(obj), sys.stdout, separators=(",", ":"), default=str)
-    sys.stdout.write("\n")
 
 
 async def _search(app: AppContext, query: TraceQuery) -> tuple[list[TraceSummary], Asked]:
@@ -172,7 +164,7 @@ def traces(
     found, asked = asyncio.run(_search(app, query))
     asked.report()
     if as_json:
-        _emit({"traces": [summary_json(t) for t in found], "errors": asked.errors})
+        emit_json({"traces": [summary_json(t) for t in found], "errors": asked.errors})
     else:
         render_summaries(found, function, since)
     return 1 if asked.all_failed else 0
@@ -195,7 +187,7 @@ def trace(app: AppContext, trace_id: str, as_json: bool) -> int:
         click.echo(f"trace {tid} not found (asked: {names})", err=True)
         return 1
     if as_json:
-        _emit({**trace_json(found), "errors": asked.errors})
+        emit_json({**trace_json(found), "errors": asked.errors})
     else:
         render_trace(found)
     return 0
