@@ -99,6 +99,14 @@ def test_a_failing_step_exits_1(
             "param rps: expected a number",
         ),
         (["throttle-caller", "--function", PAY, "--param", "rps"], "--param expects KEY=VALUE"),
+        (
+            ["throttle-caller", "--function", PAY, "--param", "caller=x", "--param", "rps=inf"],
+            "param rps: expected a finite number, got 'inf'",
+        ),
+        (
+            ["throttle-caller", "--function", PAY, "--param", "caller=x", "--param", "rps=nan"],
+            "param rps: expected a finite number, got 'nan'",
+        ),
         (["rollback-bad-deploy"], "usage: callboard run RUNBOOK --function ID"),
         (["--resume", "nope"], "no run 'nope'"),
     ],
@@ -178,7 +186,9 @@ def test_an_invalid_url_fails_the_step_not_the_console(
         "  - {id: get, kind: http, method: GET, url: '{{ base }}/x'}\n"
         "  - {id: after, kind: note, text: never}\n"
     )
-    code, out, err = cb(capsys, db, "run", str(rb), "--function", PAY, "--param", "base=http://[::1")
+    code, out, err = cb(
+        capsys, db, "run", str(rb), "--function", PAY, "--param", "base=http://[::1"
+    )
     assert code == 1 and "Traceback" not in out + err
     assert "InvalidURL" in out and ": failed" in out
     code, out, _ = cb(capsys, db, "runs", "--json")

@@ -170,6 +170,10 @@ def test_params_are_coerced_to_their_type(param: Param, raw: str, expected: obje
         (Param("s", "string", pattern="[a-z]+"), "ab1", "must match"),
         (Param("f", "function"), "nope:op", "no function 'nope:op'"),
         (Param("b", "bool"), "maybe", "true or false"),
+        (Param("r", "float"), "inf", "expected a finite number, got 'inf'"),
+        (Param("r", "float", min=0), "Infinity", "expected a finite number"),
+        (Param("r", "float"), "-inf", "expected a finite number"),
+        (Param("r", "float"), float("nan"), "expected a finite number"),
     ],
 )
 def test_bad_param_values_say_what_was_expected(param: Param, raw: str, message: str) -> None:

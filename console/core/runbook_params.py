@@ -10,6 +10,7 @@ from the split), so a value can never add argv elements.
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -96,8 +97,8 @@ def coerce(param: Param, raw: object, functions: frozenset[str] | None = None) -
                 "duration": "a duration like 30s or 5m",
             }
             raise ValueError(f"expected {what[t]}, got {raw!r}") from None
-        if value != value:  # NaN
-            raise ValueError("expected a number, got NaN")
+        if not math.isfinite(value):  # NaN or ±inf: no limit or rate can be infinite
+            raise ValueError(f"expected a finite number, got {raw!r}")
         if param.min is not None and value < param.min:
             raise ValueError(f"must be at least {param.min:g}, got {value!r}")
         if param.max is not None and value > param.max:
