@@ -230,11 +230,21 @@ async def test_basic_auth_and_range_at_least_four_scrapes() -> None:
         {"auth": {"digest": "x"}},
         {"auth": {"bearer": ""}},
         {"scrape_interval": "soon"},
+        {"burn_windows": "false"},
+        {"discover": "false"},
+        {"discover": 0},
+        {"tls_verify": "false"},
     ],
 )
 def test_bad_options_are_config_errors(opts: dict) -> None:
     with pytest.raises(ConfigError):
         plugin(lambda r: ok([]), opts)
+
+
+async def test_discover_false_really_turns_discovery_off() -> None:
+    seen: list[httpx.Request] = []
+    p = plugin(lambda r: seen.append(r) or ok([OK_ROW]), {"discover": False})
+    assert await p.functions() == [] and seen == []
 
 
 async def test_series_query_range_and_step_guard() -> None:

@@ -122,3 +122,15 @@ def test_trace_json_with_nan_and_inf_attributes_is_valid_json(
         "n": 1.5,
     }
     assert doc["errors"] == {}
+
+
+@pytest.mark.parametrize("since", ["99999999999999999999999d", "401d", "0s"])
+def test_since_out_of_range_is_refused_clearly(
+    since: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        ["--db", str(tmp_path / "cb.db"), "traces", "checkout", "--since", since], capsys
+    )
+    assert code == 2
+    assert "--since" in err and "400d" in err
+    assert out == ""

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from console.engine.fleet import Fleet
 
 
+#: The furthest back a search may reach (no trace backend keeps more than about a year).
+MAX_SINCE_S = 400 * 86400.0
+
+
 def trace_fleet(app: AppContext) -> Fleet:
     """The app's fleet (it includes the embedded OTLP store as the first trace source)."""
     return app.fleet()
@@ -152,6 +156,8 @@ def traces(
         window_s = parse_duration(since)
     except ValueError as exc:
         raise UserError(f"--since: {exc}") from None
+    if not 0 < window_s <= MAX_SINCE_S:
+        raise UserError(f"--since: expected a duration above 0 and at most 400d, got {since!r}")
     now_ns = time.time_ns()
     query = TraceQuery(
         service=service,

@@ -153,6 +153,8 @@ class HttpBackend:
         self.auth, self.headers = _auth(opts)
         self.max_bytes = max_bytes
         verify = opts.get("tls_verify", True)
+        if not isinstance(verify, bool):  # "false" would be truthy: verification stays on
+            raise ConfigError(f"tls_verify: expected true or false, got {verify!r}")
         ca_file = opts.get("ca_file")
         self._own: httpx.AsyncClient | None = None
         if verify is not True or ca_file:

@@ -54,6 +54,15 @@ def _duration(value: Any, key: str) -> float:
         raise ConfigError(f"{key}: {exc}") from None
 
 
+def _flag(options: Mapping[str, Any], key: str, default: bool = True) -> bool:
+    """A yes/no option: a real boolean only (``"false"`` is a string, and bool() of it is
+    True: silently the opposite of what was meant)."""
+    value = options.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
 def promql_duration(seconds: float) -> str:
     """Seconds as a PromQL duration (whole seconds, or minutes/hours/days when exact)."""
     s = max(1, round(seconds))
@@ -74,8 +83,8 @@ class PrometheusPlugin:
         self.scrape_s = _duration(options.get("scrape_interval", "15s"), "scrape_interval")
         rw = options.get("rate_window")
         self.rate_window_s = _duration(rw, "rate_window") if rw is not None else None
-        self.burn = bool(options.get("burn_windows", True))
-        self.discover = bool(options.get("discover", True))
+        self.burn = _flag(options, "burn_windows")
+        self.discover = _flag(options, "discover")
         qt = options.get("query_timeout")
         self.query_timeout = promql_duration(_duration(qt, "query_timeout")) if qt else None
         #: Warnings from the last call's responses (the engine shows them).
