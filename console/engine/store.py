@@ -65,6 +65,9 @@ MIGRATIONS: list[list[str]] = [
             exit_code INTEGER, started_at TEXT, ended_at TEXT,
             PRIMARY KEY (run_id, idx))""",
     ],
+    # 4: who runs a run — pid, boot and process start — so a new process that got the same
+    # pid (PID 1 in a container) still sees a crashed run as interrupted.
+    ["ALTER TABLE runs ADD COLUMN owner TEXT"],
 ]
 
 
