@@ -311,3 +311,67 @@ async def test_untyped_plugin_errors_from_plan_and_execute_become_action_errors(
         await fleet.plan(req)
     with pytest.raises(ActionError, match=r"^acts: ValueError: bad$"):
         await fleet.execute(ActionPlan(request=req, backend="acts", summary="restart"))
+
+
+class Closable:
+    """A plugin that records whether it was closed."""
+
+    closed: ClassVar[list[str]] = []
+
+    def __init__(self, name: str, options: Any, ctx: Any) -> None:
+        self.name = name
+
+    async def check(self) -> BackendStatus:
+        return BackendStatus(self.name, "closable", ok=True)
+
+    async def aclose(self) -> None:
+        Closable.closed.append(self.name)
+
+
+def test_a_rejected_config_closes_what_was_already_built(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from console.config import BackendConfig, Config
+    from console.engine import build, registry
+    from console.errors import ConfigErrors
+
+    real_load = registry.load
+    monkeypatch.setattr(
+        registry, "load", lambda name: Closable if name == "closable" else real_load(name)
+    )
+    clients: list[httpx.AsyncClient] = []
+
+    def client(transport: Any = None) -> httpx.AsyncClient:
+        clients.append(httpx.AsyncClient())
+        return clients[-1]
+
+    monkeypatch.setattr(build, "make_http_client", client)
+    Closable.closed = []
+    config = Config(
+        backends=(
+            BackendConfig(name="ok1", plugin="closable", options={}, line=2),
+            BackendConfig(name="bad", plugin="prometheus", options={"url": 5}, line=3),
+        )
+    )
+    with pytest.raises(ConfigErrors):
+        build.build_fleet(config)
+    assert Closable.closed == ["ok1"]
+    assert clients and clients[0].is_closed
+
+
+async def test_an_otlp_backend_configured_on_its_own_closes_its_store(tmp_path: Any) -> None:
+    from callboard_otlp import OtlpPlugin
+
+    from console.core.model import TraceQuery
+    from console.plugin_api import PluginContext
+
+    plugin = OtlpPlugin(
+        "spans", {"db": str(tmp_path / "cb.db")}, PluginContext(None, str, lambda: 0.0)
+    )
+    assert await plugin.find_traces(TraceQuery(service="checkout")) == []
+    store = plugin._own_store
+    assert store is not None and store._conn is not None  # the file is open
+    await plugin.aclose()
+    assert store._conn is None  # released

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,30 @@ def make_http_client(transport: Any = None) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"User-Agent": "callboard/0.1"},
     )
+
+
+#: Close tasks scheduled on a running loop, kept referenced until done.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _close_built(plugins: list[Any], client: httpx.AsyncClient | None) -> None:
+    """Close plugins built for a fleet that will not be, and the client made for it."""
+
+    async def close() -> None:
+        for plugin in plugins:
+            with contextlib.suppress(Exception):  # closing must never raise past here
+                await plugin.aclose()
+        if client is not None:
+            await client.aclose()
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(close())
+        return
+    task = loop.create_task(close())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 def build_fleet(
@@ -122,6 +148,8 @@ def build_fleet(
         errors.append(ConfigError(f"slo_counted: {exc}", config.source, None))
         counted = validate_counted(("5xx", "timeout"))
     if errors:
+        # nothing built is handed out: release it before raising
+        _close_built([b.plugin for b in backends], client if http is None else None)
         raise ConfigErrors(errors)
     fleet = Fleet(
         backends,

@@ -34,13 +34,16 @@ class OtlpPlugin:
         source = ctx.options.get("span_store")
         #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
         self.local = source is not None
+        #: The store this plugin opened itself (closed by aclose); None when handed one.
+        self._own_store: Any = None
         if source is None:
             from console import paths
             from console.engine.spanstore import SpanStore
             from console.engine.store import Store
 
             db = options.get("db") or os.environ.get("CALLBOARD_DB") or paths.default_db()
-            source = SpanStore(Store(str(db)))
+            self._own_store = Store(str(db))
+            source = SpanStore(self._own_store)
         self.spans: SpanSource = source
 
     async def check(self) -> BackendStatus:
@@ -53,7 +56,10 @@ class OtlpPlugin:
         )
 
     async def aclose(self) -> None:
-        return None
+        """Close the store this plugin opened (never the engine's, which it only borrows)."""
+        if self._own_store is not None:
+            self._own_store.close()
+            self._own_store = None
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Stored traces with a span of the queried service, newest first."""
