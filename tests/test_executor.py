@@ -3,11 +3,14 @@ verify polling, cancel and undo, resume."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from console.config import Config
 from console.core.model import BackendStatus
@@ -16,8 +19,9 @@ from console.engine.build import build_fleet
 from console.engine.events import EventLog
 from console.engine.executor import ConfirmRequest, Executor
 from console.engine.fleet import Backend, Fleet
-from console.engine.runs import RunStore
+from console.engine.runs import RunStore, process_identity
 from console.engine.store import Store
+from console.errors import UserError
 from console.yamlload import load_yaml_text
 
 PAY = "checkout:POST /pay"
@@ -260,6 +264,42 @@ async def test_resume_settles_an_unknown_step_and_never_repeats_a_done_one(tmp_p
     assert [s.status for s in done.steps] == ["done", "done", "done"]
     assert len(store.plugin_state("demo").get("applied")) == applied  # nothing re-ran
     assert "operator: it took effect" in done.steps[1].output
+
+
+async def test_a_run_crashed_under_our_pid_is_interrupted_and_resumable(tmp_path: Path) -> None:
+    # In a container every process is PID 1: the run's pid is ours, yet its process is gone.
+    store, fleet = demo(tmp_path)
+    rb = runbook(
+        "id: s\ntitle: s\nsteps:\n"
+        "  - {id: one, kind: action, action: rollback}\n"
+        "  - {id: two, kind: note, text: done}\n"
+    )
+    run = await executor(store, fleet).start(rb, PAY, {})
+    earlier = process_identity().rsplit(":", 1)[0] + ":1"  # same pid, started long ago
+    assert earlier != process_identity()
+    store.execute(
+        "UPDATE runs SET status='running', pid=?, owner=?, ended_at=NULL WHERE id=?",
+        (os.getpid(), earlier, run.id),
+    )
+    store.execute("UPDATE steps SET status='running' WHERE run_id=? AND idx=0", (run.id,))
+    store.execute("UPDATE steps SET status='pending' WHERE run_id=? AND idx=1", (run.id,))
+    assert RunStore(store).recent()[0].status == "interrupted"
+
+    async def took_effect(step: Any, rec: Any) -> bool:
+        return True
+
+    done = await executor(store, fleet, decide=took_effect).resume(rb, run.id, {})
+    assert done.status == "succeeded" and [s.status for s in done.steps] == ["done", "done"]
+
+
+async def test_a_run_of_a_live_process_is_not_taken_over(tmp_path: Path) -> None:
+    store, fleet = demo(tmp_path)
+    rb = runbook("id: s\ntitle: s\nsteps:\n  - {id: one, kind: note, text: hi}\n")
+    run = await executor(store, fleet).start(rb, PAY, {})
+    store.execute("UPDATE runs SET status='running', ended_at=NULL WHERE id=?", (run.id,))
+    assert RunStore(store).recent()[0].status == "running"  # ours, still alive
+    with pytest.raises(UserError, match="still running"):
+        await executor(store, fleet).resume(rb, run.id, {})
 
 
 class _BrokenPromQL:

@@ -18,7 +18,15 @@ from console.core.redact import redact, redact_obj
 from console.engine.events import utc_now
 from console.engine.store import Store
 
-__all__ = ["OUTPUT_LIMIT", "RunRecord", "RunStore", "StepRecord", "pid_alive"]
+__all__ = [
+    "OUTPUT_LIMIT",
+    "RunRecord",
+    "RunStore",
+    "StepRecord",
+    "owner_alive",
+    "pid_alive",
+    "process_identity",
+]
 
 #: Characters of output kept per step (the tail: errors come last).
 OUTPUT_LIMIT = 8000
@@ -106,11 +114,61 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
-class RunStore:
-    """Reads and writes runs and steps in one Store."""
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
-    def __init__(self, store: Store) -> None:
+
+#: Stands in for the process start time where there is no /proc (not Linux).
+_TOKEN = uuid.uuid4().hex
+
+
+def process_identity(pid: int | None = None) -> str:
+    """``pid:boot:start`` naming one process for its whole life, unlike its pid alone.
+
+    A pid repeats (a container's process is often PID 1 every time); the boot id and the
+    process start time (``/proc/PID/stat`` field 22) do not. Without /proc, this process is
+    named by a random token instead.
+    """
+    pid = os.getpid() if pid is None else pid
+    stat = _read(f"/proc/{pid}/stat")
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    if stat is None or boot is None:
+        return f"{pid}:token:{_TOKEN}"
+    return f"{pid}:{boot}:{stat.rsplit(')', 1)[-1].split()[19]}"
+
+
+def owner_alive(owner: str | None, pid: int | None, mine: str | None = None) -> bool:
+    """Whether the process that recorded a run (``owner``, or only its ``pid``) still runs.
+
+    Args:
+        mine: this process's identity (default :func:`process_identity`).
+    """
+    mine = mine or process_identity()
+    if owner is not None and owner.split(":", 1)[0] != str(pid):
+        owner = None  # written by an older version, or edited: only the pid is known
+    if owner is not None and owner == mine:
+        return True
+    if pid == os.getpid():
+        return False  # another process that had our pid (a container's PID 1): gone
+    if owner is None or ":token:" in owner or ":token:" in mine:
+        return pid_alive(pid)
+    return pid_alive(pid) and process_identity(pid or 0) == owner
+
+
+class RunStore:
+    """Reads and writes runs and steps in one Store.
+
+    Args:
+        identity: the process recording runs (tests pass another process's).
+    """
+
+    def __init__(self, store: Store, *, identity: str | None = None) -> None:
         self.store = store
+        self.identity = identity or process_identity()
 
     def create(
         self,
@@ -131,7 +189,8 @@ class RunStore:
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (id, runbook, runbook_path, function_id, params, dry_run, status,"
-                " incident_id, environment, started_at, pid) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " incident_id, environment, started_at, pid, owner)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     runbook,
@@ -144,6 +203,7 @@ class RunStore:
                     environment,
                     now,
                     os.getpid(),
+                    self.identity,
                 ),
             )
             for idx, (step_id, kind) in enumerate(steps):
@@ -164,8 +224,8 @@ class RunStore:
     def claim(self, run_id: str) -> None:
         """This process takes the run over (resume): status running, our pid."""
         self.store.execute(
-            "UPDATE runs SET status = 'running', ended_at = NULL, pid = ? WHERE id = ?",
-            (os.getpid(), run_id),
+            "UPDATE runs SET status = 'running', ended_at = NULL, pid = ?, owner = ? WHERE id = ?",
+            (os.getpid(), self.identity, run_id),
         )
 
     def save_step(self, run_id: str, step: StepRecord) -> None:
@@ -205,9 +265,13 @@ class RunStore:
         return [self._record(r) for r in rows]
 
     def reconcile(self) -> list[str]:
-        """Mark runs whose process is gone as interrupted; returns their ids."""
-        rows = self.store.query("SELECT id, pid FROM runs WHERE status = 'running'")
-        gone = [r["id"] for r in rows if r["pid"] != os.getpid() and not pid_alive(r["pid"])]
+        """Mark runs whose process is gone as interrupted; returns their ids.
+
+        A process is named by :func:`process_identity`, so a run left by a process that
+        had this one's pid (PID 1 after a container restart) counts as gone.
+        """
+        rows = self.store.query("SELECT id, pid, owner FROM runs WHERE status = 'running'")
+        gone = [r["id"] for r in rows if not owner_alive(r["owner"], r["pid"], self.identity)]
         for run_id in gone:
             with self.store.transaction() as conn:
                 conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
