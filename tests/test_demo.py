@@ -507,3 +507,40 @@ async def test_check_and_bad_options() -> None:
     for bad in ({"seed": "x"}, {"size": 0}, {"scenario": "chaos"}, {"colour": 1}):
         with pytest.raises(ValueError, match="demo"):
             make(**bad)
+
+
+# -- the hot path: the stored state is read once per refresh ----------------------------
+
+
+class CountingState(MemoryState):
+    """A shared state (like the SQLite one two processes see) that counts its reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+
+async def test_a_refresh_reads_the_stored_state_once_and_sees_another_process() -> None:
+    from console.engine.fleet import Backend, Fleet
+
+    shared = CountingState()
+    tui = make(shared)
+    fleet = Fleet([Backend("demo", "demo", tui)], clock=lambda: NOW)
+    await fleet.refresh()
+    shared.reads = 0
+    snap = await fleet.refresh()
+    assert shared.reads == 2  # one read of the epoch and one of the applied actions
+    await tui.find_traces(TraceQuery(service="checkout"))
+    assert shared.reads == 2  # between refreshes the last read is reused
+    pay = "checkout:POST /pay"
+    assert [f.mode.value for f in snap.by_id()[pay].findings] == ["F1"]
+
+    other = make(shared)  # another process (e.g. `callboard run`) rolls checkout back
+    await other.execute(await other.plan(ActionRequest("rollback", pay)))
+    snap = await fleet.refresh()
+    assert not snap.by_id()[pay].findings  # seen on the very next refresh
+    assert any(d.author == "callboard" for d in snap.deploys[pay])

@@ -104,6 +104,8 @@ class DemoPlugin:
         self._sim: Simulator | None = None
         self._traces: TraceMaker | None = None
         self._epoch: float | None = None
+        #: (stored epoch, applied actions, their replay) as last read from the state.
+        self._state: tuple[Any, list[Applied], History] | None = None
         self.tick = 0
 
     # -- the model, built on first use ----------------------------------------------------
@@ -120,18 +122,35 @@ class DemoPlugin:
             self._sim = Simulator(self.fleet)
         return self._sim
 
-    def _now(self) -> tuple[float, float, History]:
+    def _now(self, fresh: bool = False) -> tuple[float, float, History]:
         """(epoch, now, history). The epoch is stored once an action runs, so later
-        processes replay the same timeline; until then each instance starts its own."""
+        processes replay the same timeline; until then each instance starts its own.
+
+        The stored state (a SQLite read, JSON, a replay) is read once per refresh:
+        ``signals`` (called first in each refresh) and ``execute`` pass ``fresh``; the
+        other capabilities reuse what it read. An action applied by another process is
+        therefore seen on the next refresh.
+        """
         now = float(self.context.clock())
-        stored = self.context.state.get(EPOCH_KEY)
+        if fresh or self._state is None:
+            stored = self.context.state.get(EPOCH_KEY)
+            applied = load_applied(self.context.state)
+            self._state = (stored, applied, History.replay(applied))
+        stored, _, history = self._state
         if isinstance(stored, int | float) and not isinstance(stored, bool):
             epoch = float(stored)
         else:
             if self._epoch is None:
                 self._epoch = now
             epoch = self._epoch
-        return epoch, now, History.replay(load_applied(self.context.state))
+        return epoch, now, history
+
+    def _applied(self) -> list[Applied]:
+        """The applied actions as last read by :meth:`_now`."""
+        if self._state is None:
+            self._now()
+        assert self._state is not None
+        return self._state[1]
 
     # -- every plugin ---------------------------------------------------------------------
 
@@ -150,6 +169,7 @@ class DemoPlugin:
         self.context.state.delete("applied")
         self.context.state.delete(EPOCH_KEY)
         self._epoch = None
+        self._state = None
         return Completed()
 
     # -- Inventory, Metrics, Baselines --------------------------------------------------------
@@ -159,8 +179,9 @@ class DemoPlugin:
         return list(self.fleet.functions)
 
     async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
-        """Every call advances the tick by one: tick 0 is what a one-shot command sees."""
-        epoch, now, history = self._now()
+        """Every call advances the tick by one: tick 0 is what a one-shot command sees.
+        It re-reads the stored state: once per refresh."""
+        epoch, now, history = self._now(fresh=True)
         ids = [f.id for f in functions]
         tick = self.tick
         self.tick += 1
@@ -255,7 +276,7 @@ class DemoPlugin:
                         c.target, c.version, rfc3339(at), c.author, c.description, c.previous
                     )
                     found.append((at, d))
-        for a in load_applied(self.context.state):
+        for a in self._applied():
             if a.action == "rollback" and a.at >= since and a.params.get("service") in services:
                 p = a.params
                 d = Deploy(str(p["service"]), str(p["to_version"]), rfc3339(a.at), "callboard",
@@ -274,13 +295,14 @@ class DemoPlugin:
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Carry ``plan`` out (planned again against the current state) and remember it."""
-        epoch, now, history = self._now()
+        epoch, now, history = self._now(fresh=True)
         fresh, params = plan_action(self.fleet, history.now, plan.request, self.name)
         state = self.context.state
-        applied = load_applied(state)
+        applied = list(self._applied())
         applied.append(Applied(fresh.request.action, fresh.request.function_id, params, now,
                                fresh.request.reason))  # fmt: skip
         state.set(EPOCH_KEY, epoch)
         save_applied(state, applied)
+        self._state = None  # what was just written is read back on next use
         done = str(fresh.details.get("done", fresh.summary))
         return ActionResult(fresh, True, done, {"applied": len(applied), "params": params})
