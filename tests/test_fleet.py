@@ -375,3 +375,19 @@ async def test_an_otlp_backend_configured_on_its_own_closes_its_store(tmp_path: 
     assert store is not None and store._conn is not None  # the file is open
     await plugin.aclose()
     assert store._conn is None  # released
+
+
+async def test_a_plugin_without_check_does_not_break_the_refresh() -> None:
+    class NoCheck:
+        name = "bare"
+
+        async def find_traces(self, query: Any) -> list[Any]:
+            return []
+
+        async def trace(self, trace_id: str) -> None:
+            return None
+
+    snap = await fleet_of(FakeMetrics(), NoCheck()).refresh()
+    by_name = {b.name: b for b in snap.backends}
+    assert by_name["fake"].ok and len(snap.functions) == 3
+    assert not by_name["bare"].ok and "check()" in (by_name["bare"].error or "")

@@ -200,9 +200,13 @@ class Fleet:
         if b.checked_at is not None and now - b.checked_at < CHECK_TTL_S:
             return
         b.checked_at = now
+        check = getattr(b.plugin, "check", None)
+        if not callable(check):
+            b.last_error = "the plugin has no check(): its health is unknown"
+            return
         b.last_error = None
         try:
-            st = await self._call(b, "check", b.plugin.check, cache=False)
+            st = await self._call(b, "check", check, cache=False)
         except BackendError:
             return  # _call recorded the error
         if not isinstance(st, BackendStatus):
