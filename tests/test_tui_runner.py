@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -166,7 +168,9 @@ async def test_cancel_in_the_confirmation_refuses_and_is_recorded(ctx: AppContex
         assert ("step.refused", "rollback") in events(ctx, record.id)
         assert FailureMode.F1 in await modes(app, PAY)
         assert "refused" in screen_text(app)
-        assert [r.id for r in screen.resumable] == [record.id]  # R can pick it up
+        await until(  # R can pick it up
+            pilot, lambda: [r.id for r in screen.resumable] == [record.id], "the stopped run"
+        )
 
 
 async def test_production_confirmation_is_red_and_names_target_and_environment(
@@ -306,7 +310,7 @@ async def test_resume_an_interrupted_run_after_deciding(ctx: AppContext) -> None
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         screen = await runner_for(app, pilot)
-        assert [r.id for r in screen.resumable] == [run.id]
+        await until(pilot, lambda: [r.id for r in screen.resumable] == [run.id], "the run")
         assert "outcome unknown: rollback" in screen_text(app)
         await pilot.press("R")
         await modal(pilot, app, DecideScreen)
@@ -329,7 +333,7 @@ async def test_resume_an_interrupted_run_after_deciding(ctx: AppContext) -> None
         assert ("step.intent", "announce") not in kinds_seen  # a done step never repeats
         assert ("step.intent", "rollback") in kinds_seen
         assert FailureMode.F1 not in await modes(app, PAY)
-        assert screen.resumable == []
+        await until(pilot, lambda: screen.resumable == [], "no stopped run")
 
 
 async def test_r_on_the_function_screen_opens_the_worst_findings_runbook(
@@ -414,3 +418,57 @@ async def test_a_run_that_cannot_start_is_one_notification(ctx: AppContext) -> N
         messages = [n.message for n in app._notifications]
         assert len(messages) == 1 and "no function 'gone:GET /nothing'" in messages[0]
         assert screen.record is None and "Enter: dry run" in screen_text(app)
+
+
+async def test_the_runner_opens_while_the_store_is_slow_and_stopped_runs_follow(
+    ctx: AppContext,
+) -> None:
+    runs = RunStore(ctx.store)
+    stopped = runs.create(
+        "rollback-bad-deploy", "", PAY, {}, [("confirm-symptom", "check")],
+        dry_run=False, incident_id=None, environment="demo",
+    )  # fmt: skip
+    runs.interrupt(stopped.id)
+    real = ctx.store.query
+    release, finished = threading.Event(), threading.Event()
+
+    def slow_query(sql: str, params: Any = ()) -> Any:
+        if "FROM runs ORDER BY" not in sql:
+            return real(sql, params)
+        release.wait(10)  # a slow disk; bounded so a regression fails instead of hanging
+        try:
+            return real(sql, params)
+        finally:
+            finished.set()
+
+    ctx.store.query = slow_query  # type: ignore[method-assign]
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await runner_for(app, pilot)
+        assert not finished.is_set()  # the screen did not wait for the store
+        assert screen.resumable == [] and stopped.id not in screen_text(app)
+        release.set()
+        await until(pilot, lambda: [r.id for r in screen.resumable] == [stopped.id], "runs")
+        await until(pilot, lambda: stopped.id in screen_text(app), "the stopped run shown")
+
+
+async def test_opening_a_runner_parses_runbooks_off_the_ui_thread(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.engine import runbook_catalog
+
+    parsed_on: set[str] = set()
+    real = runbook_catalog.load_runbook
+
+    def spy(path: Any) -> Any:
+        parsed_on.add(threading.current_thread().name)
+        return real(path)
+
+    monkeypatch.setattr(runbook_catalog, "load_runbook", spy)
+    monkeypatch.setattr(runbook_catalog, "_PARSED", {})
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        open_runner(app, HEALTHY, "rollback-bad-deploy", None)
+        await until(pilot, lambda: runner_shown(app), "the runner")
+        assert parsed_on and threading.main_thread().name not in parsed_on

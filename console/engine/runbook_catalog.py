@@ -7,6 +7,8 @@ ignored.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,18 +40,49 @@ def runbook_files(folder: Path) -> list[Path]:
     return found[:MAX_FILES]
 
 
+#: Parsed files by path: (mtime_ns, size, ctime_ns) when read, and what they held.
+_PARSED: dict[Path, tuple[tuple[int, int, int], Runbook | None, list[ConfigError]]] = {}
+_LOCK = threading.Lock()
+#: A file changed this recently is parsed again next time: its mtime may not yet tell
+#: two writes apart (timestamps are coarser than the writes; git calls this "racily clean").
+RACY_NS = 2_000_000_000
+
+
+def _parse(path: Path) -> tuple[Runbook | None, list[ConfigError]]:
+    """One file's runbook or problems, from the cache while its mtime and size hold."""
+    try:
+        st = path.stat()
+        stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ctime_ns)
+    except OSError:
+        stamp = None
+    with _LOCK:
+        hit = _PARSED.get(path)
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    try:
+        found: tuple[Runbook | None, list[ConfigError]] = (load_runbook(path), [])
+    except ConfigErrors as exc:
+        found = (None, list(exc.errors))
+    except ConfigError as exc:
+        found = (None, [exc])
+    if stamp is not None and time.time_ns() - stamp[0] > RACY_NS:
+        with _LOCK:
+            _PARSED[path] = (stamp, *found)
+    return found
+
+
 def load_catalog(dirs: Iterable[Path], shipped: Path | None = None) -> list[Entry]:
-    """Every runbook file in ``dirs``, in folder order, parsed (problems kept, not raised)."""
+    """Every runbook file in ``dirs``, in folder order, parsed (problems kept, not raised).
+
+    A file is parsed again only when its mtime, size or ctime changed (the TUI opens a
+    runner per key press; the CLI reads each file once).
+    """
     entries: list[Entry] = []
     for folder in dirs:
+        is_shipped = shipped is not None and folder.resolve() == shipped.resolve()
         for path in runbook_files(folder):
-            is_shipped = shipped is not None and folder.resolve() == shipped.resolve()
-            try:
-                entries.append(Entry(path, load_runbook(path), shipped=is_shipped))
-            except ConfigErrors as exc:
-                entries.append(Entry(path, None, list(exc.errors), is_shipped))
-            except ConfigError as exc:
-                entries.append(Entry(path, None, [exc], is_shipped))
+            runbook, errors = _parse(path)
+            entries.append(Entry(path, runbook, list(errors), shipped=is_shipped))
     return entries
 
 

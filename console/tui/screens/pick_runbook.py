@@ -16,8 +16,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from console.core.model import Finding
+from console.core.runbook import Runbook
 from console.core.snapshot import FunctionHealth
 from console.errors import ConfigError, ConfigErrors, UserError
 from console.tui.run_driver import runner_context
@@ -108,19 +110,32 @@ def open_runbooks(app: App[Any], function_id: str) -> None:
 
 
 def open_runner(app: App[Any], function_id: str, runbook_id: str, finding: Finding | None) -> None:
-    """Load ``runbook_id`` from the catalog and push its runner (a bad file is notified)."""
-    from console import paths
-    from console.engine.runbook_catalog import find_runbook
+    """Load ``runbook_id`` from the catalog in a thread, then push its runner.
 
+    Reading and parsing the runbook files stays off the UI thread; a bad file is notified.
+    """
     ctx = runner_context(app)
-    try:
-        rb = find_runbook(runbook_id, paths.runbook_dirs(ctx.config.runbook_paths()))
-    except ConfigErrors as exc:
-        first = exc.errors[0] if exc.errors else None
-        app.notify(f"Runbook {runbook_id} is invalid: {first}", severity="error", timeout=8)
-        return
-    except (ConfigError, UserError) as exc:
-        app.notify(str(exc), severity="error", timeout=8)
-        return
     env = getattr(app, "env", ("demo", False, False))
-    app.push_screen(RunnerScreen(rb, function_id, env, finding))
+
+    def show(rb: Runbook) -> None:
+        app.push_screen(RunnerScreen(rb, function_id, env, finding))
+
+    def load() -> None:
+        from console import paths
+        from console.engine.runbook_catalog import find_runbook
+
+        try:
+            rb = find_runbook(runbook_id, paths.runbook_dirs(ctx.config.runbook_paths()))
+        except ConfigErrors as exc:
+            first = exc.errors[0] if exc.errors else None
+            app.call_from_thread(
+                app.notify, f"Runbook {runbook_id} is invalid: {first}", severity="error", timeout=8
+            )
+            return
+        except (ConfigError, UserError) as exc:
+            app.call_from_thread(app.notify, str(exc), severity="error", timeout=8)
+            return
+        if not get_current_worker().is_cancelled:  # a newer key press wins
+            app.call_from_thread(show, rb)
+
+    app.run_worker(load, thread=True, exclusive=True, group="open-runbook", exit_on_error=False)

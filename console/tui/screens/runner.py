@@ -10,13 +10,15 @@ the work in one worker; its updates come back as messages, its failure as one no
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
@@ -24,6 +26,7 @@ from console.core.runbook import Runbook
 from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
+from console.tui.messages import WorkFailed
 from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_view import (
     resumable_text,
@@ -36,7 +39,7 @@ from console.tui.screens.runner_view import (
 from console.tui.widgets.params_form import ParamsForm
 from console.tui.widgets.status_bar import StatusBar
 
-__all__ = ["RunnerScreen"]
+__all__ = ["ResumableLoaded", "RunnerScreen"]
 
 
 class RunnerScreen(RunDriverScreen):
@@ -257,9 +260,28 @@ class RunnerScreen(RunDriverScreen):
         self.redraw()
 
     def load_resumable(self) -> None:
+        """Look up the stopped runs in a thread; :class:`ResumableLoaded` brings them back."""
+        self._find_resumable(RunStore(runner_context(self.app).store))
+
+    @work(thread=True, exclusive=True, group="resumable", exit_on_error=False)
+    def _find_resumable(self, runs: RunStore) -> None:
+        # SQLite and the reconcile of crashed runs stay off the UI thread.
+        try:
+            found = stopped_runs(runs.recent(200), self.runbook.id, self.function_id, RESUMABLE)
+        except Exception as exc:
+            self.post_message(WorkFailed("Stopped runs", exc))
+            return
+        self.post_message(ResumableLoaded(found))
+
+    def on_resumable_loaded(self, message: ResumableLoaded) -> None:
         """Stopped real runs of this runbook on this function, newest first."""
-        runs = RunStore(runner_context(self.app).store).recent(200)
         current = self._executor.current_run if self._executor else None
-        found = stopped_runs(runs, self.runbook.id, self.function_id, RESUMABLE)
-        self.resumable = [r for r in found if r.id != current]
+        self.resumable = [r for r in message.runs if r.id != current]
         self.redraw()
+
+
+@dataclass
+class ResumableLoaded(Message):
+    """The stopped runs a runner can resume (newest first), read off the UI thread."""
+
+    runs: list[RunRecord]
