@@ -11,33 +11,28 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from console.core.alerts import attach_alerts
 from console.core.classify import DEFAULT_COUNTED, success_rate
 from console.core.diagnose import Thresholds, diagnose
 from console.core.model import (
-    ActionPlan,
-    ActionRequest,
-    ActionResult,
     Alert,
     BackendStatus,
     Deploy,
     Function,
     Signals,
-    Trace,
-    TraceQuery,
-    TraceSummary,
 )
 from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine import resilience
+from console.engine.backend import Backend, deploys_by_function
 from console.engine.inventory import merge_functions, merge_signals
-from console.errors import ActionError, BackendError, CallboardError
-from console.plugin_api import Actions, Alerts, Baselines, Changes, Inventory, Metrics, Traces
+from console.engine.ondemand import OnDemand
+from console.errors import BackendError
+from console.plugin_api import Alerts, Baselines, Changes, Inventory, Metrics
 
 TREND_POINTS = 30
 #: Above this many functions the per-function work runs in a thread.
@@ -50,63 +45,9 @@ CHECK_TTL_S = 60.0
 REFRESHED = (Inventory, Metrics, Baselines, Alerts, Changes)
 
 
-@dataclass
-class Backend:
-    """One configured backend instance and what the engine knows about its health."""
-
-    name: str
-    plugin_name: str
-    plugin: Any
-    #: Consecutive failures of one capability before its circuit opens, and for how long.
-    breaker_threshold: int = 3
-    breaker_cooldown: float = 30.0
-    breakers: dict[str, resilience.CircuitBreaker] = field(default_factory=dict)
-    #: Per-attempt timeout of this backend's calls (None: the fleet's default).
-    timeout: float | None = None
-    last_ok: float | None = None
-    last_error: str | None = None
-    latency_ms: float | None = None
-    warnings: tuple[str, ...] = ()
-    cache: dict[str, Any] = field(default_factory=dict)
-    cache_at: dict[str, float] = field(default_factory=dict)
-    #: When check() last ran (only for backends no refresh calls); None: never.
-    checked_at: float | None = None
-
-    def has(self, capability: type) -> bool:
-        return isinstance(self.plugin, capability)
-
-    def breaker(self, key: str, clock: Callable[[], float]) -> resilience.CircuitBreaker:
-        """The circuit breaker of one capability (each fails and recovers on its own)."""
-        b = self.breakers.get(key)
-        if b is None:
-            b = self.breakers[key] = resilience.CircuitBreaker(
-                self.breaker_threshold, self.breaker_cooldown, clock
-            )
-        return b
-
-
-def deploys_by_function(
-    deploys: Iterable[Deploy], functions: Iterable[Function]
-) -> dict[str, list[Deploy]]:
-    """Deploys keyed by function id, newest first. A deploy naming a service (not one
-    function) concerns every function of that service."""
-    ids: set[str] = set()
-    by_service: dict[str, list[str]] = {}
-    for f in functions:
-        ids.add(f.id)
-        by_service.setdefault(f.service, []).append(f.id)
-    out: dict[str, list[Deploy]] = {}
-    for d in deploys:
-        targets = [d.function_id] if d.function_id in ids else by_service.get(d.function_id, [])
-        for fid in targets:
-            out.setdefault(fid, []).append(d)
-    for lst in out.values():
-        lst.sort(key=lambda d: d.at, reverse=True)
-    return out
-
-
-class Fleet:
-    """The configured backends and the refresh loop's single step.
+class Fleet(OnDemand):
+    """The configured backends and the refresh loop's single step (traces, series and
+    actions on demand come from :class:`OnDemand`).
 
     Args:
         backends: the plugin instances (built by ``console.engine.build``).
@@ -354,88 +295,6 @@ class Fleet:
         )
 
     # -- on demand ----------------------------------------------------------------------
-
-    async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
-        """Search every trace source at once; errors first, then newest. A source that
-        fails is skipped and named in ``trace_errors``."""
-        sources = self._capable(Traces)
-        results = await asyncio.gather(
-            *(
-                self._call(b, "traces", partial(b.plugin.find_traces, query), cache=False)
-                for b in sources
-            ),
-            return_exceptions=True,
-        )
-        self.trace_errors = {}
-        found: list[TraceSummary] = []
-        for b, r in zip(sources, results, strict=True):
-            if isinstance(r, BaseException):
-                self.trace_errors[b.name] = str(r) or type(r).__name__
-            else:
-                found.extend(r or ())
-        found.sort(key=lambda t: (not t.error_count, -t.start_ns))
-        return found[: query.limit]
-
-    async def trace(self, trace_id: str) -> Trace | None:
-        """The first trace source (in order) that has ``trace_id``; failing sources are
-        skipped and named in ``trace_errors``."""
-        self.trace_errors = {}
-        for b in self._capable(Traces):
-            try:
-                t = await self._call(b, "trace", partial(b.plugin.trace, trace_id), cache=False)
-            except BackendError as exc:
-                self.trace_errors[b.name] = str(exc) or type(exc).__name__
-                continue
-            if t is not None:
-                return t
-        return None
-
-    async def series(
-        self, fn: Function, signal: str, start: float, end: float, step: float
-    ) -> list[tuple[float, float]]:
-        """A signal's history from the first metrics backend that has it."""
-        for b in self._capable(Metrics):
-            try:
-                pts = await self._call(
-                    b, "series", partial(b.plugin.series, fn, signal, start, end, step), cache=False
-                )
-            except BackendError:
-                continue
-            if pts:
-                return list(pts)
-        return []
-
-    def action_backend(self, action: str) -> Backend:
-        """The backend that offers ``action``. Raises ActionError when none does."""
-        for b in self._capable(Actions):
-            if action in b.plugin.actions:
-                return b
-        offered = sorted({a for b in self._capable(Actions) for a in b.plugin.actions})
-        raise ActionError(
-            f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})"
-        )
-
-    async def plan(self, request: ActionRequest) -> ActionPlan:
-        """The backend's dry run of ``request``. Raises: ActionError (also for a plugin bug)."""
-        b = self.action_backend(request.action)
-        try:
-            plan: ActionPlan = await b.plugin.plan(request)
-        except CallboardError:
-            raise
-        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
-            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
-        return plan
-
-    async def execute(self, plan: ActionPlan) -> ActionResult:
-        """Carry ``plan`` out. Raises: ActionError (also for a plugin bug), BackendError."""
-        b = self.action_backend(plan.request.action)
-        try:
-            result: ActionResult = await b.plugin.execute(plan)
-        except CallboardError:
-            raise
-        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
-            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
-        return result
 
     async def aclose(self) -> None:
         for b in self.backends:

@@ -1,0 +1,65 @@
+"""One configured backend instance as the engine sees it, and deploys keyed by function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.core.model import Deploy, Function
+from console.engine import resilience
+
+
+@dataclass
+class Backend:
+    """One configured backend instance and what the engine knows about its health."""
+
+    name: str
+    plugin_name: str
+    plugin: Any
+    #: Consecutive failures of one capability before its circuit opens, and for how long.
+    breaker_threshold: int = 3
+    breaker_cooldown: float = 30.0
+    breakers: dict[str, resilience.CircuitBreaker] = field(default_factory=dict)
+    #: Per-attempt timeout of this backend's calls (None: the fleet's default).
+    timeout: float | None = None
+    last_ok: float | None = None
+    last_error: str | None = None
+    latency_ms: float | None = None
+    warnings: tuple[str, ...] = ()
+    cache: dict[str, Any] = field(default_factory=dict)
+    cache_at: dict[str, float] = field(default_factory=dict)
+    #: When check() last ran (only for backends no refresh calls); None: never.
+    checked_at: float | None = None
+
+    def has(self, capability: type) -> bool:
+        return isinstance(self.plugin, capability)
+
+    def breaker(self, key: str, clock: Callable[[], float]) -> resilience.CircuitBreaker:
+        """The circuit breaker of one capability (each fails and recovers on its own)."""
+        b = self.breakers.get(key)
+        if b is None:
+            b = self.breakers[key] = resilience.CircuitBreaker(
+                self.breaker_threshold, self.breaker_cooldown, clock
+            )
+        return b
+
+
+def deploys_by_function(
+    deploys: Iterable[Deploy], functions: Iterable[Function]
+) -> dict[str, list[Deploy]]:
+    """Deploys keyed by function id, newest first. A deploy naming a service (not one
+    function) concerns every function of that service."""
+    ids: set[str] = set()
+    by_service: dict[str, list[str]] = {}
+    for f in functions:
+        ids.add(f.id)
+        by_service.setdefault(f.service, []).append(f.id)
+    out: dict[str, list[Deploy]] = {}
+    for d in deploys:
+        targets = [d.function_id] if d.function_id in ids else by_service.get(d.function_id, [])
+        for fid in targets:
+            out.setdefault(fid, []).append(d)
+    for lst in out.values():
+        lst.sort(key=lambda d: d.at, reverse=True)
+    return out

@@ -1,0 +1,115 @@
+"""What the fleet answers on demand, outside the refresh: traces, series and actions.
+
+A mixin of :class:`console.engine.fleet.Fleet`; every call goes through the fleet's
+``_call`` (timeout, retries, breaker) without caching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from console.core.model import (
+    ActionPlan,
+    ActionRequest,
+    ActionResult,
+    Function,
+    Trace,
+    TraceQuery,
+    TraceSummary,
+)
+from console.engine.backend import Backend
+from console.errors import ActionError, BackendError, CallboardError
+from console.plugin_api import Actions, Metrics, Traces
+
+
+class OnDemand:
+    """Trace search, one trace, a signal's history, and actions (plan, then execute)."""
+
+    trace_errors: dict[str, str]
+    _call: Callable[..., Any]
+    _capable: Callable[[type], list[Backend]]
+
+    async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """Search every trace source at once; errors first, then newest. A source that
+        fails is skipped and named in ``trace_errors``."""
+        sources = self._capable(Traces)
+        results = await asyncio.gather(
+            *(
+                self._call(b, "traces", partial(b.plugin.find_traces, query), cache=False)
+                for b in sources
+            ),
+            return_exceptions=True,
+        )
+        self.trace_errors = {}
+        found: list[TraceSummary] = []
+        for b, r in zip(sources, results, strict=True):
+            if isinstance(r, BaseException):
+                self.trace_errors[b.name] = str(r) or type(r).__name__
+            else:
+                found.extend(r or ())
+        found.sort(key=lambda t: (not t.error_count, -t.start_ns))
+        return found[: query.limit]
+
+    async def trace(self, trace_id: str) -> Trace | None:
+        """The first trace source (in order) that has ``trace_id``; failing sources are
+        skipped and named in ``trace_errors``."""
+        self.trace_errors = {}
+        for b in self._capable(Traces):
+            try:
+                t = await self._call(b, "trace", partial(b.plugin.trace, trace_id), cache=False)
+            except BackendError as exc:
+                self.trace_errors[b.name] = str(exc) or type(exc).__name__
+                continue
+            if t is not None:
+                return t
+        return None
+
+    async def series(
+        self, fn: Function, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """A signal's history from the first metrics backend that has it."""
+        for b in self._capable(Metrics):
+            try:
+                pts = await self._call(
+                    b, "series", partial(b.plugin.series, fn, signal, start, end, step), cache=False
+                )
+            except BackendError:
+                continue
+            if pts:
+                return list(pts)
+        return []
+
+    def action_backend(self, action: str) -> Backend:
+        """The backend that offers ``action``. Raises ActionError when none does."""
+        for b in self._capable(Actions):
+            if action in b.plugin.actions:
+                return b
+        offered = sorted({a for b in self._capable(Actions) for a in b.plugin.actions})
+        raise ActionError(
+            f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})"
+        )
+
+    async def plan(self, request: ActionRequest) -> ActionPlan:
+        """The backend's dry run of ``request``. Raises: ActionError (also for a plugin bug)."""
+        b = self.action_backend(request.action)
+        try:
+            plan: ActionPlan = await b.plugin.plan(request)
+        except CallboardError:
+            raise
+        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
+            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
+        return plan
+
+    async def execute(self, plan: ActionPlan) -> ActionResult:
+        """Carry ``plan`` out. Raises: ActionError (also for a plugin bug), BackendError."""
+        b = self.action_backend(plan.request.action)
+        try:
+            result: ActionResult = await b.plugin.execute(plan)
+        except CallboardError:
+            raise
+        except Exception as exc:  # a plugin bug is a typed failure, not a traceback
+            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
+        return result
