@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import click
 
+from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.engine.events import EventLog
 
@@ -26,8 +26,8 @@ def verify(app: AppContext, as_json: bool) -> int:
     took = time.perf_counter() - started
     if as_json:
         bad = None if result.ok else {"seq": result.bad_seq, "id": result.bad_id}
-        click.echo(json.dumps({"ok": result.ok, "checked": result.checked, "bad_event": bad,
-                               "reason": result.reason or None, "seconds": round(took, 3)}))  # fmt: skip
+        emit_json({"ok": result.ok, "checked": result.checked, "bad_event": bad,
+                   "reason": result.reason or None, "seconds": round(took, 3)})  # fmt: skip
     elif result.ok:
         click.echo(f"ok: the chain holds ({result.checked:,} events verified in {took:.2f}s)")
     else:

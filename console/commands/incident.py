@@ -9,14 +9,13 @@ recorded anyway, without signals.
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from typing import Any
 
 import click
 
+from console.commands.jsonout import emit_json
 from console.context import AppContext
-from console.core.redact import redact, redact_obj
+from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
 from console.engine import incidents as inc
 from console.errors import CallboardError
@@ -46,8 +45,7 @@ def _signals(snap: FleetSnapshot | None, functions: tuple[str, ...]) -> dict[str
 
 
 def _print_json(obj: Any) -> None:
-    json.dump(redact_obj(obj), sys.stdout, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    emit_json(obj)
 
 
 @click.group()

@@ -7,13 +7,13 @@ Exit codes: 0 the run succeeded, 1 a step failed (or the run was cancelled/inter
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.errors import UserError
 
@@ -114,7 +114,6 @@ def run(
 ) -> int:
     """Run RUNBOOK (an id or a path) on --function; or --resume RUN_ID."""
     from console import paths
-    from console.core.redact import redact_obj
     from console.core.runbook_params import resolve_params
     from console.engine.executor import Executor
     from console.engine.runbook_catalog import find_runbook
@@ -179,7 +178,7 @@ def run(
             )
         return 130
     if as_json:
-        click.echo(json.dumps(redact_obj(record.to_json()), ensure_ascii=False))
+        emit_json(record.to_json())
     else:
         mode = "dry run" if record.dry_run else "run"
         click.echo(
@@ -199,12 +198,11 @@ def run(
 @click.pass_obj
 def runs_cmd(app: AppContext, as_json: bool, limit: int) -> int:
     """List recent runbook runs (interrupted ones are detected and marked)."""
-    from console.core.redact import redact_obj
     from console.engine.runs import RunStore
 
     records = RunStore(app.store).recent(limit)
     if as_json:
-        click.echo(json.dumps(redact_obj([r.to_json() for r in records]), ensure_ascii=False))
+        emit_json([r.to_json() for r in records])
         return 0
     if not records:
         click.echo("no runs yet")
