@@ -15,13 +15,13 @@ validates them, and the registry checks that the plugin exists. A value written
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from console import paths
+from console.core.durations import parse_duration
 from console.core.redact import is_secret_name
 from console.errors import ConfigError, ConfigErrors
 from console.yamlload import LineMap
@@ -40,26 +40,8 @@ __all__ = [
     "secret_refs",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
-
-
-def parse_duration(value: str | float) -> float:
-    """Seconds in ``"90s"``, ``"5m"``, ``"24h"``, ``"7d"``, ``"250ms"`` or a bare number.
-
-    Raises:
-        ValueError: not a non-negative number with an optional unit (ms, s, m, h, d, w).
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"expected a non-negative duration, got {value!r}")
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"expected a duration like 30s, 5m, 24h or 7d, got {value!r}")
-    return float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
 
 
 def secret_ref(value: object) -> str | None:

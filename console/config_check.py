@@ -230,7 +230,7 @@ class ConfigChecker(FieldChecker):
 
     def refresh(self, value: object) -> float:
         try:
-            seconds = parse_duration(value)  # type: ignore[arg-type]
+            seconds = parse_duration(value)
         except (ValueError, TypeError):
             seconds = -1.0
         if 0.1 <= seconds <= 3600:

@@ -8,11 +8,11 @@ where none were recorded the value is None ("no data"), never 0.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from console.core.slo import parse_window
 from console.core.timeline import (
     OUTCOME_UNKNOWN,
     EventLike,
@@ -25,8 +25,6 @@ from console.core.timeline import (
     summarize,
 )
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _TRACE_KEYS = frozenset({"trace_id", "traceId", "trace_ids", "traces"})
 #: Runbook step kinds that change something: their intents are "actions taken".
 ACTION_STEPS = frozenset({"action", "command", "http"})
@@ -141,8 +139,10 @@ class Postmortem:
 
 def window_seconds(window: object) -> float | None:
     """Seconds in an SLO window like ``30d``; None when unreadable."""
-    m = _DURATION.match(window) if isinstance(window, str) else None
-    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+    try:
+        return parse_window(window) if isinstance(window, str) else None
+    except ValueError:
+        return None
 
 
 def _traces(data: Any, depth: int = 0) -> Iterable[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from console.core.durations import parse_duration
 from console.core.model import Function
 from console.errors import UserError
 
@@ -25,24 +26,10 @@ from console.errors import UserError
 PARAM_TYPES = ("string", "int", "float", "bool", "duration", "enum", "function")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 
-def parse_seconds(value: object) -> float:
-    """Seconds in ``"90s"``, ``"5m"``, ``"250ms"`` or a bare non-negative number.
-
-    Raises:
-        ValueError: anything else.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"expected a non-negative duration, got {value!r}")
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"expected a duration like 30s, 5m or 2h, got {value!r}")
-    return float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
+#: Runbook durations parse like every other duration (config, SLO windows).
+parse_seconds = parse_duration
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from console.core.durations import UNIT_SECONDS
 from console.core.model import SLO, BurnRates, Severity, Signals
 
 
@@ -55,7 +56,6 @@ TIERS: tuple[BurnTier, ...] = (
     BurnTier(Severity.TICKET, 1.0, "3d", "6h"),
 )
 
-_UNIT_SECONDS: dict[str, float] = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
@@ -70,7 +70,7 @@ def parse_window(s: str) -> float:
         raise ValueError(
             f"not a window: {s!r} (expected a number and a unit s, m, h, d or w, e.g. '5m')"
         )
-    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    seconds = float(m.group(1)) * UNIT_SECONDS[m.group(2)]
     if seconds <= 0:
         raise ValueError(f"a window must be longer than zero: {s!r}")
     return seconds
