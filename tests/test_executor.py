@@ -319,7 +319,7 @@ async def test_an_untyped_error_in_a_step_fails_it_and_the_run_ends_failed(
     tmp_path: Path,
 ) -> None:
     store, fleet = demo(tmp_path)
-    fleet.backends.insert(0, Backend("broken", "broken", _BrokenPromQL()))  # type: ignore[arg-type]
+    fleet.backends.insert(0, Backend("broken", "broken", _BrokenPromQL()))
     rb = runbook(
         "id: q\ntitle: q\nsteps:\n"
         "  - {id: look, kind: check, query: 'up', op: '>', value: 0}\n"

@@ -243,7 +243,12 @@ def test_bad_options_are_config_errors(opts: dict) -> None:
 
 async def test_discover_false_really_turns_discovery_off() -> None:
     seen: list[httpx.Request] = []
-    p = plugin(lambda r: seen.append(r) or ok([OK_ROW]), {"discover": False})
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        seen.append(r)
+        return ok([OK_ROW])
+
+    p = plugin(handler, {"discover": False})
     assert await p.functions() == [] and seen == []
 
 
