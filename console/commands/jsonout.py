@@ -38,7 +38,11 @@ def dumps(obj: Any) -> str:
     """``obj`` as one line of strict, redacted, compact JSON (no trailing newline)."""
     from console.core.redact import redact_obj
 
-    return json.dumps(finite(redact_obj(obj)), separators=(",", ":"), allow_nan=False, default=str)
+    clean = redact_obj(obj)
+    try:  # the common case: nothing non-finite, no second walk over the document
+        return json.dumps(clean, separators=(",", ":"), allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(finite(clean), separators=(",", ":"), allow_nan=False, default=str)
 
 
 def emit_json(obj: Any) -> None:
