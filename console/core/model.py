@@ -184,9 +184,13 @@ class Deploy:
     previous_version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BurnRates:
-    """SLO state for one function: burn rates per window and what fired."""
+    """SLO state for one function: burn rates per window and what fired.
+
+    Treat it as immutable; not ``frozen`` only because one is built per function per
+    refresh and a frozen dataclass costs 0.4 µs more to build.
+    """
 
     rates: Mapping[str, float]
     budget_remaining: float | None
