@@ -40,6 +40,29 @@ def refresh_and_record(app: AppContext, *, enabled: bool = True) -> FleetSnapsho
     return snap
 
 
+def post_annotation(app: AppContext, incident: inc.Incident, text: str) -> None:
+    """Send an incident change to the dashboards that want it (warn, never fail)."""
+    from console.engine.annotations import annotate, annotators
+
+    fleet = app.fleet()
+    try:
+        if not annotators(fleet.backends):
+            return
+        errors = asyncio.run(
+            annotate(
+                fleet.backends,
+                text,
+                incident_id=incident.id,
+                function_id=incident.functions[0] if incident.functions else "",
+                tags=("incident", incident.status),
+            )
+        )
+    finally:
+        asyncio.run(fleet.aclose())
+    for name, err in errors.items():
+        click.echo(f"warning: annotation on {name} failed: {redact(err)}", err=True)
+
+
 def _signals(snap: FleetSnapshot | None, functions: tuple[str, ...]) -> dict[str, Any] | None:
     return None if snap is None else inc.snapshot_signals(snap, functions)
 
@@ -91,6 +114,7 @@ def open_cmd(
     )  # fmt: skip
     if snap is not None:  # what is already wrong goes on the timeline at once
         inc.record_snapshot(app.store, snap)
+    post_annotation(app, opened, f"{opened.id} opened ({opened.severity}): {opened.title}")
     if as_json:
         _print_json(opened.to_json())
     else:
@@ -158,6 +182,7 @@ def _status(app: AppContext, incident_id: str, status: str, no_refresh: bool) ->
     inc.check_transition(current, status)  # before any refresh: a wrong move fails fast
     snap = refresh_and_record(app, enabled=not no_refresh)
     done = inc.set_status(app.store, current.id, status, signals=_signals(snap, current.functions))
+    post_annotation(app, done, f"{done.id} {done.status}: {done.title}")
     click.echo(f"{done.id} is {done.status}")
     return 0
 

@@ -187,7 +187,12 @@ class StepRunner:
             took = time.monotonic() - began
             status = "done" if outcome.ok else "failed"
             if outcome.ok or attempt == step.retries:
-                return self._end(record, step, rec, status, outcome.output, outcome.exit_code, took)
+                ended = self._end(
+                    record, step, rec, status, outcome.output, outcome.exit_code, took
+                )
+                if step.kind == "action" and record.incident_id:
+                    await self._annotate(record, step, ended, outcome.output)
+                return ended
             self._result_event(record, step, status, outcome.output, outcome.exit_code, took)
             await self.sleep(self.rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
         return "failed"  # unreachable: the loop returns on its last attempt
@@ -311,6 +316,22 @@ class StepRunner:
             "duration_ms": None if took is None else round(took * 1000, 1),
         }
         self._event(record, "step.result", data, step.id)
+
+    async def _annotate(self, record: RunRecord, step: Step, status: str, output: str) -> None:
+        """An action taken during an incident goes to the dashboards too (best effort)."""
+        from console.engine.annotations import annotate
+
+        first = output.splitlines()[0] if output else ""
+        text = f"{record.runbook} · {step.id} {status} on {record.function_id}: {first}"
+        errors = await annotate(
+            self.fleet.backends,
+            text,
+            incident_id=record.incident_id or "",
+            function_id=record.function_id,
+            tags=("action", step.action or step.kind),
+        )
+        if errors:
+            self._event(record, "annotation.failed", {"step": step.id, "errors": errors}, step.id)
 
     def _finish(self, record: RunRecord, status: str) -> RunRecord:
         record.status = status

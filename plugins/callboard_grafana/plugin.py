@@ -4,7 +4,9 @@ Config keys (besides ``name``/``plugin``): ``url`` (required); ``token`` — the
 or service-account token, given as ``{secret: NAME}`` (resolved from the keyring or
 ``CALLBOARD_SECRET_<NAME>``, never written anywhere) or ``token_secret: NAME``;
 ``dashboard_uid`` and ``panel_id`` (optional defaults); ``tags`` (extra tags on every
-annotation).
+annotation); ``auto_annotate`` (default true: incident status changes and every runbook
+action taken during an incident are posted automatically, see
+:mod:`console.engine.annotations`).
 
 Action ``annotate`` params: ``text``, ``incident`` (its id becomes a tag), ``tags``,
 ``time`` / ``time_end`` (epoch ms, Unix seconds or ISO 8601; default now),
@@ -55,6 +57,11 @@ class GrafanaPlugin:
         self.panel_id = options.get("panel_id")
         raw = options.get("tags") or ()
         self.tags = tuple([raw] if isinstance(raw, str) else map(str, raw))
+        auto = options.get("auto_annotate", True)
+        if not isinstance(auto, bool):
+            raise ValueError("auto_annotate: expected true or false")
+        #: Post every incident status change and runbook action as an annotation.
+        self.auto_annotate = auto
 
     def _headers(self) -> dict[str, str]:
         token = self._token or self.ctx.secret(str(self._token_secret))
