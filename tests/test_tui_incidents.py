@@ -149,3 +149,52 @@ async def test_fleet_key_opens_the_open_incidents_timeline(tmp_path: Path) -> No
         await pilot.press("I")
         await until(app, pilot, lambda: isinstance(app.screen, TimelineScreen)
                     and "Checkout timeouts" in str(app.screen.query_one("#timeline-info").render()))  # fmt: skip
+
+
+class FakeDashboard:
+    """An annotate backend that records what it is asked to post."""
+
+    name = "dash"
+    actions = frozenset({"annotate"})
+    auto_annotate = True
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def check(self) -> object:
+        from console.core.model import BackendStatus
+
+        return BackendStatus("dash", "fake", ok=True)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def plan(self, request: object) -> object:
+        from console.core.model import ActionPlan
+
+        return ActionPlan(request, "dash", "post an annotation")  # type: ignore[arg-type]
+
+    async def execute(self, plan: object) -> object:
+        from console.core.model import ActionResult
+
+        self.texts.append(plan.request.params["text"])  # type: ignore[attr-defined]
+        return ActionResult(plan, True, "posted")  # type: ignore[arg-type]
+
+
+async def test_incident_changes_from_the_console_reach_the_dashboards(tmp_path: Path) -> None:
+    from console.engine.fleet import Backend
+
+    store = Store(tmp_path / "callboard.db")
+    fleet = demo_fleet()
+    dash = FakeDashboard()
+    fleet.backends.append(Backend("dash", "fake", dash))
+    app = CallboardApp(fleet, refresh_interval=3600, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(app, pilot, lambda: app.snapshot is not None)
+        app.open_function(PAY)
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(app, pilot, lambda: bool(dash.texts))
+        assert dash.texts[0].startswith("INC-0001 opened (SEV2)")

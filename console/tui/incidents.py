@@ -18,6 +18,7 @@ from textual.app import App
 from textual.message import Message
 from textual.worker import Worker
 
+from console.core.redact import redact
 from console.engine.incidents import (
     Incident,
     add_note,
@@ -184,6 +185,9 @@ class IncidentsMixin(App[None]):
             self.notify, f"Opened {inc.id} ({inc.severity}): {inc.title} — press i for its timeline"
         )
         self.call_from_thread(self.reload_incidents)
+        self.call_from_thread(
+            self.post_annotation, inc, f"{inc.id} opened ({inc.severity}): {inc.title}"
+        )
 
     def show_timeline(self, incident_id: str | None = None) -> None:
         """Push the timeline of ``incident_id`` (default: the newest active incident)."""
@@ -237,3 +241,24 @@ class IncidentsMixin(App[None]):
             return
         self.call_from_thread(self.notify, f"{inc.id} is now {inc.status}", timeout=4)
         self.call_from_thread(self.reload_incidents)
+        self.call_from_thread(self.post_annotation, inc, f"{inc.id} {inc.status}: {inc.title}")
+
+    @work(group="incidents-annotate", exit_on_error=False)
+    async def post_annotation(self, incident: Incident, text: str) -> None:
+        """Send an incident change to the dashboards that want it (a warning if one fails)."""
+        from console.engine.annotations import annotate
+
+        fleet = getattr(self, "fleet", None)
+        if fleet is None:
+            return
+        errors = await annotate(
+            fleet.backends,
+            text,
+            incident_id=incident.id,
+            function_id=incident.functions[0] if incident.functions else "",
+            tags=("incident", incident.status),
+        )
+        for name, err in errors.items():
+            self.notify(
+                f"Annotation on {name} failed: {redact(err)}", severity="warning", timeout=6
+            )
