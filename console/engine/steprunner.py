@@ -22,6 +22,7 @@ from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
 from console.engine.events import EventLog, utc_now
 from console.engine.runs import RunRecord, RunStore, StepRecord
+from console.engine.step_records import RecordsRun
 from console.engine.stepkinds import Outcome
 from console.errors import ActionError, BackendError, CallboardError, SecretError, UserError
 
@@ -65,7 +66,7 @@ async def _never(_: Any, *__: Any) -> Any:
     return None
 
 
-class StepRunner:
+class StepRunner(RecordsRun):
     """Runs single steps against a fleet, recording steps and events in ``store``.
 
     Args:
@@ -274,91 +275,6 @@ class StepRunner:
             self.http = make_http_client()
             self._own_http = True
         return self.http
-
-    def _refuse(self, record: RunRecord, step: Step, rec: StepRecord, why: str, detail: str) -> str:
-        self._event(
-            record, "step.refused", {"step": step.id, "reason": why, "what": detail}, step.id
-        )
-        return self._end(record, step, rec, "refused", f"refused: {why}\n{detail}", None, None)
-
-    def _end(
-        self,
-        record: RunRecord,
-        step: Step,
-        rec: StepRecord,
-        status: str,
-        output: str,
-        code: int | None,
-        took: float | None,
-    ) -> str:
-        rec.status, rec.output, rec.exit_code, rec.ended = status, redact(output), code, utc_now()
-        rec.started = rec.started or rec.ended
-        if status != "refused":
-            self._result_event(record, step, status, output, code, took)
-        self._save(record, rec)
-        return status
-
-    def _result_event(
-        self,
-        record: RunRecord,
-        step: Step,
-        status: str,
-        output: str,
-        code: int | None,
-        took: float | None,
-    ) -> None:
-        data = {
-            "step": step.id,
-            "kind": step.kind,
-            "status": status,
-            "output": output[-4000:],
-            "exit_code": code,
-            "duration_ms": None if took is None else round(took * 1000, 1),
-        }
-        self._event(record, "step.result", data, step.id)
-
-    async def _annotate(self, record: RunRecord, step: Step, status: str, output: str) -> None:
-        """An action taken during an incident goes to the dashboards too (best effort)."""
-        from console.engine.annotations import annotate
-
-        first = output.splitlines()[0] if output else ""
-        text = f"{record.runbook} · {step.id} {status} on {record.function_id}: {first}"
-        errors = await annotate(
-            self.fleet.backends,
-            text,
-            incident_id=record.incident_id or "",
-            function_id=record.function_id,
-            tags=("action", step.action or step.kind),
-        )
-        if errors:
-            self._event(record, "annotation.failed", {"step": step.id, "errors": errors}, step.id)
-
-    def _finish(self, record: RunRecord, status: str) -> RunRecord:
-        record.status = status
-        self.runs.set_status(record.id, status)
-        self._event(record, "run.ended", {"status": status})
-        fresh = self.runs.get(record.id)
-        if fresh is not None:
-            record.ended, record.steps = fresh.ended, fresh.steps
-        if self.on_update is not None:
-            self.on_update(record)
-        return record
-
-    def _save(self, record: RunRecord, rec: StepRecord) -> None:
-        self.runs.save_step(record.id, rec)
-        if self.on_update is not None:
-            self.on_update(record)
-
-    def _event(
-        self, record: RunRecord, kind: str, data: dict[str, Any], step: str | None = None
-    ) -> None:
-        self.events.append(
-            kind,
-            data,
-            incident_id=record.incident_id,
-            run_id=record.id,
-            function_id=record.function_id,
-        )
 
 
 def plan_text(plan: ActionPlan | None) -> str:
