@@ -55,6 +55,9 @@ def cli(
     )
     ctx.obj = app
     ctx.call_on_close(app.close)
+    from console.logsetup import setup_logging
+
+    setup_logging()
     if ctx.invoked_subcommand is None:
         from console.commands.tui import run_tui
 

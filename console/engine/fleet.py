@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -33,6 +34,8 @@ from console.engine.inventory import merge_functions, merge_signals
 from console.engine.ondemand import OnDemand
 from console.errors import BackendError
 from console.plugin_api import Alerts, Baselines, Changes, Inventory, Metrics
+
+log = logging.getLogger("callboard.fleet")
 
 TREND_POINTS = 30
 #: Above this many functions the per-function work runs in a thread.
@@ -105,11 +108,15 @@ class Fleet(OnDemand):
             )
         except BackendError as exc:
             backend.last_error = str(exc) or type(exc).__name__
+            log.warning("backend %s: %s failed: %s", backend.name, key, backend.last_error)
             if not cache:
                 raise
             return backend.cache.get(key)
         except Exception as exc:  # a plugin bug must not take the fleet down
             backend.last_error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "backend %s: %s raised %s", backend.name, key, backend.last_error, exc_info=exc
+            )
             backend.breaker(key, self.clock).failure()
             if not cache:
                 raise BackendError(backend.last_error) from exc

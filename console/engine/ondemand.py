@@ -7,6 +7,7 @@ A mixin of :class:`console.engine.fleet.Fleet`; every call goes through the flee
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -23,6 +24,8 @@ from console.core.model import (
 from console.engine.backend import Backend
 from console.errors import ActionError, BackendError, CallboardError
 from console.plugin_api import Actions, Metrics, Traces
+
+log = logging.getLogger("callboard.actions")
 
 
 class OnDemand:
@@ -106,10 +109,16 @@ class OnDemand:
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Carry ``plan`` out. Raises: ActionError (also for a plugin bug), BackendError."""
         b = self.action_backend(plan.request.action)
+        req = plan.request
+        log.info("action %s on %s via %s: %s", req.action, req.function_id, b.name, plan.summary)
         try:
             result: ActionResult = await b.plugin.execute(plan)
-        except CallboardError:
+        except CallboardError as exc:
+            log.warning("action %s on %s failed: %s", req.action, req.function_id, exc)
             raise
         except Exception as exc:  # a plugin bug is a typed failure, not a traceback
+            log.error("action %s on %s raised", req.action, req.function_id, exc_info=exc)
             raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
+        log.info("action %s on %s: %s (%s)", req.action, req.function_id,
+                 "ok" if result.ok else "failed", result.message)  # fmt: skip
         return result

@@ -8,6 +8,7 @@ never blocks a key. Results come back as messages; worker failures become one no
 from __future__ import annotations
 
 import gc
+import logging
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -161,8 +162,9 @@ class CallboardApp(IncidentsMixin):
                 show(snapshot)
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        """The one place a worker's failure becomes something the user sees."""
+        """The one place a worker's failure becomes something the user sees (and the log)."""
         err = message.error
+        logging.getLogger("callboard.tui").error("%s failed: %r", message.what, err)
         self.notify(
             f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8
         )
