@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from console.config import BackendConfig, Config, parse_duration, secret_refs
 from console.core.classify import validate_counted
 from console.core.diagnose import Thresholds
+from console.core.model import FailureMode
 from console.engine import registry
 from console.engine.fleet import Backend, Fleet
 from console.errors import ConfigError, ConfigErrors, UserError
@@ -81,8 +82,12 @@ def build_fleet(
     demo: bool = False,
     demo_size: int | None = None,
     timeout: float = 5.0,
+    runbooks: Mapping[FailureMode, Sequence[str]] | None = None,
 ) -> Fleet:
     """Instantiate every configured backend (the demo when asked or when none is configured).
+
+    Findings link to ``runbooks`` (failure mode -> runbook ids); by default those of the
+    runbook catalog: shipped, the user's and the config's ``runbooks`` folders.
 
     Raises:
         UserError: an unknown or broken plugin, a plugin rejecting its options, a missing
@@ -151,6 +156,11 @@ def build_fleet(
         # nothing built is handed out: release it before raising
         _close_built([b.plugin for b in backends], client if http is None else None)
         raise ConfigErrors(errors)
+    if runbooks is None:
+        from console import paths
+        from console.engine.runbook_catalog import runbooks_by_mode
+
+        runbooks = runbooks_by_mode(paths.runbook_dirs(config.runbook_paths()))
     fleet = Fleet(
         backends,
         thresholds=thresholds,
@@ -160,6 +170,7 @@ def build_fleet(
         environment=config.environment.name if not demo else "demo",
         production=config.environment.production and not demo,
         read_only=config.read_only,
+        runbooks=runbooks,
     )
     if http is None and client is not None:
         fleet.owned_http = client

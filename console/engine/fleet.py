@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from console.core.model import (
     Alert,
     BackendStatus,
     Deploy,
+    FailureMode,
     Function,
     Signals,
 )
@@ -57,6 +58,8 @@ class Fleet(OnDemand):
         thresholds: diagnosis thresholds.
         clock: Unix seconds (tests pass a fixed clock).
         timeout: seconds each backend call may take per attempt.
+        runbooks: failure mode -> runbook ids findings link to (``build_fleet`` reads the
+            runbook catalog); None means diagnosis's shipped defaults.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class Fleet(OnDemand):
         environment: str = "demo",
         production: bool = False,
         read_only: bool = False,
+        runbooks: Mapping[FailureMode, Sequence[str]] | None = None,
     ) -> None:
         self.backends = list(backends)
         self.thresholds = thresholds or Thresholds()
@@ -83,6 +87,7 @@ class Fleet(OnDemand):
         self.environment = environment
         self.production = production
         self.read_only = read_only
+        self.runbooks = runbooks
         self.last: FleetSnapshot | None = None
         self._trends: dict[str, tuple[float, ...]] = {}
         self._refreshing: asyncio.Lock | None = None
@@ -251,6 +256,7 @@ class Fleet(OnDemand):
         recount = counted != DEFAULT_COUNTED
         empty = Signals()
         trends = self._trends
+        runbooks = self.runbooks
         no_alerts: tuple[Alert, ...] = ()
         alerts_of = {fid: tuple(al) for fid, al in by_fn_alerts.items()}
         healths: list[FunctionHealth] = []
@@ -270,7 +276,7 @@ class Fleet(OnDemand):
                 FunctionHealth(
                     fn,
                     s,
-                    diagnose(fn, s, baselines.get(fid), thresholds, burn=burn),
+                    diagnose(fn, s, baselines.get(fid), thresholds, burn=burn, runbooks=runbooks),
                     burn,
                     alerts_of.get(fid, no_alerts),
                     trend,

@@ -7,16 +7,21 @@ ignored.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from console.core.diagnose import DEFAULT_RUNBOOKS
+from console.core.model import FailureMode
 from console.core.runbook import Runbook, load_runbook
 from console.errors import ConfigError, ConfigErrors, UserError
 
-__all__ = ["Entry", "find_runbook", "load_catalog", "runbook_files"]
+__all__ = ["Entry", "find_runbook", "load_catalog", "runbook_files", "runbooks_by_mode"]
+
+log = logging.getLogger("callboard.runbooks")
 
 #: Runbook files read per folder at most (a guard against pointing at a huge tree).
 MAX_FILES = 2000
@@ -84,6 +89,38 @@ def load_catalog(dirs: Iterable[Path], shipped: Path | None = None) -> list[Entr
             runbook, errors = _parse(path)
             entries.append(Entry(path, runbook, list(errors), shipped=is_shipped))
     return entries
+
+
+def runbooks_by_mode(dirs: Iterable[Path]) -> dict[FailureMode, tuple[str, ...]]:
+    """Failure mode -> the ids of the catalog's runbooks that declare it, for diagnosis.
+
+    A later folder's runbook replaces an earlier one with the same id. Per mode, the shipped
+    default ids (``DEFAULT_RUNBOOKS``) come first, then the others, sorted. A file that does
+    not parse, or a folder that cannot be read, is skipped here (``callboard check`` reports
+    it): a finding simply does not link to it.
+    """
+    effective: dict[str, Runbook] = {}
+    for folder in dirs:
+        try:
+            entries = load_catalog([folder])
+        except OSError as exc:
+            log.warning("runbooks: cannot read %s: %s", folder, exc)
+            continue
+        for entry in entries:
+            if entry.runbook is not None:
+                effective[entry.runbook.id] = entry.runbook
+    declared: dict[FailureMode, set[str]] = {}
+    for rb_id, rb in effective.items():
+        for mode in rb.failure_modes:
+            declared.setdefault(mode, set()).add(rb_id)
+    table: dict[FailureMode, tuple[str, ...]] = {}
+    for mode in FailureMode:
+        ids = declared.get(mode, set())
+        first = tuple(i for i in DEFAULT_RUNBOOKS.get(mode, ()) if i in ids)
+        rest = tuple(sorted(ids.difference(first)))
+        if first or rest:
+            table[mode] = first + rest
+    return table
 
 
 def find_runbook(ref: str, dirs: Iterable[Path]) -> Runbook:
