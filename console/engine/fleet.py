@@ -57,7 +57,8 @@ class Fleet(OnDemand):
         backends: the plugin instances (built by ``console.engine.build``).
         thresholds: diagnosis thresholds.
         clock: Unix seconds (tests pass a fixed clock).
-        timeout: seconds each backend call may take per attempt.
+        timeout: seconds each backend call may take in all, retries included (a call that
+            times out is not retried within the refresh: the next refresh is the retry).
         runbooks: failure mode -> runbook ids findings link to (``build_fleet`` reads the
             runbook catalog); None means diagnosis's shipped defaults.
     """
@@ -91,6 +92,9 @@ class Fleet(OnDemand):
         self.last: FleetSnapshot | None = None
         self._trends: dict[str, tuple[float, ...]] = {}
         self._refreshing: asyncio.Lock | None = None
+        #: Backends whose call timed out in the current refresh: its other calls are not
+        #: made (they would hang too); the next refresh tries again.
+        self._hung: set[str] = set()
         #: Trace sources that failed in the last find_traces/trace call: name → error.
         self.trace_errors: dict[str, str] = {}
         #: An HTTP client this fleet created and must close (None when injected).
@@ -102,6 +106,8 @@ class Fleet(OnDemand):
         self, backend: Backend, key: str, fn: Callable[[], Any], *, cache: bool = True
     ) -> Any:
         """Call one backend capability; on failure fall back to its cached result."""
+        if cache and backend.name in self._hung:
+            return backend.cache.get(key)  # it timed out earlier in this refresh
         started = time.perf_counter()
         try:
             breaker = backend.breaker(key, self.clock)
@@ -112,6 +118,8 @@ class Fleet(OnDemand):
                 breaker=breaker,
             )
         except BackendError as exc:
+            if cache and isinstance(exc, resilience.CallTimeout):
+                self._hung.add(backend.name)
             backend.last_error = str(exc) or type(exc).__name__
             log.warning("backend %s: %s failed: %s", backend.name, key, backend.last_error)
             if not cache:
@@ -188,6 +196,7 @@ class Fleet(OnDemand):
 
     async def _refresh(self) -> FleetSnapshot:
         now = self.clock()
+        self._hung.clear()
         probed = self._probed()
         refreshed = [b for b in self.backends if b not in probed]
         for b in refreshed:

@@ -1,4 +1,8 @@
-"""Timeouts, retries with full-jitter backoff, and a circuit breaker for backend calls."""
+"""Timeouts, retries with full-jitter backoff, and a circuit breaker for backend calls.
+
+A call's timeout is its whole budget: a hanging backend costs a refresh one timeout, never
+attempts × timeout plus backoff.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,10 @@ T = TypeVar("T")
 
 class CircuitOpen(BackendUnavailable):
     """The breaker is open: the backend failed repeatedly and is left alone for a while."""
+
+
+class CallTimeout(BackendUnavailable):
+    """The call took its whole budget: the backend hangs (not retried within a refresh)."""
 
 
 class CircuitBreaker:
@@ -71,20 +79,34 @@ async def call(
     cap: float = 2.0,
     breaker: CircuitBreaker | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
 ) -> T:
-    """Call ``fn`` with a per-attempt timeout, retrying retryable BackendErrors.
+    """Call ``fn`` within ``timeout`` seconds in all, retrying fast retryable failures.
 
-    Non-retryable errors (bad response, auth) are raised at once. The breaker, when given,
-    short-circuits calls while open and records each outcome.
+    ``timeout`` is the budget of the whole call, retries and backoff included: a refresh
+    waits at most that long for one backend. A timeout is not retried (the backend is
+    hanging; the next refresh is the retry). A retryable BackendError (connection refused,
+    a 503) is retried up to ``attempts`` times in all, only while the backoff and a further
+    try still fit in the budget. Non-retryable errors (bad response, auth) are raised at once.
+    The breaker, when given, short-circuits calls while open and records each outcome.
+
+    Raises:
+        CircuitOpen: the breaker is open.
+        CallTimeout: the call took the whole budget.
+        BackendUnavailable: every try failed retryably.
+        BackendError: a non-retryable failure.
     """
     if breaker is not None and not breaker.allow():
         raise CircuitOpen("circuit open after repeated failures; retrying later")
+    deadline = clock() + timeout
     last: BackendError | None = None
     for attempt in range(max(1, attempts)):
         try:
-            result = await asyncio.wait_for(fn(), timeout)
+            result = await asyncio.wait_for(fn(), max(0.0, deadline - clock()))
         except TimeoutError:
-            last = BackendUnavailable(f"timed out after {timeout:g}s")
+            last = CallTimeout(f"timed out after {timeout:g}s")
+            break
         except BackendError as exc:
             if not exc.retryable:
                 if breaker is not None:
@@ -95,8 +117,12 @@ async def call(
             if breaker is not None:
                 breaker.success()
             return result
-        if attempt < attempts - 1:
-            await sleep(backoff_delay(attempt, base, cap))
+        if attempt >= attempts - 1:
+            break
+        delay = backoff_delay(attempt, base, cap, rng)
+        if clock() + delay >= deadline:
+            break  # no room left for another try within the budget
+        await sleep(delay)
     if breaker is not None:
         breaker.failure()
     assert last is not None
