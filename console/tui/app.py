@@ -19,6 +19,7 @@ from textual.worker import Worker
 
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
+from console.tui.guard import LeaveGuardMixin
 from console.tui.incidents import IncidentsMixin
 from console.tui.messages import SnapshotReady, WorkFailed
 from console.tui.screens.fleet import FleetScreen
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from console.engine.store import Store
 
 
-class CallboardApp(IncidentsMixin):
+class CallboardApp(LeaveGuardMixin, IncidentsMixin):
     """The console. Tests inject a ``Fleet`` (with its own clock) and a long interval."""
 
     CSS_PATH = "callboard.tcss"
@@ -201,7 +202,13 @@ class CallboardApp(IncidentsMixin):
         return screen
 
     def open_function(self, function_id: str) -> None:
-        """Show ``function_id``'s screen (from a row, or the palette)."""
+        """Show ``function_id``'s screen (from a row, or the palette); a run in progress on
+        a runner is not abandoned without asking."""
+        if self.snapshot is None:
+            return
+        self.leave_runs(lambda: self._open_function(function_id), f"open {function_id}")
+
+    def _open_function(self, function_id: str) -> None:
         if self.snapshot is None:
             return
         while len(self.screen_stack) > 1:

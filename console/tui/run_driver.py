@@ -9,6 +9,7 @@ never leaves a run marked running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from textual import work
 from textual.app import App
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from console.context import AppContext
 from console.core.runbook import Runbook, Step
@@ -86,6 +88,40 @@ class RunDriverScreen(Screen[None]):
         #: Polls made so far by the verify step running now (step id → count).
         self._polls: dict[str, int] = {}
         self._live_step: str | None = None
+        self._worker: Worker[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether a run (or dry run, undo, resume) is in progress on this screen."""
+        return self.activity is not None
+
+    async def stop_run(self, wait_s: float) -> None:
+        """Cancel the run in progress and wait for it to stop, at most ``wait_s`` seconds.
+
+        The executor stops before its next step (the run is recorded cancelled); a question
+        it is waiting on gets its safe answer. A step still going after ``wait_s`` is
+        abandoned: the run is recorded cancelled with that step's outcome unknown.
+        """
+        if self._executor is not None:
+            self._executor.cancel()
+        self.activity = "Cancelling: the run stops before its next step"
+        for _ in range(len(self.app.screen_stack)):  # the questions asked over this screen
+            top = self.app.screen
+            if not isinstance(top, ConfirmScreen | DecideScreen):
+                break
+            top.dismiss(None if isinstance(top, DecideScreen) else False)
+        worker = self._worker
+        if worker is None or worker.is_finished:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(worker.wait()), wait_s)
+            return
+        except TimeoutError:
+            worker.cancel()
+        except (WorkerCancelled, WorkerFailed):
+            return
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await worker.wait()
 
     def _make_executor(self) -> Executor:
         ctx = runner_context(self.app)
@@ -127,6 +163,13 @@ class RunDriverScreen(Screen[None]):
                 record = await executor.start(
                     self.runbook, self.function_id, values, dry_run=mode == "dry"
                 )
+        except asyncio.CancelledError:
+            # Abandoned (the screen went away mid-step): never leave the run marked running.
+            current = executor.current_run
+            run = executor.runs.get(current) if current is not None else None
+            if run is not None and run.status == "running":
+                executor.runs.set_status(run.id, "cancelled")
+            raise
         except Exception as exc:
             self.post_message(WorkFailed(f"Runbook {self.runbook.id}", exc))
             if executor.current_run is not None:  # never leave a run marked running

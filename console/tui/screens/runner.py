@@ -237,7 +237,7 @@ class RunnerScreen(RunDriverScreen):
         if mode in ("dry", "run"):
             self.record = None
         self.redraw()
-        self.run_runbook(mode, values, run_id)
+        self._worker = self.run_runbook(mode, values, run_id)
 
     def on_run_updated(self, message: RunUpdated) -> None:
         self.record = message.record
