@@ -228,6 +228,50 @@ async def test_cancel_stops_between_steps_and_undo_reverses_done_steps(tmp_path:
     assert "F9" in await findings(fleet, AUTHORIZE)  # the circuit is closed again
 
 
+REPORTS = "reports:job nightly"
+SCALE = """\
+id: t-scale
+title: scale out
+steps:
+  - {id: scale, kind: action, action: scale, params: {replicas: 3},
+     undo: {kind: action, action: scale, params: {replicas: 1}}}
+  - {id: clears, kind: verify, finding: F7, within: 1m, every: 5s}
+"""
+
+
+def runs_line(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line `callboard runs` prints for the only run."""
+    from console.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "runs"])
+    (line,) = capsys.readouterr().out.splitlines()
+    return line
+
+
+async def test_resume_after_undo_runs_the_undone_step_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, fleet = demo(tmp_path)
+    rb = runbook(SCALE)
+    ex = executor(store, fleet)
+    ex.on_update = lambda run: ex.cancel() if run.steps[0].status == "done" else None
+    run = await ex.start(rb, REPORTS, {})
+    assert run.status == "cancelled" and "F7" not in await findings(fleet, REPORTS)
+    ex.on_update = None
+    run = await ex.undo(rb, run.id, {})
+    assert "F7" in await findings(fleet, REPORTS)  # back to 1 replica
+    assert [s.to_json(run.status)["status"] for s in run.steps] == ["skipped", "skipped", "done"]
+    assert runs_line(tmp_path / "cb.db", capsys).endswith("0/2 steps done")
+
+    run = await ex.resume(rb, run.id, {})
+    assert run.status == "succeeded"
+    scaled = [e for e in EventLog(store).iter(run_id=run.id) if e.kind == "step.result"]
+    assert [e.data["step"] for e in scaled] == ["scale", "scale.undo", "scale", "clears"]
+    assert "F7" not in await findings(fleet, REPORTS)  # scaled out again: the finding clears
+    assert runs_line(tmp_path / "cb.db", capsys).endswith("2/2 steps done")
+
+
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()

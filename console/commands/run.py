@@ -207,11 +207,11 @@ def runs_cmd(app: AppContext, as_json: bool, limit: int) -> int:
     if not records:
         click.echo("no runs yet")
     for r in records:
-        done = sum(1 for s in r.steps if s.status == "done")
+        done, total = r.progress
         dry = " (dry run)" if r.dry_run else ""
         click.echo(
             f"{r.id}  {r.started}  {r.status:<11} {r.runbook} on {r.function_id}  "
-            f"{done}/{len(r.steps)} steps done{dry}"
+            f"{done}/{total} steps done{dry}"
         )
     return 0
 

@@ -9,7 +9,8 @@ No Textual: the CLI and the TUI drive it and inject how to ask for confirmation
   ``confirm`` to say yes; the request names the target and the environment.
 - Every attempt writes a ``step.intent`` event *before* it runs and ``step.result`` after
   (output, exit code, duration); the event log redacts secrets.
-- Resume skips done steps; an ``unknown`` step re-runs only if idempotent, otherwise
+- Undo reverses done steps, newest first; an undone step is pending again.
+- Resume skips done steps (not undone ones); an ``unknown`` step re-runs only if idempotent, otherwise
   ``decide`` says whether it took effect (no answer refuses the resume).
 """
 
@@ -127,7 +128,10 @@ class Executor(StepRunner):
         self._cancelled = True
 
     async def undo(self, runbook: Runbook, run_id: str, params: Mapping[str, Any]) -> RunRecord:
-        """Run the ``undo`` of every done step, newest first (after a cancel, on request)."""
+        """Run the ``undo`` of every done step, newest first (after a cancel, on request).
+
+        A step whose undo succeeded is no longer done: resuming the run runs it again.
+        """
         record = self.runs.get(run_id)
         if record is None:
             raise UserError(f"no run {run_id!r}")
@@ -145,6 +149,10 @@ class Executor(StepRunner):
             if result != "done":
                 final = result
                 break
+            # undone: no longer done, so a resume runs it again
+            rec.status = "pending"
+            rec.output = f"{rec.output}\n[undone by {step.undo.id}]".strip()
+            self._save(record, rec)
         return self._finish(record, final)
 
     # -- driving -------------------------------------------------------------------------

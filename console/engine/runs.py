@@ -82,6 +82,12 @@ class RunRecord:
     pid: int | None
     steps: list[StepRecord] = field(default_factory=list)
 
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(done, total) of the runbook's own steps: undo steps are not counted."""
+        own = [s for s in self.steps if s.idx < UNDO_OFFSET]
+        return sum(1 for s in own if s.status == "done"), len(own)
+
     def to_json(self) -> dict[str, Any]:
         """The ``callboard run --json`` contract."""
         return {
