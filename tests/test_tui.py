@@ -230,7 +230,7 @@ async def test_keys_answer_while_a_backend_hangs() -> None:
         assert app._refresh is not None and app._refresh.is_running
         app._tick()  # the next tick is skipped, never stacked
         await pilot.pause()
-        assert "still waiting for a backend" in header(app)
+        assert "still waiting for prom" in header(app)
         hang.release.set()
         await settled(app, pilot)
         assert table(app).row_count == 20

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.worker import Worker
 
+from console.core.redact import redact
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LeaveGuardMixin
@@ -25,7 +26,7 @@ from console.tui.messages import SnapshotReady, WorkFailed
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
 from console.tui.screens.help import HelpScreen
-from console.tui.widgets.status_bar import StatusBar
+from console.tui.widgets.status_bar import StatusBar, refreshed_at
 
 if TYPE_CHECKING:
     from console.context import AppContext
@@ -46,6 +47,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False),
+        Binding("b", "backends", "Backends", show=False),
     ]
 
     paused: reactive[bool] = reactive(False)
@@ -82,6 +84,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         #: What the header says about the OTLP receiver: (text, ok), or None.
         self.receiver_note: tuple[str, bool] | None = None
         self.theme = "textual-dark"
+        #: Each backend's state at the last refresh (name → ok), to notify a change once.
+        self._backend_ok: dict[str, bool] = {}
 
     @property
     def env(self) -> tuple[str, bool, bool]:
@@ -142,6 +146,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.snapshot = message.snapshot
+        self._note_backends(message.snapshot)
         self._bars(refreshing=False)
         if not self.paused:
             self._show(message.snapshot)
@@ -161,6 +166,20 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             show = getattr(screen, "show_snapshot", None)
             if show is not None:
                 show(snapshot)
+
+    def _note_backends(self, snapshot: FleetSnapshot) -> None:
+        """Say once, with its error, when a backend turns failing (or is first seen failing)."""
+        for b in snapshot.backends:
+            was = self._backend_ok.get(b.name)
+            self._backend_ok[b.name] = b.ok
+            if b.ok or was is False or b.error is None:
+                continue
+            self.notify(
+                f"{b.name} is failing: {redact(b.error)} — b shows every backend",
+                title="Backend failing",
+                severity="error",
+                timeout=10,
+            )
 
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees (and the log)."""
@@ -190,6 +209,16 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
     def action_refresh_now(self) -> None:
         if self._refresh is None or not self._refresh.is_running:
             self._refresh = self.refresh_fleet()
+
+    def action_backends(self) -> None:
+        """Each backend's state, error, latency, warnings and age (``b``)."""
+        from console.tui.screens.backends import BackendsScreen
+
+        if isinstance(self.screen, BackendsScreen):
+            return
+        snap = self.snapshot
+        at = refreshed_at(snap.generated_at) if snap is not None else None
+        self.push_screen(BackendsScreen(snap.backends if snap is not None else (), at))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

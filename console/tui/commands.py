@@ -55,6 +55,11 @@ class ViewProvider(Provider):
         yield "Toggle: group by owner", "group rows by owning team", app.toggle_group
         yield "Toggle: pause live refresh", "freeze the screen (p)", app.action_toggle_pause
         yield "Clear filter", "show every function", partial(app.set_filter, "")
+        yield (
+            "Backends",
+            "each backend's state, error, latency and warnings (b)",
+            app.action_backends,
+        )
         for col in COLUMNS:
             yield (
                 f"Sort by {col.label}",

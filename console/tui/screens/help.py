@@ -23,6 +23,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ctrl+p", "command palette: go to a function, toggles, sort, theme"),
             ("p", "pause / resume live refresh"),
             ("ctrl+r", "refresh now"),
+            ("b", "backends: state, error, latency, warnings"),
             ("esc, backspace", "back"),
             ("q, ctrl+q", "quit"),
         ),

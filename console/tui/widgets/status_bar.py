@@ -49,6 +49,15 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.receiver = getattr(self.app, "receiver_note", None)
 
+    def _unanswered(self) -> list[str]:
+        """Backends with neither an answer nor an error yet (what the first load waits on)."""
+        fleet = getattr(self.app, "fleet", None)
+        return [
+            b.name
+            for b in getattr(fleet, "backends", ())
+            if getattr(b, "latency_ms", None) is None and getattr(b, "last_error", None) is None
+        ]
+
     def render(self) -> Text:
         snap = self.snapshot
         env = snap.environment if snap else self.environment
@@ -60,7 +69,8 @@ class StatusBar(Static):
         if snap is None:
             out.append("loading the fleet…", style="italic")
             if self.refreshing:
-                out.append(" still waiting for a backend", style="italic #e5c07b")
+                waiting = ", ".join(self._unanswered()) or "a backend"
+                out.append(f" still waiting for {waiting}", style="italic #e5c07b")
         else:
             for b in snap.backends:
                 word, style = backend_state(b)

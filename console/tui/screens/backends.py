@@ -1,0 +1,78 @@
+"""``b`` (or "Backends" in the palette): each backend's state, error, latency and warnings.
+
+The header only has room for ``prom failing``; this modal says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console.core import fmt
+from console.core.model import BackendStatus
+from console.core.redact import redact
+from console.tui.widgets.status_bar import backend_state
+
+__all__ = ["BackendsScreen", "backends_table"]
+
+
+def backends_table(backends: Sequence[BackendStatus]) -> Table:
+    """One row per backend: state, latency, last success, then its error and warnings."""
+    table = Table(box=None, show_header=True, header_style="dim", padding=(0, 2), expand=True)
+    table.add_column("backend", style="bold", no_wrap=True)
+    table.add_column("plugin", style="dim", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("latency", justify="right", no_wrap=True)
+    table.add_column("last ok", justify="right", no_wrap=True)
+    table.add_column("error / warnings", ratio=1)
+    for b in backends:
+        word, style = backend_state(b)
+        why = Text()
+        if b.error:
+            why.append(redact(b.error), style="#ff6b6b")
+        for w in b.warnings:
+            why.append(("\n" if why else "") + f"warning: {redact(w)}", style="#e5c07b")
+        if not why:
+            why.append(fmt.NO_DATA, style="dim")
+        last_ok = "never" if b.stale_s is None else f"{fmt.age(b.stale_s)} ago"
+        table.add_row(b.name, b.plugin, Text(word, style=style), fmt.ms(b.latency_ms), last_ok, why)
+    return table
+
+
+class BackendsScreen(ModalScreen[None]):
+    """A modal over the current screen; esc or b closes it (q quits, as everywhere)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,b,backspace", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    BackendsScreen { align: center middle; }
+    #backends-box { width: 110; max-width: 100%; max-height: 90%; height: auto;
+                    border: round $accent; background: $panel; padding: 1 2; }
+    #backends-title { margin-bottom: 1; }
+    """
+
+    def __init__(self, backends: Sequence[BackendStatus], refreshed: str | None) -> None:
+        super().__init__()
+        self.backends = tuple(backends)
+        self.refreshed = refreshed
+
+    def compose(self) -> ComposeResult:
+        title = Text("Backends", style="bold")
+        if self.refreshed:
+            title.append(f"   as of the refresh at {self.refreshed}", style="dim")
+        with VerticalScroll(id="backends-box"):
+            yield Static(title, id="backends-title")
+            if self.backends:
+                yield Static(backends_table(self.backends), id="backends-body")
+            else:
+                yield Static(Text("No refresh yet: nothing known.", style="dim"))
+            yield Static(Text("esc closes", style="dim"))
