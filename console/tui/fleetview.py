@@ -93,26 +93,38 @@ class View:
     order: list[FunctionHealth] = field(default_factory=list)
 
 
+def valid_regex(query: str) -> bool:
+    """Whether ``query`` compiles as a regex (the status line says when it does not)."""
+    try:
+        re.compile(query.strip())
+    except re.error:
+        return False
+    return True
+
+
 def matcher(query: str) -> Callable[[str], bool]:
-    """Substring match, or regex search when ``query`` is a valid regex (case-insensitive)."""
-    q = query.strip().lower()
+    """Case-insensitive substring match, or regex search when ``query`` is a valid regex.
+
+    The regex is the query as typed (``\\S`` stays ``\\S``), with ``re.MULTILINE`` so ``^``
+    and ``$`` anchor each field of the haystack. An invalid regex matches as a substring.
+    """
+    q = query.strip()
     if not q:
         return lambda _s: True
+    low = q.lower()
     try:
-        rx: re.Pattern[str] | None = re.compile(q, re.IGNORECASE)
+        search = re.compile(q, re.IGNORECASE | re.MULTILINE).search
     except re.error:
-        rx = None
-    if rx is None:
-        return lambda s: q in s
-    search = rx.search
-    return lambda s: q in s or search(s) is not None
+        return lambda s: low in s.lower()
+    return lambda s: low in s.lower() or search(s) is not None
 
 
 def haystack(h: FunctionHealth) -> str:
-    """What ``/`` searches: id, service, owner and active failure modes (code and name)."""
+    """What ``/`` searches, one field a line: id, service, owner, then each active failure
+    mode (code and name)."""
     fn = h.function
-    modes = " ".join(f"{f.mode.value} {f.name}" for f in h.findings)
-    return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}".lower()
+    modes = "\n".join(f"{f.mode.value} {f.name}" for f in h.findings)
+    return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}"
 
 
 def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[FunctionHealth]:

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.core.snapshot import FleetSnapshot
-from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows
+from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows, valid_regex
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -99,6 +99,8 @@ class FleetScreen(Screen[None]):
         if o.filter:
             out.append(" · filter ", style="dim")
             out.append(o.filter, style="bold")
+            if not valid_regex(o.filter):
+                out.append(" (invalid regex — substring match)", style="#e5c07b")
         if o.only_unhealthy:
             out.append(" · unhealthy only", style="dim")
         if o.group_by_owner:
