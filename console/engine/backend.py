@@ -21,7 +21,7 @@ class Backend:
     breaker_threshold: int = 3
     breaker_cooldown: float = 30.0
     breakers: dict[str, resilience.CircuitBreaker] = field(default_factory=dict)
-    #: Per-attempt timeout of this backend's calls (None: the fleet's default).
+    #: Budget of each of this backend's calls, retries included (None: the fleet's default).
     timeout: float | None = None
     last_ok: float | None = None
     last_error: str | None = None
