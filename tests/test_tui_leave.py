@@ -115,7 +115,7 @@ async def test_palette_navigation_mid_run_cancels_it_first(ctx: AppContext, tmp_
         assert f"cancel it and open {HEALTHY}?" in screen_text(app)
         await pilot.press("tab", "enter")
         await until(pilot, lambda: isinstance(app.screen, FunctionScreen), "the function")
-        assert app.screen.function_id == HEALTHY
+        assert isinstance(app.screen, FunctionScreen) and app.screen.function_id == HEALTHY
         assert not any(isinstance(s, RunnerScreen) for s in app.screen_stack)
     runs = [r for r in RunStore(ctx.store).recent() if not r.dry_run]
     assert [r.status for r in runs] == ["cancelled"]  # not "running" forever

@@ -47,8 +47,12 @@ SIGNALS: tuple[tuple[str, str, Fmt], ...] = (
     ("availability", "availability", fmt.pct),
     ("failing_instances", "failing instances", fmt.pct),
 )
+#: The history the trend column shows: one sparkline cell per step across the last hour.
+TREND_WIDTH = cells.SPARK_WIDTH * 2
 SERIES_WINDOW_S = 3600.0
-SERIES_STEP_S = 60.0
+SERIES_STEP_S = SERIES_WINDOW_S / TREND_WIDTH
+#: The history is fetched again when a refresh comes this long (fleet clock) after the last.
+SERIES_RELOAD_S = 60.0
 
 
 def _section(title: str) -> Text:
@@ -90,6 +94,8 @@ class FunctionScreen(Screen[None]):
         self.snapshot = snapshot
         self.series: dict[str, list[tuple[float, float]]] | None = None
         self._env = environment
+        #: Fleet-clock time of the last history fetch (None: not yet).
+        self._series_at: float | None = None
 
     def compose(self) -> ComposeResult:
         env, prod, ro = self._env
@@ -107,7 +113,6 @@ class FunctionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self.snapshot)
-        self.load_series()
 
     @property
     def health(self) -> FunctionHealth | None:
@@ -117,6 +122,7 @@ class FunctionScreen(Screen[None]):
         """Re-render with a newer snapshot (the function may have gone: say so)."""
         self.snapshot = snapshot
         self.query_one(StatusBar).snapshot = snapshot
+        self._maybe_reload(snapshot)
         h = self.health
         if h is None:
             self.query_one("#fn-title", Static).update(
@@ -134,6 +140,14 @@ class FunctionScreen(Screen[None]):
 
     # -- workers -----------------------------------------------------------------------
 
+    def _maybe_reload(self, snapshot: FleetSnapshot) -> None:
+        """Fetch the history on open, then about once a minute as refreshes come in."""
+        now = snapshot.taken_at
+        last = self._series_at
+        if last is None or now is None or now - last >= SERIES_RELOAD_S:
+            self._series_at = now if now is not None else 0.0
+            self.load_series()
+
     @work(group="series", exclusive=True, exit_on_error=False)
     async def load_series(self) -> None:
         """Fetch the last hour of every signal (one call per signal, concurrently)."""
@@ -142,7 +156,7 @@ class FunctionScreen(Screen[None]):
         if h is None or fleet is None:
             return
         end = fleet.clock()
-        start = end - SERIES_WINDOW_S
+        start = end - SERIES_WINDOW_S + SERIES_STEP_S  # TREND_WIDTH points, the last at end
         names = [name for name, _l, _f in SIGNALS]
         try:
             results = await asyncio.gather(
@@ -188,36 +202,57 @@ class FunctionScreen(Screen[None]):
         table = Table(box=None, padding=(0, 1), show_header=True, header_style="dim")
         table.add_column("signal", width=22)
         table.add_column("now", justify="right", width=10)
-        table.add_column("last hour", width=cells.SPARK_WIDTH * 2)
+        table.add_column("last hour", width=TREND_WIDTH)
         s: Signals = h.signals
         for name, label, f in SIGNALS:
             value = getattr(s, name)
             table.add_row(label, cells.number(f(value)), self._trend(h, name))
-        return Group(_section(f"Signals (window {self._window()})"), table)
+        return Group(_section(f"Signals (window {self._window()})"), table, self._legend(h))
+
+    def _success_source(self, h: FunctionHealth) -> str | None:
+        """Where the success-rate trend comes from: "hour", "session" or None (none)."""
+        if self.series is not None and self.series.get("success_rate"):
+            return "hour"
+        return "session" if h.trend else None
+
+    def _legend(self, h: FunctionHealth) -> Text:
+        """What the success-rate trend draws (errors, on the SLO's scale) and over what."""
+        source = self._success_source(h)
+        if source is None:
+            return Text("")
+        budget = 1.0 - h.function.slo.objective
+        out = Text("success rate trend: errors, 0 to 2× the error budget ", style="dim")
+        out.append(f"({fmt.pct(2 * budget)})", style="dim")
+        if source == "session":
+            out.append(" — this session's refreshes (no history from the backend)", style="dim")
+        return out
 
     def _window(self) -> str:
         fleet = getattr(self.app, "fleet", None)
         return getattr(fleet, "window", "5m")
 
     def _trend(self, h: FunctionHealth, name: str) -> Text:
+        width = TREND_WIDTH
+        if name == "success_rate":
+            # Errors from 0 to twice the error budget, as the fleet table draws them: noise
+            # between 99.98% and 99.99% stays flat; what burns the budget stands out.
+            budget2 = 2 * (1.0 - h.function.slo.objective)
+            source = self._success_source(h)
+            if source == "hour" and self.series is not None:
+                errors = [1.0 - v for _t, v in self.series["success_rate"]]
+                return cells.sparkline(errors, width=width, style="#7fb4ca", floor=budget2)
+            if source == "session":
+                return cells.sparkline(list(h.trend), width=width, style="dim", floor=budget2)
         if self.series is None:
-            if name == "success_rate" and h.trend:
-                return cells.sparkline([1 - v for v in h.trend], width=cells.SPARK_WIDTH * 2)
             return Text("…", style="dim")
         pts = self.series.get(name)
-        if not pts and name == "success_rate" and h.trend:
-            return cells.sparkline(
-                [1 - v for v in h.trend], width=cells.SPARK_WIDTH * 2, relative=True
-            )
         if not pts:
             return Text(fmt.NO_DATA, style="dim")
         values = [v for _t, v in pts]
         floor = ABSOLUTE_FLOORS.get(name)
         if floor is not None:  # a fraction: scale from 0 so noise at 0.02% stays flat
-            return cells.sparkline(
-                values, width=cells.SPARK_WIDTH * 2, style="#7fb4ca", floor=floor
-            )
-        return cells.sparkline(values, width=cells.SPARK_WIDTH * 2, style="#7fb4ca", relative=True)
+            return cells.sparkline(values, width=width, style="#7fb4ca", floor=floor)
+        return cells.sparkline(values, width=width, style="#7fb4ca", relative=True)
 
     def _slo(self, h: FunctionHealth) -> RenderableType:
         slo = h.function.slo
