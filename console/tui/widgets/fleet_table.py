@@ -8,6 +8,7 @@ same function at the same place on screen. It never rebuilds the table for a ref
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,9 +17,34 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.cells import same
-from console.tui.fleetview import COLUMNS, ID_INDEX
+from console.tui.fleetview import COLUMNS, ID_INDEX, Column
 
 Row = tuple[str, tuple[Text, ...]]
+
+#: Columns given up, in this order, when the table is too narrow for all of them (the
+#: F-code badges of the modes column must stay on screen).
+DROPPABLE = ("trend", "owner")
+#: The function id column never gets narrower than this.
+MIN_ID_WIDTH = 20
+
+
+def layout(width: int) -> tuple[Column, ...]:
+    """The columns that fit ``width`` cells (each column has 2 cells of padding; 1 cell
+    of scrollbar): drop the trend, then the owner, then narrow the function id."""
+    cols = list(COLUMNS)
+
+    def need() -> int:
+        return sum(c.width + 2 for c in cols) + 1
+
+    for key in DROPPABLE:
+        if need() <= width:
+            break
+        cols = [c for c in cols if c.key != key]
+    if need() > width:
+        i = next(i for i, c in enumerate(cols) if c.key == "id")
+        id_width = max(MIN_ID_WIDTH, cols[i].width - (need() - width))
+        cols[i] = replace(cols[i], width=id_width)
+    return tuple(cols)
 
 
 class FleetTable(DataTable[Text]):
@@ -39,10 +65,36 @@ class FleetTable(DataTable[Text]):
         self.sort_reverse: bool = False
         #: Cell updates in the last apply (for tests and the bench).
         self.last_updates = 0
+        #: The columns shown (all of COLUMNS when the screen is wide enough).
+        self.shown_columns: tuple[Column, ...] = COLUMNS
+        self._pick: tuple[int, ...] = tuple(range(len(COLUMNS)))
 
     def on_mount(self) -> None:
-        for col in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        keys = [c.key for c in COLUMNS]
+        self._pick = tuple(keys.index(c.key) for c in self.shown_columns)
+        for col in self.shown_columns:
             self.add_column(self._label(col.key), width=col.width, key=col.key)
+
+    def on_resize(self) -> None:
+        """Too narrow for every column: give up the trend and owner, keep the modes."""
+        want = layout(self.size.width) if self.size.width else COLUMNS
+        if want == self.shown_columns:
+            return
+        key = self.cursor_key
+        rows = [(k, self._shown[k]) for k in self._order if k in self._shown]
+        self.shown_columns = want
+        self.clear(columns=True)
+        self._shown, self._order = {}, []
+        self._add_columns()
+        self.apply(rows)
+        if key is not None and key in self._shown:
+            self.move_cursor(row=self._order.index(key))
+
+    def _cells(self, row: Sequence[Text]) -> list[Text]:
+        return [row[i] for i in self._pick]
 
     def _label(self, key: str) -> Text:
         col = next(c for c in COLUMNS if c.key == key)
@@ -88,7 +140,7 @@ class FleetTable(DataTable[Text]):
             for k, new in rows:
                 old = shown.get(k)
                 if old is None:
-                    self.add_row(*new, key=k)
+                    self.add_row(*self._cells(new), key=k)
                     shown[k] = new
                     continue
                 merged = list(old)
@@ -118,8 +170,8 @@ class FleetTable(DataTable[Text]):
         re-measured either way.
         """
         row = self._data[RowKey(key)]
-        for col, cell in zip(COLUMNS, cells, strict=True):
-            row[ColumnKey(col.key)] = cell
+        for i in self._pick:
+            row[ColumnKey(COLUMNS[i].key)] = cells[i]
 
     def _restore_cursor(self, key: str | None, screen_line: int) -> None:
         if not self._order:
