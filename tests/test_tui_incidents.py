@@ -198,3 +198,16 @@ async def test_incident_changes_from_the_console_reach_the_dashboards(tmp_path: 
         await pilot.press("enter")
         await until(app, pilot, lambda: bool(dash.texts))
         assert dash.texts[0].startswith("INC-0001 opened (SEV2)")
+
+
+async def test_function_screen_I_opens_the_timeline_the_bar_offers(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.db")
+    open_incident(store, "Checkout timeouts", [PAY], "SEV3", at="2026-11-26T20:50:00.000Z")
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(app, pilot, lambda: app.snapshot is not None and bool(app.incidents))
+        app.open_function("cart:GET /cart")  # another function: the bar still shows it
+        await until(app, pilot, lambda: "I: timeline" in bar_text(app))
+        await pilot.press("I")
+        await until(app, pilot, lambda: isinstance(app.screen, TimelineScreen))
+        assert isinstance(app.screen, TimelineScreen) and app.screen.incident_id == "INC-0001"

@@ -82,6 +82,7 @@ class FunctionScreen(Screen[None]):
         Binding("t", "traces", "Traces"),
         Binding("r", "runbook", "Run runbook"),
         Binding("i", "incident", "Incident"),
+        Binding("I", "app.show_timeline", "Timeline", show=False),
         Binding("y", "copy_id", "Copy id"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]

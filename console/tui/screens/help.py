@@ -48,6 +48,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("t", "recent traces, errors first"),
             ("r", "run the worst finding's runbook"),
             ("i", "open an incident (or its timeline if one is open)"),
+            ("I", "the open incident's timeline"),
             ("y", "copy the function id"),
         ),
     ),
