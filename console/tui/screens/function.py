@@ -158,7 +158,7 @@ class FunctionScreen(Screen[None]):
             return
         end = fleet.clock()
         start = end - SERIES_WINDOW_S + SERIES_STEP_S  # TREND_WIDTH points, the last at end
-        names = [name for name, _l, _f in SIGNALS]
+        names = [name for name, _l, _f in SIGNALS] + ["error_rate"]  # error_rate: see _trend
         try:
             results = await asyncio.gather(
                 *(fleet.series(h.function, n, start, end, SERIES_STEP_S) for n in names),
@@ -212,7 +212,9 @@ class FunctionScreen(Screen[None]):
 
     def _success_source(self, h: FunctionHealth) -> str | None:
         """Where the success-rate trend comes from: "hour", "session" or None (none)."""
-        if self.series is not None and self.series.get("success_rate"):
+        if self.series is not None and (
+            self.series.get("success_rate") or self.series.get("error_rate")
+        ):
             return "hour"
         return "session" if h.trend else None
 
@@ -240,7 +242,10 @@ class FunctionScreen(Screen[None]):
             budget2 = 2 * (1.0 - h.function.slo.objective)
             source = self._success_source(h)
             if source == "hour" and self.series is not None:
-                errors = [1.0 - v for _t, v in self.series["success_rate"]]
+                ok = self.series.get("success_rate")
+                errors = (
+                    [1.0 - v for _t, v in ok] if ok else [v for _t, v in self.series["error_rate"]]
+                )
                 return cells.sparkline(errors, width=width, style="#7fb4ca", floor=budget2)
             if source == "session":
                 return cells.sparkline(list(h.trend), width=width, style="dim", floor=budget2)
