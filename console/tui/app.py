@@ -86,6 +86,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.theme = "textual-dark"
         #: Each backend's state at the last refresh (name → ok), to notify a change once.
         self._backend_ok: dict[str, bool] = {}
+        #: ctrl+r asked for a refresh: show it even while paused.
+        self._show_next = False
 
     @property
     def env(self) -> tuple[str, bool, bool]:
@@ -148,8 +150,9 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.snapshot = message.snapshot
         self._note_backends(message.snapshot)
         self._bars(refreshing=False)
-        if not self.paused:
-            self._show(message.snapshot)
+        if not self.paused or self._show_next:
+            self._show(message.snapshot)  # ctrl+r shows its refresh even while paused
+        self._show_next = False
         self.record_after_refresh(message.snapshot)
         if self.tune_gc and not self._gc_frozen:
             # Everything alive after the first paint (modules, widgets, the fleet's functions)
@@ -207,6 +210,10 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.notify("Live refresh paused" if self.paused else "Live refresh resumed", timeout=2)
 
     def action_refresh_now(self) -> None:
+        """``ctrl+r``: refresh now; while paused, this one refresh is shown (still paused)."""
+        if self.paused:
+            self._show_next = True
+            self.notify("Paused: showing this one refresh (p resumes live refresh)", timeout=3)
         if self._refresh is None or not self._refresh.is_running:
             self._refresh = self.refresh_fleet()
 

@@ -32,6 +32,11 @@ def _health_key(h: FunctionHealth) -> Any:
     return (h.worst_severity_rank, -(b or 0.0))
 
 
+def _modes_key(h: FunctionHealth) -> tuple[int, ...] | None:
+    # By mode number (F1, F2, …, F10), not text (where F10 sorts before F2).
+    return tuple(sorted(int(f.mode.value[1:]) for f in h.findings)) or None
+
+
 @dataclass(frozen=True)
 class Column:
     """One table column: its key, header, fixed width and how it sorts."""
@@ -61,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda h: h.trend[-1] if h.trend else None,
         descending=True,
     ),
-    Column("modes", "modes", 16, lambda h: tuple(f.mode.value for f in h.findings) or None),
+    Column("modes", "modes", 16, lambda h: _modes_key(h)),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}

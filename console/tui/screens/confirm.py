@@ -38,6 +38,22 @@ ConfirmScreen.-production #confirm-title { background: #b01e1e; color: #ffffff; 
 """
 
 
+#: The executor's reason for asking → what the operator reads under "Why asked".
+WHY: dict[str, str] = {
+    "a confirm step": "the runbook asks: this step is marked confirm",
+    "a manual step": "a manual step: you do it, then confirm it is done",
+    "a mutating step in production": "this step changes production",
+}
+
+
+def why_asked(req: ConfirmRequest) -> str:
+    """Why this confirmation is asked: what the step says, and production when it is."""
+    why = WHY.get(req.reason, req.reason)
+    if req.production and req.reason != "a mutating step in production":
+        why += f" — and this is PRODUCTION ({req.environment})"
+    return why
+
+
 def confirm_text(req: ConfirmRequest) -> Text:
     """What the operator approves: the step, its target, the environment, why it asks."""
     env_style = "bold reverse #ff6b6b" if req.production else "bold reverse #7fb4ca"
@@ -48,8 +64,8 @@ def confirm_text(req: ConfirmRequest) -> Text:
     out.append(f" {'PRODUCTION ' if req.production else ''}{req.environment} ", style=env_style)
     out.append("\nStep         ", style="dim")
     out.append(f"{req.step}  ({req.kind})")
-    out.append("\nAsked for    ", style="dim")
-    out.append(req.reason)
+    out.append("\nWhy asked    ", style="dim")
+    out.append(why_asked(req))
     out.append(f"\nRun          {req.run_id}", style="dim")
     if req.detail:
         out.append("\n\nWhat it will do\n", style="bold underline")

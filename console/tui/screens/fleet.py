@@ -73,12 +73,13 @@ class FleetScreen(Screen[None]):
         self.query_one(StatusBar).snapshot = snapshot
         self.render_view()
 
-    def render_view(self) -> None:
-        """Re-apply the current options to the current snapshot."""
+    def render_view(self, *, resorted: bool = False) -> None:
+        """Re-apply the current options to the current snapshot (``resorted``: the user
+        changed the order, so the top of the new order is shown)."""
         if self.snapshot is None:
             return
         view = build_rows(self.snapshot, self.options)
-        self.table.apply(view.rows)
+        self.table.apply(view.rows, resorted=resorted)
         self.query_one("#fleet-info", Static).update(
             self._info(view.total, view.matched, view.unhealthy, len(view.rows))
         )
@@ -110,7 +111,7 @@ class FleetScreen(Screen[None]):
     def _set(self, **changes: object) -> None:
         self.options = replace(self.options, **changes)  # type: ignore[arg-type]
         self.table.set_sort_indicator(self.options.sort, self.options.reverse)
-        self.render_view()
+        self.render_view(resorted=True)
 
     # -- keys --------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Fleet",
         (
-            ("↑ ↓ j k, pgup pgdn", "move"),
+            ("↑ ↓ j k, pgup pgdn", "move; home / end: first / last row"),
             ("enter, click", "open the function"),
             ("/", "filter: text or regex over id, service, owner, F-code; esc clears"),
             ("s / S", "sort by the next column / reverse (or click a header)"),
@@ -55,7 +55,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Traces",
         (
-            ("enter", "open the trace as a waterfall"),
+            ("enter", "open the trace as a waterfall (home / end: first / last row)"),
             ("e", "only traces with errors"),
             ("ctrl+r", "search again"),
             ("y", "copy the trace id"),
@@ -120,10 +120,11 @@ def modes_text() -> Group:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal over the current screen; any of esc, ? or q closes it."""
+    """A modal over the current screen; esc, ? or backspace closes it, q quits as everywhere."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q,backspace", "dismiss", "Close")
+        Binding("escape,question_mark,backspace", "dismiss", "Close"),
+        Binding("q", "app.quit", "Quit"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -189,7 +189,7 @@ def title_text(
     out.append("\non ", style="dim")
     out.append(function_id, style="bold")
     name, prod, read_only = env
-    out.append(" in ", style="dim")
+    out.append(" in", style="dim")
     out.append(
         f" {'PRODUCTION ' if prod else ''}{name} ",
         style="bold reverse #ff6b6b" if prod else "bold reverse",

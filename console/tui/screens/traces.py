@@ -24,6 +24,7 @@ from console.core.model import Function, TraceQuery, TraceSummary
 from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
 from console.tui.screens.waterfall import WaterfallScreen
+from console.tui.widgets.row_table import RowTable
 from console.tui.widgets.status_bar import StatusBar
 
 #: How far back the list looks, and how many traces it shows at most.
@@ -110,7 +111,7 @@ class TracesScreen(Screen[None]):
             bar.snapshot = getattr(self.app, "snapshot", None)
             yield bar
         yield Static(id="traces-title")
-        yield DataTable(id="traces-table", cursor_type="row", zebra_stripes=False)
+        yield RowTable(id="traces-table", cursor_type="row", zebra_stripes=False)
         yield Static(id="traces-info")
         yield Footer()
 

@@ -141,7 +141,8 @@ class WaterfallScreen(Screen[None]):
         out.append(trace.trace_id, style="bold")
         out.append(f"   {s.span_count} spans · {span_duration(wf.total)} · ", style=MUTED)
         if s.error_count:
-            out.append(f"{s.error_count} error spans", style=f"bold {RED}")
+            plural = "" if s.error_count == 1 else "s"
+            out.append(f"{s.error_count} error span{plural}", style=f"bold {RED}")
         else:
             out.append("no errors", style="#6a9955")
         if trace.source:

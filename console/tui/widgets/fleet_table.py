@@ -13,11 +13,11 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.cells import same
 from console.tui.fleetview import COLUMNS, ID_INDEX, Column
+from console.tui.widgets.row_table import RowTable
 
 Row = tuple[str, tuple[Text, ...]]
 
@@ -47,7 +47,7 @@ def layout(width: int) -> tuple[Column, ...]:
     return tuple(cols)
 
 
-class FleetTable(DataTable[Text]):
+class FleetTable(RowTable[Text]):
     """One row per function; fixed column widths; cursor on whole rows."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -119,10 +119,16 @@ class FleetTable(DataTable[Text]):
             return None
         return self._order[self.cursor_row]
 
-    def apply(self, rows: Sequence[Row]) -> None:
-        """Make the table show ``rows`` in this order, touching only what changed."""
+    def apply(self, rows: Sequence[Row], *, resorted: bool = False) -> None:
+        """Make the table show ``rows`` in this order, touching only what changed.
+
+        A refresh keeps the selected function on its screen line. After a re-sort
+        (``resorted``) with the selection on the first screen, the top of the new order
+        is shown instead (the same function stays selected).
+        """
         key = self.cursor_key
         screen_line = self.cursor_row - round(self.scroll_y)
+        keep_top = resorted and round(self.scroll_y) == 0
         want = dict(rows)
         new_order = [k for k, _ in rows]
         updates = 0
@@ -159,7 +165,7 @@ class FleetTable(DataTable[Text]):
                 self.refresh()
             self._order = new_order
             self.last_updates = updates
-            self._restore_cursor(key, screen_line)
+            self._restore_cursor(key, screen_line, keep_top=keep_top)
 
     def _write_row(self, key: str, cells: list[Text]) -> None:
         """``update_cell`` for a whole row, without its per-call ``refresh()``.
@@ -173,13 +179,18 @@ class FleetTable(DataTable[Text]):
         for i in self._pick:
             row[ColumnKey(COLUMNS[i].key)] = cells[i]
 
-    def _restore_cursor(self, key: str | None, screen_line: int) -> None:
+    def _restore_cursor(self, key: str | None, screen_line: int, *, keep_top: bool) -> None:
         if not self._order:
             return
         if key is not None and key in self._shown:
             row = self._order.index(key)
         else:
             row = min(self.cursor_row, len(self._order) - 1)
+        if keep_top:
+            # The top of the new order; the selection stays (off screen if it moved down).
+            self.move_cursor(row=row, scroll=False)
+            self.call_after_refresh(self.scroll_to, y=0, animate=False, immediate=True)
+            return
         if row == self.cursor_row:
             return
         self.move_cursor(row=row, scroll=False)
