@@ -133,7 +133,9 @@ async def test_confirm_runs_verifies_and_the_finding_clears(ctx: AppContext) -> 
         await modal(pilot, app, ConfirmScreen)
         assert isinstance(app.focused, Button) and app.focused.id == "confirm-cancel"
         text = screen_text(app)
-        assert f"on {PAY} in demo" in text and "the runbook asks: this step is marked confirm" in text
+        assert (
+            f"on {PAY} in demo" in text and "the runbook asks: this step is marked confirm" in text
+        )
         await pilot.press("tab")
         assert app.focused is not None and app.focused.id == "confirm-ok"
         await pilot.press("enter")
