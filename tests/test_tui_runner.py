@@ -466,9 +466,11 @@ async def test_opening_a_runner_parses_runbooks_off_the_ui_thread(
         parsed_on.add(threading.current_thread().name)
         return real(path)
 
+    # Building the fleet (before the console opens, as the CLI does) may read the catalog;
+    # what matters is that opening a runner inside the running console does not.
+    app = make_app(ctx)
     monkeypatch.setattr(runbook_catalog, "load_runbook", spy)
     monkeypatch.setattr(runbook_catalog, "_PARSED", {})
-    app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await settled(app, pilot)
         open_runner(app, HEALTHY, "rollback-bad-deploy", None)
