@@ -86,3 +86,14 @@ def duration_ns(ns: int) -> str:
     if ns < 1_000_000_000:
         return f"{ns / 1e6:.2f}ms"
     return f"{ns / 1e9:.2f}s"
+
+
+def plain(x: float) -> str:
+    """A number without exponent notation: 4.489e-05 → "0.000045", 1234.5 → "1,234.5"."""
+    if x != x:
+        return "NaN"
+    if abs(x) >= 1000:
+        return f"{x:,.1f}".rstrip("0").rstrip(".")
+    if x == 0 or abs(x) >= 0.001:
+        return f"{x:.4f}".rstrip("0").rstrip(".")
+    return f"{x:.6f}".rstrip("0").rstrip(".") if abs(x) >= 0.000001 else f"{x:.2e}"

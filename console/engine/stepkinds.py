@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from console.core import fmt
 from console.core.redact import redact
 from console.core.runbook import Expectation, Step
 from console.core.runbook_params import Scope, fill, fill_obj, fill_url
@@ -88,7 +89,8 @@ async def evaluate(
     if value is None:
         return False, f"{name}: no data (expected {exp.op} {target:g})"
     ok = _OPS[exp.op](value, float(target))
-    return ok, f"{name} = {value:.4g} ({'holds' if ok else 'expected'} {exp.op} {target:g})"
+    shown = fmt.plain(value)
+    return ok, f"{name} = {shown} ({'holds' if ok else 'expected'} {exp.op} {target:g})"
 
 
 async def query_scalar(fleet: Fleet, promql: str) -> float | None:
