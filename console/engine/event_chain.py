@@ -12,7 +12,7 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -77,6 +77,41 @@ INSERT_EVENT = (
 )
 
 
+#: One stored row, in ``COLUMNS`` order.
+Row = tuple[int, str, str, str, str, str | None, str | None, str | None, str, str, str]
+
+
+def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The last stored (seq, hash): where the next event links on (0 and GENESIS if none)."""
+    row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def chain(
+    events: Iterable[NewEvent],
+    seq: int,
+    prev: str,
+    *,
+    default_actor: str,
+    now: Callable[[], str],
+) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """Number, redact and hash ``events`` after (``seq``, ``prev``): each stored row with its
+    redacted data. The one place an event becomes a link of the chain."""
+    sha = hashlib.sha256
+    for new in events:
+        seq += 1
+        clean = redact_obj(new.data or {})
+        data_text = canonical_json(clean)
+        eid = uuid.uuid4().hex
+        at = new.at or now()
+        actor = new.actor or default_actor
+        ids = (new.incident_id, new.run_id, new.function_id)
+        text = body_text(seq, eid, at, new.kind, actor, *ids, data_text)
+        digest = sha((prev + text).encode()).hexdigest()
+        yield (seq, eid, at, new.kind, actor, *ids, data_text, prev, digest), clean
+        prev = digest
+
+
 def bulk_write(
     store: Store,
     events: Iterable[NewEvent],
@@ -97,45 +132,8 @@ def bulk_write(
         if not chunk:
             return total
         with store.transaction() as conn:
-            row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = row[0] if row else 0
-            prev = row[1] if row else GENESIS
-            rows = []
-            sha = hashlib.sha256
-            for new in chunk:
-                seq += 1
-                data_text = canonical_json(redact_obj(new.data or {}))
-                eid = uuid.uuid4().hex
-                at = new.at or now()
-                actor = new.actor or default_actor
-                text = body_text(
-                    seq,
-                    eid,
-                    at,
-                    new.kind,
-                    actor,
-                    new.incident_id,
-                    new.run_id,
-                    new.function_id,
-                    data_text,
-                )
-                digest = sha((prev + text).encode()).hexdigest()
-                rows.append(
-                    (
-                        seq,
-                        eid,
-                        at,
-                        new.kind,
-                        actor,
-                        new.incident_id,
-                        new.run_id,
-                        new.function_id,
-                        data_text,
-                        prev,
-                        digest,
-                    )
-                )
-                prev = digest
+            seq, prev = chain_head(conn)
+            rows = [row for row, _ in chain(chunk, seq, prev, default_actor=default_actor, now=now)]
             conn.executemany(INSERT_EVENT, rows)
         total += len(chunk)
 

@@ -9,16 +9,13 @@ it. Event data is redacted before it is hashed and written: secrets never reach 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.core.redact import redact_obj
 from console.engine.event_chain import (
     COLUMNS,
     GENESIS,
@@ -27,7 +24,9 @@ from console.engine.event_chain import (
     body_text,
     bulk_write,
     canonical_json,
+    chain,
     chain_hash,
+    chain_head,
     verify_chain,
 )
 from console.engine.store import Store
@@ -139,56 +138,11 @@ class EventLog:
         Lets a caller change its own rows (an incident's status) and record the event that
         says so atomically.
         """
-        row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = row[0] if row else 0
-        prev = row[1] if row else GENESIS
+        seq, prev = chain_head(conn)
         out: list[Event] = []
-        for new in events:
-            seq += 1
-            clean = redact_obj(new.data or {})
-            data_text = canonical_json(clean)
-            ev = Event(
-                seq=seq,
-                id=uuid.uuid4().hex,
-                at=new.at or utc_now(),
-                kind=new.kind,
-                actor=new.actor or self.actor,
-                incident_id=new.incident_id,
-                run_id=new.run_id,
-                function_id=new.function_id,
-                data=clean,
-                prev_hash=prev,
-            )
-            text = body_text(
-                seq,
-                ev.id,
-                ev.at,
-                ev.kind,
-                ev.actor,
-                ev.incident_id,
-                ev.run_id,
-                ev.function_id,
-                data_text,
-            )
-            digest = hashlib.sha256((prev + text).encode()).hexdigest()
-            conn.execute(
-                INSERT_EVENT,
-                (
-                    seq,
-                    ev.id,
-                    ev.at,
-                    ev.kind,
-                    ev.actor,
-                    ev.incident_id,
-                    ev.run_id,
-                    ev.function_id,
-                    data_text,
-                    prev,
-                    digest,
-                ),
-            )
-            out.append(Event(**{**_fields(ev), "hash": digest}))
-            prev = digest
+        for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
+            conn.execute(INSERT_EVENT, row)
+            out.append(Event(*row[:8], data=clean, prev_hash=row[9], hash=row[10]))
         return out
 
     def bulk_append(self, events: Iterable[NewEvent], *, batch: int = 50_000) -> int:
@@ -233,10 +187,6 @@ class EventLog:
         See :func:`~console.engine.event_chain.verify_chain`.
         """
         return verify_chain(self.store, batch=batch)
-
-
-def _fields(ev: Event) -> dict[str, Any]:
-    return {k: getattr(ev, k) for k in Event.__slots__}
 
 
 def row_event(r: Any) -> Event:
