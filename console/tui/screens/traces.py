@@ -25,7 +25,7 @@ from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
 from console.tui.screens.waterfall import WaterfallScreen
 from console.tui.widgets.row_table import RowTable
-from console.tui.widgets.status_bar import StatusBar
+from console.tui.widgets.status_bar import StatusBar, status_bar_for
 
 #: How far back the list looks, and how many traces it shows at most.
 LOOKBACK_S = 3600.0
@@ -104,11 +104,8 @@ class TracesScreen(Screen[None]):
         self.searching = False
 
     def compose(self) -> ComposeResult:
-        env = getattr(self.app, "env", None)
-        if env is not None:
-            name, prod, ro = env
-            bar = StatusBar(name, production=prod, read_only=ro)
-            bar.snapshot = getattr(self.app, "snapshot", None)
+        bar = status_bar_for(self.app)
+        if bar is not None:
             yield bar
         yield Static(id="traces-title")
         yield RowTable(id="traces-table", cursor_type="row", zebra_stripes=False)

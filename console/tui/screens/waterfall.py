@@ -24,7 +24,7 @@ from console.core import traces as core_traces
 from console.core.model import Span, Trace
 from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
-from console.tui.widgets.status_bar import StatusBar
+from console.tui.widgets.status_bar import StatusBar, status_bar_for
 from console.tui.widgets.waterfall import Waterfall, span_duration
 
 RED = "#ff6b6b"
@@ -70,11 +70,8 @@ class WaterfallScreen(Screen[None]):
         self.trace = trace
 
     def compose(self) -> ComposeResult:
-        env = getattr(self.app, "env", None)
-        if env is not None:
-            name, prod, ro = env
-            bar = StatusBar(name, production=prod, read_only=ro)
-            bar.snapshot = getattr(self.app, "snapshot", None)
+        bar = status_bar_for(self.app)
+        if bar is not None:
             yield bar
         yield Static(Text(f"loading trace {self.trace_id}…", style="italic"), id="wf-title")
         yield Waterfall(self.trace, id="waterfall")

@@ -91,3 +91,15 @@ class StatusBar(Static):
             out.append("  ")
             out.append(" READ-ONLY ", style="bold reverse #7fb4ca")
         return out
+
+
+def status_bar_for(app: object) -> StatusBar | None:
+    """A header for a screen pushed over the fleet: the app's environment and its latest
+    snapshot, so it is right before the next refresh arrives (None outside the console)."""
+    env = getattr(app, "env", None)
+    if env is None:
+        return None
+    name, prod, ro = env
+    bar = StatusBar(name, production=prod, read_only=ro)
+    bar.snapshot = getattr(app, "snapshot", None)
+    return bar
