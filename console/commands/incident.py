@@ -9,6 +9,8 @@ recorded anyway, without signals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -25,50 +27,59 @@ _no_refresh = click.option(
 )
 
 
-def refresh_and_record(app: AppContext, *, enabled: bool = True) -> FleetSnapshot | None:
-    """One fleet refresh recorded on every active incident; None (with a warning) on failure."""
-    if not enabled:
-        return None
-    from console.commands.status import refresh_once
+def with_fleet(
+    app: AppContext,
+    refresh: bool,
+    change: Callable[[FleetSnapshot | None], inc.Incident],
+    annotation: Callable[[inc.Incident], str] | None = None,
+) -> inc.Incident:
+    """Refresh the fleet once (unless told not to), apply ``change`` to the store with that
+    snapshot, then tell annotating dashboards — one fleet and one event loop per command.
 
-    try:
-        snap = asyncio.run(refresh_once(app))
-    except CallboardError as exc:
-        click.echo(f"warning: no fleet refresh ({exc}); recording without signals", err=True)
-        return None
-    inc.record_snapshot(app.store, snap)
-    return snap
+    A failing refresh is a warning: the change is recorded anyway, without signals. A
+    dashboard that fails is a warning too.
+    """
+    from console.engine.annotations import annotate
 
+    async def run() -> tuple[inc.Incident, dict[str, str]]:
+        fleet = None
+        snap = None
+        try:
+            if refresh:
+                try:
+                    fleet = app.fleet()
+                    snap = await fleet.refresh()
+                except CallboardError as exc:
+                    click.echo(
+                        f"warning: no fleet refresh ({exc}); recording without signals", err=True
+                    )
+            done = change(snap)
+            errors: dict[str, str] = {}
+            if annotation is not None:
+                if fleet is None:
+                    with contextlib.suppress(CallboardError):
+                        fleet = app.fleet()
+                if fleet is not None:
+                    errors = await annotate(
+                        fleet.backends,
+                        annotation(done),
+                        incident_id=done.id,
+                        function_id=done.functions[0] if done.functions else "",
+                        tags=("incident", done.status),
+                    )
+            return done, errors
+        finally:
+            if fleet is not None:
+                await fleet.aclose()
 
-def post_annotation(app: AppContext, incident: inc.Incident, text: str) -> None:
-    """Send an incident change to the dashboards that want it (warn, never fail)."""
-    from console.engine.annotations import annotate, annotators
-
-    fleet = app.fleet()
-    try:
-        if not annotators(fleet.backends):
-            return
-        errors = asyncio.run(
-            annotate(
-                fleet.backends,
-                text,
-                incident_id=incident.id,
-                function_id=incident.functions[0] if incident.functions else "",
-                tags=("incident", incident.status),
-            )
-        )
-    finally:
-        asyncio.run(fleet.aclose())
+    done, errors = asyncio.run(run())
     for name, err in errors.items():
         click.echo(f"warning: annotation on {name} failed: {redact(err)}", err=True)
+    return done
 
 
 def _signals(snap: FleetSnapshot | None, functions: tuple[str, ...]) -> dict[str, Any] | None:
     return None if snap is None else inc.snapshot_signals(snap, functions)
-
-
-def _print_json(obj: Any) -> None:
-    emit_json(obj)
 
 
 @click.group()
@@ -94,29 +105,27 @@ def open_cmd(
 ) -> int:
     """Open an incident on one or more functions."""
     severity = inc.normalize_severity(severity)
-    snap = None
-    if not no_refresh:
-        from console.commands.status import refresh_once
 
-        try:
-            snap = asyncio.run(refresh_once(app))
-        except CallboardError as exc:
-            click.echo(f"warning: no fleet refresh ({exc}); recording without signals", err=True)
-    if snap is not None:
-        known = snap.by_id()
-        for fid in functions:
-            if fid not in known:
-                click.echo(f"warning: {fid!r} is not in the fleet right now", err=True)
-    opened = inc.open_incident(
-        app.store, title, functions, severity,
-        environment=snap.environment if snap is not None else "",
-        signals=_signals(snap, tuple(functions)),
-    )  # fmt: skip
-    if snap is not None:  # what is already wrong goes on the timeline at once
-        inc.record_snapshot(app.store, snap)
-    post_annotation(app, opened, f"{opened.id} opened ({opened.severity}): {opened.title}")
+    def change(snap: FleetSnapshot | None) -> inc.Incident:
+        if snap is not None:
+            known = snap.by_id()
+            for fid in functions:
+                if fid not in known:
+                    click.echo(f"warning: {fid!r} is not in the fleet right now", err=True)
+        opened = inc.open_incident(
+            app.store, title, functions, severity,
+            environment=snap.environment if snap is not None else "",
+            signals=_signals(snap, tuple(functions)),
+        )  # fmt: skip
+        if snap is not None:  # what is already wrong goes on the timeline at once
+            inc.record_snapshot(app.store, snap)
+        return opened
+
+    opened = with_fleet(
+        app, not no_refresh, change, lambda i: f"{i.id} opened ({i.severity}): {i.title}"
+    )
     if as_json:
-        _print_json(opened.to_json())
+        emit_json(opened.to_json())
     else:
         click.echo(f"opened {opened.id} ({opened.severity}): {redact(opened.title)}")
     return 0
@@ -129,7 +138,7 @@ def list_cmd(app: AppContext, as_json: bool) -> int:
     """Every incident, newest first."""
     items = inc.list_incidents(app.store)
     if as_json:
-        _print_json({"incidents": [i.to_json() for i in items]})
+        emit_json({"incidents": [i.to_json() for i in items]})
         return 0
     if not items:
         click.echo("no incidents")
@@ -149,7 +158,7 @@ def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
 
     pm = postmortem(app.store, incident_id)
     if as_json:
-        _print_json({
+        emit_json({
             "incident": pm.incident.to_json(),
             "events": [event_json(r.event, r) for r in pm.timeline],
             "impact": pm.impact.to_json(),
@@ -171,18 +180,32 @@ def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
 def note_cmd(app: AppContext, incident_id: str, text: str, no_refresh: bool) -> int:
     """Add a note to the incident's timeline."""
     current = inc.get_incident(app.store, incident_id)
-    snap = refresh_and_record(app, enabled=not no_refresh)
-    ev = inc.add_note(app.store, current.id, text, signals=_signals(snap, current.functions))
-    click.echo(f"noted on {current.id} at {ev.at}")
+    noted: list[str] = []
+
+    def change(snap: FleetSnapshot | None) -> inc.Incident:
+        if snap is not None:
+            inc.record_snapshot(app.store, snap)
+        ev = inc.add_note(app.store, current.id, text, signals=_signals(snap, current.functions))
+        noted.append(ev.at)
+        return current
+
+    with_fleet(app, not no_refresh, change)
+    click.echo(f"noted on {current.id} at {noted[0]}")
     return 0
 
 
 def _status(app: AppContext, incident_id: str, status: str, no_refresh: bool) -> int:
     current = inc.get_incident(app.store, incident_id)
     inc.check_transition(current, status)  # before any refresh: a wrong move fails fast
-    snap = refresh_and_record(app, enabled=not no_refresh)
-    done = inc.set_status(app.store, current.id, status, signals=_signals(snap, current.functions))
-    post_annotation(app, done, f"{done.id} {done.status}: {done.title}")
+
+    def change(snap: FleetSnapshot | None) -> inc.Incident:
+        if snap is not None:
+            inc.record_snapshot(app.store, snap)
+        return inc.set_status(
+            app.store, current.id, status, signals=_signals(snap, current.functions)
+        )
+
+    done = with_fleet(app, not no_refresh, change, lambda i: f"{i.id} {i.status}: {i.title}")
     click.echo(f"{done.id} is {done.status}")
     return 0
 

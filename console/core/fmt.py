@@ -64,7 +64,7 @@ def num(x: float | None, digits: int = 2) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """An age: 42 → "42s", 3700 → "1h1m"."""
+    """An age: 42 → "42s", 3700 → "1h01m"."""
     if seconds is None:
         return "never"
     s = int(seconds)
