@@ -116,9 +116,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         except Exception as exc:  # the receiver is a convenience: never take the app down
             self.receiver, note, ok = None, f"OTLP receiver failed: {exc}", False
         self.receiver_note = (note, ok) if note else None
-        for screen in self.screen_stack:
-            for bar in screen.query(StatusBar):
-                bar.receiver = self.receiver_note
+        self._bars(receiver=self.receiver_note)
 
     async def on_unmount(self) -> None:
         if self.receiver is not None:
@@ -192,7 +190,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8
         )
 
-    def _bars(self, **values: bool) -> None:
+    def _bars(self, **values: object) -> None:
+        """Set these attributes on every screen's header."""
         for screen in self.screen_stack:
             for bar in screen.query(StatusBar):
                 for name, value in values.items():
