@@ -262,6 +262,14 @@ class HttpBackend:
                 f"{self.url} sent a body that is not JSON: {error_message(body, 80)!r}"
             ) from None
 
+    def parse(self, fn: Callable[..., Any], body: bytes, path: str, *args: Any) -> Any:
+        """``fn(decoded body, *args)``; a payload of the wrong shape (a parser's ValueError,
+        TypeError, AttributeError or KeyError) becomes one BadResponse naming the URL."""
+        try:
+            return fn(self.decode(body), *args)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise BadResponse(f"{self.url}{path}: unexpected answer ({exc})") from None
+
     async def aclose(self) -> None:
         """Close the private client, if one was made (never the shared one)."""
         if self._own is not None:

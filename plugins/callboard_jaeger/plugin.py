@@ -93,10 +93,7 @@ class JaegerPlugin:
         status, body, _ = await self.backend.request("GET", path, params=params, ok=(404,))
         if status == 404:
             return [] if _no_match(body) else None
-        try:
-            return parse_fn(self.backend.decode(body))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise BadResponse(f"{self.backend.url}{path}: unexpected answer ({exc})") from None
+        return self.backend.parse(parse_fn, body, path)
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Matching traces, newest first (errors-only also filtered here)."""
@@ -144,10 +141,8 @@ class JaegerPlugin:
         ]
 
     def _parse(self, fn: Callable[[Any], list[Trace]], body: bytes, path: str) -> list[Trace]:
-        try:
-            return fn(self.backend.decode(body))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise BadResponse(f"{self.backend.url}{path}: unexpected answer ({exc})") from None
+        found: list[Trace] = self.backend.parse(fn, body, path)
+        return found
 
     # -- one trace ------------------------------------------------------------------------
 

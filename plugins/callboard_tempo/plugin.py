@@ -15,7 +15,6 @@ from console.core import traces
 from console.engine.httpbackend import HttpBackend
 from console.plugin_api import (
     BackendStatus,
-    BadResponse,
     PluginContext,
     Trace,
     TraceQuery,
@@ -43,12 +42,6 @@ class TempoPlugin:
     async def aclose(self) -> None:
         await self.backend.aclose()
 
-    def _decode(self, fn: Any, body: bytes, path: str, *args: Any) -> Any:
-        try:
-            return fn(self.backend.decode(body), *args)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise BadResponse(f"{self.backend.url}{path}: unexpected answer ({exc})") from None
-
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Matching traces, newest first."""
         params = {
@@ -63,7 +56,7 @@ class TempoPlugin:
             params["start"] = str(start // 10**9)
             params["end"] = str(-(-end // 10**9))  # round up: Tempo takes whole seconds
         _, body, _ = await self.backend.request("GET", "/api/search", params=params)
-        rows: list[TraceSummary] = self._decode(parse.parse_search, body, "/api/search")
+        rows: list[TraceSummary] = self.backend.parse(parse.parse_search, body, "/api/search")
         rows.sort(key=lambda t: -t.start_ns)
         return rows[: query.limit]
 
@@ -76,6 +69,6 @@ class TempoPlugin:
                 if b"page not found" in body.lower():
                     continue  # this Tempo has no such route: try the older one
                 return None
-            found: Trace | None = self._decode(parse.parse_trace, body, path, tid)
+            found: Trace | None = self.backend.parse(parse.parse_trace, body, path, tid)
             return found
         return None

@@ -15,7 +15,6 @@ from console.core import traces
 from console.engine.httpbackend import HttpBackend
 from console.plugin_api import (
     BackendStatus,
-    BadResponse,
     PluginContext,
     Trace,
     TraceQuery,
@@ -39,12 +38,6 @@ class ZipkinPlugin:
     async def aclose(self) -> None:
         await self.backend.aclose()
 
-    def _decode(self, fn: Any, body: bytes, path: str) -> Any:
-        try:
-            return fn(self.backend.decode(body))
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise BadResponse(f"{self.backend.url}{path}: unexpected answer ({exc})") from None
-
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Matching traces, newest first."""
         end_ms = (query.end_ns // 10**6) if query.end_ns is not None else int(self.clock() * 1000)
@@ -66,7 +59,7 @@ class ZipkinPlugin:
         if query.min_duration_ms is not None:
             params["minDuration"] = str(int(query.min_duration_ms * 1000))
         _, body, _ = await self.backend.request("GET", "/api/v2/traces", params=params)
-        found: list[Trace] = self._decode(parse.parse_traces, body, "/api/v2/traces")
+        found: list[Trace] = self.backend.parse(parse.parse_traces, body, "/api/v2/traces")
         rows = [traces.summarize(t) for t in found]
         if query.errors_only:
             rows = [r for r in rows if r.error_count]
@@ -81,5 +74,5 @@ class ZipkinPlugin:
         status, body, _ = await self.backend.request("GET", f"/api/v2/trace/{wire}", ok=(404,))
         if status == 404:
             return None
-        found: Trace | None = self._decode(parse.parse_trace, body, f"/api/v2/trace/{wire}")
+        found: Trace | None = self.backend.parse(parse.parse_trace, body, f"/api/v2/trace/{wire}")
         return found
