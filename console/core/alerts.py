@@ -58,3 +58,38 @@ def attach_alerts(
         for t in targets:
             out.setdefault(t, []).append(alert)
     return out
+
+
+def unmatched_alerts(
+    alerts: Iterable[Alert], attached: Mapping[str, Sequence[Alert]]
+) -> tuple[Alert, ...]:
+    """The alerts :func:`attach_alerts` put on no function, in their order: listed under
+    their backend (``status --json`` ``unmatched_alerts``, the backends screen), never
+    dropped without a word."""
+    seen = {id(a) for al in attached.values() for a in al}
+    return tuple(a for a in alerts if id(a) not in seen)
+
+
+def unmatched_by_backend(unmatched: Iterable[Alert]) -> dict[str, list[Alert]]:
+    """Backend name → its unmatched alerts."""
+    out: dict[str, list[Alert]] = {}
+    for a in unmatched:
+        out.setdefault(a.source, []).append(a)
+    return out
+
+
+def unmatched_note(count: int) -> str:
+    """``1 alert matched no function`` / ``3 alerts matched no function``."""
+    return f"{count} alert{'' if count == 1 else 's'} matched no function"
+
+
+def own_labels(alert: Alert) -> dict[str, str]:
+    """The alert's labels without the canonical ``service``/``operation`` copies a backend
+    adds for attaching (a copy repeats another label's value and identifies nothing)."""
+    labels = dict(alert.labels)
+    for alias in ("service", "operation"):
+        value = labels.get(alias)
+        copied = any(v == value for k, v in labels.items() if k != alias)
+        if value is not None and alias not in alert.identity and copied:
+            del labels[alias]
+    return labels

@@ -160,7 +160,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A firing (or resolved) alert, attached to a function when labels match."""
+    """A firing (or silenced) alert, attached to a function when labels match.
+
+    ``state`` is ``firing``, ``silenced`` (a silence mutes it: ``silenced_until`` and
+    ``silence_ids`` say which), ``inhibited`` (another alert mutes it) or ``suppressed``
+    (muted, the backend does not say by what).
+    """
 
     name: str
     severity: str
@@ -170,6 +175,13 @@ class Alert:
     labels: Mapping[str, str] = field(default_factory=dict)
     function_id: str | None = None
     source: str = ""
+    #: The alert's own labels that identify its function (found by the backend's label
+    #: map, never a Callboard alias): what a silence of this alert must match.
+    identity: Mapping[str, str] = field(default_factory=dict)
+    #: When the latest silence muting it ends (``YYYY-MM-DDTHH:MM:SSZ``), if any.
+    silenced_until: str | None = None
+    #: The ids of the silences muting it.
+    silence_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ class FleetSnapshot:
     read_only: bool = False
     #: Unix seconds of the refresh (``generated_at`` is that, rounded to the second).
     taken_at: float | None = None
+    #: Alerts that attached to no function (listed under their backend, never dropped).
+    unmatched_alerts: tuple[Alert, ...] = ()
 
     def __repr__(self) -> str:
         # Short on purpose: Python 3.11's asyncio.run repr()s the main task, and with it a

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.alerts import own_labels
 from console.core.model import Alert, BackendStatus, Finding, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 
@@ -55,13 +56,22 @@ def finding_json(f: Finding) -> dict[str, Any]:
 
 
 def alert_json(a: Alert) -> dict[str, Any]:
+    """``state`` is ``firing``, ``silenced`` (then ``silenced_until`` and ``silence_ids``
+    say until when and by which silences), ``inhibited`` or ``suppressed``."""
     return {
         "name": a.name,
         "severity": a.severity,
         "state": a.state,
         "since": a.since,
         "summary": a.summary,
+        "silenced_until": a.silenced_until,
+        "silence_ids": list(a.silence_ids),
     }
+
+
+def unmatched_json(a: Alert) -> dict[str, Any]:
+    """An alert that attached to no function: its backend and its own labels too."""
+    return {**alert_json(a), "backend": a.source, "labels": dict(sorted(own_labels(a).items()))}
 
 
 def backend_json(b: BackendStatus) -> dict[str, Any]:
@@ -108,6 +118,7 @@ def snapshot_json(snap: FleetSnapshot) -> dict[str, Any]:
         "read_only": snap.read_only,
         "backends": [backend_json(b) for b in snap.backends],
         "functions": [function_json(h) for h in snap.functions],
+        "unmatched_alerts": [unmatched_json(a) for a in snap.unmatched_alerts],
         "deploys": [
             {
                 "function_id": d.function_id,

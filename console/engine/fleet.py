@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from console.core.alerts import attach_alerts
+from console.core.alerts import attach_alerts, unmatched_alerts
 from console.core.classify import DEFAULT_COUNTED, success_rate
 from console.core.diagnose import Thresholds, diagnose
 from console.core.model import (
@@ -300,6 +300,7 @@ class Fleet(OnDemand):
             production=self.production,
             read_only=self.read_only,
             taken_at=now,
+            unmatched_alerts=unmatched_alerts(alerts, by_fn_alerts),
         )
 
     def status(self, b: Backend, now: float) -> BackendStatus:

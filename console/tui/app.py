@@ -224,7 +224,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             return
         snap = self.snapshot
         at = refreshed_at(snap.generated_at) if snap is not None else None
-        self.push_screen(BackendsScreen(snap.backends if snap is not None else (), at))
+        unmatched = snap.unmatched_alerts if snap is not None else ()
+        self.push_screen(BackendsScreen(snap.backends if snap is not None else (), at, unmatched))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -7,8 +7,12 @@ prometheus presets' identity labels); ``filter`` (matchers applied to every aler
 e.g. ``['team="payments"']``); ``receiver`` (regex); ``created_by`` (default
 ``callboard``); ``max_duration`` (longest silence allowed, default ``7d``).
 
-Actions: ``silence`` (params ``duration`` = ``2h`` by default, optional ``matchers``,
-``alertname``, ``comment``) and ``unsilence`` (param ``silence_id``), its undo.
+Actions: ``silence`` (params ``duration`` = ``2h`` by default — ``20m``, ``1200s`` or a
+number of seconds; optional ``matchers``, ``alertname`` (or ``alert``), ``comment``) and
+``unsilence`` (param ``silence_id`` or ``silence_ids``), its undo. Without ``matchers`` a
+silence matches the function's firing alerts on their own labels (``alertname`` plus
+the labels the label map found, see :mod:`.silences`) and refuses when none fires;
+after creating it the plugin reads the alerts back and says whether they are muted.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from console.core.durations import parse_duration
 from console.core.model import ActionPlan, ActionRequest, ActionResult, Alert, BackendStatus
-from console.core.slo import parse_window
 from console.engine.httpbackend import HttpBackend
 from console.errors import ActionError, BackendError, ConfigError
 from console.plugin_api import PluginContext
 
-from . import parse
+from . import parse, silences
 
 
 def _iso(ts: float) -> str:
@@ -33,8 +37,9 @@ def _iso(ts: float) -> str:
 
 
 def _seconds(value: Any, what: str, error: type[Exception]) -> float:
+    """Seconds in ``"20m"``, ``"1200s"``, ``1200`` or ``"1200.0"`` (a bare number is seconds)."""
     try:
-        return parse_window(str(value))
+        return parse_duration(value)
     except ValueError as exc:
         raise error(f"{what}: {exc}") from None
 
@@ -82,116 +87,190 @@ class AlertmanagerPlugin:
         return BackendStatus(self.name, "alertmanager", ok=True, latency_ms=ms, warnings=warn)
 
     async def alerts(self) -> list[Alert]:
-        """Active, unsilenced alerts (one request)."""
-        params: list[tuple[str, str]] = [("active", "true"), ("silenced", "false")]
+        """Active alerts, silenced ones included (marked ``silenced`` until the silence
+        ends): one request, plus one for the silences' end times when any is silenced."""
+        params: list[tuple[str, str]] = [("active", "true")]
         params += [("filter", f) for f in self.filters]
         if self.receiver:
             params.append(("receiver", str(self.receiver)))
         payload = await self.http.get_json("/api/v2/alerts", params=params)
-        return parse.alerts(payload, self.label_map, self.name)
+        ends: dict[str, str] = {}
+        if parse.silenced_ids(payload):
+            ends = parse.silence_ends(await self.http.get_json("/api/v2/silences"))
+        return parse.alerts(payload, self.label_map, self.name, ends)
 
     # -- actions ----------------------------------------------------------------------
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
-        """The exact silence to create (matchers, window) or the silence to expire."""
+        """The exact silences to create (matchers, window) or the silences to expire."""
         if request.action == "silence":
             return await self._plan_silence(request)
         if request.action == "unsilence":
             return await self._plan_unsilence(request)
         raise ActionError(f"alertmanager cannot {request.action!r} (it can: silence, unsilence)")
 
-    async def _plan_silence(self, request: ActionRequest) -> ActionPlan:
+    async def _matcher_sets(self, request: ActionRequest) -> tuple[list[list[dict]], list[str]]:
+        """(matcher lists, names of the alerts they are for): explicit ``matchers``, else
+        the function's firing alerts' own labels."""
         p = request.params
-        seconds = _seconds(p.get("duration", "2h"), "duration", ActionError)
-        if seconds > self.max_s:
-            raise ActionError(f"duration {p.get('duration')} is longer than max_duration")
+        name = p.get("alertname") or p.get("alert")
         try:
             if p.get("matchers"):
                 raw = p["matchers"]
-                matchers = [parse.matcher(m) for m in ([raw] if isinstance(raw, str) else raw)]
-            else:
-                firing = [a for a in await self.alerts() if a.function_id == request.function_id]
-                matchers = parse.identity_matchers(request.function_id, firing, self.label_map)
-            if p.get("alertname"):
-                matchers.insert(
-                    0, parse.matcher({"name": "alertname", "value": str(p["alertname"])})
-                )
+                ms = [parse.matcher(m) for m in ([raw] if isinstance(raw, str) else raw)]
+                if name:
+                    ms.insert(0, parse.matcher({"name": "alertname", "value": str(name)}))
+                return [ms], []
         except ValueError as exc:
             raise ActionError(str(exc)) from None
+        known = await self.alerts()
+        firing = silences.targets(request.function_id, known, str(name) if name else None)
+        if not firing:
+            muted = [
+                f"{a.name} (silenced until {a.silenced_until or '?'})"
+                for a in silences.on_function(request.function_id, known)
+                if a.state == "silenced"
+            ]
+            why = f"; already silenced: {', '.join(muted)}" if muted else ""
+            raise ActionError(
+                f"nothing to silence: no alert{f' {name}' if name else ''} fires on"
+                f" {request.function_id} in {self.name}{why} (give `matchers` to silence"
+                " ahead of an alert)"
+            )
+        return silences.matcher_sets(firing), sorted({a.name for a in firing})
+
+    async def _plan_silence(self, request: ActionRequest) -> ActionPlan:
+        p = request.params
+        seconds = _seconds(p.get("duration", "2h"), "duration", ActionError)
+        if seconds <= 0:
+            raise ActionError(f"duration must be positive, got {p.get('duration')!r}")
+        if seconds > self.max_s:
+            raise ActionError(f"duration {p.get('duration')} is longer than max_duration")
+        sets, names = await self._matcher_sets(request)
         now = self.ctx.clock()
-        body = {
-            "matchers": matchers,
-            "startsAt": _iso(now),
-            "endsAt": _iso(now + seconds),
-            "createdBy": self.created_by,
-            "comment": str(
-                p.get("comment") or request.reason or f"callboard: {request.function_id}"
-            ),
-        }
-        shown = ", ".join(parse.show_matcher(m) for m in matchers)
+        comment = str(p.get("comment") or request.reason or f"callboard: {request.function_id}")
+        bodies = [
+            {
+                "matchers": ms,
+                "startsAt": _iso(now),
+                "endsAt": _iso(now + seconds),
+                "createdBy": self.created_by,
+                "comment": comment,
+            }
+            for ms in sets
+        ]
+        shown = ["{" + ", ".join(parse.show_matcher(m) for m in ms) + "}" for ms in sets]
+        window = silences.window_text(seconds)
+        what = f" ({', '.join(names)})" if names else ""
         return ActionPlan(
             request=request,
             backend=self.name,
-            summary=f"silence alerts matching {{{shown}}} for {p.get('duration', '2h')}",
-            changes=(f"create silence {{{shown}}} from {body['startsAt']} to {body['endsAt']}",),
+            summary=f"silence alerts matching {' and '.join(shown)} for {window}{what}",
+            changes=tuple(
+                f"create silence {m} from {b['startsAt']} to {b['endsAt']}"
+                for m, b in zip(shown, bodies, strict=True)
+            ),
             mutates=True,
-            details={"silence": body},
+            details={"silence": bodies[0], "silences": bodies, "alerts": names},
         )
 
     async def _plan_unsilence(self, request: ActionRequest) -> ActionPlan:
-        sid = str(request.params.get("silence_id") or "")
-        if not sid:
+        raw = request.params.get("silence_ids") or request.params.get("silence_id") or ""
+        ids = [str(x) for x in ([raw] if isinstance(raw, str) else raw) if str(x)]
+        if not ids:
             raise ActionError("unsilence needs the param silence_id")
-        try:
-            found = await self.http.get_json(f"/api/v2/silence/{quote(sid, safe='')}")
-        except BackendError as exc:
-            raise ActionError(f"no silence {sid} on {self.name}: {exc}") from None
-        matchers = found.get("matchers", []) if isinstance(found, Mapping) else []
-        shown = ", ".join(
-            parse.show_matcher(m)
-            for m in matchers
-            if isinstance(m, Mapping) and "name" in m and "value" in m and "isRegex" in m
-        )
+        shown = []
+        for sid in ids:
+            try:
+                found = await self.http.get_json(f"/api/v2/silence/{quote(sid, safe='')}")
+            except BackendError as exc:
+                raise ActionError(f"no silence {sid} on {self.name}: {exc}") from None
+            matchers = found.get("matchers", []) if isinstance(found, Mapping) else []
+            shown.append(
+                f"{sid} {{"
+                + ", ".join(
+                    parse.show_matcher(m)
+                    for m in matchers
+                    if isinstance(m, Mapping) and "name" in m and "value" in m and "isRegex" in m
+                )
+                + "}"
+            )
         return ActionPlan(
             request=request,
             backend=self.name,
-            summary=f"expire silence {sid} {{{shown}}}",
-            changes=(f"expire silence {sid}",),
+            summary=f"expire silence {' and '.join(shown)}",
+            changes=tuple(f"expire silence {sid}" for sid in ids),
             mutates=True,
-            details={"silence_id": sid},
+            details={"silence_id": ids[0], "silence_ids": ids},
         )
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
-        """Create or expire the planned silence. Raises: ActionError, BackendError."""
+        """Create or expire the planned silences; a created silence is read back from
+        Alertmanager to say whether it mutes the alerts now. Raises: ActionError,
+        BackendError."""
         if plan.request.action == "silence":
-            _, body, _ = await self.http.request(
-                "POST", "/api/v2/silences", json_body=plan.details["silence"]
-            )
-            data = self.http.decode(body)
-            sid = data.get("silenceID") if isinstance(data, Mapping) else None
-            if not isinstance(sid, str) or not sid:
-                raise ActionError("Alertmanager created no silence id")
-            undo = {
-                "action": "unsilence",
-                "function_id": plan.request.function_id,
-                "params": {"silence_id": sid},
-            }
+            return await self._silence(plan)
+        if plan.request.action == "unsilence":
+            ids = [str(x) for x in plan.details.get("silence_ids") or [plan.details["silence_id"]]]
+            for sid in ids:
+                try:
+                    await self.http.request("DELETE", f"/api/v2/silence/{quote(sid, safe='')}")
+                except BackendError as exc:
+                    raise ActionError(f"could not expire silence {sid}: {exc}") from None
             return ActionResult(
                 plan,
                 ok=True,
-                message=f"silence {sid} created",
-                details={"silence_id": sid, "undo": undo},
-            )
-        if plan.request.action == "unsilence":
-            sid = str(plan.details["silence_id"])
-            try:
-                await self.http.request("DELETE", f"/api/v2/silence/{quote(sid, safe='')}")
-            except BackendError as exc:
-                raise ActionError(f"could not expire silence {sid}: {exc}") from None
-            return ActionResult(
-                plan, ok=True, message=f"silence {sid} expired", details={"silence_id": sid}
+                message=f"silence {', '.join(ids)} expired",
+                details={"silence_id": ids[0], "silence_ids": ids},
             )
         raise ActionError(f"alertmanager cannot {plan.request.action!r}")
+
+    async def _silence(self, plan: ActionPlan) -> ActionResult:
+        bodies = plan.details.get("silences") or [plan.details["silence"]]
+        ids: list[str] = []
+        for body in bodies:
+            _, raw, _ = await self.http.request("POST", "/api/v2/silences", json_body=body)
+            data = self.http.decode(raw)
+            sid = data.get("silenceID") if isinstance(data, Mapping) else None
+            if not isinstance(sid, str) or not sid:
+                raise ActionError(f"Alertmanager created no silence id (created: {ids})")
+            ids.append(sid)
+        notes = []
+        muted_all: list[str] = []
+        for sid, body in zip(ids, bodies, strict=True):
+            params = [("filter", silences.filter_param(m)) for m in body["matchers"]]
+            try:
+                found = await self.http.get_json("/api/v2/alerts", params=params)
+            except BackendError as exc:
+                notes.append(f"silence {sid} created; could not read the alerts back: {exc}")
+                continue
+            muted, loud = silences.read_back(found, sid)
+            muted_all += muted
+            if muted and not loud:
+                notes.append(f"silence {sid} created: now suppressed {', '.join(muted)}")
+            elif muted:
+                notes.append(
+                    f"silence {sid} created: now suppressed {', '.join(muted)};"
+                    f" still not suppressed {', '.join(loud)}"
+                )
+            else:
+                notes.append(f"silence {sid} created, but it suppresses no alert right now")
+        undo = {
+            "action": "unsilence",
+            "function_id": plan.request.function_id,
+            "params": {"silence_id": ids[0], "silence_ids": ids},
+        }
+        return ActionResult(
+            plan,
+            ok=True,
+            message="; ".join(notes),
+            details={
+                "silence_id": ids[0],
+                "silence_ids": ids,
+                "suppressed": muted_all,
+                "undo": undo,
+            },
+        )
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -1,4 +1,5 @@
-"""``b`` (or "Backends" in the palette): each backend's state, error, latency and warnings.
+"""``b`` (or "Backends" in the palette): each backend's state, error, latency and warnings,
+and the alerts each alert backend has that matched no function.
 
 The header only has room for ``prom failing``; this modal says why.
 """
@@ -17,15 +18,32 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.core import fmt
-from console.core.model import BackendStatus
+from console.core.alerts import own_labels, unmatched_by_backend, unmatched_note
+from console.core.model import Alert, BackendStatus
 from console.core.redact import redact
 from console.tui.widgets.status_bar import backend_state
 
 __all__ = ["BackendsScreen", "backends_table"]
 
 
-def backends_table(backends: Sequence[BackendStatus]) -> Table:
-    """One row per backend: state, latency, last success, then its error and warnings."""
+#: Unmatched alerts named per backend before "and N more".
+SHOWN_UNMATCHED = 5
+
+
+def _unmatched_text(alerts: Sequence[Alert]) -> str:
+    """``3 alerts matched no function: NodeDown, DiskFull {instance=…}, …``."""
+    shown = []
+    for a in alerts[:SHOWN_UNMATCHED]:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(own_labels(a).items()) if k != "alertname")
+        shown.append(f"{a.name} {{{labels}}}" if labels else a.name)
+    more = len(alerts) - SHOWN_UNMATCHED
+    tail = f", and {more} more" if more > 0 else ""
+    return f"{unmatched_note(len(alerts))}: {', '.join(shown)}{tail}"
+
+
+def backends_table(backends: Sequence[BackendStatus], unmatched: Sequence[Alert] = ()) -> Table:
+    """One row per backend: state, latency, last success, then its error, warnings and the
+    alerts it has that matched no function."""
     table = Table(box=None, show_header=True, header_style="dim", padding=(0, 2), expand=True)
     table.add_column("backend", style="bold", no_wrap=True)
     table.add_column("plugin", style="dim", no_wrap=True)
@@ -33,6 +51,7 @@ def backends_table(backends: Sequence[BackendStatus]) -> Table:
     table.add_column("latency", justify="right", no_wrap=True)
     table.add_column("last ok", justify="right", no_wrap=True)
     table.add_column("error / warnings", ratio=1)
+    by_backend = unmatched_by_backend(unmatched)
     for b in backends:
         word, style = backend_state(b)
         why = Text()
@@ -40,6 +59,8 @@ def backends_table(backends: Sequence[BackendStatus]) -> Table:
             why.append(redact(b.error), style="#ff6b6b")
         for w in b.warnings:
             why.append(("\n" if why else "") + f"warning: {redact(w)}", style="#e5c07b")
+        if by_backend.get(b.name):
+            why.append(("\n" if why else "") + redact(_unmatched_text(by_backend[b.name])))
         if not why:
             why.append(fmt.NO_DATA, style="dim")
         last_ok = "never" if b.stale_s is None else f"{fmt.age(b.stale_s)} ago"
@@ -60,10 +81,16 @@ class BackendsScreen(ModalScreen[None]):
     #backends-title { margin-bottom: 1; }
     """
 
-    def __init__(self, backends: Sequence[BackendStatus], refreshed: str | None) -> None:
+    def __init__(
+        self,
+        backends: Sequence[BackendStatus],
+        refreshed: str | None,
+        unmatched: Sequence[Alert] = (),
+    ) -> None:
         super().__init__()
         self.backends = tuple(backends)
         self.refreshed = refreshed
+        self.unmatched = tuple(unmatched)
 
     def compose(self) -> ComposeResult:
         title = Text("Backends", style="bold")
@@ -72,7 +99,7 @@ class BackendsScreen(ModalScreen[None]):
         with VerticalScroll(id="backends-box"):
             yield Static(title, id="backends-title")
             if self.backends:
-                yield Static(backends_table(self.backends), id="backends-body")
+                yield Static(backends_table(self.backends, self.unmatched), id="backends-body")
             else:
                 yield Static(Text("No refresh yet: nothing known.", style="dim"))
             yield Static(Text("esc closes", style="dim"))

@@ -323,7 +323,13 @@ class FunctionScreen(Screen[None]):
         for a in h.alerts:
             alerts.append(f"  {a.severity:<8}", style="#ff6b6b" if a.state == "firing" else "dim")
             alerts.append(f"{a.name}", style="bold")
-            alerts.append(f"  {a.state} since {a.since}  {a.summary}\n")
+            if a.state == "silenced":
+                # still on the function: a silence mutes notifications, not the failure
+                ids = ", ".join(a.silence_ids) or "?"
+                alerts.append(f"  silenced until {a.silenced_until or '?'} ({ids})", "#e5c07b")
+                alerts.append(f"  since {a.since}  {a.summary}\n")
+            else:
+                alerts.append(f"  {a.state} since {a.since}  {a.summary}\n")
         if not h.alerts:
             alerts.append("  none firing\n", style="dim")
         return Group(
