@@ -244,7 +244,11 @@ async def test_sloth_and_pyrra_alerts_attach_to_the_right_functions() -> None:
     assert {a.severity for a in attached[PAY.id]} == {"page", "critical"}
 
 
-@pytest.mark.parametrize("duration", ["1200s", "20m", 1200, 1200.0, "1200.0", "1200"])
+@pytest.mark.parametrize(
+    "duration",
+    ["1200s", "20m", 1200, 1200.0, "1200.0", "1200"],
+    ids=["1200s", "20m", "int", "float", "float-text", "int-text"],
+)
 async def test_duration_param_as_a_duration_or_seconds(duration: object) -> None:
     """Issue 10 item 4: a ``duration`` runbook param failed "not a window: '1200.0'"."""
     p = am(lambda r: httpx.Response(200, json=[EXACT]))

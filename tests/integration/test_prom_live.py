@@ -219,7 +219,8 @@ async def test_silence_and_undo(firing: Stack) -> None:
         assert body["endsAt"] > body["startsAt"]
         result = await am.execute(plan)
         sid = result.details["silence_id"]
-        assert all(a.function_id != "checkout:POST /pay" for a in await am.alerts())
+        on_pay = [a for a in await am.alerts() if a.function_id == "checkout:POST /pay"]
+        assert on_pay and all(a.state == "silenced" and a.silence_ids == (sid,) for a in on_pay)
         undo = result.details["undo"]
         unplan = await am.plan(ActionRequest(undo["action"], undo["function_id"], undo["params"]))
         assert (await am.execute(unplan)).ok
