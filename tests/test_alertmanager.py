@@ -340,6 +340,25 @@ def test_bad_config() -> None:
     assert AlertmanagerPlugin.actions == frozenset({"silence", "unsilence"})
 
 
+async def test_a_failed_second_silence_expires_the_first() -> None:
+    down = gettable({"alertname": "ServiceDown", "job": "checkout"})
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        if request.method == "POST":
+            if calls.count("POST /api/v2/silences") == 2:
+                return httpx.Response(400, json="end time can't be in the past")
+            return httpx.Response(200, json={"silenceID": "s-1"})
+        return httpx.Response(200, json=[PROM_CLIENT, down])
+
+    p = am(handler)
+    plan = await p.plan(ActionRequest("silence", PAY.id))
+    with pytest.raises(ActionError, match=r"past.*\(expired the 1 already created\)"):
+        await p.execute(plan)
+    assert calls[-1] == "DELETE /api/v2/silence/s-1"
+
+
 class Inventory:
     """Two checkout functions (Inventory only)."""
 

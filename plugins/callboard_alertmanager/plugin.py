@@ -2,8 +2,8 @@
 
 Config keys (besides ``name``/``plugin``): ``url`` (required), ``auth``, ``headers``,
 ``tls_verify``, ``ca_file`` (see :mod:`console.engine.httpbackend`); ``label_map``
-(role → label names for ``function``, ``service``, ``route``, ``method``; defaults to the
-prometheus presets' identity labels); ``filter`` (matchers applied to every alert query,
+(role → label names for ``function``, ``service``, ``route``, ``method``, ``slo``; the
+defaults recognise the prometheus presets, Sloth and Pyrra, see :mod:`.parse`); ``filter`` (matchers applied to every alert query,
 e.g. ``['team="payments"']``); ``receiver`` (regex); ``created_by`` (default
 ``callboard``); ``max_duration`` (longest silence allowed, default ``7d``).
 
@@ -17,6 +17,7 @@ after creating it the plugin reads the alerts back and says whether they are mut
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -229,11 +230,17 @@ class AlertmanagerPlugin:
         bodies = plan.details.get("silences") or [plan.details["silence"]]
         ids: list[str] = []
         for body in bodies:
-            _, raw, _ = await self.http.request("POST", "/api/v2/silences", json_body=body)
-            data = self.http.decode(raw)
-            sid = data.get("silenceID") if isinstance(data, Mapping) else None
-            if not isinstance(sid, str) or not sid:
-                raise ActionError(f"Alertmanager created no silence id (created: {ids})")
+            try:
+                _, raw, _ = await self.http.request("POST", "/api/v2/silences", json_body=body)
+                data = self.http.decode(raw)
+                sid = data.get("silenceID") if isinstance(data, Mapping) else None
+                if not isinstance(sid, str) or not sid:
+                    raise ActionError("Alertmanager created no silence id")
+            except (BackendError, ActionError) as exc:
+                # all or nothing: a half-made change would have no undo on the record
+                await self._expire_quietly(ids)
+                undone = f" (expired the {len(ids)} already created)" if ids else ""
+                raise ActionError(f"could not create the silence: {exc}{undone}") from None
             ids.append(sid)
         notes = []
         muted_all: list[str] = []
@@ -271,6 +278,11 @@ class AlertmanagerPlugin:
                 "undo": undo,
             },
         )
+
+    async def _expire_quietly(self, ids: list[str]) -> None:
+        for sid in ids:
+            with contextlib.suppress(BackendError):
+                await self.http.request("DELETE", f"/api/v2/silence/{quote(sid, safe='')}")
 
     async def aclose(self) -> None:
         await self.http.aclose()
