@@ -110,6 +110,7 @@ async def test_network_and_missing_targets_are_reported_not_followed(tmp_path: P
             "./nope.yaml",
             "./services/",
             "./teams/*/catalog-info.yaml",
+            "./a**b.yaml",
         ),
     )
     write(tmp_path / "services" / "x" / "catalog-info.yaml", component("x"))
@@ -122,8 +123,9 @@ async def test_network_and_missing_targets_are_reported_not_followed(tmp_path: P
         "catalog-info.yaml' not followed (Callboard reads local files only)"
     )
     assert warnings[1].startswith(f"{root}:8: Location target './nope.yaml' not found")
-    assert "openapi.yaml:1: expected a list of functions" in warnings[2]
-    assert "not a catalog file, skipped" in warnings[2]
+    assert warnings[2].startswith(f"{root}:11: Location target './a**b.yaml' not followed: ")
+    assert "openapi.yaml:1: expected a list of functions" in warnings[3]
+    assert "not a catalog file, skipped" in warnings[3] and len(warnings) == 4
 
 
 def test_the_number_of_files_followed_is_bounded(tmp_path: Path) -> None:
@@ -163,6 +165,8 @@ async def test_an_invalid_entity_name_is_a_warning_with_file_and_line() -> None:
             "unknown apiVersion",
         ),
         (component("x" * 64), 4, "longer than 63"),
+        ("apiVersion: [1]\nkind: Component\n", 1, "unknown apiVersion [1]"),
+        ("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: 7}\n", 3, "string"),
         (component("x", meta="  namespace: Shop\n"), 5, "lowercase DNS label"),
     ],
 )

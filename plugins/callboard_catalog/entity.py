@@ -100,7 +100,7 @@ class _At:
 def _envelope(data: Mapping[str, Any], at: _At) -> tuple[str, refs.Ref] | None:
     """(kind, ref) of a valid entity, else None after a warning."""
     api = data.get("apiVersion")
-    if api not in API_VERSIONS:
+    if not isinstance(api, str) or api not in API_VERSIONS:
         at.warn(
             ("apiVersion",),
             f"unknown apiVersion {api!r} (Backstage entities use "
@@ -200,6 +200,10 @@ def entity(data: Mapping[str, Any], lines: LineMap, path: str, source: str) -> P
         at.warn(("spec", "dependsOn"), "spec.dependsOn must be a list of entity references")
         deps_raw = []
     deps = [_ref(d, None, ns, at, ("spec", "dependsOn", i)) for i, d in enumerate(deps_raw)]
+    lifecycle = spec.get("lifecycle")
+    if lifecycle is not None and not isinstance(lifecycle, str):
+        at.warn(("spec", "lifecycle"), f"spec.lifecycle {lifecycle!r} is not a string")
+        lifecycle = None
     tier, problem = read_tier(ann, mlabels, tags)
     if problem:
         at.warn(*problem)
@@ -226,7 +230,7 @@ def entity(data: Mapping[str, Any], lines: LineMap, path: str, source: str) -> P
             labels=labels,
             source=source,
             system=None if system is None else system.short(),
-            lifecycle=None if spec.get("lifecycle") is None else str(spec["lifecycle"]),
+            lifecycle=lifecycle,
         )
     )
     return out

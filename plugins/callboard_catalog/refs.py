@@ -29,8 +29,10 @@ _KIND = re.compile(r"^[a-zA-Z][a-z0-9A-Z]*$")
 
 def name_problem(value: Any) -> str | None:
     """Why ``value`` is not a valid entity name, or None."""
-    if not isinstance(value, str) or not value:
+    if value is None or value == "":
         return "metadata.name is required"
+    if not isinstance(value, str):
+        return f"metadata.name {value!r} must be a string"
     if len(value) > 63:
         return f"metadata.name {value!r} is longer than 63 characters"
     if not _NAME.match(value):

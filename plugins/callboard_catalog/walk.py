@@ -38,6 +38,15 @@ def _yaml_below(d: Path) -> list[Path]:
     return sorted(q for q in d.rglob("*") if q.suffix in _SUFFIXES and q.is_file())
 
 
+def _glob(pattern: Path) -> list[Path]:
+    """The YAML files an absolute glob matches, sorted, without "a/../b" in their names."""
+    rel = pattern.relative_to(pattern.anchor)
+    found = Path(pattern.anchor).glob(str(rel))
+    return sorted(
+        {Path(os.path.normpath(q)) for q in found if q.suffix in _SUFFIXES and q.is_file()}
+    )
+
+
 def catalog_files(paths: list[str]) -> list[Path]:
     """The YAML files the config names (directories searched recursively, sorted).
 
@@ -89,19 +98,20 @@ class _Walk:
             return []
         base = holder.parent
         p = Path(text).expanduser()
-        if any(c in text for c in "*?["):
-            root, pattern = (
-                (Path(p.anchor), str(p.relative_to(p.anchor))) if p.is_absolute() else (base, text)
-            )
-            found = sorted(q for q in root.glob(pattern) if q.suffix in _SUFFIXES and q.is_file())
-            if not found and not t.optional:
-                self.warn(f"{where}: Location target {t.text!r} matches no file")
-            return found
-        p = Path(os.path.normpath(p if p.is_absolute() else base / p))  # no "a/../b" in messages
-        if p.is_dir():
-            return _yaml_below(p)
-        if p.is_file():
-            return [p]
+        try:
+            if any(c in text for c in "*?["):
+                found = _glob(p if p.is_absolute() else base / p)
+                if not found and not t.optional:
+                    self.warn(f"{where}: Location target {t.text!r} matches no file")
+                return found
+            p = Path(os.path.normpath(p if p.is_absolute() else base / p))  # no "a/../b"
+            if p.is_dir():
+                return _yaml_below(p)
+            if p.is_file():
+                return [p]
+        except (ValueError, OSError) as exc:  # a bad pattern, an unreadable folder
+            self.warn(f"{where}: Location target {t.text!r} not followed: {exc}")
+            return []
         if not t.optional:
             self.warn(f"{where}: Location target {t.text!r} not found ({p})")
         return []
