@@ -199,3 +199,22 @@ async def test_tier_from_real_annotations_labels_and_tags(tmp_path: Path) -> Non
     assert warnings == (
         f"{p}:25: metadata.labels.tier: 'backend' is not a tier number; tier left empty",
     )
+
+
+async def test_an_edit_to_a_followed_file_is_picked_up(tmp_path: Path) -> None:
+    import os
+
+    root = write(tmp_path / "catalog-info.yaml", location("./svc/catalog-info.yaml"))
+    target = write(tmp_path / "svc" / "catalog-info.yaml", component("before"))
+    plugin = CatalogPlugin("cat", {"path": str(root)}, ctx())
+    assert [f.id for f in await plugin.functions()] == ["before"]
+    target.write_text(component("after"))
+    os.utime(target, (1e9, 1e9))
+    assert [f.id for f in await plugin.functions()] == ["after"]
+    target.write_text(component("bad name"))
+    os.utime(target, (2e9, 2e9))
+    assert await plugin.functions() == []
+    assert plugin.warnings == (
+        f"{target}:4: Component metadata.name 'bad name' must be [a-zA-Z0-9] separated by one "
+        "of -_.; entity skipped",
+    )

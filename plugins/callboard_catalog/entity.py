@@ -158,6 +158,14 @@ def _ref(
         return None
 
 
+def _owner(ref: refs.Ref | None) -> str | None:
+    """A Group owner as ``[namespace/]name`` (owners are Groups by default); others keep
+    their kind (``user:guest``)."""
+    if ref is None:
+        return None
+    return ref.short() if ref.kind == "group" else ref.callboard()
+
+
 def entity(data: Mapping[str, Any], lines: LineMap, path: str, source: str) -> Parsed:
     """One Backstage entity document."""
     out = Parsed()
@@ -218,11 +226,7 @@ def entity(data: Mapping[str, Any], lines: LineMap, path: str, source: str) -> P
             id=self_ref.short(),
             service=self_ref.name,
             kind=_KINDS.get(str(spec.get("type", "")).lower(), Kind.HTTP),
-            owner=None
-            if owner is None
-            else owner.short()
-            if owner.kind == "group"
-            else owner.callboard(),
+            owner=_owner(owner),
             oncall=f"pagerduty:{pd}" if pd else None,
             tier=tier,
             runbooks=tuple(str(ann[k]) for k in ("runbook_url", "runbook") if ann.get(k)),
