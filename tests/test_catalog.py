@@ -95,6 +95,12 @@ async def test_component_owner_merges_onto_discovered_functions(tmp_path: Path) 
     assert "checkout" not in merged
     assert merged["checkout:POST /pay"].owner == "payments"
     assert merged["checkout:POST /pay"].tier == 1
+    pay = merged["checkout:POST /pay"]
+    assert (pay.system, pay.lifecycle, pay.dependencies) == (
+        "shop",
+        "production",
+        ("payments-db", "resource:ledger"),
+    )
 
 
 @pytest.mark.parametrize(
