@@ -167,7 +167,7 @@ class _Walk:
                 continue
             targets, got.targets = got.targets, []
             self.out.parsed.extend(got)
-            nxt = [q for t in targets for q in self.expand(t, f)]
+            nxt = [q for t in targets for q in self.expand(t, f)][: self.max_files]
             stack.extend((q, (*chain, key), "followed") for q in reversed(nxt))
 
 
