@@ -67,8 +67,8 @@ async def test_backstage_entities(tmp_path: Path) -> None:
     c = fns["checkout"]
     assert (c.owner, c.tier, c.oncall, c.operation) == ("payments", 1, "pagerduty:PX1", "")
     assert c.runbooks == ("https://runbooks.example/checkout",)
-    assert c.dependencies == ("payments-db", "ledger")
-    assert c.labels["system"] == "shop" and c.labels["lifecycle"] == "production"
+    assert c.dependencies == ("payments-db", "resource:ledger")
+    assert (c.system, c.lifecycle) == ("shop", "production")
     assert fns["orders-api"].kind is Kind.RPC and fns["orders-api"].owner == "team-orders"
 
 
@@ -95,6 +95,12 @@ async def test_component_owner_merges_onto_discovered_functions(tmp_path: Path) 
     assert "checkout" not in merged
     assert merged["checkout:POST /pay"].owner == "payments"
     assert merged["checkout:POST /pay"].tier == 1
+    pay = merged["checkout:POST /pay"]
+    assert (pay.system, pay.lifecycle, pay.dependencies) == (
+        "shop",
+        "production",
+        ("payments-db", "resource:ledger"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +114,6 @@ async def test_component_owner_merges_onto_discovered_functions(tmp_path: Path) 
         ("- service: a\n  runbooks: {x: 1}\n", 2, "list of strings"),
         ("- service: a\n  owner: [unclosed\n", 3, "invalid YAML"),
         ("just a string\n", 1, "expected a list of functions"),
-        ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {}\n", 3, "metadata.name"),
     ],
 )
 def test_bad_catalog_is_located(tmp_path: Path, text: str, line: int, words: str) -> None:

@@ -98,6 +98,10 @@ class Function:
     labels: Mapping[str, str] = field(default_factory=dict)
     #: Which backend instance first reported this function.
     source: str = ""
+    #: The system it belongs to and its lifecycle stage (a catalog's ``spec.system`` and
+    #: ``spec.lifecycle``); None when no source says.
+    system: str | None = None
+    lifecycle: str | None = None
 
     @staticmethod
     def make_id(service: str, operation: str = "") -> str:

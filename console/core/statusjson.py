@@ -96,6 +96,9 @@ def function_json(h: FunctionHealth) -> dict[str, Any]:
         "owner": f.owner,
         "oncall": f.oncall,
         "tier": f.tier,
+        "system": f.system,
+        "lifecycle": f.lifecycle,
+        "dependencies": list(f.dependencies),
         "slo": {"objective": f.slo.objective, "window": f.slo.window},
         "signals": signals_json(h.signals, h),
         "burn": {

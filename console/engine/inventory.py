@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 
 from console.core.model import SLO, Function, Signals
 
-_FILL = ("owner", "oncall", "tier", "runbooks", "dependencies")
+_FILL = ("owner", "oncall", "tier", "runbooks", "dependencies", "system", "lifecycle")
 _SIGNAL_FIELDS = tuple(f.name for f in fields(Signals))
 
 

@@ -5,22 +5,9 @@ Two document shapes are read, in any mix, one or more per file:
 - **Callboard lists**: a YAML list (or ``{functions: [...]}``) of mappings with ``service``
   (required), ``operation``, ``kind``, ``owner``, ``oncall``, ``tier``, ``slo``
   (``{objective, window, latency_p99_ms}``), ``runbooks``, ``dependencies``, ``labels``.
-- **Backstage entities** (``apiVersion: backstage.io/...``):
-
-  ===========================================  ===================================
-  entity field                                 Function
-  ===========================================  ===================================
-  ``metadata.name``                            ``service`` (operation ``""``)
-  ``spec.owner`` (``group:default/payments``)  ``owner`` (``payments``)
-  ``spec.system``, ``spec.lifecycle``          ``labels.system``, ``labels.lifecycle``
-  ``spec.dependsOn`` (``component:x``)         ``dependencies`` (``x``)
-  ``annotations.runbook_url``                  ``runbooks``
-  ``annotations["pagerduty.com/service-id"]``  ``oncall`` (``pagerduty:<id>``)
-  ``labels.tier`` / ``annotations.callboard.io/tier``  ``tier``
-  ``spec.type`` (grpc, function, worker, job)  ``kind``
-  ===========================================  ===================================
-
-  ``Component`` and ``API`` entities become functions; other kinds are skipped.
+  A bad entry stops the file with a located :class:`ConfigError`.
+- **Backstage entities** (a mapping with ``apiVersion``): see :mod:`.entity`; a bad entity
+  is skipped with a located warning, as Backstage itself would reject it.
 """
 
 from __future__ import annotations
@@ -32,15 +19,8 @@ from console.core.model import SLO, Function, Kind
 from console.errors import ConfigError
 from console.yamlload import LineMap, format_path
 
-_KINDS = {
-    "grpc": Kind.RPC,
-    "rpc": Kind.RPC,
-    "function": Kind.SERVERLESS,
-    "lambda": Kind.SERVERLESS,
-    "serverless": Kind.SERVERLESS,
-    "worker": Kind.WORKER,
-    "job": Kind.JOB,
-}
+from .entity import Parsed, entity
+
 _FIELDS = {
     "id",
     "service",
@@ -69,14 +49,6 @@ class _Doc:
             self.path,
             self.lines.of(where),
         )
-
-
-def entity_ref(ref: Any) -> str:
-    """``group:default/payments`` → ``payments``; ``component:ns/x`` → ``ns/x``."""
-    text = str(ref)
-    if ":" in text:
-        text = text.split(":", 1)[1]
-    return text.removeprefix("default/")
 
 
 def _strings(value: Any, doc: _Doc, where: tuple[Hashable, ...]) -> tuple[str, ...]:
@@ -160,61 +132,33 @@ def listed(item: Any, doc: _Doc, where: tuple[Hashable, ...], source: str) -> Fu
     )
 
 
-def entity(data: Mapping[str, Any], doc: _Doc, source: str) -> Function | None:
-    """A Backstage Component or API entity; None for other kinds."""
-    if data.get("kind") not in ("Component", "API"):
-        return None
-    meta = data.get("metadata")
-    spec = data.get("spec") or {}
-    if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str):
-        raise doc.error(("metadata",), "a Backstage entity needs metadata.name")
-    if not isinstance(spec, Mapping):
-        raise doc.error(("spec",), "expected a mapping")
-    ann = meta.get("annotations") or {}
-    mlabels = meta.get("labels") or {}
-    if not isinstance(ann, Mapping) or not isinstance(mlabels, Mapping):
-        raise doc.error(("metadata",), "annotations and labels must be mappings")
-    runbooks = tuple(str(ann[k]) for k in ("runbook_url", "runbook") if ann.get(k))
-    pd = ann.get("pagerduty.com/service-id")
-    labels = {k: str(spec[k]) for k in ("system", "lifecycle", "type") if spec.get(k)}
-    if pd:
-        labels["pagerduty_service_id"] = str(pd)
-    labels["entity"] = f"{data['kind'].lower()}:{meta['name']}"
-    tier_raw = mlabels.get("tier", ann.get("callboard.io/tier"))
-    return Function(
-        id=meta["name"],
-        service=meta["name"],
-        kind=_KINDS.get(str(spec.get("type", "")).lower(), Kind.HTTP),
-        owner=entity_ref(spec["owner"]) if spec.get("owner") else None,
-        oncall=f"pagerduty:{pd}" if pd else None,
-        tier=_tier(tier_raw, doc, ("metadata", "labels", "tier")),
-        runbooks=runbooks,
-        dependencies=tuple(
-            entity_ref(d) for d in _strings(spec.get("dependsOn"), doc, ("spec", "dependsOn"))
-        ),
-        labels=labels,
-        source=source,
-    )
+class NotCatalog(ConfigError):
+    """YAML that is neither a function list nor a Backstage entity (an OpenAPI file, a
+    Kubernetes manifest): an error in a file the config names, skipped with a warning in one
+    found by a directory scan or a Location."""
 
 
-def document(data: Any, lines: LineMap, path: str, source: str) -> list[Function]:
-    """Every Function in one YAML document.
+def document(data: Any, lines: LineMap, path: str, source: str) -> Parsed:
+    """Everything one YAML document gives.
 
     Raises:
-        ConfigError: located at ``path:line``, naming the field and what was expected.
+        ConfigError: a bad Callboard list entry, located at ``path:line``, naming the field
+            and what was expected; :class:`NotCatalog` for a document of neither shape.
     """
     doc = _Doc(path, lines)
     if data is None:
-        return []
+        return Parsed()
     if isinstance(data, Mapping) and "apiVersion" in data:
-        f = entity(data, doc, source)
-        return [f] if f is not None else []
+        return entity(data, lines, path, source)
     prefix: tuple[Hashable, ...] = ()
     if isinstance(data, Mapping) and "functions" in data:
         data, prefix = data["functions"], ("functions",)
     if not isinstance(data, list):
-        raise doc.error(
+        err = doc.error(
             prefix,
             "expected a list of functions or a Backstage entity (apiVersion, kind, metadata)",
         )
-    return [listed(item, doc, (*prefix, i), source) for i, item in enumerate(data)]
+        raise NotCatalog(err.message, err.path, err.line)
+    return Parsed(
+        functions=[listed(item, doc, (*prefix, i), source) for i, item in enumerate(data)]
+    )

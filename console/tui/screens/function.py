@@ -192,6 +192,11 @@ class FunctionScreen(Screen[None]):
         out.append(fn.oncall or fmt.NO_DATA)
         out.append("   tier ", style="dim")
         out.append(str(fn.tier) if fn.tier is not None else fmt.NO_DATA)
+        if fn.system or fn.lifecycle:  # from a catalog; most metric sources have neither
+            out.append("\nsystem ", style="dim")
+            out.append(fn.system or fmt.NO_DATA)
+            out.append("   lifecycle ", style="dim")
+            out.append(fn.lifecycle or fmt.NO_DATA)
         if fn.source:
             out.append(f"   source {fn.source}", style="dim")
         if fn.labels:
