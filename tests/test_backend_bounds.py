@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -12,7 +14,7 @@ import pytest
 from callboard_prometheus import PrometheusPlugin
 
 from console.cli import main
-from console.engine import resilience
+from console.engine import jsonchunks, resilience
 from console.engine.httpbackend import INLINE_BYTES, MAX_BYTES, HttpBackend
 from console.errors import BadResponse, ConfigError
 from console.plugin_api import PluginContext
@@ -146,3 +148,92 @@ def test_the_timeout_bounds_parsing_too() -> None:
     with pytest.raises(resilience.CallTimeout, match=r"timed out after 0\.3s"):
         asyncio.run(go())
     assert ticks > 1  # the loop was never blocked by the parse
+
+
+class _Dripping(BaseHTTPRequestHandler):
+    """Headers at once, then the body one byte at a time: a backend that never finishes."""
+
+    stop: threading.Event
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        for _ in range(600):  # bounded; ends early when the client hangs up or the test ends
+            if self.stop.wait(0.05):
+                return
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_status_against_a_dripping_backend_says_timed_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stop = threading.Event()
+    handler = type("H", (_Dripping,), {"stop": stop})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(
+            "backends:\n  - {name: prom, plugin: prometheus, timeout: 1s,"
+            f" url: 'http://127.0.0.1:{server.server_address[1]}'}}\n"
+        )
+        with pytest.raises(SystemExit):
+            main(["--config", str(cfg), "--db", str(tmp_path / "x.db"), "status"])
+        out = capsys.readouterr().out
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert "backend prom (prometheus): failing (timed out after 1s)" in out
+
+
+JSON_CASES = [
+    b'{"a": [1, 2.5, {"b": [true, null, {"c": [4, [5, "x\\u00e9"]]}]}], "d": "y"}',
+    b" [] ",
+    b"{}",
+    b'{"k": 1, "k": 2}',
+    b"[1,]",
+    b'{"a" 1}',
+    b"[1] x",
+    b"",
+    b'"\\ud800"',
+    '["caf\u00e9"]'.encode("utf-16"),
+]
+
+
+@pytest.mark.parametrize("body", JSON_CASES)
+def test_the_chunked_decoder_agrees_with_json_loads(body: bytes) -> None:
+    try:
+        expected: object = json.loads(body)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            jsonchunks.loads(body)
+    else:
+        assert jsonchunks.loads(body) == expected
+
+
+def test_the_chunked_decoder_agrees_on_real_payloads(fixtures_dir: Path) -> None:
+    files = sorted(fixtures_dir.rglob("*.json"))
+    assert files
+    for f in files:
+        assert jsonchunks.loads(f.read_bytes()) == json.loads(f.read_bytes()), f
+
+
+def test_a_cancelled_decode_stops_between_values() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(jsonchunks.Cancelled):
+        jsonchunks.loads(b"[" + b"1," * 1000 + b"1]", cancel)

@@ -32,6 +32,7 @@ A ``{secret: NAME}`` value anywhere in the options is resolved through ``ctx.sec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -41,7 +42,8 @@ from typing import Any
 import httpx
 
 from console.core.model import BackendStatus
-from console.engine.offloop import off_loop
+from console.engine import jsonchunks
+from console.engine.offloop import off_loop, trim_soon
 from console.errors import (
     BackendAuthError,
     BackendError,
@@ -58,6 +60,8 @@ MAX_BYTES = 32 * 1024 * 1024
 #: Bodies up to this size are decoded inline (a thread hop costs more than the decode).
 INLINE_BYTES = 256 * 1024
 _SNIPPET = 200
+#: Seconds after a large decode when freed memory is returned to the OS.
+_TRIM_AFTER_S = 2.0
 
 
 def resolve_secrets(value: Any, secret: Callable[[str], str]) -> Any:
@@ -286,10 +290,10 @@ class HttpBackend:
         _, body, _ = await self.request("GET", path, **kw)
         return self.decode(body)
 
-    def decode(self, body: bytes) -> Any:
+    def decode(self, body: bytes, loads: Callable[[bytes], Any] = json.loads) -> Any:
         """Decode a JSON body. Raises: BadResponse when it is not JSON or nested too deep."""
         try:
-            return json.loads(body)
+            return loads(body)
         except RecursionError:
             raise BadResponse(
                 f"{self.url} sent JSON nested deeper than {_json_depth()} levels "
@@ -303,8 +307,18 @@ class HttpBackend:
     def parse(self, fn: Callable[..., Any], body: bytes, path: str, *args: Any) -> Any:
         """``fn(decoded body, *args)``; a payload of the wrong shape (a parser's ValueError,
         TypeError, AttributeError or KeyError) becomes one BadResponse naming the URL."""
+        return self._parse(fn, body, path, args)
+
+    def _parse(
+        self,
+        fn: Callable[..., Any],
+        body: bytes,
+        path: str,
+        args: tuple[Any, ...],
+        loads: Callable[[bytes], Any] = json.loads,
+    ) -> Any:
         try:
-            return fn(self.decode(body), *args)
+            return fn(self.decode(body, loads), *args)
         except RecursionError:
             raise BadResponse(f"{self.url}{path}: answer nested too deeply to read") from None
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -314,13 +328,19 @@ class HttpBackend:
         """:meth:`decode`, in a worker thread for a large body (see the module docstring)."""
         if len(body) <= INLINE_BYTES:
             return self.decode(body)
-        return await off_loop(self.decode, body)
+        try:
+            return await off_loop(lambda cancel: self.decode(body, jsonchunks.loader(cancel)))
+        finally:
+            # the caller holds the decoded answer a moment longer: hand the heap back after
+            asyncio.get_running_loop().call_later(_TRIM_AFTER_S, trim_soon)
 
     async def aparse(self, fn: Callable[..., Any], body: bytes, path: str, *args: Any) -> Any:
         """:meth:`parse`, in a worker thread for a large body (see the module docstring)."""
         if len(body) <= INLINE_BYTES:
             return self.parse(fn, body, path, *args)
-        return await off_loop(self.parse, fn, body, path, *args)
+        return await off_loop(
+            lambda cancel: self._parse(fn, body, path, args, jsonchunks.loader(cancel))
+        )
 
     async def aclose(self) -> None:
         """Close the private client, if one was made (never the shared one)."""

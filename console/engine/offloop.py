@@ -14,16 +14,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["off_loop", "trim_memory"]
+__all__ = ["off_loop", "trim_memory", "trim_soon"]
 
 
-async def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` in a daemon thread; the awaiting call can be cancelled (a timeout) and
-    returns at once, and a process that exits does not wait for the abandoned decode (a
-    ThreadPoolExecutor's threads are joined at exit: ``status`` would wait the whole parse).
-    Memory the decode freed is returned to the OS afterwards."""
+async def off_loop(fn: Callable[[threading.Event], Any]) -> Any:
+    """``fn(cancel)`` in a daemon thread. The awaiting call can be cancelled (a timeout) and
+    returns at once; ``cancel`` is then set so ``fn`` can stop early (an abandoned decode
+    competing for the GIL slowed everything after it by ~3 s), and a process that exits does
+    not wait for it (a ThreadPoolExecutor's threads are joined at exit). Memory the thread
+    freed is returned to the OS afterwards."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Any] = loop.create_future()
+    cancel = threading.Event()
 
     def settle(result: Any, error: BaseException | None) -> None:
         if done.cancelled():
@@ -37,7 +39,7 @@ async def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
         result: Any = None
         error: BaseException | None = None
         try:
-            result = fn(*args)
+            result = fn(cancel)
         except BaseException as exc:  # handed to the awaiting task, which raises it
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop is closed: the caller gave up
@@ -46,7 +48,11 @@ async def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
         trim_memory()
 
     threading.Thread(target=work, name="callboard-decode", daemon=True).start()
-    return await done
+    try:
+        return await done
+    except asyncio.CancelledError:
+        cancel.set()
+        raise
 
 
 _LIBC: Any = None
@@ -64,3 +70,9 @@ def trim_memory() -> None:
             _LIBC = False
     if _LIBC and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
+
+
+def trim_soon() -> None:
+    """:func:`trim_memory` in a daemon thread (ctypes releases the GIL; the caller's thread,
+    the UI's, does not wait for it)."""
+    threading.Thread(target=trim_memory, name="callboard-trim", daemon=True).start()
