@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 a failure the command reports, 2 bad input or config.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -147,6 +148,15 @@ def main(argv: list[str] | None = None) -> None:
     except CallboardError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except sqlite3.Error as exc:  # from code that drives the store's connection directly
+        from console.engine.store import Store
+        from console.engine.storefaults import fault
+
+        typed = fault(exc, Store.last_path or "the database")
+        if typed is None:
+            raise
+        click.echo(f"error: {typed}", err=True)
+        sys.exit(2 if isinstance(typed, UserError) else 1)
     except KeyboardInterrupt:
         sys.exit(130)
     # Commands return None (success) or an int exit code.

@@ -23,6 +23,8 @@ from console.core.redact import is_secret_name
 from console.errors import ConfigError
 from console.yamlload import format_path
 
+#: Accepted ``max_response_bytes`` of a backend (the default is httpbackend.MAX_BYTES).
+RESPONSE_BYTES_RANGE = (1024, 1024 * 1024 * 1024)
 _SLO_CLASSES = ("5xx", "timeout", "throttle", "auth", "serialization")
 
 
@@ -103,6 +105,13 @@ class ConfigChecker(FieldChecker):
                 ok = False
             options = {k: v for k, v in item.items() if k not in ("name", "plugin")}
             self.secret_refs(options, path)
+            if "max_response_bytes" in options:  # an HTTP backend's answer-size limit
+                options["max_response_bytes"] = self.integer(
+                    options, "max_response_bytes", path, None, *RESPONSE_BYTES_RANGE,
+                    "a size in bytes from 1024 to 1073741824 (1 GiB)",
+                )  # fmt: skip
+                if options["max_response_bytes"] is None:
+                    del options["max_response_bytes"]
             if not ok:
                 continue
             assert isinstance(name, str) and isinstance(plugin, str)

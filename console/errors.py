@@ -50,6 +50,18 @@ class SecretError(UserError):
     """A secret is missing, or no keyring backend is usable."""
 
 
+class StoreError(UserError):
+    """The store's file or path is unusable (not a database, damaged, a directory, a device,
+    read-only): one line naming the file and what to do, exit code 2."""
+
+
+class StoreUnavailable(CallboardError):
+    """The environment failed the store (disk full, I/O error, locked): exit code 1. What
+    was stored before is intact (SQLite rolls the failed transaction back)."""
+
+    exit_code = 1
+
+
 class BackendError(CallboardError):
     """A backend call failed. ``retryable`` says whether backing off and retrying may help."""
 

@@ -3,8 +3,19 @@
 ``yaml.safe_load`` semantics (the safe loader, nothing else), plus a :class:`LineMap` that
 records the 1-based line of every mapping key and sequence item, so validation can say
 ``config.yaml:7: backends[1].plugin: ...``. Syntax errors become a located
-:class:`~console.errors.ConfigError` carrying the parser's own words. Config and runbook
-loading both use this module.
+:class:`~console.errors.ConfigError` carrying the parser's own words. Config, runbook and
+catalog loading all use this module.
+
+Hostile files are bounded before they cost anything (each a located ``ConfigError``, exit 2):
+
+- size: a config or runbook over :data:`MAX_FILE_BYTES` (1 MiB, ~50× the largest shipped
+  file), a catalog over :data:`MAX_CATALOG_BYTES` (8 MiB: a Backstage export of a few
+  thousand entities), refused before reading — a 12 MB file no longer costs a minute;
+- nesting: deeper than :data:`MAX_DEPTH` (64) levels — no Callboard file needs more than ~6,
+  and PyYAML's recursive composer would raise ``RecursionError`` near ~300;
+- aliases: a document whose nodes, counting every alias as the whole subtree it stands for,
+  exceed :data:`MAX_NODES` (1,000,000) — counted while composing, before anything is
+  constructed, so "billion laughs" stops at the first million.
 """
 
 from __future__ import annotations
@@ -18,8 +29,21 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from console.errors import ConfigError
+from console.yamlbounds import (
+    LOADERS,
+    MAX_CATALOG_BYTES,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    Bounded,
+    Loader,
+)
 
 __all__ = [
+    "MAX_CATALOG_BYTES",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
     "LineMap",
     "format_path",
     "load_yaml",
@@ -66,18 +90,6 @@ def format_path(path: Sequence[Hashable]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-class _Loader(yaml.SafeLoader):
-    """The safe loader, with a bad scalar (``2024-13-45``) reported at its own line."""
-
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"bad value {node.value!r}: {exc}", node.start_mark
-            ) from None
 
 
 def _key_of(loader: yaml.SafeLoader, node: Node) -> Hashable | None:
@@ -129,6 +141,9 @@ def _record(loader: yaml.SafeLoader, root: Node) -> LineMap:
 
 
 def _syntax_error(exc: Exception, path: str | None, text: str) -> ConfigError:
+    if isinstance(exc, Bounded):
+        mark = exc.problem_mark
+        return ConfigError(str(exc.problem), path, mark.line + 1 if mark is not None else None)
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -149,11 +164,24 @@ def _syntax_error(exc: Exception, path: str | None, text: str) -> ConfigError:
 
 
 def _load(text: str, path: str | None, multi: bool) -> list[tuple[Any, LineMap]]:
-    docs: list[tuple[Any, LineMap]] = []
+    # libyaml accepts some control characters PyYAML's reader refuses: those go the slow way
+    fast = len(LOADERS) > 1 and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if fast:
+        try:
+            return _load_with(LOADERS[0], text, multi)
+        except Bounded as exc:
+            raise _syntax_error(exc, path, text) from None
+        except yaml.YAMLError:
+            pass  # parse again below, for PyYAML's own words and marks
     try:
-        loader = _Loader(text)
-    except yaml.YAMLError as exc:  # the reader rejects control characters up front
+        return _load_with(Loader, text, multi)
+    except yaml.YAMLError as exc:
         raise _syntax_error(exc, path, text) from None
+
+
+def _load_with(cls: type, text: str, multi: bool) -> list[tuple[Any, LineMap]]:
+    docs: list[tuple[Any, LineMap]] = []
+    loader = cls(text)  # the pure-Python reader rejects control characters here
     try:
         nodes: list[Node | None] = []
         if multi:
@@ -165,8 +193,6 @@ def _load(text: str, path: str | None, multi: bool) -> list[tuple[Any, LineMap]]
             if node is not None:
                 lines = _record(loader, node)
                 docs.append((loader.construct_document(node), lines))
-    except yaml.YAMLError as exc:
-        raise _syntax_error(exc, path, text) from None
     finally:
         loader.dispose()
     return docs
@@ -185,10 +211,19 @@ def load_yaml_text(text: str, path: str | None = None) -> tuple[Any, LineMap]:
     return ({} if data is None else data), lines
 
 
-def _read(path: str | Path) -> str:
+def _read(path: str | Path, max_bytes: int) -> str:
     p = Path(path).expanduser()
     try:
-        return p.read_text(encoding="utf-8")
+        with p.open("rb") as f:
+            # read one byte past the limit: a file that grows (or a FIFO) is bounded too
+            raw = f.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise ConfigError(
+                f"file larger than {_mib(max_bytes)} (the limit for this kind of file); "
+                "split it or trim it",
+                str(path),
+            )
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found", str(path)) from None
     except IsADirectoryError:
@@ -199,21 +234,29 @@ def _read(path: str | Path) -> str:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from None
 
 
-def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
-    """Read and parse one YAML file (see :func:`load_yaml_text`).
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB"
+
+
+def load_yaml(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[Any, LineMap]:
+    """Read and parse one YAML file (see :func:`load_yaml_text`), at most ``max_bytes``.
 
     Raises:
-        ConfigError: unreadable file or a YAML syntax error, located at ``path:line``.
+        ConfigError: unreadable or oversized file, a YAML syntax error, too deep nesting or
+            too much alias expansion, located at ``path:line``.
     """
-    return load_yaml_text(_read(path), str(path))
+    return load_yaml_text(_read(path, max_bytes), str(path))
 
 
-def load_yaml_all(path: str | Path) -> list[tuple[Any, LineMap]]:
+def load_yaml_all(
+    path: str | Path, *, max_bytes: int = MAX_CATALOG_BYTES
+) -> list[tuple[Any, LineMap]]:
     """Read every document of a multi-document YAML file (``---`` separated), in order.
 
-    An empty file gives an empty list. Raises ``ConfigError`` like :func:`load_yaml`.
+    The size limit defaults to the catalog's (the one multi-document reader). An empty file
+    gives an empty list. Raises ``ConfigError`` like :func:`load_yaml`.
     """
-    return load_yaml_all_text(_read(path), str(path))
+    return load_yaml_all_text(_read(path, max_bytes), str(path))
 
 
 def load_yaml_all_text(text: str, path: str | None = None) -> list[tuple[Any, LineMap]]:

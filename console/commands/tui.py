@@ -8,10 +8,11 @@ from console.context import AppContext
 def run_tui(app: AppContext) -> None:
     """Open the console.
 
-    The config is loaded and the fleet built first, so a bad file or a missing secret fails
-    with a message before the screen opens.
+    The config is loaded, the store opened and the fleet built first, so a bad file, a
+    broken database or a missing secret fails with one line before the screen opens.
     """
     config = app.config
+    app.store.conn  # noqa: B018 - opens (and checks) the store: StoreError here, not in a worker
     fleet = app.fleet()
     from console.tui.app import CallboardApp
 

@@ -14,8 +14,16 @@ up, load balancer with no upstream)
 other 5xx, 429                         ``BackendUnavailable`` (retryable)
 401, 403                               ``BackendAuthError``
 other 4xx (bad query, …)               ``BadResponse`` with the backend's own message
-body over ``max_bytes``, not JSON      ``BadResponse``
+body over ``max_response_bytes``       ``BadResponse`` ("… larger than 32 MiB"), cut
+                                       off while streaming, before it is all read
+JSON nested too deep, not JSON         ``BadResponse`` ("nested deeper than …")
 =====================================  ===================================================
+
+``max_response_bytes`` (default :data:`MAX_BYTES`, 32 MiB) bounds one answer per backend.
+Decoding a body larger than :data:`INLINE_BYTES` runs in a worker thread
+(:meth:`HttpBackend.adecode` / :meth:`HttpBackend.aparse`), so the backend ``timeout``
+bounds the call with parsing included and the event loop (the console's UI) keeps running
+between the decoder's steps; after a large answer freed memory is handed back to the OS.
 
 Auth config (one of): ``auth: {basic: {username: u, password: {secret: NAME}}}``,
 ``auth: {bearer: {secret: NAME}}`` (or a literal token), plus ``headers: {X-Scope-OrgID: t}``.
@@ -24,7 +32,9 @@ A ``{secret: NAME}`` value anywhere in the options is resolved through ``ctx.sec
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,6 +42,8 @@ from typing import Any
 import httpx
 
 from console.core.model import BackendStatus
+from console.engine import jsonchunks
+from console.engine.offloop import off_loop, trim_soon
 from console.errors import (
     BackendAuthError,
     BackendError,
@@ -40,11 +52,16 @@ from console.errors import (
     ConfigError,
 )
 
-__all__ = ["MAX_BYTES", "HttpBackend", "error_message", "resolve_secrets"]
+__all__ = ["INLINE_BYTES", "MAX_BYTES", "HttpBackend", "error_message", "resolve_secrets"]
 
-#: Largest response body read (bytes); a larger one is a BadResponse, not an OOM.
-MAX_BYTES = 64 * 1024 * 1024
+#: Default largest answer read (bytes), per backend ``max_response_bytes``: ~100k Prometheus
+#: series with their labels; a larger one is a BadResponse, not a stall and an OOM.
+MAX_BYTES = 32 * 1024 * 1024
+#: Bodies up to this size are decoded inline (a thread hop costs more than the decode).
+INLINE_BYTES = 256 * 1024
 _SNIPPET = 200
+#: Seconds after a large decode when freed memory is returned to the OS.
+_TRIM_AFTER_S = 2.0
 
 
 def resolve_secrets(value: Any, secret: Callable[[str], str]) -> Any:
@@ -102,12 +119,27 @@ def _check_header(where: str, name: str, value: str) -> None:
         )
 
 
+def _size(n: int) -> str:
+    """``33554432`` → ``32 MiB``; sizes that are not whole MiB in bytes."""
+    mib = 1024 * 1024
+    return f"{n // mib} MiB" if n % mib == 0 else f"{n:,} bytes"
+
+
+def _max_bytes(opts: Mapping[str, Any], default: int) -> int:
+    value = opts.get("max_response_bytes", default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 1 << 30:
+        raise ConfigError(
+            f"max_response_bytes: expected a size in bytes from 1024 to 1073741824, got {value!r}"
+        )
+    return value
+
+
 def error_message(body: bytes, limit: int = _SNIPPET) -> str:
     """The backend's own words from an error body: a JSON ``error``/``message`` or the text."""
     text = body[:4096].decode("utf-8", "replace").strip()
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # 4 KB of brackets is still too deep for json
         data = None
     if isinstance(data, str):
         text = data
@@ -151,7 +183,7 @@ class HttpBackend:
             raise ConfigError(f"url: expected an http:// or https:// URL, got {url!r}")
         self.url = url.rstrip("/")
         self.auth, self.headers = _auth(opts)
-        self.max_bytes = max_bytes
+        self.max_bytes = _max_bytes(opts, max_bytes)
         verify = opts.get("tls_verify", True)
         if not isinstance(verify, bool):  # "false" would be truthy: verification stays on
             raise ConfigError(f"tls_verify: expected true or false, got {verify!r}")
@@ -206,22 +238,27 @@ class HttpBackend:
     async def _read(self, resp: httpx.Response) -> bytes:
         declared = resp.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            raise BadResponse(f"response from {self.url} too large ({declared} bytes)")
+            raise self._too_large()
         chunks: list[bytes] = []
         size = 0
         try:
             async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise BadResponse(
-                        f"response from {self.url} too large (over {self.max_bytes} bytes)"
-                    )
+                    chunks.clear()
+                    raise self._too_large()  # cut off here: the rest is never read
                 chunks.append(chunk)
         except httpx.TimeoutException:
             raise BackendUnavailable(f"timed out reading from {self.url}") from None
         except httpx.TransportError as exc:
             raise BackendUnavailable(f"{self.url}: {_reason(exc)}") from None
         return b"".join(chunks)
+
+    def _too_large(self) -> BadResponse:
+        return BadResponse(
+            f"{self.url} sent an answer too large to read: larger than "
+            f"{_size(self.max_bytes)} (max_response_bytes); narrow the query or raise the limit"
+        )
 
     def status_error(
         self, status: int, body: bytes, ctype: str
@@ -253,11 +290,16 @@ class HttpBackend:
         _, body, _ = await self.request("GET", path, **kw)
         return self.decode(body)
 
-    def decode(self, body: bytes) -> Any:
-        """Decode a JSON body. Raises: BadResponse when it is not JSON."""
+    def decode(self, body: bytes, loads: Callable[[bytes], Any] = json.loads) -> Any:
+        """Decode a JSON body. Raises: BadResponse when it is not JSON or nested too deep."""
         try:
-            return json.loads(body)
-        except (ValueError, RecursionError):
+            return loads(body)
+        except RecursionError:
+            raise BadResponse(
+                f"{self.url} sent JSON nested deeper than {_json_depth()} levels "
+                "(the decoder's limit)"
+            ) from None
+        except ValueError:
             raise BadResponse(
                 f"{self.url} sent a body that is not JSON: {error_message(body, 80)!r}"
             ) from None
@@ -265,16 +307,51 @@ class HttpBackend:
     def parse(self, fn: Callable[..., Any], body: bytes, path: str, *args: Any) -> Any:
         """``fn(decoded body, *args)``; a payload of the wrong shape (a parser's ValueError,
         TypeError, AttributeError or KeyError) becomes one BadResponse naming the URL."""
+        return self._parse(fn, body, path, args)
+
+    def _parse(
+        self,
+        fn: Callable[..., Any],
+        body: bytes,
+        path: str,
+        args: tuple[Any, ...],
+        loads: Callable[[bytes], Any] = json.loads,
+    ) -> Any:
         try:
-            return fn(self.decode(body), *args)
+            return fn(self.decode(body, loads), *args)
+        except RecursionError:
+            raise BadResponse(f"{self.url}{path}: answer nested too deeply to read") from None
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise BadResponse(f"{self.url}{path}: unexpected answer ({exc})") from None
+
+    async def adecode(self, body: bytes) -> Any:
+        """:meth:`decode`, in a worker thread for a large body (see the module docstring)."""
+        if len(body) <= INLINE_BYTES:
+            return self.decode(body)
+        try:
+            return await off_loop(lambda cancel: self.decode(body, jsonchunks.loader(cancel)))
+        finally:
+            # the caller holds the decoded answer a moment longer: hand the heap back after
+            asyncio.get_running_loop().call_later(_TRIM_AFTER_S, trim_soon)
+
+    async def aparse(self, fn: Callable[..., Any], body: bytes, path: str, *args: Any) -> Any:
+        """:meth:`parse`, in a worker thread for a large body (see the module docstring)."""
+        if len(body) <= INLINE_BYTES:
+            return self.parse(fn, body, path, *args)
+        return await off_loop(
+            lambda cancel: self._parse(fn, body, path, args, jsonchunks.loader(cancel))
+        )
 
     async def aclose(self) -> None:
         """Close the private client, if one was made (never the shared one)."""
         if self._own is not None:
             await self._own.aclose()
             self._own = None
+
+
+def _json_depth() -> int:
+    """About how deep the C decoder nests before RecursionError (the recursion limit)."""
+    return sys.getrecursionlimit()
 
 
 def _reason(exc: BaseException) -> str:

@@ -3,6 +3,11 @@
 WAL mode, versioned migrations (``PRAGMA user_version``). One connection per ``Store``;
 it may be used from several threads, one at a time (a lock serialises access). Open the
 store lazily: constructing a ``Store`` touches nothing until first use.
+
+A file that cannot be the store (not a database, damaged, a directory, read-only) raises
+``StoreError`` naming the file and what to do (exit 2); a full disk or an I/O error raises
+``StoreUnavailable`` (exit 1) — see :mod:`console.engine.storefaults`. Writes are
+transactions, so a failed one leaves everything stored before it intact.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from console.engine import storefaults
 
 #: Each migration is a list of statements; index + 1 is the schema version it produces.
 #: Append new migrations at the end; never edit one that has shipped.
@@ -74,10 +81,20 @@ MIGRATIONS: list[list[str]] = [
 class Store:
     """Callboard's SQLite store. ``path=":memory:"`` gives a private in-memory database."""
 
-    def __init__(self, path: str | Path) -> None:
+    #: The file of the store opened last in this process: the CLI names it when an SQLite
+    #: error escapes from code that uses ``conn`` directly (cursors, exports).
+    last_path: ClassVar[str | None] = None
+
+    def __init__(self, path: str | Path, *, max_pages: int | None = None) -> None:
+        """``max_pages`` caps the file (``PRAGMA max_page_count``): a full disk, on purpose."""
         self.path = str(path)
+        self.max_pages = max_pages
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+
+    def fault(self, exc: sqlite3.Error) -> Exception:
+        """``exc`` as the typed store error (see storefaults), or itself when it is a bug."""
+        return storefaults.fault(exc, self.path) or exc
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -90,16 +107,35 @@ class Store:
 
     def _open(self) -> sqlite3.Connection:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            storefaults.check_path(self.path)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise storefaults.folder_error(self.path, exc) from None
+            Store.last_path = self.path
         conn = sqlite3.connect(
             self.path, check_same_thread=False, timeout=5.0, isolation_level=None
         )
-        conn.row_factory = sqlite3.Row
-        if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
+        try:
+            conn.row_factory = sqlite3.Row
+            if self.max_pages is not None:
+                conn.execute(f"PRAGMA max_page_count = {int(self.max_pages)}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema
+            migrate(conn)
+            # WAL last: a file found not to be ours is left byte for byte as it was
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            conn.close()
+            typed = storefaults.fault(exc, self.path)
+            if typed is None and not isinstance(exc, sqlite3.ProgrammingError):
+                # an SQLite file of some other program: our migrations do not fit it
+                typed = storefaults.not_ours(exc, self.path)
+            if typed is None:
+                raise
+            raise typed from None
         return conn
 
     @contextmanager
@@ -107,23 +143,35 @@ class Store:
         """An IMMEDIATE transaction, committed on success and rolled back on error."""
         with self._lock:
             conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self.fault(exc) from None
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")  # a full disk: nothing of this one is kept
+                if isinstance(exc, sqlite3.Error):
+                    raise self.fault(exc) from None
                 raise
-            conn.execute("COMMIT")
 
     def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement (autocommit) and return its cursor."""
         with self._lock:
-            return self.conn.execute(sql, params)
+            try:
+                return self.conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise self.fault(exc) from None
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """Run a query and return all rows."""
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self.fault(exc) from None
 
     def close(self) -> None:
         with self._lock:

@@ -104,7 +104,7 @@ class PrometheusPlugin:
             form["timeout"] = self.query_timeout
         path = "/api/v1/query_range" if "step" in extra else "/api/v1/query"
         _, body, _ = await self.http.request("POST", path, data=form, ok=(400, 422))
-        payload = self.http.decode(body)
+        payload = await self.http.adecode(body)
         expect = ("matrix",) if "step" in extra else ("vector",)
         result, warnings = parse.envelope(payload, expect)
         self._warn.extend(w for w in warnings if w not in self._warn)
