@@ -104,7 +104,7 @@ class RunDriverScreen(Screen[None]):
         """
         if self._executor is not None:
             self._executor.cancel()
-        self.activity = "Cancelling: the run stops before its next step"
+        self.activity = "Cancelling: the run stops now (an action in progress finishes first)"
         for _ in range(len(self.app.screen_stack)):  # the questions asked over this screen
             top = self.app.screen
             if not isinstance(top, ConfirmScreen | DecideScreen):

@@ -212,8 +212,9 @@ def title_text(
 
 
 def undoable(record: RunRecord | None, runbook: Runbook) -> list[str]:
-    """Done steps of a stopped real run that have an ``undo`` not yet run."""
-    if record is None or record.dry_run or record.status not in ("cancelled", "failed", "refused"):
+    """Done steps of a finished or stopped real run that have an ``undo`` not yet run."""
+    stopped = ("succeeded", "cancelled", "failed", "refused")
+    if record is None or record.dry_run or record.status not in stopped:
         return []
     undone = {s.idx - UNDO_OFFSET for s in record.steps if s.idx >= UNDO_OFFSET}
     return [
