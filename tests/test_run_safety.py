@@ -206,7 +206,7 @@ async def test_read_only_refuses_commands_and_http_writes_whatever_mutates_says(
         ex = Executor(fleet, store, secret=str, read_only=True)
         run = await ex.start(Runbook("t", "t", steps=(step,)), PAY, {})
         assert run.status == "refused" and "read-only" in run.steps[0].output
-        assert [k for k, _ in kinds(store.path, run.id)].count("step.refused") == 1
+        assert [k for k, _ in kinds(Path(store.path), run.id)].count("step.refused") == 1
     assert not marker.exists()
     # production without read-only: still a confirmation, mutates: false or not
     fleet.production = True
@@ -300,3 +300,35 @@ def test_a_duration_param_reaches_an_action_as_a_duration(
         "--json",
     )  # fmt: skip
     assert code == 0 and "for 90s" in json.loads(out)["steps"][0]["output"]
+
+
+def test_ctrl_c_cancels_a_cli_run_inside_a_verify_wait(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    rb = write(
+        tmp_path,
+        "wait.yaml",
+        "id: w\ntitle: t\nsteps:\n  - {id: hello, kind: note, text: waiting}\n"
+        "  - {id: recover, kind: verify, signal: timeout_rate, op: '<', value: 0.02,"
+        " within: 10m, every: 15s}\n",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLBOARD_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "--db", str(tmp_path / "cb.db"), "run", str(rb),
+         "--function", PAY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "hello [note] done" in proc.stdout.readline()  # the verify starts now
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)  # a 15 s wait would still be under way
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 1, err
+    assert "recover [verify] cancelled" in out and ": cancelled" in out
