@@ -332,3 +332,23 @@ def test_ctrl_c_cancels_a_cli_run_inside_a_verify_wait(tmp_path: Path) -> None:
         proc.wait()
     assert proc.returncode == 1, err
     assert "recover [verify] cancelled" in out and ": cancelled" in out
+
+
+async def test_a_run_joins_an_incident_opened_while_it_runs(tmp_path: Path) -> None:
+    from console.engine.incidents import open_incident
+
+    store = Store(tmp_path / "cb.db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    rb = runbook(
+        "id: m\ntitle: t\nsteps:\n  - {id: look, kind: manual, text: look at the graphs}\n"
+        "  - {id: say, kind: note, text: acting}\n"
+    )
+
+    async def meanwhile(_: Any) -> bool:  # the operator opens an incident, then confirms
+        open_incident(store, "pay slow", [PAY])
+        return True
+
+    run = await Executor(fleet, store, secret=str, confirm=meanwhile).start(rb, PAY, {})
+    assert run.status == "succeeded" and run.incident_id == "INC-0001"
+    md = export_incident(store, "INC-0001", "md")
+    assert "look at the graphs" in md and "acting" in md
