@@ -13,6 +13,7 @@ import pytest
 from console.context import AppContext
 from console.core.runbook import load_runbook
 from console.engine.events import EventLog
+from console.engine.executor import Executor
 from console.engine.export import export_incident
 from console.engine.runs import RunStore
 from console.engine.steprunner import REPLANNED, ConfirmRequest
@@ -131,3 +132,43 @@ def test_a_changed_plan_shows_before_and_now() -> None:
     assert "The plan changed since it was first shown" in text
     before, now = text.index("Before"), text.index("Now: what it will do")
     assert "v2.14.0 to v2.13.2" in text[before:now] and "v2.13.2 to v2.13.1" in text[now:]
+
+
+async def test_r_resumes_with_the_old_and_the_new_plan_when_it_changed(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    rb_file = tmp_path / "plain.yaml"
+    rb_file.write_text(
+        "id: plain-rollback\ntitle: t\nsteps:\n"
+        "  - {id: rollback, kind: action, action: rollback, confirm: true}\n"
+    )
+    rb = load_runbook(rb_file)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+
+        async def answer(yes: bool) -> Executor:
+            async def confirm(_: ConfirmRequest) -> bool:
+                return yes
+
+            return Executor(app.fleet, ctx.store, secret=str, confirm=confirm)
+
+        first = await (await answer(False)).start(rb, PAY, {})  # refused: v2.14.0 → v2.13.2
+        healed = await (await answer(True)).start(rb, PAY, {})  # someone else rolls back
+        assert (first.status, healed.status) == ("refused", "succeeded")
+
+        screen = RunnerScreen(rb, PAY, app.env, poll_every=0)
+        await app.push_screen(screen)
+        await until(pilot, lambda: bool(screen.resumable), "the stopped run")
+        screen.query_one("#runner-body").focus()
+        await pilot.press("R")
+        await modal(pilot, app, ConfirmScreen)
+        assert isinstance(app.screen, ConfirmScreen)
+        req = app.screen.request
+        assert req.changed and "v2.14.0 → v2.13.2" in req.previous
+        assert "v2.13.2 → v2.13.1" in req.detail
+        body = str(app.screen.query_one("#confirm-body").render())
+        assert "The plan changed since it was first shown" in body
+        await pilot.press("escape")  # not confirmed: nothing rolls back further
+        await idle(pilot, screen)
+        assert screen.record is not None and screen.record.status == "refused"

@@ -35,6 +35,7 @@ from console.engine.events import utc_now
 from console.engine.incident_link import declined, incident_for, link_run
 from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 from console.engine.steprunner import (
+    WRITES_ELSEWHERE,
     ConfirmRequest,
     StepRunner,
     plan_text,
@@ -305,7 +306,7 @@ class Executor(StepRunner):
                     "failed",
                 )
                 mutates = False
-            if mutates and self.read_only:
+            if self.read_only and (mutates or step.action in WRITES_ELSEWHERE):
                 notes.append("read-only: this step would be refused")
             elif step.confirm or step.kind == "manual" or (mutates and self.fleet.production):
                 notes.append("needs confirmation")

@@ -8,12 +8,10 @@ cancel, undo) on top of it. No Textual here.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core.model import ActionPlan, ActionRequest, Function
@@ -21,6 +19,7 @@ from console.core.redact import redact
 from console.core.runbook import Step, step_mutates
 from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
+from console.engine.confirmation import Confirm, ConfirmRequest, Decide
 from console.engine.events import EventLog, utc_now
 from console.engine.runs import RunRecord, RunStore, StepRecord
 from console.engine.step_records import RecordsRun
@@ -44,45 +43,6 @@ WRITES_ELSEWHERE = frozenset({"annotate"})
 REPLANNED = "the plan changed since it was first shown"
 #: The steps whose plan a resume compares with the one first shown.
 _PLANNED_KINDS = frozenset({"action", "command", "http"})
-
-
-@dataclass(frozen=True)
-class ConfirmRequest:
-    """What an operator is asked to approve: the step, its target and the environment."""
-
-    run_id: str
-    step_id: str
-    step: str
-    kind: str
-    target: str
-    environment: str
-    production: bool
-    reason: str
-    detail: str
-    #: On resume, the plan first shown (or last confirmed) when it differs from ``detail``:
-    #: the operator must confirm the new plan, not the one they saw before.
-    previous: str = ""
-
-    @property
-    def changed(self) -> bool:
-        """Whether the plan differs from the one the operator saw before (resume)."""
-        return bool(self.previous) and self.previous != self.detail
-
-    @property
-    def fingerprint(self) -> str:
-        """A short digest of the plan: ``--accept-plan`` names the exact plan it confirms."""
-        return hashlib.sha256(self.detail.encode()).hexdigest()[:10]
-
-    def prompt(self) -> str:
-        env = f"PRODUCTION {self.environment}" if self.production else self.environment
-        head = f"{self.step} — {self.detail}"
-        if self.changed:
-            head = f"{self.step} — THE PLAN CHANGED\nwas:\n{self.previous}\nnow:\n{self.detail}"
-        return f"{head}\non {self.target} in {env} ({self.reason}). Proceed?"
-
-
-Confirm = Callable[[ConfirmRequest], Awaitable[bool]]
-Decide = Callable[[Step, StepRecord], Awaitable[bool | None]]
 
 
 async def _never(_: Any, *__: Any) -> Any:
