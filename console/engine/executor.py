@@ -196,6 +196,8 @@ class Executor(StepRunner):
             undo_rec = StepRecord(UNDO_OFFSET + rec.idx, undo.id, undo.kind)
             record.steps.append(undo_rec)
             result = await self._step(record, undo, undo_rec, scope)
+            if result == "cancelled":
+                self._event(record, "run.cancelled", {"in": undo.id})
             if result != "done":
                 final = result
                 break
