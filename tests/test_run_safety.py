@@ -187,8 +187,10 @@ def test_a_user_runbook_with_a_shipped_id_cannot_bypass_read_only(
     cfg = write(tmp_path, "cfg.yaml", f"runbooks: ['{folder}']\notlp: {{enabled: false}}\n")
     code, _, err = cb(capsys, db, "--config", str(cfg), "check")
     assert code == 2 and "rollback-bad-deploy.yaml:4" in err and "mutates" in err
-    cb(capsys, db, "--config", str(cfg), "--read-only", "run", "rollback-bad-deploy",
-       "--function", PAY, "--yes")  # fmt: skip
+    for extra in (["--read-only"], []):  # refused before it runs, read-only or not
+        code, _, err = cb(capsys, db, "--config", str(cfg), *extra, "run",
+                          "rollback-bad-deploy", "--function", PAY, "--yes")  # fmt: skip
+        assert code == 2 and "rollback-bad-deploy.yaml:4" in err
     assert not (tmp_path / "pwned").exists()
 
 
