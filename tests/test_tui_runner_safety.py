@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Button
 
 from console.context import AppContext
 from console.core.runbook import load_runbook
@@ -169,6 +170,8 @@ async def test_r_resumes_with_the_old_and_the_new_plan_when_it_changed(
         assert "v2.13.2 → v2.13.1" in req.detail
         body = str(app.screen.query_one("#confirm-body").render())
         assert "The plan changed since it was first shown" in body
+        ok = app.screen.query_one("#confirm-ok", Button)
+        assert str(ok.label) == f"Confirm the new plan on {PAY}"
         await pilot.press("escape")  # not confirmed: nothing rolls back further
         await idle(pilot, screen)
         assert screen.record is not None and screen.record.status == "refused"

@@ -103,7 +103,9 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="default")
                 yield Button(
-                    f"Confirm on {req.target}",
+                    f"Confirm the new plan on {req.target}"
+                    if req.changed
+                    else f"Confirm on {req.target}",
                     id="confirm-ok",
                     variant="error" if req.production else "warning",
                 )
