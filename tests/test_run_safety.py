@@ -136,6 +136,9 @@ def test_no_incident_keeps_a_real_run_out_of_the_incident(
         capsys, db, "run", "rollback-bad-deploy", "--function", PAY, "--no-incident", "--json"
     )
     assert code == 3 and json.loads(out)["incident_id"] is None
+    declined = json.loads(out)["run_id"]
+    code, out, _ = cb(capsys, db, "run", "--resume", declined, "--yes", "--json")
+    assert code == 0 and json.loads(out)["incident_id"] is None  # the choice holds on resume
     code, _, err = cb(
         capsys, db, "run", "rollback-bad-deploy", "--function", PAY, "--no-incident",
         "--incident", "INC-0001",
@@ -302,6 +305,8 @@ def test_a_duration_param_reaches_an_action_as_a_duration(
         "--json",
     )  # fmt: skip
     assert code == 0 and "for 90s" in json.loads(out)["steps"][0]["output"]
+    started = [e for e in EventLog(Store(db)).iter() if e.kind == "run.started"]
+    assert started[-1].data["params"] == {"for": "90s"}  # the timeline says 90s, not 90.0
 
 
 def test_ctrl_c_cancels_a_cli_run_inside_a_verify_wait(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from console.core.runbook import Runbook, Step, step_mutates
-from console.core.runbook_params import Scope
+from console.core.runbook_params import Duration, Scope
 from console.engine import stepkinds
 from console.engine.events import utc_now
 from console.engine.incident_link import declined, incident_for, link_run
@@ -76,11 +76,13 @@ class Executor(StepRunner):
             UserError: the function is not in the fleet.
         """
         fn = await self._function(function_id)
+        # a duration is recorded as one ("20m"), and a resume parses it back the same way
+        recorded = {k: str(v) if isinstance(v, Duration) else v for k, v in params.items()}
         record = self.runs.create(
             runbook.id,
             runbook.path,
             function_id,
-            dict(params),
+            recorded,
             [(s.id, s.kind) for s in runbook.steps],
             dry_run=dry_run,
             incident_id=incident_id,
@@ -92,7 +94,7 @@ class Executor(StepRunner):
             "run.started",
             {
                 "runbook": runbook.id,
-                "params": dict(params),
+                "params": recorded,
                 "dry_run": dry_run,
                 "environment": self.fleet.environment,
                 "production": self.fleet.production,
