@@ -359,3 +359,33 @@ async def test_a_run_joins_an_incident_opened_while_it_runs(tmp_path: Path) -> N
     assert run.status == "succeeded" and run.incident_id == "INC-0001"
     md = export_incident(store, "INC-0001", "md")
     assert "look at the graphs" in md and "acting" in md
+
+
+async def test_cancel_stops_a_long_command_at_once_and_its_outcome_is_unknown(
+    tmp_path: Path,
+) -> None:
+    import sys
+
+    store = Store(tmp_path / "cb.db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    rb = runbook(
+        "id: c\ntitle: t\nsteps:\n"
+        f"  - {{id: wait, kind: command, command: [{sys.executable!r}, -c,"
+        " 'import time; time.sleep(120)'], timeout: 5m}\n"
+        "  - {id: after, kind: note, text: never}\n"
+    )
+    ex: Executor
+    loop = asyncio.get_running_loop()
+
+    def on_update(record: Any) -> None:  # the command starts: the operator presses c
+        if record.steps[0].status == "running":
+            loop.call_soon(ex.cancel)
+
+    ex = Executor(fleet, store, secret=str, on_update=on_update)
+    run = await asyncio.wait_for(ex.start(rb, PAY, {}), 30)  # not the command's 120 s
+    assert run.status == "cancelled"
+    assert run.steps[0].status == "unknown" and run.steps[1].status == "pending"
+    assert run.steps[0].output.startswith("stopped by cancel")
+    assert {"in": "wait"} in [
+        e.data for e in EventLog(store).iter(run_id=run.id) if e.kind == "run.cancelled"
+    ]

@@ -198,8 +198,9 @@ class Executor(StepRunner):
             undo_rec = StepRecord(UNDO_OFFSET + rec.idx, undo.id, undo.kind)
             record.steps.append(undo_rec)
             result = await self._step(record, undo, undo_rec, scope)
-            if result == "cancelled":
+            if result in ("cancelled", "unknown"):
                 self._event(record, "run.cancelled", {"in": undo.id})
+                result = "cancelled"
             if result != "done":
                 final = result
                 break
@@ -220,8 +221,9 @@ class Executor(StepRunner):
                 return self._finish(record, "cancelled")
             self._link(record)  # an incident opened while the run goes takes it from here
             result = await self._step(record, step, rec, scope)
-            if result == "cancelled":
+            if result in ("cancelled", "unknown"):  # unknown: a command stopped part-way
                 self._event(record, "run.cancelled", {"in": step.id})
+                return self._finish(record, "cancelled")
             if result != "done":
                 return self._finish(record, result)
         return self._finish(record, "succeeded")

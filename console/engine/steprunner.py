@@ -191,11 +191,13 @@ class StepRunner(RecordsRun):
             outcome = await self._attempt(step, scope, plan)
             took = time.monotonic() - began
             status = "done" if outcome.ok else "failed"
-            if outcome.details.get("cancelled"):
+            if outcome.details.get("stopped"):
+                status = "unknown"  # killed part-way: a resume asks whether it took effect
+            elif outcome.details.get("cancelled"):
                 status = "cancelled"
             elif step.kind == "check" and not outcome.ok and self._rechecking:
                 outcome.output = f"guard no longer holds: {outcome.output}"
-            if outcome.ok or status == "cancelled" or attempt == step.retries:
+            if outcome.ok or status in ("cancelled", "unknown") or attempt == step.retries:
                 ended = self._end(
                     record, step, rec, status, outcome.output, outcome.exit_code, took
                 )
@@ -212,7 +214,8 @@ class StepRunner(RecordsRun):
         timeout = step.timeout or stepkinds.DEFAULT_TIMEOUT.get(step.kind, 60.0)
         try:
             if step.kind == "command":
-                return await stepkinds.run_command(stepkinds.argv_of(step, scope), timeout)
+                argv = stepkinds.argv_of(step, scope)
+                return await stepkinds.run_command(argv, timeout, self._cancel_event)
             if step.kind == "action" and plan is not None:
                 result = await asyncio.wait_for(self.fleet.execute(plan), timeout)
                 text = "\n".join([result.message, *plan.changes])
