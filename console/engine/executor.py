@@ -151,8 +151,8 @@ class Executor(StepRunner):
             self._rechecking, self._baselines = False, {}
 
     def cancel(self) -> None:
-        """Stop the run: before its next step, or at once inside a verify's wait or a
-        retry's backoff (an action or command in progress finishes)."""
+        """Stop the run: before its next step, or at once inside a verify's wait, a retry's
+        backoff or a command (stopped; its outcome unknown). A plugin action finishes."""
         self._cancelled = True
         self._cancel_event.set()
 
