@@ -52,7 +52,7 @@ def _confirmer(yes: bool, accepted: tuple[str, ...] = (), again: str = "") -> An
                 click.echo(f"confirmed by --accept-plan {req.fingerprint}: {what}", err=True)
                 click.echo(_indent(req.detail), err=True)
                 return True
-            if sys.stdin.isatty() and not yes:
+            if sys.stdin.isatty():  # at a terminal the operator sees both plans and answers
                 return click.confirm(req.prompt(), default=False, err=True)
             click.echo(
                 f"the plan changed since it was first shown: {what}\n  was:\n"
