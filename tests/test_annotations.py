@@ -107,3 +107,28 @@ def test_a_dashboard_that_is_down_never_fails_the_incident(tmp_path: Path) -> No
     assert opened.returncode == 0
     assert "opened INC-0001" in opened.stdout
     assert "annotation on dash failed" in opened.stderr
+
+
+def test_read_only_posts_no_annotation_and_records_the_refusal(
+    tmp_path: Path, grafana: Grafana
+) -> None:
+    from console.engine.events import EventLog
+    from console.engine.store import Store
+
+    fn = "payments:rpc Authorize"
+    opened = cli(tmp_path, grafana.port, "--read-only", "incident", "open", "--title", "x",
+                 "--function", fn)  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    assert "read-only: annotation not posted" in opened.stderr
+    rb = tmp_path / "close.yaml"  # nothing is open: the plugin plans no change
+    rb.write_text(
+        "id: close\ntitle: t\nsteps:\n  - {id: close, kind: action, action: circuit_close,"
+        " params: {dependency: bank-gateway}}\n"
+    )
+    ran = cli(tmp_path, grafana.port, "--read-only", "run", str(rb), "--function", fn)
+    assert ran.returncode == 0, ran.stderr
+    assert grafana.posts == []  # nothing left the machine
+    refused = [e for e in EventLog(Store(tmp_path / "cb.db")).iter()
+               if e.kind == "annotation.refused"]  # fmt: skip
+    assert [e.incident_id for e in refused] == ["INC-0001"]
+    assert refused[0].data["backends"] == ["dash"]

@@ -221,3 +221,18 @@ async def test_the_plan_names_expected_statuses_compactly() -> None:
     listed = await p.plan(ActionRequest("throttle", "checkout:POST /pay", {"rps": 5}))
     assert listed.changes[-1] == "expects HTTP 200, 201"
     assert statuses_text((*range(200, 400), 404, 409, 410, 411)) == "2xx, 3xx, 404, 409–411"
+
+
+async def test_an_endpoint_that_writes_mutates_whatever_its_config_says() -> None:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(Recorder()))
+    endpoints = {
+        "circuit_close": {"method": "DELETE", "url": "https://mesh.test/c/x", "mutates": False},
+        "annotate": {"method": "GET", "url": "https://mesh.test/ping", "mutates": False},
+    }
+    p = HttpActionsPlugin(
+        "mesh", {"endpoints": endpoints}, PluginContext(client, lambda n: "", lambda: 0.0)
+    )
+    delete = await p.plan(ActionRequest("circuit_close", "checkout:POST /pay", {}, ""))
+    get = await p.plan(ActionRequest("annotate", "checkout:POST /pay", {}, ""))
+    assert delete.mutates and not get.mutates  # read-only refuses the DELETE, not the GET
+    await client.aclose()

@@ -136,25 +136,3 @@ def test_read_only_refuses_every_mutating_kind_and_records_the_refusal(
         events = [e.kind for e in EventLog(Store(db)).iter(run_id=doc["run_id"])]
         assert "step.refused" in events and "step.intent" not in events
     assert not (tmp_path / "ran").exists()
-
-
-def test_a_command_marked_non_mutating_runs_in_read_only(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    rb = write(
-        tmp_path,
-        "look.yaml",
-        "id: look\ntitle: t\nsteps:\n  - {id: s, kind: command, mutates: false, command: [echo, looking]}\n",
-    )
-    code, out, _ = cb(
-        capsys,
-        "--db",
-        str(tmp_path / "db"),
-        "--read-only",
-        "run",
-        str(rb),
-        "--function",
-        PAY,
-        "--json",
-    )
-    assert code == 0 and json.loads(out)["steps"][0]["output"] == "looking"

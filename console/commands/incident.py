@@ -61,7 +61,7 @@ def with_fleet(
                         fleet = app.fleet()
                 if fleet is not None:
                     errors = await annotate(
-                        fleet.backends,
+                        fleet,  # the fleet: under read-only nothing is posted
                         annotation(done),
                         incident_id=done.id,
                         function_id=done.functions[0] if done.functions else "",

@@ -1,12 +1,16 @@
-"""``callboard run`` (run, dry-run or resume a runbook) and ``callboard runs`` (list runs).
+"""``callboard run`` (run, dry-run, resume or undo a runbook) and ``callboard runs``.
 
-Exit codes: 0 the run succeeded, 1 a step failed (or the run was cancelled/interrupted),
-2 an invalid runbook or params, 3 refused (read-only, or a confirmation not given).
+Exit codes: 0 the run succeeded (or was undone), 1 a step failed (or the run was
+cancelled/interrupted), 2 an invalid runbook or params, 3 refused (read-only, a
+confirmation not given, or a resumed plan that changed and was not accepted).
+Ctrl-C (SIGINT) cancels the run: it stops within a second, recorded as cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.errors import UserError
 
-EXIT = {"succeeded": 0, "failed": 1, "cancelled": 1, "interrupted": 1, "refused": 3}
+EXIT = {"succeeded": 0, "undone": 0, "failed": 1, "cancelled": 1, "interrupted": 1, "refused": 3}
 _MARK = {"done": "✓", "planned": "·", "failed": "✗", "refused": "⊘", "unknown": "?", "skipped": "-"}
 
 
@@ -32,19 +36,42 @@ def parse_params(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _confirmer(yes: bool) -> Any:
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
+
+
+def _confirmer(yes: bool, accepted: tuple[str, ...] = (), again: str = "") -> Any:
+    """Answers the executor's confirmations: ``--yes`` confirms an unchanged plan only; a
+    plan that changed since it was first shown needs ``--accept-plan`` with its digest."""
     from console.engine.executor import ConfirmRequest
 
     async def confirm(req: ConfirmRequest) -> bool:
-        if yes:
+        what = f"{req.step} on {req.target} in {req.environment}"
+        if req.changed:
+            if req.fingerprint in accepted:
+                click.echo(f"confirmed by --accept-plan {req.fingerprint}: {what}", err=True)
+                click.echo(_indent(req.detail), err=True)
+                return True
+            if sys.stdin.isatty():  # at a terminal the operator sees both plans and answers
+                return click.confirm(req.prompt(), default=False, err=True)
             click.echo(
-                f"confirmed by --yes: {req.step} on {req.target} in {req.environment}", err=True
+                f"the plan changed since it was first shown: {what}\n  was:\n"
+                f"{_indent(req.previous)}\n  now:\n{_indent(req.detail)}\n"
+                f"--yes confirms only an unchanged plan; to confirm this one run\n"
+                f"  {again} --yes --accept-plan {req.fingerprint}",
+                err=True,
             )
+            return False
+        if yes:
+            click.echo(f"confirmed by --yes: {what}", err=True)
+            click.echo(_indent(req.detail), err=True)
             return True
         if sys.stdin.isatty():
             return click.confirm(req.prompt(), default=False, err=True)
         click.echo(
-            f"needs confirmation ({req.reason}): {req.step} on {req.target}; pass --yes", err=True
+            f"needs confirmation ({req.reason}): {req.step} on {req.target}; pass --yes\n"
+            f"{_indent(req.detail)}",
+            err=True,
         )
         return False
 
@@ -95,7 +122,20 @@ def _printer(as_json: bool) -> Any:
 @click.option("--yes", is_flag=True, help="Confirm steps that ask (each is named on stderr).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.option("--incident", "incident_id", metavar="ID", help="Record the run in this incident.")
+@click.option(
+    "--no-incident",
+    is_flag=True,
+    help="Do not join the function's open incident (a run joins it by default).",
+)
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Resume an interrupted run.")
+@click.option("--undo", "undo_id", metavar="RUN_ID", help="Undo the done steps of a run.")
+@click.option(
+    "--accept-plan",
+    "accepted",
+    multiple=True,
+    metavar="DIGEST",
+    help="On resume: confirm a changed plan (its digest is printed when it is refused).",
+)
 @click.option("--assume-done", is_flag=True, help="On resume: the unknown step took effect.")
 @click.option("--assume-not-done", is_flag=True, help="On resume: it did not; run it again.")
 @click.pass_obj
@@ -108,11 +148,14 @@ def run(
     yes: bool,
     as_json: bool,
     incident_id: str | None,
+    no_incident: bool,
     resume_id: str | None,
+    undo_id: str | None,
+    accepted: tuple[str, ...],
     assume_done: bool,
     assume_not_done: bool,
 ) -> int:
-    """Run RUNBOOK (an id or a path) on --function; or --resume RUN_ID."""
+    """Run RUNBOOK (an id or a path) on --function; or --resume RUN_ID; or --undo RUN_ID."""
     from console import paths
     from console.core.runbook_params import resolve_params
     from console.engine.executor import Executor
@@ -121,14 +164,20 @@ def run(
 
     if assume_done and assume_not_done:
         raise UserError("--assume-done and --assume-not-done contradict each other")
+    if incident_id is not None and no_incident:
+        raise UserError("--incident and --no-incident contradict each other")
+    if resume_id is not None and undo_id is not None:
+        raise UserError("--resume and --undo contradict each other: pick one run to act on")
     dirs = paths.runbook_dirs(app.config.runbook_paths())
     runs = RunStore(app.store)
-    if resume_id is not None:
-        if runbook or function_id or params or dry_run:
-            raise UserError("--resume takes only a run id (and --yes, --json, --assume-*)")
-        record = runs.get(resume_id)
+    again_id = resume_id or undo_id
+    if again_id is not None:
+        flag = "--resume" if resume_id is not None else "--undo"
+        if runbook or function_id or params or dry_run or incident_id:
+            raise UserError(f"{flag} takes only a run id (and --yes, --json, --assume-*)")
+        record = runs.get(again_id)
         if record is None:
-            raise UserError(f"no run {resume_id!r} (see `callboard runs`)")
+            raise UserError(f"no run {again_id!r} (see `callboard runs`)")
         path = Path(record.runbook_path)
         rb = find_runbook(str(path) if path.is_file() else record.runbook, dirs)
         given: dict[str, object] = dict(record.params)
@@ -149,23 +198,42 @@ def run(
         fleet,
         app.store,
         secret=app.secrets.get,
-        confirm=_confirmer(yes),
+        confirm=_confirmer(
+            yes, accepted, f"callboard run --resume {resume_id}" if resume_id else "callboard run"
+        ),
         decide=_decider(assume),
         on_update=_printer(as_json),
     )
 
     async def go() -> Any:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # Ctrl-C cancels: a verify's wait stops at once, the run is recorded cancelled
+            loop.add_signal_handler(signal.SIGINT, _cancel)
         try:
             ids = frozenset(h.id for h in (await fleet.refresh()).functions)
             values = resolve_params(rb.params, given, ids)
             if resume_id is not None:
                 return await executor.resume(rb, resume_id, values)
+            if undo_id is not None:
+                return await executor.undo(rb, undo_id, values)
             return await executor.start(
-                rb, str(function_id), values, dry_run=dry_run, incident_id=incident_id
+                rb,
+                str(function_id),
+                values,
+                dry_run=dry_run,
+                incident_id=incident_id,
+                no_incident=no_incident,
             )
         finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGINT)
             await executor.aclose()
             await fleet.aclose()
+
+    def _cancel() -> None:
+        click.echo("cancelling: the run stops within a second", err=True)
+        executor.cancel()
 
     try:
         record = asyncio.run(go())

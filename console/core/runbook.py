@@ -21,6 +21,7 @@ from console.yamlload import LineMap, load_yaml
 
 __all__ = [
     "MUTATING_KINDS",
+    "SAFE_METHODS",
     "STEP_KINDS",
     "Expectation",
     "Param",
@@ -32,8 +33,11 @@ __all__ = [
 ]
 
 STEP_KINDS = ("check", "verify", "action", "command", "http", "manual", "note")
-#: Kinds that change something unless a step says ``mutates: false`` (an action asks its plan).
+#: Kinds that change something (an action asks its plan). ``mutates: false`` relaxes
+#: nothing, except on an http GET or HEAD: a command can do anything.
 MUTATING_KINDS = frozenset({"command", "http"})
+#: The only http methods a step may declare read-only (``mutates: false``).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
 
@@ -93,9 +97,9 @@ class Step:
         """Whether this step can change something (read-only refuses it)."""
         if self.kind in ("check", "verify", "note", "manual"):
             return False
-        if self.mutates is not None:
-            return self.mutates
-        return True
+        if self.kind == "http" and self.method.upper() in SAFE_METHODS:
+            return self.mutates is not False
+        return True  # a command, an http write, an action: whatever ``mutates`` says
 
     @property
     def label(self) -> str:
@@ -247,6 +251,15 @@ def _step(
             if undo is not None:
                 common["undo"] = Step(**{**undo.__dict__, "id": f"{step_id}.undo"})
     specific = _kind_values(check, kind, d, path)
+    if common.get("mutates") is False and not (
+        kind == "http" and str(specific.get("method", "")).upper() in SAFE_METHODS
+    ):
+        what = "a command" if kind == "command" else f"an http {specific.get('method')}"
+        check.fail(
+            (*path, "mutates"),
+            f"{what} step always counts as mutating: `mutates: false` is allowed only on an"
+            " http GET or HEAD (read-only and production refuse or confirm it anyway)",
+        )
     check.placeholders_in(d, path, names, skip=("id", "kind", "undo"))
     return Step(**common, **specific)
 

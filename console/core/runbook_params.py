@@ -30,6 +30,35 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 #: Runbook durations parse like every other duration (config, SLO windows).
 parse_seconds = parse_duration
+_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+class Duration(float):
+    """A ``duration`` param's value: seconds (it compares and checks limits as a number),
+    written as a canonical duration (``20m``, ``90s``, ``250ms``) wherever it becomes text,
+    so an action receives ``"20m"``, never ``1200.0``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return format_duration(self)
+
+    def __repr__(self) -> str:
+        return f"Duration({format_duration(self)!r})"
+
+
+def format_duration(seconds: float) -> str:
+    """``1200`` → ``"20m"``, ``90`` → ``"90s"``, ``0.25`` → ``"250ms"``: the largest unit
+    that divides it exactly, which :func:`~console.core.durations.parse_duration` reads back."""
+    if seconds > 0 and float(seconds).is_integer():
+        whole = int(seconds)
+        for unit, size in _UNITS:
+            if whole % size == 0:
+                return f"{whole // size}{unit}"
+    ms = seconds * 1000
+    if float(ms).is_integer():
+        return f"{int(ms)}ms"
+    return f"{seconds:g}s"
 
 
 @dataclass(frozen=True)
@@ -70,7 +99,7 @@ def coerce(param: Param, raw: object, functions: frozenset[str] | None = None) -
     if t in ("int", "float", "duration"):
         try:
             if t == "duration":
-                value = parse_seconds(raw)
+                value = Duration(parse_seconds(raw))
             elif isinstance(raw, bool):
                 raise ValueError
             elif t == "int":
@@ -107,12 +136,14 @@ __all__ = [
     "FUNCTION_FIELDS",
     "PARAM_TYPES",
     "PLACEHOLDER",
+    "Duration",
     "Param",
     "Scope",
     "coerce",
     "fill",
     "fill_obj",
     "fill_url",
+    "format_duration",
     "placeholders",
     "resolve_params",
     "split_command",
@@ -214,6 +245,8 @@ class Scope:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, Duration):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -253,7 +286,8 @@ def fill_url(template: str, scope: Scope) -> str:
 def fill_obj(obj: Any, scope: Scope) -> Any:
     """A copy of ``obj`` (mappings, lists, strings) with placeholders filled, types kept."""
     if isinstance(obj, str):
-        return fill(obj, scope, typed=True)
+        value = fill(obj, scope, typed=True)
+        return str(value) if isinstance(value, Duration) else value  # "20m", not 1200.0
     if isinstance(obj, Mapping):
         return {str(k): fill_obj(v, scope) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -4,6 +4,9 @@ Every backend whose plugin offers the ``annotate`` action and says ``auto_annota
 grafana plugin, unless configured ``auto_annotate: false``) receives incident status
 changes and the result of every runbook action taken during an incident. Best effort: a
 dashboard that is down never fails the command or the run; the caller gets the errors.
+
+Read-only means nothing leaves the machine that changes anything: an annotation is a write
+to a dashboard, so under read-only none is posted and each one is reported as refused.
 """
 
 from __future__ import annotations
@@ -24,18 +27,33 @@ def annotators(backends: Iterable[Any]) -> list[Any]:
     ]
 
 
+#: The error an annotator gets under read-only (callers record it as a refusal).
+REFUSED = "read-only: annotation not posted"
+
+
 async def annotate(
-    backends: Iterable[Any],
+    backends: Any,
     text: str,
     *,
     incident_id: str,
     function_id: str = "",
     tags: Iterable[str] = (),
+    read_only: bool = False,
 ) -> dict[str, str]:
-    """Post ``text`` to every annotator; returns backend name → error for those that failed."""
+    """Post ``text`` to every annotator; returns backend name → error for those that failed.
+
+    Args:
+        backends: the fleet (its ``read_only`` is honoured) or its list of backends.
+        read_only: post nothing; every annotator gets :data:`REFUSED`.
+    """
+    read_only = read_only or bool(getattr(backends, "read_only", False))
+    backends = getattr(backends, "backends", backends)
     errors: dict[str, str] = {}
     params = {"text": text, "incident": incident_id, "tags": ["callboard", *tags]}
     for b in annotators(backends):
+        if read_only:
+            errors[b.name] = REFUSED
+            continue
         try:
             plan = await b.plugin.plan(ActionRequest("annotate", function_id, params))
             result = await b.plugin.execute(plan)

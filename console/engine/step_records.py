@@ -25,6 +25,7 @@ class RecordsRun:
     runs: RunStore
     events: EventLog
     fleet: Fleet
+    read_only: bool
     on_update: Callable[[RunRecord], None] | None
 
     def _refuse(self, record: RunRecord, step: Step, rec: StepRecord, why: str, detail: str) -> str:
@@ -71,7 +72,7 @@ class RecordsRun:
 
     async def _annotate(self, record: RunRecord, step: Step, status: str, output: str) -> None:
         """An action taken during an incident goes to the dashboards too (best effort)."""
-        from console.engine.annotations import annotate
+        from console.engine.annotations import REFUSED, annotate
 
         first = output.splitlines()[0] if output else ""
         text = f"{record.runbook} · {step.id} {status} on {record.function_id}: {first}"
@@ -81,9 +82,15 @@ class RecordsRun:
             incident_id=record.incident_id or "",
             function_id=record.function_id,
             tags=("action", step.action or step.kind),
+            read_only=self.read_only,
         )
-        if errors:
-            self._event(record, "annotation.failed", {"step": step.id, "errors": errors}, step.id)
+        refused = {k: v for k, v in errors.items() if v == REFUSED}
+        failed = {k: v for k, v in errors.items() if v != REFUSED}
+        if refused:
+            data = {"step": step.id, "backends": sorted(refused), "reason": REFUSED}
+            self._event(record, "annotation.refused", data, step.id)
+        if failed:
+            self._event(record, "annotation.failed", {"step": step.id, "errors": failed}, step.id)
 
     def _finish(self, record: RunRecord, status: str) -> RunRecord:
         record.status = status

@@ -112,30 +112,67 @@ def argv_of(step: Step, scope: Scope) -> list[str]:
     return [str(fill(part, scope)) for part in step.command]
 
 
-async def run_command(argv: list[str], timeout: float) -> Outcome:
-    """Run ``argv`` without a shell; output is stdout then stderr."""
+#: Seconds a command gets to exit after SIGTERM (a cancel) before it is killed.
+TERM_GRACE_S = 0.5
 
-    def call() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+
+async def run_command(
+    argv: list[str], timeout: float, stop: asyncio.Event | None = None
+) -> Outcome:
+    """Run ``argv`` without a shell; output is stdout then stderr.
+
+    ``stop`` (the run's cancel) ends the command at once: SIGTERM, then SIGKILL after
+    :data:`TERM_GRACE_S`. Its outcome is then unknown (``details["stopped"]``): it may have
+    taken effect before it was stopped.
+    """
+    if stop is not None and stop.is_set():
+        return Outcome(False, "cancelled before it started", details={"cancelled": True})
+    try:
+        proc = subprocess.Popen(
             argv,
             shell=False,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
-            check=False,
+            text=True,
         )
-
-    try:
-        done = await asyncio.to_thread(call)
     except FileNotFoundError:
         return Outcome(False, f"command not found: {argv[0]}", 127)
     except PermissionError:
         return Outcome(False, f"permission denied: {argv[0]}", 126)
-    except subprocess.TimeoutExpired:
+
+    def talk() -> tuple[str, str, bool]:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            return out, err, False
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            return out, err, True
+
+    talking = asyncio.ensure_future(asyncio.to_thread(talk))
+    stopping = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    try:
+        await asyncio.wait(
+            {talking, *([stopping] if stopping else [])}, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopped = not talking.done()
+        if stopped:
+            proc.terminate()
+            done, _ = await asyncio.wait({talking}, timeout=TERM_GRACE_S)
+            if not done:
+                proc.kill()
+        out, err, timed_out = await talking
+    finally:
+        if stopping is not None:
+            stopping.cancel()
+    output = ((out or "") + (err or "")).strip()
+    if stopped:
+        why = f"stopped by cancel: {argv[0]} (it may have taken effect)"
+        return Outcome(False, f"{why}\n{output}".strip(), proc.returncode, {"stopped": True})
+    if timed_out:
         return Outcome(False, f"timed out after {timeout:g}s: {argv[0]}", None)
-    output = (done.stdout or "") + (done.stderr or "")
-    return Outcome(done.returncode == 0, output.strip(), done.returncode)
+    return Outcome(proc.returncode == 0, output, proc.returncode)
 
 
 def http_request(step: Step, scope: Scope) -> tuple[str, str, dict[str, str], Any]:

@@ -12,7 +12,6 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core.model import ActionPlan, ActionRequest, Function
@@ -20,6 +19,7 @@ from console.core.redact import redact
 from console.core.runbook import Step, step_mutates
 from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
+from console.engine.confirmation import Confirm, ConfirmRequest, Decide
 from console.engine.events import EventLog, utc_now
 from console.engine.runs import RunRecord, RunStore, StepRecord
 from console.engine.step_records import RecordsRun
@@ -37,29 +37,12 @@ __all__ = ["Confirm", "ConfirmRequest", "Decide", "StepRunner", "short_error", "
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
-
-
-@dataclass(frozen=True)
-class ConfirmRequest:
-    """What an operator is asked to approve: the step, its target and the environment."""
-
-    run_id: str
-    step_id: str
-    step: str
-    kind: str
-    target: str
-    environment: str
-    production: bool
-    reason: str
-    detail: str
-
-    def prompt(self) -> str:
-        env = f"PRODUCTION {self.environment}" if self.production else self.environment
-        return f"{self.step} — {self.detail}\non {self.target} in {env} ({self.reason}). Proceed?"
-
-
-Confirm = Callable[[ConfirmRequest], Awaitable[bool]]
-Decide = Callable[[Step, StepRecord], Awaitable[bool | None]]
+#: Actions that write to another system even when their plugin calls them non-mutating
+#: (an annotation changes a dashboard): read-only refuses them too.
+WRITES_ELSEWHERE = frozenset({"annotate"})
+REPLANNED = "the plan changed since it was first shown"
+#: The steps whose plan a resume compares with the one first shown.
+_PLANNED_KINDS = frozenset({"action", "command", "http"})
 
 
 async def _never(_: Any, *__: Any) -> Any:
@@ -108,6 +91,14 @@ class StepRunner(RecordsRun):
         self.http = http
         self.on_update = on_update
         self._cancelled = False
+        #: Set by :meth:`cancel`: a verify's wait or a retry's backoff ends at once.
+        self._cancel_event = asyncio.Event()
+        #: On resume: the plan each action step showed first (or was last confirmed with).
+        self._baselines: dict[str, str] = {}
+        #: On resume: a failing check means the guard no longer holds.
+        self._rechecking = False
+        #: The operator declined linking this run to an incident (``--no-incident``).
+        self._no_link = False
         self._own_http = False
         #: The run this executor is driving (the CLI marks it interrupted on Ctrl-C).
         self.current_run: str | None = None
@@ -136,10 +127,22 @@ class StepRunner(RecordsRun):
             )
         mutates = step_mutates(step, None if plan is None else plan.mutates)
         detail = plan_text(plan) if plan is not None else stepkinds.describe(step, scope)
-        if mutates and self.read_only:
+        if self.read_only and (mutates or step.action in WRITES_ELSEWHERE):
             return self._refuse(record, step, rec, "read-only: mutating steps are refused", detail)
+        previous = self._baselines.pop(step.id, "") if step.kind in _PLANNED_KINDS else ""
+        if previous == detail:
+            previous = ""
+        if previous:
+            self._event(
+                record,
+                "step.replanned",
+                {"step": step.id, "before": previous, "after": detail},
+                step.id,
+            )
         reason = (
-            "a confirm step"
+            REPLANNED
+            if previous
+            else "a confirm step"
             if step.confirm
             else "a manual step"
             if step.kind == "manual"
@@ -158,13 +161,14 @@ class StepRunner(RecordsRun):
                 self.fleet.production,
                 reason,
                 detail,
+                previous,
             )
             if not await self.confirm(req):
                 return self._refuse(record, step, rec, f"confirmation not given ({reason})", detail)
             self._event(
                 record,
                 "step.confirmed",
-                {"step": step.id, "target": target, "reason": reason},
+                {"step": step.id, "target": target, "reason": reason, "what": detail},
                 step.id,
             )
         outcome = Outcome(False, "not run")
@@ -187,7 +191,13 @@ class StepRunner(RecordsRun):
             outcome = await self._attempt(step, scope, plan)
             took = time.monotonic() - began
             status = "done" if outcome.ok else "failed"
-            if outcome.ok or attempt == step.retries:
+            if outcome.details.get("stopped"):
+                status = "unknown"  # killed part-way: a resume asks whether it took effect
+            elif outcome.details.get("cancelled"):
+                status = "cancelled"
+            elif step.kind == "check" and not outcome.ok and self._rechecking:
+                outcome.output = f"guard no longer holds: {outcome.output}"
+            if outcome.ok or status in ("cancelled", "unknown") or attempt == step.retries:
                 ended = self._end(
                     record, step, rec, status, outcome.output, outcome.exit_code, took
                 )
@@ -195,14 +205,17 @@ class StepRunner(RecordsRun):
                     await self._annotate(record, step, ended, outcome.output)
                 return ended
             self._result_event(record, step, status, outcome.output, outcome.exit_code, took)
-            await self.sleep(self.rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+            if await self._pause(self.rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)):
+                why = f"cancelled before attempt {attempt + 2}: {outcome.output}"
+                return self._end(record, step, rec, "cancelled", why, outcome.exit_code, None)
         return "failed"  # unreachable: the loop returns on its last attempt
 
     async def _attempt(self, step: Step, scope: Scope, plan: ActionPlan | None) -> Outcome:
         timeout = step.timeout or stepkinds.DEFAULT_TIMEOUT.get(step.kind, 60.0)
         try:
             if step.kind == "command":
-                return await stepkinds.run_command(stepkinds.argv_of(step, scope), timeout)
+                argv = stepkinds.argv_of(step, scope)
+                return await stepkinds.run_command(argv, timeout, self._cancel_event)
             if step.kind == "action" and plan is not None:
                 result = await asyncio.wait_for(self.fleet.execute(plan), timeout)
                 text = "\n".join([result.message, *plan.changes])
@@ -238,8 +251,25 @@ class StepRunner(RecordsRun):
                 return Outcome(True, f"poll {n}: {seen}")
             if n == polls or time.monotonic() >= deadline:
                 break
-            await self.sleep(every)
+            if await self._pause(every):
+                why = f"cancelled during poll {n} of at most {polls}: {seen}"
+                return Outcome(False, why, details={"cancelled": True})
         return Outcome(False, f"not within {step.within:g}s ({n} polls): {seen}")
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` (through the injected sleep) unless a cancel comes first;
+        returns whether the run was cancelled."""
+        if self._cancelled:
+            return True
+        wait = asyncio.ensure_future(self.sleep(seconds))
+        stop = asyncio.ensure_future(self._cancel_event.wait())
+        try:
+            await asyncio.wait({wait, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (wait, stop):
+                task.cancel()
+            await asyncio.gather(wait, stop, return_exceptions=True)
+        return self._cancelled
 
     # -- helpers ----------------------------------------------------------------------
 

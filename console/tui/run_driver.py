@@ -98,13 +98,13 @@ class RunDriverScreen(Screen[None]):
     async def stop_run(self, wait_s: float) -> None:
         """Cancel the run in progress and wait for it to stop, at most ``wait_s`` seconds.
 
-        The executor stops before its next step (the run is recorded cancelled); a question
-        it is waiting on gets its safe answer. A step still going after ``wait_s`` is
+        The executor stops at once (a plugin action in progress finishes first; the run is
+        recorded cancelled); a question it is waiting on gets its safe answer. A step still going after ``wait_s`` is
         abandoned: the run is recorded cancelled with that step's outcome unknown.
         """
         if self._executor is not None:
             self._executor.cancel()
-        self.activity = "Cancelling: the run stops before its next step"
+        self.activity = "Cancelling: the run stops now (an action in progress finishes first)"
         for _ in range(len(self.app.screen_stack)):  # the questions asked over this screen
             top = self.app.screen
             if not isinstance(top, ConfirmScreen | DecideScreen):

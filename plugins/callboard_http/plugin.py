@@ -209,7 +209,9 @@ def _endpoint(action: str, spec: Any, context: PluginContext) -> dict[str, Any]:
     expect = tuple(raw if isinstance(raw, list) else [raw])
     if not all(isinstance(s, int) and 100 <= s <= 599 for s in expect):
         raise ValueError(f"endpoints.{action}.expect_status: expected HTTP status codes")
-    mutates = spec.get("mutates", method != "GET")
+    # Only a GET or HEAD may say it changes nothing: any other method is a write that
+    # read-only refuses and production confirms, whatever ``mutates:`` says.
+    mutates = method not in ("GET", "HEAD") or spec.get("mutates", False)
     return {
         "method": method,
         "url": url,

@@ -43,6 +43,7 @@ WHY: dict[str, str] = {
     "a confirm step": "the runbook asks: this step is marked confirm",
     "a manual step": "a manual step: you do it, then confirm it is done",
     "a mutating step in production": "this step changes production",
+    "the plan changed since it was first shown": "resumed: the plan is not the one you saw",
 }
 
 
@@ -67,7 +68,13 @@ def confirm_text(req: ConfirmRequest) -> Text:
     out.append("\nWhy asked    ", style="dim")
     out.append(why_asked(req))
     out.append(f"\nRun          {req.run_id}", style="dim")
-    if req.detail:
+    if req.changed:
+        out.append("\n\nThe plan changed since it was first shown\n", style="bold reverse #e5c07b")
+        out.append("Before (not what will happen)\n", style="bold underline")
+        out.append(req.previous, style="dim strike")
+        out.append("\n\nNow: what it will do\n", style="bold underline")
+        out.append(req.detail)
+    elif req.detail:
         out.append("\n\nWhat it will do\n", style="bold underline")
         out.append(req.detail)
     return out
@@ -96,7 +103,9 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="default")
                 yield Button(
-                    f"Confirm on {req.target}",
+                    f"Confirm the new plan on {req.target}"
+                    if req.changed
+                    else f"Confirm on {req.target}",
                     id="confirm-ok",
                     variant="error" if req.production else "warning",
                 )

@@ -2,7 +2,8 @@
 
 Enter dry-runs (nothing changes); after a clean dry run with the same params, Enter runs for
 real. Steps that need it ask through a modal naming the target and the environment. ``c``
-cancels before the next step, ``u`` undoes the done steps of a stopped run, ``R`` resumes
+cancels at once (inside a verify's wait too), ``u`` undoes the done steps of a finished or
+stopped run (each undo planned and confirmed), ``R`` resumes
 the newest stopped run of this runbook on this function. The engine's ``Executor`` does
 the work in one worker; its updates come back as messages, its failure as one notification.
 """
@@ -175,7 +176,7 @@ class RunnerScreen(RunDriverScreen):
             return None if self.activity else True
         if action == "cancel_run":
             busy = self.activity is not None and self._executor is not None
-            return busy and self.mode in ("run", "resume")  # a dry run changes nothing
+            return busy and self.mode in ("run", "resume", "undo")  # a dry run changes nothing
         if action == "undo":
             return self.activity is None and bool(undoable(self.record, self.runbook))
         if action == "resume":
@@ -205,7 +206,7 @@ class RunnerScreen(RunDriverScreen):
     def action_cancel_run(self) -> None:
         if self._executor is not None and self.activity:
             self._executor.cancel()
-            self.activity = "Cancelling: the run stops before its next step"
+            self.activity = "Cancelling: the run stops now (an action in progress finishes first)"
             self.redraw()
 
     def action_undo(self) -> None:
@@ -224,7 +225,7 @@ class RunnerScreen(RunDriverScreen):
 
     def action_back(self) -> None:
         if self.activity:
-            self.notify("A run is in progress: c cancels it before its next step.", timeout=4)
+            self.notify("A run is in progress: c cancels it.", timeout=4)
             return
         self.app.pop_screen()
 

@@ -40,6 +40,7 @@ MARK: dict[str, tuple[str, str]] = {
     "refused": ("⊘", "bold #ff6b6b"),
     "skipped": ("–", "dim"),
     "unknown": ("?", "bold #e5c07b"),
+    "cancelled": ("■", "bold #e5c07b"),
 }
 RUN_STYLE = {
     "succeeded": "bold #6a9955",
@@ -48,6 +49,7 @@ RUN_STYLE = {
     "cancelled": "bold #e5c07b",
     "interrupted": "bold #e5c07b",
     "running": "bold #e5c07b",
+    "undone": "bold #7fb4ca",
 }
 OUTPUT_LINES = 8
 
@@ -132,8 +134,8 @@ def summary_line(
     out = Text()
     if busy:
         out.append(f"{busy}…", style="bold #e5c07b")
-        if busy.startswith("Running") or busy.startswith("Resuming"):
-            out.append("   c cancels before the next step", style="dim")
+        if busy.startswith(("Running", "Resuming", "Undoing")):
+            out.append("   c cancels", style="dim")
         return out
     if record is not None:
         mode = "Dry run" if record.dry_run else "Run"
@@ -142,7 +144,8 @@ def summary_line(
         if record.dry_run and record.status == "succeeded":
             out.append(": every step planned, nothing changed.", style="#6a9955")
         elif not record.dry_run:
-            out.append(" — recorded (callboard runs).", style="dim")
+            where = f"in {record.incident_id}" if record.incident_id else "(callboard runs)"
+            out.append(f" — recorded {where}.", style="dim")
         out.append("   ")
     if problems:
         out.append(f"Fix {problems} param{'s' if problems > 1 else ''} above.", style="#ff6b6b")
@@ -212,8 +215,9 @@ def title_text(
 
 
 def undoable(record: RunRecord | None, runbook: Runbook) -> list[str]:
-    """Done steps of a stopped real run that have an ``undo`` not yet run."""
-    if record is None or record.dry_run or record.status not in ("cancelled", "failed", "refused"):
+    """Done steps of a finished or stopped real run that have an ``undo`` not yet run."""
+    stopped = ("succeeded", "cancelled", "failed", "refused")
+    if record is None or record.dry_run or record.status not in stopped:
         return []
     undone = {s.idx - UNDO_OFFSET for s in record.steps if s.idx >= UNDO_OFFSET}
     return [
