@@ -1,14 +1,14 @@
 """A minimal, strict HTTP/1.1 request reader for the embedded OTLP receiver.
 
 Only what a receiver needs: the request head (bounded by the stream's limit), headers
-without folding, ``Content-Length`` or ``chunked`` bodies with a size cap, gzip with a cap
-on the *decompressed* size, and :class:`HttpError` carrying the status to answer with.
+without folding, ``Content-Length`` or ``chunked`` bodies with a size cap, and
+:class:`HttpError` carrying the status to answer with. (gzip, capped on the *decompressed*
+size, is in ``otlp_decode``: it runs off the event loop.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import zlib
 
 REASONS = {
     200: "OK",
@@ -19,6 +19,7 @@ REASONS = {
     411: "Length Required",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     503: "Service Unavailable",
 }
@@ -81,16 +82,3 @@ async def read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
         body += await reader.readexactly(size)
         if await reader.readexactly(2) != b"\r\n":
             raise HttpError(400, "chunk not terminated by CRLF", close=True)
-
-
-def gunzip(body: bytes, limit: int) -> bytes:
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(body, limit + 1)
-    except zlib.error:
-        raise HttpError(400, "body is not valid gzip") from None
-    if len(out) > limit:
-        raise HttpError(413, f"decompressed body is over the {limit}-byte limit", close=True)
-    if not d.eof:
-        raise HttpError(400, "gzip body is truncated")
-    return out
