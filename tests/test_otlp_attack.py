@@ -38,7 +38,8 @@ from console.engine.otlp_receiver import OtlpReceiver, ReceiverLimits
 from console.engine.spanstore import SpanStore
 from console.engine.store import Store
 
-FIXTURE = Path("/work/shared/fixtures/otlp/trace.json")
+# the real OTLP JSON example (tests/fixtures is a byte-for-byte copy of ../shared/fixtures)
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "otlp" / "trace.json"
 PB = {"Content-Type": "application/x-protobuf"}
 JS = {"Content-Type": "application/json"}
 MiB = 1024 * 1024
