@@ -169,6 +169,10 @@ class OtlpReceiver:
             TimeoutError,
         ):
             pass  # the client went away, stalled, or sent an oversized chunk line: drop it
+        except asyncio.CancelledError:
+            # the loop is closing under an open connection (the app quit mid-request): this
+            # task is the connection's root, so end it quietly instead of asyncio logging it
+            pass
         finally:
             self._connections -= 1
             self._writers.discard(writer)

@@ -1,0 +1,270 @@
+"""OTLP receiver under attack: peak memory for a 16 MB amplification body, a small request's
+latency while it is processed, and a console key's latency meanwhile.
+
+    .venv/bin/python bench/bench_otlp_attack.py            # receiver figures
+    .venv/bin/python bench/bench_otlp_attack.py --console  # + the console key latency
+
+Receiver: each attack runs against a fresh receiver process (``OtlpReceiver`` on a free
+loopback port, SQLite on disk), so its peak RSS (``VmHWM``) minus its RSS before the
+attack is what that body cost. While the attack body is in flight a second client sends
+the fixture span (OTLP JSON, one span) again and again; its latencies are reported beside
+the floor — the same request to the same receiver with no attack.
+
+Console: the app (demo fleet, 140×45, headless) with ``otlp.enabled``; a key that opens
+the help screen and the key that closes it, timed from the press to the screen change,
+with no attack (floor) and while a second process posts amplification bodies in a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+MiB = 1024 * 1024
+AMP = 8 * MiB - 16  # two-byte messages: a body just under the 16 MiB default limit
+FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "otlp" / "trace.json"
+SMALL = FIXTURE.read_bytes()
+JS = {"Content-Type": "application/json"}
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+ATTACKS: dict[str, tuple[bytes, dict[str, str]]] = {
+    "protobuf, empty resource_spans (issue 11)": (b"\x0a\x00" * AMP, PB),
+    "protobuf, empty spans": (_field(1, _field(2, b"\x12\x00" * AMP)), PB),
+    "protobuf, empty attributes": (_field(1, _field(2, _field(2, b"\x4a\x00" * AMP))), PB),
+    "JSON, empty objects": (b'{"resourceSpans":[' + b",".join([b"{}"] * (5 * MiB)) + b"]}", JS),
+}
+
+RECEIVER = r"""
+import asyncio, sys
+from console.engine.otlp_receiver import OtlpReceiver
+from console.engine.spanstore import SpanStore
+from console.engine.store import Store
+
+async def main():
+    rx = OtlpReceiver(SpanStore(Store(sys.argv[1])), port=0)
+    host, port = await rx.start()
+    print(port, flush=True)
+    await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
+    await rx.stop()
+
+asyncio.run(main())
+"""
+
+
+def _status(pid: int) -> dict[str, int]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) * 1024
+    return out
+
+
+async def _small_latencies(url: str, n: int | None, until: asyncio.Task[Any] | None) -> list[float]:
+    lat: list[float] = []
+    async with httpx.AsyncClient(timeout=120) as c:
+        while (n is not None and len(lat) < n) or (until is not None and not until.done()):
+            t0 = time.perf_counter()
+            r = await c.post(url, content=SMALL, headers=JS)
+            lat.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 200, r.text
+    return lat
+
+
+async def _attack(name: str, body: bytes, headers: dict[str, str], db: str) -> dict[str, Any]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RECEIVER, db],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = f"http://127.0.0.1:{int(proc.stdout.readline())}/v1/traces"
+        floor = await _small_latencies(url, 30, None)
+        before = _status(proc.pid)["VmRSS"]
+        async with httpx.AsyncClient(timeout=300) as c:
+            t0 = time.perf_counter()
+            attack = asyncio.create_task(c.post(url, content=body, headers=headers))
+            during = await _small_latencies(url, None, attack)
+            r = await attack
+            took = time.perf_counter() - t0
+        peak = _status(proc.pid)["VmHWM"] - before
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(30)
+    return {
+        "attack": name,
+        "body_mb": round(len(body) / MiB, 1),
+        "status": r.status_code,
+        "answered_s": round(took, 2),
+        "peak_rss_growth_mb": round(peak / MiB, 1),
+        "ratio_to_body": round(peak / len(body), 2),
+        "small_during_n": len(during),
+        "small_during_p50_ms": round(statistics.median(during), 1) if during else None,
+        "small_during_max_ms": round(max(during), 1) if during else None,
+        "floor_p50_ms": round(statistics.median(floor), 1),
+        "floor_max_ms": round(max(floor), 1),
+    }
+
+
+def receiver_figures() -> list[dict[str, Any]]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, (body, headers)) in enumerate(ATTACKS.items()):
+            r = asyncio.run(_attack(name, body, headers, os.path.join(tmp, f"{i}.db")))
+            results.append(r)
+            during = (
+                f"p50 {r['small_during_p50_ms']} ms, max {r['small_during_max_ms']} ms"
+                if r["small_during_n"]
+                else "none finished before the attack was answered"
+            )
+            print(
+                f"{name}: {r['body_mb']} MB → {r['status']} in {r['answered_s']} s; "
+                f"peak RSS +{r['peak_rss_growth_mb']} MB ({r['ratio_to_body']}× the body); "
+                f"small request during it: {during} (n={r['small_during_n']}); "
+                f"floor p50 {r['floor_p50_ms']} ms, max {r['floor_max_ms']} ms"
+            )
+    return results
+
+
+ATTACKER = r"""
+import sys, httpx
+url, n = sys.argv[1], 8 * 1024 * 1024 - 16
+def field(number, payload):
+    def varint(n):
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0)); n >>= 7
+            if not n:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+body = field(1, field(2, field(2, b"\x4a\x00" * n)))  # the costliest: 200,000 items decoded
+print("ready", flush=True)
+with httpx.Client(timeout=300) as c:
+    while True:
+        c.post(url, content=body, headers={"Content-Type": "application/x-protobuf"})
+"""
+
+
+async def _key_latencies(attack: bool, presses: int = 40) -> list[float]:
+    """ms from a key (down / up in the fleet table) to the first screen update that shows
+    the moved cursor. Timed by the app's own display calls, not by Pilot's idle wait,
+    which waits for the *process* to go idle and so would count the receiver's work."""
+    import socket
+
+    from textual import events
+
+    from console.context import AppContext
+    from console.tui.app import CallboardApp
+
+    shown: list[tuple[float, int]] = []  # (when, cursor row painted)
+
+    class Timed(CallboardApp):
+        CSS_PATH = str(
+            Path(sys.modules[CallboardApp.__module__].__file__ or "").parent / "callboard.tcss"
+        )
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            table = getattr(screen, "table", None)
+            if renderable is not None and table is not None:
+                shown.append((time.perf_counter(), table.cursor_row))
+            super()._display(screen, renderable)
+
+    with tempfile.TemporaryDirectory() as tmp, socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        cfg = Path(tmp) / "config.yaml"
+        cfg.write_text(f"otlp: {{enabled: true, host: 127.0.0.1, port: {port}}}\n")
+        ctx = AppContext(config_path=str(cfg), demo=True, db_path=str(Path(tmp) / "cb.db"))
+        app = Timed(ctx.fleet(), refresh_interval=3600, context=ctx, store=ctx.store)
+        lat: list[float] = []
+        attacker = None
+        async with app.run_test(size=(140, 45)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.receiver is not None, app.receiver_note
+            table = app.screen.table  # type: ignore[attr-defined]
+            if attack:
+                attacker = subprocess.Popen(
+                    [sys.executable, "-c", ATTACKER, f"http://127.0.0.1:{port}/v1/traces"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                assert attacker.stdout is not None and attacker.stdout.readline() == "ready\n"
+                await asyncio.sleep(1.0)  # let the first attack body arrive and start decoding
+            try:
+                for i in range(presses):
+                    key = "down" if i % 2 == 0 else "up"
+                    row = table.cursor_row
+                    t0 = time.perf_counter()
+                    app._driver.send_message(events.Key(key, None))  # type: ignore[union-attr]
+                    for _ in range(5000):  # bounded: ~5 s at most
+                        painted = [t for t, r in shown if t > t0 and r != row]
+                        if painted:
+                            break
+                        await asyncio.sleep(0.001)
+                    else:
+                        raise AssertionError("the key was not answered in 5 s")
+                    lat.append((painted[0] - t0) * 1000)
+                    await asyncio.sleep(0.05)
+            finally:
+                if attacker is not None:
+                    attacker.kill()
+                    attacker.wait(10)
+        return lat
+
+
+def console_figures() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for attack in (False, True):
+        lat = asyncio.run(_key_latencies(attack))
+        label = "under attack" if attack else "floor (no attack)"
+        out["attack" if attack else "floor"] = {
+            "p50_ms": round(statistics.median(lat), 1),
+            "max_ms": round(max(lat), 1),
+            "n": len(lat),
+        }
+        print(
+            f"console key → screen change, {label}: p50 {statistics.median(lat):.1f} ms, "
+            f"max {max(lat):.1f} ms (n={len(lat)})"
+        )
+    return out
+
+
+def main() -> None:
+    results: dict[str, Any] = {}
+    if "--console-only" not in sys.argv:
+        results["receiver"] = receiver_figures()
+    if "--console" in sys.argv or "--console-only" in sys.argv:
+        results["console"] = console_figures()
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
