@@ -4,8 +4,8 @@ latency while it is processed, and a console key's latency meanwhile.
     .venv/bin/python bench/bench_otlp_attack.py            # receiver figures
     .venv/bin/python bench/bench_otlp_attack.py --console  # + the console key latency
 
-Receiver: each attack runs against a fresh receiver process (``OtlpReceiver`` on a free
-loopback port, SQLite on disk), so its peak RSS (``VmHWM``) minus its RSS before the
+Receiver: each attack runs against a fresh receiver process (``console.engine.otlp_child``,
+what the console runs, on a free loopback port, SQLite on disk), so its peak RSS (``VmHWM``) minus its RSS before the
 attack is what that body cost. While the attack body is in flight a second client sends
 the fixture span (OTLP JSON, one span) again and again; its latencies are reported beside
 the floor — the same request to the same receiver with no attack.
@@ -59,22 +59,6 @@ ATTACKS: dict[str, tuple[bytes, dict[str, str]]] = {
     "JSON, empty objects": (b'{"resourceSpans":[' + b",".join([b"{}"] * (5 * MiB)) + b"]}", JS),
 }
 
-RECEIVER = r"""
-import asyncio, sys
-from console.engine.otlp_receiver import OtlpReceiver
-from console.engine.spanstore import SpanStore
-from console.engine.store import Store
-
-async def main():
-    rx = OtlpReceiver(SpanStore(Store(sys.argv[1])), port=0)
-    host, port = await rx.start()
-    print(port, flush=True)
-    await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
-    await rx.stop()
-
-asyncio.run(main())
-"""
-
 
 def _status(pid: int) -> dict[str, int]:
     out = {}
@@ -85,7 +69,9 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
-async def _small_latencies(url: str, n: int | None, until: asyncio.Task[Any] | None) -> list[float]:
+async def _small_latencies(
+    url: str, n: int | None, until: asyncio.Future[Any] | None
+) -> list[float]:
     lat: list[float] = []
     async with httpx.AsyncClient(timeout=120) as c:
         while (n is not None and len(lat) < n) or (until is not None and not until.done()):
@@ -96,23 +82,29 @@ async def _small_latencies(url: str, n: int | None, until: asyncio.Task[Any] | N
     return lat
 
 
-async def _attack(name: str, body: bytes, headers: dict[str, str], db: str) -> dict[str, Any]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RECEIVER, db],
+async def _attack(
+    name: str, body: bytes, headers: dict[str, str], db: str, concurrent: int = 1
+) -> dict[str, Any]:
+    proc = subprocess.Popen(  # the receiver process the console runs (otlp.enabled)
+        [sys.executable, "-m", "console.engine.otlp_child", f"--db={db}", "--port=0"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert proc.stdout is not None
-        url = f"http://127.0.0.1:{int(proc.stdout.readline())}/v1/traces"
+        word, host, port = proc.stdout.readline().split()
+        assert word == "listening", (word, host, port)
+        url = f"http://{host}:{port}/v1/traces"
         floor = await _small_latencies(url, 30, None)
         before = _status(proc.pid)["VmRSS"]
-        async with httpx.AsyncClient(timeout=300) as c:
+        limits = httpx.Limits(max_connections=concurrent + 1)
+        async with httpx.AsyncClient(timeout=300, limits=limits) as c:
             t0 = time.perf_counter()
-            attack = asyncio.create_task(c.post(url, content=body, headers=headers))
+            posts = [c.post(url, content=body, headers=headers) for _ in range(concurrent)]
+            attack = asyncio.ensure_future(asyncio.gather(*posts))
             during = await _small_latencies(url, None, attack)
-            r = await attack
+            answers = await attack
             took = time.perf_counter() - t0
         peak = _status(proc.pid)["VmHWM"] - before
     finally:
@@ -122,10 +114,13 @@ async def _attack(name: str, body: bytes, headers: dict[str, str], db: str) -> d
     return {
         "attack": name,
         "body_mb": round(len(body) / MiB, 1),
-        "status": r.status_code,
+        "statuses": {
+            str(code): sum(a.status_code == code for a in answers)
+            for code in sorted({a.status_code for a in answers})
+        },
         "answered_s": round(took, 2),
         "peak_rss_growth_mb": round(peak / MiB, 1),
-        "ratio_to_body": round(peak / len(body), 2),
+        "ratio_to_body": round(peak / (len(body) * concurrent), 2),
         "small_during_n": len(during),
         "small_during_p50_ms": round(statistics.median(during), 1) if during else None,
         "small_during_max_ms": round(max(during), 1) if during else None,
@@ -137,8 +132,11 @@ async def _attack(name: str, body: bytes, headers: dict[str, str], db: str) -> d
 def receiver_figures() -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (name, (body, headers)) in enumerate(ATTACKS.items()):
-            r = asyncio.run(_attack(name, body, headers, os.path.join(tmp, f"{i}.db")))
+        runs = [(name, body, headers, 1) for name, (body, headers) in ATTACKS.items()]
+        body, headers = ATTACKS["protobuf, empty spans"]
+        runs.append(("10 concurrent × protobuf, empty spans", body, headers, 10))
+        for i, (name, body, headers, n) in enumerate(runs):
+            r = asyncio.run(_attack(name, body, headers, os.path.join(tmp, f"{i}.db"), n))
             results.append(r)
             during = (
                 f"p50 {r['small_during_p50_ms']} ms, max {r['small_during_max_ms']} ms"
@@ -146,8 +144,8 @@ def receiver_figures() -> list[dict[str, Any]]:
                 else "none finished before the attack was answered"
             )
             print(
-                f"{name}: {r['body_mb']} MB → {r['status']} in {r['answered_s']} s; "
-                f"peak RSS +{r['peak_rss_growth_mb']} MB ({r['ratio_to_body']}× the body); "
+                f"{name}: {r['body_mb']} MB → {r['statuses']} in {r['answered_s']} s; "
+                f"peak RSS +{r['peak_rss_growth_mb']} MB ({r['ratio_to_body']}× the bodies); "
                 f"small request during it: {during} (n={r['small_during_n']}); "
                 f"floor p50 {r['floor_p50_ms']} ms, max {r['floor_max_ms']} ms"
             )

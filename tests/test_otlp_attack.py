@@ -319,6 +319,7 @@ async def test_a_gzip_bomb_is_413_with_bounded_memory(spans: SpanStore) -> None:
 async def test_bodies_over_the_memory_budget_are_503_with_retry_after(spans: SpanStore) -> None:
     rx, url = await serve(spans, max_body=MiB, memory_budget=MiB, small_body=1024)
     body = good_json().ljust(700 * 1024)  # trailing spaces: still valid JSON
+    assert len(good_json()) < 1024
     reader, writer = await asyncio.open_connection("127.0.0.1", rx.port)
     try:
         head = (
@@ -332,6 +333,7 @@ async def test_bodies_over_the_memory_budget_are_503_with_retry_after(spans: Spa
         )
         async with httpx.AsyncClient() as c:
             over = await c.post(url, content=body, headers=JS)
+            small = await c.post(url, content=good_json("0000000000000009"), headers=JS)
             writer.write(body)
             first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
             after = await c.post(url, content=body, headers=JS)  # the budget is free again
@@ -339,6 +341,7 @@ async def test_bodies_over_the_memory_budget_are_503_with_retry_after(spans: Spa
         writer.close()
         await rx.stop()
     assert over.status_code == 503 and over.headers["retry-after"] == "1"
+    assert small.status_code == 200  # a small batch is never starved by big ones
     assert first.startswith(b"HTTP/1.1 200 ")
     assert after.status_code == 200
 

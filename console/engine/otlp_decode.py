@@ -27,7 +27,7 @@ JSON = "application/json"
 
 
 def decode_body(
-    body: bytes, ctype: str, *, gzip: bool, max_decoded: int, limits: DecodeLimits
+    body: bytes | bytearray, ctype: str, *, gzip: bool, max_decoded: int, limits: DecodeLimits
 ) -> SpanBatch:
     """The request body → spans. Raises HttpError (400 or 413) and nothing else."""
     if gzip:
@@ -44,7 +44,7 @@ def decode_body(
         raise HttpError(400, f"not a valid {what}: {_short(exc)}") from None
 
 
-def gunzip(body: bytes, limit: int) -> bytes:
+def gunzip(body: bytes | bytearray, limit: int) -> bytes:
     """Decompress at most ``limit`` bytes (a gzip bomb stops there: 413)."""
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
@@ -58,7 +58,7 @@ def gunzip(body: bytes, limit: int) -> bytes:
     return out
 
 
-def _json(body: bytes, limits: DecodeLimits) -> Any:
+def _json(body: bytes | bytearray, limits: DecodeLimits) -> Any:
     # Every value json.loads can allocate sits after a "{", "[" or ","; counting those
     # bytes (inside strings too, so an over-estimate) bounds the parse before it starts.
     tokens = body.count(b"{") + body.count(b"[") + body.count(b",")

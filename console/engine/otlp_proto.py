@@ -24,6 +24,8 @@ from typing import Any
 
 from console.core.otlp_limits import DecodeLimits, LimitError
 
+#: A body as the receiver reads it (a bytearray, decoded without a copy) or any bytes.
+Buf = bytes | bytearray
 MAX_DEPTH = 32
 _U64 = struct.Struct("<Q")
 _F64 = struct.Struct("<d")
@@ -69,7 +71,7 @@ class _Budget:
         self.item()
 
 
-def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+def _varint(buf: Buf, pos: int, end: int) -> tuple[int, int]:
     result = 0
     shift = 0
     while True:
@@ -85,7 +87,7 @@ def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
             raise ProtoError("varint longer than 10 bytes")
 
 
-def _fields(buf: bytes, pos: int, end: int) -> Iterator[tuple[int, int, Any]]:
+def _fields(buf: Buf, pos: int, end: int) -> Iterator[tuple[int, int, Any]]:
     """(field number, wire type, value); a length-delimited value is a (start, end) pair."""
     while pos < end:
         key, pos = _varint(buf, pos, end)
@@ -121,14 +123,14 @@ def _expect(wire: int, want: int, what: str) -> None:
         raise ProtoError(f"{what}: wire type {wire}, expected {want}")
 
 
-def _str(buf: bytes, span: tuple[int, int]) -> str:
+def _str(buf: Buf, span: tuple[int, int]) -> str:
     try:
         return buf[span[0] : span[1]].decode("utf-8")
     except UnicodeDecodeError:
         raise ProtoError("invalid UTF-8 in a string field") from None
 
 
-def _any(buf: bytes, s: int, e: int, depth: int, budget: _Budget) -> dict[str, Any]:
+def _any(buf: Buf, s: int, e: int, depth: int, budget: _Budget) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ProtoError("values nested too deeply")
     out: dict[str, Any] = {}
@@ -168,7 +170,7 @@ def _any(buf: bytes, s: int, e: int, depth: int, budget: _Budget) -> dict[str, A
 
 
 def _sub(
-    buf: bytes, span: tuple[int, int], what: str, budget: _Budget
+    buf: Buf, span: tuple[int, int], what: str, budget: _Budget
 ) -> Iterator[tuple[int, int, Any]]:
     """The length-delimited children of a message (every child must be a message)."""
     for n, w, v in _fields(buf, span[0], span[1]):
@@ -178,7 +180,7 @@ def _sub(
             yield n, w, v
 
 
-def _kv(buf: bytes, s: int, e: int, budget: _Budget, depth: int = 0) -> dict[str, Any]:
+def _kv(buf: Buf, s: int, e: int, budget: _Budget, depth: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {"key": "", "value": {}}
     for n, w, v in _fields(buf, s, e):
         if n == 1:
@@ -191,7 +193,7 @@ def _kv(buf: bytes, s: int, e: int, budget: _Budget, depth: int = 0) -> dict[str
 
 
 def _attrs_into(
-    out: dict[str, Any], buf: bytes, w: int, v: Any, what: str, budget: _Budget
+    out: dict[str, Any], buf: Buf, w: int, v: Any, what: str, budget: _Budget
 ) -> None:
     _expect(w, 2, what)
     budget.item()
@@ -210,7 +212,7 @@ _SPAN_SCALARS: dict[int, tuple[str, int, str]] = {
 }
 
 
-def _span(buf: bytes, s: int, e: int, budget: _Budget) -> dict[str, Any]:
+def _span(buf: Buf, s: int, e: int, budget: _Budget) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n, w, v in _fields(buf, s, e):
         scalar = _SPAN_SCALARS.get(n)
@@ -250,7 +252,7 @@ def _span(buf: bytes, s: int, e: int, budget: _Budget) -> dict[str, Any]:
     return out
 
 
-def count_resource_spans(buf: bytes, limit: int) -> int:
+def count_resource_spans(buf: Buf, limit: int) -> int:
     """The top-level ``resource_spans`` entries, counted without decoding any (one varint
     key and one length each); raises LimitError as soon as there are more than ``limit``."""
     n = 0
@@ -264,13 +266,15 @@ def count_resource_spans(buf: bytes, limit: int) -> int:
     return n
 
 
-def decode_export_request(data: bytes, limits: DecodeLimits | None = None) -> dict[str, Any]:
+def decode_export_request(
+    data: Buf, limits: DecodeLimits | None = None
+) -> dict[str, Any]:
     """``ExportTraceServiceRequest`` bytes → the OTLP JSON dict shape.
 
     Raises ProtoError for malformed bytes and LimitError for a request over ``limits``
     (the defaults when None).
     """
-    buf = bytes(data)
+    buf = data if isinstance(data, bytes | bytearray) else bytes(data)  # no copy of a body
     limits = limits or DecodeLimits()
     count_resource_spans(buf, limits.max_resource_spans)
     budget = _Budget(limits)

@@ -249,10 +249,14 @@ class OtlpReceiver:
     def _reserve(self, exact: int | None, up_to: int) -> int:
         """Reserve ``exact`` bytes of the memory budget, or (None) what is left up to
         ``up_to`` but at least ``small_body``; 503 when that is not there, so the client
-        retries later. Returns what was reserved."""
+        retries later. Returns what was reserved. A small body is always let in (counted,
+        so big ones see less room): a flood of big bodies must not starve the exporters
+        that send small batches. Those are bounded apart: max_connections × small_body."""
         free = self.limits.memory_budget - self._inflight
-        got = exact if exact is not None else min(up_to, free)
-        if got > free or (exact is None and got < min(up_to, self.limits.small_body)):
+        got = exact if exact is not None else max(0, min(up_to, free))
+        if exact is not None and exact <= self.limits.small_body:
+            pass
+        elif got > free or (exact is None and got < min(up_to, self.limits.small_body)):
             raise HttpError(
                 503,
                 f"receiver memory budget ({self.limits.memory_budget} bytes) in use; retry later",
@@ -277,7 +281,7 @@ class OtlpReceiver:
 
     async def _read_body(
         self, reader: asyncio.StreamReader, length: int | None, reserved: int
-    ) -> bytes:
+    ) -> bytes | bytearray:
         """The body; ``reserved`` is what the budget granted (a chunked body over it, but
         within ``max_body``, is a 503: the budget, not the body, is the problem)."""
         if length is None:
@@ -289,9 +293,23 @@ class OtlpReceiver:
                         503, "receiver busy; retry later", close=True, retry=True
                     ) from None
                 raise
-        return await reader.readexactly(length)
+        # Into one buffer of the announced size, a slice at a time: ``readexactly`` would
+        # hold the body twice (the stream's buffer and the copy it returns).
+        body = bytearray(length)
+        view = memoryview(body)
+        got = 0
+        while got < length:
+            chunk = await reader.read(min(length - got, 1 << 20))
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", length)
+            view[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        view.release()
+        return body  # a bytearray: every decoder step takes it without a copy
 
-    async def _export(self, body: bytes, ctype: str, gzip_room: int) -> tuple[int, bytes]:
+    async def _export(
+        self, body: bytes | bytearray, ctype: str, gzip_room: int
+    ) -> tuple[int, bytes]:
         batch = await self._decode(body, ctype, gzip_room)
         n = len(batch.spans)
         if self._pending + n > self.limits.max_pending_spans:
@@ -315,7 +333,7 @@ class OtlpReceiver:
         partial = {"rejectedSpans": str(batch.rejected), "errorMessage": message}
         return 200, json.dumps({"partialSuccess": partial}).encode()
 
-    async def _decode(self, body: bytes, ctype: str, gzip_room: int) -> SpanBatch:
+    async def _decode(self, body: bytes | bytearray, ctype: str, gzip_room: int) -> SpanBatch:
         """Decode in the thread pool; a big body first waits for one of the big slots."""
         assert self._pool is not None and self._big is not None, "start() first"
         loop = asyncio.get_running_loop()
