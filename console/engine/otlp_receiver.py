@@ -275,7 +275,7 @@ class OtlpReceiver:
         with contextlib.suppress(Exception):
             writer.write_eof()
             budget = self.limits.max_body
-            async with asyncio.timeout(2.0):
+            async with asyncio.timeout(10.0):  # long enough for a big body on a slow link
                 while budget > 0 and (chunk := await reader.read(65536)):
                     budget -= len(chunk)
 
