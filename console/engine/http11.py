@@ -82,3 +82,20 @@ async def read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
         body += await reader.readexactly(size)
         if await reader.readexactly(2) != b"\r\n":
             raise HttpError(400, "chunk not terminated by CRLF", close=True)
+
+
+def body_length(headers: dict[str, str]) -> int | None:
+    """Content-Length, or None for a chunked body; the framing errors as HttpError."""
+    te = headers.get("transfer-encoding")
+    cl = headers.get("content-length")
+    if te is not None and cl is not None:
+        raise HttpError(400, "both Transfer-Encoding and Content-Length", close=True)
+    if te is not None:
+        if te.strip().lower() != "chunked":
+            raise HttpError(400, f"unsupported Transfer-Encoding {te!r}", close=True)
+        return None
+    if cl is None:
+        raise HttpError(411, "Content-Length or chunked encoding required", close=True)
+    if not cl.strip().isdigit():
+        raise HttpError(400, "bad Content-Length", close=True)
+    return int(cl)

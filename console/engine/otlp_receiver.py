@@ -39,11 +39,13 @@ from console.core.otlp_limits import DecodeLimits
 from console.engine.http11 import (
     REASONS,
     HttpError,
+    body_length,
     content_type,
     keep_alive,
     parse_head,
     read_chunked,
 )
+from console.engine.otlp_budget import MemoryBudget
 from console.engine.otlp_decode import JSON, PROTOBUF, decode_body
 from console.engine.otlp_proto import encode_export_response, encode_status
 from console.engine.spanstore import SpanStore
@@ -109,7 +111,7 @@ class OtlpReceiver:
         self._server: asyncio.Server | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._big: asyncio.Semaphore | None = None
-        self._inflight = 0  # bytes reserved against limits.memory_budget
+        self._budget = MemoryBudget(self.limits.memory_budget, self.limits.small_body)
         self._pending = 0
         self._connections = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -214,7 +216,7 @@ class OtlpReceiver:
                 raise HttpError(
                     415, f"unsupported Content-Encoding {encoding!r} (gzip or none)", close=True
                 )
-            length = _body_length(headers)
+            length = body_length(headers)
             if length is not None and length > self.limits.max_body:
                 raise HttpError(
                     413,
@@ -222,22 +224,22 @@ class OtlpReceiver:
                     close=True,
                 )
             # a chunked body's size is unknown: it may use what is left, up to max_body
-            reserved = self._reserve(length, self.limits.max_body)
+            reserved = self._budget.reserve(length, self.limits.max_body)
             try:
                 if headers.get("expect", "").lower() == "100-continue":
                     writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 body = await asyncio.wait_for(
                     self._read_body(reader, length, reserved), self.limits.body_timeout
                 )
-                self._release(reserved - len(body))  # a chunked body reserved up to its cap
+                self._budget.release(reserved - len(body))  # a chunked body reserved up to its cap
                 reserved = len(body)
                 room = 0
                 if encoding == "gzip":
-                    room = self._reserve(None, self.limits.decoded_limit)
+                    room = self._budget.reserve(None, self.limits.decoded_limit)
                     reserved += room
                 status, payload = await self._export(body, ctype, room)
             finally:
-                self._release(reserved)
+                self._budget.release(reserved)
         except HttpError as exc:
             await self._error(writer, exc, ctype)
             if exc.close:
@@ -245,29 +247,6 @@ class OtlpReceiver:
             return not exc.close
         await self._respond(writer, status, ctype, payload, close=not keep)
         return keep
-
-    def _reserve(self, exact: int | None, up_to: int) -> int:
-        """Reserve ``exact`` bytes of the memory budget, or (None) what is left up to
-        ``up_to`` but at least ``small_body``; 503 when that is not there, so the client
-        retries later. Returns what was reserved. A small body is always let in (counted,
-        so big ones see less room): a flood of big bodies must not starve the exporters
-        that send small batches. Those are bounded apart: max_connections × small_body."""
-        free = self.limits.memory_budget - self._inflight
-        got = exact if exact is not None else max(0, min(up_to, free))
-        if exact is not None and exact <= self.limits.small_body:
-            pass
-        elif got > free or (exact is None and got < min(up_to, self.limits.small_body)):
-            raise HttpError(
-                503,
-                f"receiver memory budget ({self.limits.memory_budget} bytes) in use; retry later",
-                close=True,
-                retry=True,
-            )
-        self._inflight += got
-        return got
-
-    def _release(self, n: int) -> None:
-        self._inflight -= n
 
     async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Read and drop what the client is still sending (bounded), so closing with unread
@@ -398,20 +377,3 @@ class OtlpReceiver:
         lines.extend(f"{k}: {v}" for k, v in (extra or {}).items())
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         await writer.drain()
-
-
-def _body_length(headers: dict[str, str]) -> int | None:
-    """Content-Length, or None for a chunked body; the framing errors as HttpError."""
-    te = headers.get("transfer-encoding")
-    cl = headers.get("content-length")
-    if te is not None and cl is not None:
-        raise HttpError(400, "both Transfer-Encoding and Content-Length", close=True)
-    if te is not None:
-        if te.strip().lower() != "chunked":
-            raise HttpError(400, f"unsupported Transfer-Encoding {te!r}", close=True)
-        return None
-    if cl is None:
-        raise HttpError(411, "Content-Length or chunked encoding required", close=True)
-    if not cl.strip().isdigit():
-        raise HttpError(400, "bad Content-Length", close=True)
-    return int(cl)
