@@ -98,14 +98,23 @@ async def _attack(
         url = f"http://{host}:{port}/v1/traces"
         floor = await _small_latencies(url, 30, None)
         before = _status(proc.pid)["VmRSS"]
-        limits = httpx.Limits(max_connections=concurrent + 1)
-        async with httpx.AsyncClient(timeout=300, limits=limits) as c:
-            t0 = time.perf_counter()
-            posts = [c.post(url, content=body, headers=headers) for _ in range(concurrent)]
-            attack = asyncio.ensure_future(asyncio.gather(*posts, return_exceptions=True))
-            during = await _small_latencies(url, None, attack)
-            answers = await attack
-            took = time.perf_counter() - t0
+        # the attack comes from another process, so sending it does not slow our client
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            SENDER,
+            url,
+            name,
+            str(concurrent),
+            str(Path(__file__).resolve().parent),
+            stdout=subprocess.PIPE,
+        )
+        assert sender.stdout is not None
+        assert await sender.stdout.readline() == b"sending\n"
+        result = asyncio.ensure_future(sender.stdout.readline())
+        during = await _small_latencies(url, None, result)
+        sent = json.loads(await result)
+        await sender.wait()
         peak = _status(proc.pid)["VmHWM"] - before
     finally:
         if proc.stdin is not None:
@@ -114,8 +123,8 @@ async def _attack(
     return {
         "attack": name,
         "body_mb": round(len(body) / MiB, 1),
-        "statuses": _tally(answers),
-        "answered_s": round(took, 2),
+        "statuses": sent["statuses"],
+        "answered_s": sent["seconds"],
         "peak_rss_growth_mb": round(peak / MiB, 1),
         "ratio_to_body": round(peak / (len(body) * concurrent), 2),
         "small_during_n": len(during),
@@ -124,6 +133,27 @@ async def _attack(
         "floor_p50_ms": round(statistics.median(floor), 1),
         "floor_max_ms": round(max(floor), 1),
     }
+
+
+SENDER = r"""
+import asyncio, json, sys, time
+import httpx
+sys.path.insert(0, sys.argv[4])  # bench/, for the attack bodies
+from bench_otlp_attack import ATTACKS, _tally
+url, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+body, headers = ATTACKS[name.split(" × ")[-1]]
+
+async def main():
+    async with httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=n)) as c:
+        print("sending", flush=True)
+        t0 = time.perf_counter()
+        posts = [c.post(url, content=body, headers=headers) for _ in range(n)]
+        answers = await asyncio.gather(*posts, return_exceptions=True)
+        took = time.perf_counter() - t0
+    print(json.dumps({"statuses": _tally(answers), "seconds": round(took, 2)}), flush=True)
+
+asyncio.run(main())
+"""
 
 
 def _tally(answers: list[Any]) -> dict[str, int]:
