@@ -16,8 +16,11 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import signal
+import stat
 import sys
+from typing import Any
 
 from console.engine.otlp_receiver import OtlpReceiver
 from console.engine.spanstore import SpanStore
@@ -37,10 +40,13 @@ async def _run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    stdin = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-    eof = asyncio.ensure_future(stdin.read())
     waiter = asyncio.ensure_future(stop.wait())
+    eof: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    if _is_pipe(sys.stdin):  # the console's pipe; run by hand (a tty, /dev/null): SIGTERM
+        stdin = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+        eof.cancel()
+        eof = asyncio.ensure_future(stdin.read())
     try:
         await asyncio.wait({eof, waiter}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -49,6 +55,13 @@ async def _run(args: argparse.Namespace) -> int:
         await receiver.stop()
         spans.store.close()
     return 0
+
+
+def _is_pipe(f: Any) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(f.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
