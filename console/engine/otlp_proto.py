@@ -192,9 +192,7 @@ def _kv(buf: Buf, s: int, e: int, budget: _Budget, depth: int = 0) -> dict[str, 
     return out
 
 
-def _attrs_into(
-    out: dict[str, Any], buf: Buf, w: int, v: Any, what: str, budget: _Budget
-) -> None:
+def _attrs_into(out: dict[str, Any], buf: Buf, w: int, v: Any, what: str, budget: _Budget) -> None:
     _expect(w, 2, what)
     budget.item()
     out.setdefault("attributes", []).append(_kv(buf, v[0], v[1], budget))
@@ -266,9 +264,7 @@ def count_resource_spans(buf: Buf, limit: int) -> int:
     return n
 
 
-def decode_export_request(
-    data: Buf, limits: DecodeLimits | None = None
-) -> dict[str, Any]:
+def decode_export_request(data: Buf, limits: DecodeLimits | None = None) -> dict[str, Any]:
     """``ExportTraceServiceRequest`` bytes → the OTLP JSON dict shape.
 
     Raises ProtoError for malformed bytes and LimitError for a request over ``limits``

@@ -31,9 +31,7 @@ class Receiver(Protocol):
 class ReceiverProcess:
     """``console.engine.otlp_child`` as a subprocess; it stops when we close its stdin."""
 
-    def __init__(
-        self, db: str, host: str, port: int, *, max_spans: int, max_age_s: float
-    ) -> None:
+    def __init__(self, db: str, host: str, port: int, *, max_spans: int, max_age_s: float) -> None:
         self.host, self.port = host, port
         self._args = [
             f"--db={db}",
