@@ -37,6 +37,9 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
     cfg = app.config.otlp
     spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
     receiver = OtlpReceiver(spans, host=host or cfg.host, port=cfg.port if port is None else port)
+    from console.engine.otlp_child import tune_for_decoding
+
+    tune_for_decoding()  # the receiver has this process to itself
     try:
         asyncio.run(_serve(receiver, app.store.path))
     except OSError as exc:

@@ -1,14 +1,14 @@
 """A minimal, strict HTTP/1.1 request reader for the embedded OTLP receiver.
 
 Only what a receiver needs: the request head (bounded by the stream's limit), headers
-without folding, ``Content-Length`` or ``chunked`` bodies with a size cap, gzip with a cap
-on the *decompressed* size, and :class:`HttpError` carrying the status to answer with.
+without folding, ``Content-Length`` or ``chunked`` bodies with a size cap, and
+:class:`HttpError` carrying the status to answer with. (gzip, capped on the *decompressed*
+size, is in ``otlp_decode``: it runs off the event loop.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import zlib
 
 REASONS = {
     200: "OK",
@@ -19,6 +19,7 @@ REASONS = {
     411: "Length Required",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     503: "Service Unavailable",
 }
@@ -83,14 +84,18 @@ async def read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
             raise HttpError(400, "chunk not terminated by CRLF", close=True)
 
 
-def gunzip(body: bytes, limit: int) -> bytes:
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(body, limit + 1)
-    except zlib.error:
-        raise HttpError(400, "body is not valid gzip") from None
-    if len(out) > limit:
-        raise HttpError(413, f"decompressed body is over the {limit}-byte limit", close=True)
-    if not d.eof:
-        raise HttpError(400, "gzip body is truncated")
-    return out
+def body_length(headers: dict[str, str]) -> int | None:
+    """Content-Length, or None for a chunked body; the framing errors as HttpError."""
+    te = headers.get("transfer-encoding")
+    cl = headers.get("content-length")
+    if te is not None and cl is not None:
+        raise HttpError(400, "both Transfer-Encoding and Content-Length", close=True)
+    if te is not None:
+        if te.strip().lower() != "chunked":
+            raise HttpError(400, f"unsupported Transfer-Encoding {te!r}", close=True)
+        return None
+    if cl is None:
+        raise HttpError(411, "Content-Length or chunked encoding required", close=True)
+    if not cl.strip().isdigit():
+        raise HttpError(400, "bad Content-Length", close=True)
+    return int(cl)

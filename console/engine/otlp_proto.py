@@ -9,7 +9,11 @@ enums as ints), so one mapping (``console.core.otlp``) serves both encodings.
 It is strict where it matters for a receiver: a truncated varint or length, a length past
 the end, a group wire type, invalid UTF-8 or nesting deeper than ``MAX_DEPTH`` raise
 ``ProtoError`` (the receiver answers 400). Unknown fields are skipped, as protobuf
-requires. Tests check it against messages serialised by the real SDK (tests/test_otlp_receiver.py).
+requires. It is bounded: the top-level ``resource_spans`` entries are counted before
+anything is built, and every object is counted *before* it is allocated against the
+request's :class:`~console.core.otlp_limits.DecodeLimits` (``LimitError`` at the first one
+over), so memory stays proportional to the limits, never to what two-byte messages
+could amplify to. Tests check it against messages serialised by the real SDK (tests/test_otlp_receiver.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
+from console.core.otlp_limits import DecodeLimits, LimitError
+
+#: A body as the receiver reads it (a bytearray, decoded without a copy) or any bytes.
+Buf = bytes | bytearray
 MAX_DEPTH = 32
 _U64 = struct.Struct("<Q")
 _F64 = struct.Struct("<d")
@@ -28,7 +36,42 @@ class ProtoError(ValueError):
     """The bytes are not a well-formed protobuf message of the expected type."""
 
 
-def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+class _Budget:
+    """Counts decoded objects against the limits; raises LimitError at the first one over."""
+
+    __slots__ = ("items", "limits", "scopes", "spans")
+
+    def __init__(self, limits: DecodeLimits) -> None:
+        self.limits = limits
+        self.items = self.scopes = self.spans = 0
+
+    def item(self) -> None:
+        self.items += 1
+        if self.items > self.limits.max_items:
+            raise LimitError(
+                f"more than {self.limits.max_items} decoded objects in one request; "
+                "send smaller batches"
+            )
+
+    def scope(self) -> None:
+        self.scopes += 1
+        if self.scopes > self.limits.max_scope_spans:
+            raise LimitError(
+                f"more than {self.limits.max_scope_spans} scope_spans entries in one request; "
+                "send smaller batches"
+            )
+        self.item()
+
+    def span(self) -> None:
+        self.spans += 1
+        if self.spans > self.limits.max_spans:
+            raise LimitError(
+                f"more than {self.limits.max_spans} spans in one request; send smaller batches"
+            )
+        self.item()
+
+
+def _varint(buf: Buf, pos: int, end: int) -> tuple[int, int]:
     result = 0
     shift = 0
     while True:
@@ -44,7 +87,7 @@ def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
             raise ProtoError("varint longer than 10 bytes")
 
 
-def _fields(buf: bytes, pos: int, end: int) -> Iterator[tuple[int, int, Any]]:
+def _fields(buf: Buf, pos: int, end: int) -> Iterator[tuple[int, int, Any]]:
     """(field number, wire type, value); a length-delimited value is a (start, end) pair."""
     while pos < end:
         key, pos = _varint(buf, pos, end)
@@ -80,14 +123,14 @@ def _expect(wire: int, want: int, what: str) -> None:
         raise ProtoError(f"{what}: wire type {wire}, expected {want}")
 
 
-def _str(buf: bytes, span: tuple[int, int]) -> str:
+def _str(buf: Buf, span: tuple[int, int]) -> str:
     try:
         return buf[span[0] : span[1]].decode("utf-8")
     except UnicodeDecodeError:
         raise ProtoError("invalid UTF-8 in a string field") from None
 
 
-def _any(buf: bytes, s: int, e: int, depth: int) -> dict[str, Any]:
+def _any(buf: Buf, s: int, e: int, depth: int, budget: _Budget) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ProtoError("values nested too deeply")
     out: dict[str, Any] = {}
@@ -107,14 +150,16 @@ def _any(buf: bytes, s: int, e: int, depth: int) -> dict[str, Any]:
         elif n == 5:
             _expect(w, 2, "AnyValue.array_value")
             vals = [
-                _any(buf, a, b, depth + 1) for m, ww, (a, b) in _sub(buf, v, "ArrayValue") if m == 1
+                _any(buf, a, b, depth + 1, budget)
+                for m, ww, (a, b) in _sub(buf, v, "ArrayValue", budget)
+                if m == 1
             ]
             out = {"arrayValue": {"values": vals}}
         elif n == 6:
             _expect(w, 2, "AnyValue.kvlist_value")
             kvs = [
-                _kv(buf, a, b, depth + 1)
-                for m, ww, (a, b) in _sub(buf, v, "KeyValueList")
+                _kv(buf, a, b, budget, depth + 1)
+                for m, ww, (a, b) in _sub(buf, v, "KeyValueList", budget)
                 if m == 1
             ]
             out = {"kvlistValue": {"values": kvs}}
@@ -124,15 +169,18 @@ def _any(buf: bytes, s: int, e: int, depth: int) -> dict[str, Any]:
     return out
 
 
-def _sub(buf: bytes, span: tuple[int, int], what: str) -> Iterator[tuple[int, int, Any]]:
+def _sub(
+    buf: Buf, span: tuple[int, int], what: str, budget: _Budget
+) -> Iterator[tuple[int, int, Any]]:
     """The length-delimited children of a message (every child must be a message)."""
     for n, w, v in _fields(buf, span[0], span[1]):
         if n == 1:
             _expect(w, 2, what)
+            budget.item()
             yield n, w, v
 
 
-def _kv(buf: bytes, s: int, e: int, depth: int = 0) -> dict[str, Any]:
+def _kv(buf: Buf, s: int, e: int, budget: _Budget, depth: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {"key": "", "value": {}}
     for n, w, v in _fields(buf, s, e):
         if n == 1:
@@ -140,13 +188,14 @@ def _kv(buf: bytes, s: int, e: int, depth: int = 0) -> dict[str, Any]:
             out["key"] = _str(buf, v)
         elif n == 2:
             _expect(w, 2, "KeyValue.value")
-            out["value"] = _any(buf, v[0], v[1], depth + 1)
+            out["value"] = _any(buf, v[0], v[1], depth + 1, budget)
     return out
 
 
-def _attrs_into(out: dict[str, Any], buf: bytes, w: int, v: Any, what: str) -> None:
+def _attrs_into(out: dict[str, Any], buf: Buf, w: int, v: Any, what: str, budget: _Budget) -> None:
     _expect(w, 2, what)
-    out.setdefault("attributes", []).append(_kv(buf, v[0], v[1]))
+    budget.item()
+    out.setdefault("attributes", []).append(_kv(buf, v[0], v[1], budget))
 
 
 # field number → (JSON key, wire type, kind) for the scalar fields of Span / Event / Status
@@ -161,7 +210,7 @@ _SPAN_SCALARS: dict[int, tuple[str, int, str]] = {
 }
 
 
-def _span(buf: bytes, s: int, e: int) -> dict[str, Any]:
+def _span(buf: Buf, s: int, e: int, budget: _Budget) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n, w, v in _fields(buf, s, e):
         scalar = _SPAN_SCALARS.get(n)
@@ -172,9 +221,10 @@ def _span(buf: bytes, s: int, e: int) -> dict[str, Any]:
                 bytes(buf[v[0] : v[1]]) if kind == "bytes" else _str(buf, v) if kind == "str" else v
             )
         elif n == 9:
-            _attrs_into(out, buf, w, v, "Span.attributes")
+            _attrs_into(out, buf, w, v, "Span.attributes", budget)
         elif n == 11:
             _expect(w, 2, "Span.events")
+            budget.item()
             ev: dict[str, Any] = {}
             for m, ww, vv in _fields(buf, v[0], v[1]):
                 if m == 1:
@@ -184,7 +234,7 @@ def _span(buf: bytes, s: int, e: int) -> dict[str, Any]:
                     _expect(ww, 2, "Event.name")
                     ev["name"] = _str(buf, vv)
                 elif m == 3:
-                    _attrs_into(ev, buf, ww, vv, "Event.attributes")
+                    _attrs_into(ev, buf, ww, vv, "Event.attributes", budget)
             out.setdefault("events", []).append(ev)
         elif n == 15:
             _expect(w, 2, "Span.status")
@@ -200,14 +250,36 @@ def _span(buf: bytes, s: int, e: int) -> dict[str, Any]:
     return out
 
 
-def decode_export_request(data: bytes) -> dict[str, Any]:
-    """``ExportTraceServiceRequest`` bytes → the OTLP JSON dict shape. Raises ProtoError."""
-    buf = bytes(data)
+def count_resource_spans(buf: Buf, limit: int) -> int:
+    """The top-level ``resource_spans`` entries, counted without decoding any (one varint
+    key and one length each); raises LimitError as soon as there are more than ``limit``."""
+    n = 0
+    for number, _, _ in _fields(buf, 0, len(buf)):
+        if number == 1:
+            n += 1
+            if n > limit:
+                raise LimitError(
+                    f"more than {limit} resource_spans entries in one request; send smaller batches"
+                )
+    return n
+
+
+def decode_export_request(data: Buf, limits: DecodeLimits | None = None) -> dict[str, Any]:
+    """``ExportTraceServiceRequest`` bytes → the OTLP JSON dict shape.
+
+    Raises ProtoError for malformed bytes and LimitError for a request over ``limits``
+    (the defaults when None).
+    """
+    buf = data if isinstance(data, bytes | bytearray) else bytes(data)  # no copy of a body
+    limits = limits or DecodeLimits()
+    count_resource_spans(buf, limits.max_resource_spans)
+    budget = _Budget(limits)
     resource_spans: list[dict[str, Any]] = []
     for n, w, v in _fields(buf, 0, len(buf)):
         if n != 1:
             continue
         _expect(w, 2, "ExportTraceServiceRequest.resource_spans")
+        budget.item()
         rs: dict[str, Any] = {"resource": {}, "scopeSpans": []}
         for m, ww, vv in _fields(buf, v[0], v[1]):
             if m == 1:
@@ -215,15 +287,17 @@ def decode_export_request(data: bytes) -> dict[str, Any]:
                 res: dict[str, Any] = {}
                 for k, w3, v3 in _fields(buf, vv[0], vv[1]):
                     if k == 1:
-                        _attrs_into(res, buf, w3, v3, "Resource.attributes")
+                        _attrs_into(res, buf, w3, v3, "Resource.attributes", budget)
                 rs["resource"] = res
             elif m == 2:
                 _expect(ww, 2, "ResourceSpans.scope_spans")
+                budget.scope()
                 spans = []
                 for k, w3, v3 in _fields(buf, vv[0], vv[1]):
                     if k == 2:
                         _expect(w3, 2, "ScopeSpans.spans")
-                        spans.append(_span(buf, v3[0], v3[1]))
+                        budget.span()
+                        spans.append(_span(buf, v3[0], v3[1], budget))
                     elif k == 1:
                         _expect(w3, 2, "ScopeSpans.scope")
                 rs["scopeSpans"].append({"spans": spans})

@@ -9,6 +9,14 @@ checked before reading (413), keep-alive with an idle timeout and a per-connecti
 cap. SQLite writes run in a worker thread (``asyncio.to_thread``) so a slow disk never
 stalls the loop.
 
+Hostile senders are bounded three ways. Decoding (gunzip, protobuf/JSON, mapping) runs in
+a thread pool (``otlp_decode``), big bodies at most ``decode_workers`` at a time with one
+thread always left for small ones, so a 16 MB body never makes another request wait
+behind it. What a body may decode to is capped by :class:`DecodeLimits` (counted before
+allocating). And every body in flight is reserved against one ``memory_budget`` before it
+is read — its bytes, plus the room gzip may expand it to — so concurrent bodies × size
+cannot exceed it: above it the answer is 503 with ``Retry-After`` and the body is not read.
+
 Response semantics follow the OTLP/HTTP spec: 200 with an empty
 ``ExportTraceServiceResponse`` on success, 200 with ``partial_success`` when some spans
 were invalid (never retried by clients), 400 for undecodable data (never a retryable code),
@@ -22,33 +30,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from console.core.otlp import SpanBatch, parse_resource_spans
+from console.core.otlp import SpanBatch
+from console.core.otlp_limits import DecodeLimits
 from console.engine.http11 import (
     REASONS,
     HttpError,
+    body_length,
     content_type,
-    gunzip,
     keep_alive,
     parse_head,
     read_chunked,
 )
-from console.engine.otlp_proto import decode_export_request, encode_export_response, encode_status
+from console.engine.otlp_budget import MemoryBudget
+from console.engine.otlp_decode import JSON, PROTOBUF, decode_body
+from console.engine.otlp_proto import encode_export_response, encode_status
 from console.engine.spanstore import SpanStore
 
 PATH = "/v1/traces"
-PROTOBUF = "application/x-protobuf"
-JSON = "application/json"
-GRPC_CODE = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 431: 8, 503: 14}
+GRPC_CODE = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 431: 8, 503: 14}
+MiB = 1024 * 1024
 
 
 @dataclass
 class ReceiverLimits:
     """Bounds that keep a misbehaving sender from hurting the console."""
 
-    max_body: int = 64 * 1024 * 1024  # the spec's recommended limit; also caps gzip output
+    max_body: int = 16 * MiB  # bytes on the wire
+    max_decoded: int | None = None  # bytes after gunzip, None: 2 × max_body (a bomb → 413)
+    memory_budget: int = 128 * MiB  # all bodies in flight, with their gzip room → 503 above
+    decode_workers: int = 1  # big bodies decoded at once (+1 thread for small ones); the GIL
+    # makes more threads no faster, only more memory at once
+    small_body: int = 256 * 1024  # at most this: never waits for a big body's decode slot
+    decode: DecodeLimits = field(default_factory=DecodeLimits)
     max_header: int = 16 * 1024
     max_pending_spans: int = 200_000  # decoded but not yet written → 503 beyond this
     max_connections: int = 64
@@ -56,6 +73,11 @@ class ReceiverLimits:
     body_timeout: float = 120.0
     max_requests_per_connection: int = 10_000
     retry_after_s: int = 1
+
+    @property
+    def decoded_limit(self) -> int:
+        """The most bytes a gzip body may decompress to."""
+        return 2 * self.max_body if self.max_decoded is None else self.max_decoded
 
 
 @dataclass
@@ -77,13 +99,19 @@ class OtlpReceiver:
         host: str = "127.0.0.1",
         port: int = 4318,
         limits: ReceiverLimits | None = None,
+        decoder: Callable[..., SpanBatch] = decode_body,
     ) -> None:
         self.spans = spans
+        #: ``otlp_decode.decode_body``, run in the pool (tests wrap it to observe ordering)
+        self.decoder = decoder
         self.host = host
         self.port = port
         self.limits = limits or ReceiverLimits()
         self.stats = ReceiverStats()
         self._server: asyncio.Server | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._big: asyncio.Semaphore | None = None
+        self._budget = MemoryBudget(self.limits.memory_budget, self.limits.small_body)
         self._pending = 0
         self._connections = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -96,6 +124,9 @@ class OtlpReceiver:
         self._server = await asyncio.start_server(
             self._connection, self.host, self.port, limit=self.limits.max_header
         )
+        workers = max(1, self.limits.decode_workers)
+        self._pool = ThreadPoolExecutor(workers + 1, thread_name_prefix="otlp-decode")
+        self._big = asyncio.Semaphore(workers)
         host, port = self._server.sockets[0].getsockname()[:2]
         self.port = port
         return host, port
@@ -109,6 +140,10 @@ class OtlpReceiver:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5.0)
             self._server = None
+        if self._pool is not None:
+            # a decode already running finishes on its own (bounded by the limits)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     # -- one connection ------------------------------------------------------------------
 
@@ -136,6 +171,10 @@ class OtlpReceiver:
             TimeoutError,
         ):
             pass  # the client went away, stalled, or sent an oversized chunk line: drop it
+        except asyncio.CancelledError:
+            # the loop is closing under an open connection (the app quit mid-request): this
+            # task is the connection's root, so end it quietly instead of asyncio logging it
+            pass
         finally:
             self._connections -= 1
             self._writers.discard(writer)
@@ -177,14 +216,30 @@ class OtlpReceiver:
                 raise HttpError(
                     415, f"unsupported Content-Encoding {encoding!r} (gzip or none)", close=True
                 )
-            if headers.get("expect", "").lower() == "100-continue":
-                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = await asyncio.wait_for(
-                self._read_body(reader, headers), self.limits.body_timeout
-            )
-            if encoding == "gzip":
-                body = gunzip(body, self.limits.max_body)
-            status, payload = await self._export(body, ctype)
+            length = body_length(headers)
+            if length is not None and length > self.limits.max_body:
+                raise HttpError(
+                    413,
+                    f"body of {length} bytes is over the {self.limits.max_body}-byte limit",
+                    close=True,
+                )
+            # a chunked body's size is unknown: it may use what is left, up to max_body
+            reserved = self._budget.reserve(length, self.limits.max_body)
+            try:
+                if headers.get("expect", "").lower() == "100-continue":
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                body = await asyncio.wait_for(
+                    self._read_body(reader, length, reserved), self.limits.body_timeout
+                )
+                self._budget.release(reserved - len(body))  # a chunked body reserved up to its cap
+                reserved = len(body)
+                room = 0
+                if encoding == "gzip":
+                    room = self._budget.reserve(None, self.limits.decoded_limit)
+                    reserved += room
+                status, payload = await self._export(body, ctype, room)
+            finally:
+                self._budget.release(reserved)
         except HttpError as exc:
             await self._error(writer, exc, ctype)
             if exc.close:
@@ -199,33 +254,42 @@ class OtlpReceiver:
         with contextlib.suppress(Exception):
             writer.write_eof()
             budget = self.limits.max_body
-            async with asyncio.timeout(2.0):
+            async with asyncio.timeout(10.0):  # long enough for a big body on a slow link
                 while budget > 0 and (chunk := await reader.read(65536)):
                     budget -= len(chunk)
 
-    async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-        limit = self.limits.max_body
-        te = headers.get("transfer-encoding")
-        cl = headers.get("content-length")
-        if te is not None and cl is not None:
-            raise HttpError(400, "both Transfer-Encoding and Content-Length", close=True)
-        if te is not None:
-            if te.strip().lower() != "chunked":
-                raise HttpError(400, f"unsupported Transfer-Encoding {te!r}", close=True)
-            return await read_chunked(reader, limit)
-        if cl is None:
-            raise HttpError(411, "Content-Length or chunked encoding required", close=True)
-        if not cl.strip().isdigit():
-            raise HttpError(400, "bad Content-Length", close=True)
-        length = int(cl)
-        if length > limit:
-            raise HttpError(
-                413, f"body of {length} bytes is over the {limit}-byte limit", close=True
-            )
-        return await reader.readexactly(length)
+    async def _read_body(
+        self, reader: asyncio.StreamReader, length: int | None, reserved: int
+    ) -> bytes | bytearray:
+        """The body; ``reserved`` is what the budget granted (a chunked body over it, but
+        within ``max_body``, is a 503: the budget, not the body, is the problem)."""
+        if length is None:
+            try:
+                return await read_chunked(reader, reserved)
+            except HttpError as exc:
+                if exc.status == 413 and reserved < self.limits.max_body:
+                    raise HttpError(
+                        503, "receiver busy; retry later", close=True, retry=True
+                    ) from None
+                raise
+        # Into one buffer of the announced size, a slice at a time: ``readexactly`` would
+        # hold the body twice (the stream's buffer and the copy it returns).
+        body = bytearray(length)
+        view = memoryview(body)
+        got = 0
+        while got < length:
+            chunk = await reader.read(min(length - got, 1 << 20))
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", length)
+            view[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        view.release()
+        return body  # a bytearray: every decoder step takes it without a copy
 
-    async def _export(self, body: bytes, ctype: str) -> tuple[int, bytes]:
-        batch = _decode(body, ctype)
+    async def _export(
+        self, body: bytes | bytearray, ctype: str, gzip_room: int
+    ) -> tuple[int, bytes]:
+        batch = await self._decode(body, ctype, gzip_room)
         n = len(batch.spans)
         if self._pending + n > self.limits.max_pending_spans:
             raise HttpError(503, "receiver busy; retry later", retry=True)
@@ -247,6 +311,31 @@ class OtlpReceiver:
             return 200, b"{}"
         partial = {"rejectedSpans": str(batch.rejected), "errorMessage": message}
         return 200, json.dumps({"partialSuccess": partial}).encode()
+
+    async def _decode(self, body: bytes | bytearray, ctype: str, gzip_room: int) -> SpanBatch:
+        """Decode in the thread pool; a big body first waits for one of the big slots."""
+        assert self._pool is not None and self._big is not None, "start() first"
+        loop = asyncio.get_running_loop()
+        gzip = gzip_room > 0
+        small = len(body) <= self.limits.small_body and not gzip
+        slot = contextlib.nullcontext() if small else self._big
+        async with slot:
+            try:
+                return await loop.run_in_executor(
+                    self._pool,
+                    lambda: self.decoder(
+                        body,
+                        ctype,
+                        gzip=gzip,
+                        max_decoded=gzip_room,
+                        limits=self.limits.decode,
+                    ),
+                )
+            except HttpError as exc:
+                if exc.status == 413 and gzip_room < self.limits.decoded_limit:
+                    # the budget granted less room than the limit: retrying later can work
+                    raise HttpError(503, "receiver busy; retry later", retry=True) from None
+                raise
 
     # -- responses ----------------------------------------------------------------------
 
@@ -288,19 +377,3 @@ class OtlpReceiver:
         lines.extend(f"{k}: {v}" for k, v in (extra or {}).items())
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         await writer.drain()
-
-
-def _decode(body: bytes, ctype: str) -> SpanBatch:
-    """The request body → spans; undecodable data raises HttpError(400)."""
-    try:
-        if ctype == PROTOBUF:
-            return parse_resource_spans(
-                decode_export_request(body)["resourceSpans"], id_encoding="auto"
-            )
-        doc: Any = json.loads(body)
-        if not isinstance(doc, dict):
-            raise ValueError("the body is not a JSON object")
-        return parse_resource_spans(doc.get("resourceSpans"), id_encoding="hex")
-    except (ValueError, RecursionError, TypeError, AttributeError) as exc:
-        what = "protobuf ExportTraceServiceRequest" if ctype == PROTOBUF else "OTLP JSON"
-        raise HttpError(400, f"not a valid {what}: {exc}") from None

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from console.core.snapshot import FleetSnapshot
     from console.engine.fleet import Fleet
     from console.engine.incidents import Incident
-    from console.engine.otlp_receiver import OtlpReceiver
     from console.engine.store import Store
+    from console.tui.receiver import Receiver
 
 
 class CallboardApp(LeaveGuardMixin, IncidentsMixin):
@@ -80,7 +80,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.snapshot: FleetSnapshot | None = None
         self._refresh: Worker[None] | None = None
         self._gc_frozen = False
-        self.receiver: OtlpReceiver | None = None
+        self.receiver: Receiver | None = None
         #: What the header says about the OTLP receiver: (text, ok), or None.
         self.receiver_note: tuple[str, bool] | None = None
         self.theme = "textual-dark"
