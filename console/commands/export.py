@@ -31,6 +31,22 @@ def prime_redactor(app: AppContext) -> None:
             continue
 
 
+def onset_window_s(app: AppContext) -> float:
+    """``incidents.onset_window`` from the config; the default (with a warning) when the
+    config cannot be read — a broken config must not stop an export."""
+    from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
+
+    try:
+        return app.config.incidents.onset_window_seconds
+    except CallboardError:
+        click.echo(
+            "warning: the config could not be read (see `callboard check`); "
+            "using the default onset window, 1h",
+            err=True,
+        )
+        return DEFAULT_ONSET_WINDOW_S
+
+
 @click.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
@@ -41,7 +57,7 @@ def prime_redactor(app: AppContext) -> None:
 def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
     """Export an incident as a postmortem (times in UTC, secrets redacted)."""
     prime_redactor(app)
-    text = export_incident(app.store, incident_id, fmt)
+    text = export_incident(app.store, incident_id, fmt, onset_window_s=onset_window_s(app))
     if output is None:
         sys.stdout.write(text)
     else:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from console.core.postmortem import Postmortem
+from console.core.postmortem_lines import impact_lines
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
-from console.engine.export import impact_lines
 
 W, H = 900, 320
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 20, 60
