@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -79,7 +79,7 @@ class TimelineScreen(Screen[None]):
         from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
         from console.errors import CallboardError
 
-        context = getattr(self.app, "context", None)
+        context: Any = getattr(self.app, "context", None)
         try:  # loaded (and checked) before the console started
             return float(context.config.incidents.onset_window_seconds)
         except (AttributeError, CallboardError):  # no context (tests) or no config
