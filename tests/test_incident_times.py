@@ -14,7 +14,7 @@ import pytest
 
 from console.cli import main
 from console.config import Config
-from console.core.incident_times import DEFAULT_ONSET_WINDOW_S, incident_times
+from console.core.incident_times import DEFAULT_ONSET_WINDOW_S, IncidentTimes, incident_times
 from console.core.postmortem import build_postmortem
 from console.engine import incidents as inc
 from console.engine.build import build_fleet
@@ -132,29 +132,34 @@ def _ev(seq: int, kind: str, at: float, **data: object) -> Event:
     return Event(seq, f"e{seq}", iso(at), kind, "me", "INC-0001", None, PAY, dict(data), "", "")
 
 
+def onset(times: IncidentTimes) -> tuple[str, str]:
+    assert times.onset is not None
+    return times.onset.at, times.onset.what
+
+
 def test_a_deploy_counts_only_inside_the_onset_window() -> None:
     finding = _ev(2, "finding.appeared", T, mode="F1", name="Timeout")
     old = _ev(1, "deploy.seen", T - 2 * 3600, version="v9", deployed_at=iso(T - 2 * 3600))
     events = [old, finding]
     times = incident_times(_Inc(iso(T + 300)), events)
-    assert times.onset.at == iso(T) and "F1 Timeout" in times.onset.what
+    assert onset(times) == (iso(T), f"finding F1 Timeout on {PAY}")
     assert (times.time_to_detect_s, times.time_to_open_s) == (0.0, 300.0)
     wide = incident_times(_Inc(iso(T + 300)), events, onset_window_s=3 * 3600)
-    assert wide.onset.at == iso(T - 2 * 3600) and "deploy v9" in wide.onset.what
+    assert onset(wide) == (iso(T - 2 * 3600), f"deploy v9 on {PAY}")
     assert wide.time_to_detect_s == 7200.0
     # A deploy after the first finding (a rollback) is not behind it.
     after = _ev(3, "deploy.seen", T + 60, version="v8", deployed_at=iso(T + 60))
-    assert incident_times(_Inc(iso(T + 300)), [finding, after]).onset.at == iso(T)
+    assert onset(incident_times(_Inc(iso(T + 300)), [finding, after]))[0] == iso(T)
 
 
 def test_without_any_finding_the_onset_is_the_opening_and_detection_is_absent() -> None:
     times = incident_times(_Inc(iso(T), resolved=iso(T + 600)), [])
-    assert times.onset.at == iso(T) and times.detected is None
+    assert onset(times)[0] == iso(T) and times.detected is None
     assert times.time_to_detect_s is None and times.time_to_resolve_s == 600.0
     # A garbage alert start (Alertmanager's zero time) is not an onset 2,000 years ago.
     zero = _ev(1, "alert.firing", T + 5, name="A", since="0001-01-01T00:00:00Z")
     later = incident_times(_Inc(iso(T)), [zero])
-    assert later.onset.at == iso(T) and later.detected is not None
+    assert onset(later)[0] == iso(T) and later.detected is not None
     assert later.detected.at == iso(T + 5)
 
 
