@@ -139,7 +139,7 @@ def test_a_crash_between_intent_and_result_shows_outcome_unknown(incident_db: Pa
     md = export_incident(store, "INC-0001", "md")
     intent_lines = [line for line in md.splitlines() if "Step throttle (action)" in line]
     assert len(intent_lines) == 1 and "OUTCOME UNKNOWN" in intent_lines[0]
-    assert "Confirm what `throttle: demo: throttle callers to 50 rps`" in md
+    assert "Confirm what “throttle: demo: throttle callers to 50 rps”" in md
     doc = json.loads(export_incident(store, "INC-0001", "json"))
     crashed = [e for e in doc["events"] if e["outcome"] == OUTCOME_UNKNOWN]
     assert {e["kind"] for e in crashed} == {"step.intent", "action.intent"}

@@ -61,8 +61,10 @@ def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> 
     if output is None:
         sys.stdout.write(text)
     else:
+        from console.engine.atomic import write_atomic
+
         data = text.encode("utf-8")  # once: an 80 MB export is costly to encode twice
-        output.write_bytes(data)
+        write_atomic(output, data)  # the whole new file or the earlier one, never half
         click.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)", err=True)
     return 0
 

@@ -356,9 +356,9 @@ def _followups(rows: list[Row], actions: tuple[Action, ...]) -> tuple[str, ...]:
              "What would have prevented it: _to fill_"]  # fmt: skip
     for a in actions:
         if a.outcome == OUTCOME_UNKNOWN:
-            items.append(f"Confirm what `{a.action}` at {a.at} did: its outcome is unknown")
+            items.append(f"Confirm what “{a.action}” at {a.at} did: its outcome is unknown")
         elif a.outcome == "failed":
-            items.append(f"`{a.action}` at {a.at} failed: {a.message or 'see timeline'}")
+            items.append(f"“{a.action}” at {a.at} failed: {a.message or 'see timeline'}")
     active: dict[str, str] = {}
     for r in rows:
         kind = r.event.kind

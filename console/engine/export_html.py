@@ -1,5 +1,7 @@
 """The HTML postmortem: one self-contained page (inline CSS and SVG, no script, no links out).
 
+Every value from data is escaped and stripped of control bytes (:mod:`console.core.inert`).
+
 The chart plots the error rate each affected function had at every recorded moment over
 the incident window, with every action marked by a labelled vertical line (its outcome in
 the tooltip) and status changes by a dotted one.
@@ -7,8 +9,7 @@ the tooltip) and status changes by a dotted one.
 
 from __future__ import annotations
 
-from html import escape
-
+from console.core.inert import html_text, strip_controls
 from console.core.postmortem import Postmortem
 from console.core.postmortem_lines import impact_lines
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
@@ -27,8 +28,8 @@ th{background:#f4f4f4} .unknown{background:#fff3cd;font-weight:bold}
 """
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+#: Every value from data goes through this: escaped, without control bytes.
+_e = html_text
 
 
 def _thin(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
@@ -148,4 +149,4 @@ def render_html(pm: Postmortem) -> str:
                               for t, at, w in pm.traces) + "</ul>" if pm.traces else "<p>None recorded.</p>")  # fmt: skip
     p.append("<h2>Follow-ups</h2><ul>" + "".join(f"<li>☐ {_e(f)}</li>" for f in pm.followups))
     p.append("</ul></body></html>")
-    return "\n".join(p) + "\n"
+    return strip_controls("\n".join(p) + "\n")  # and no control byte from anywhere else

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
+from console.engine.atomic import write_atomic
 from console.engine.export import export_incident, postmortem
 from console.tui.messages import WorkFailed
 from console.tui.widgets.incident_bar import IncidentBar
@@ -264,7 +265,7 @@ class TimelineScreen(Screen[None]):
             )
             where.mkdir(parents=True, exist_ok=True)
             path = where / f"{self.incident_id}-postmortem.{fmt}"
-            path.write_bytes(text.encode("utf-8"))
+            write_atomic(path, text.encode("utf-8"))
         except Exception as exc:
             self.post_message(WorkFailed("Export", exc))
             return

@@ -1,0 +1,100 @@
+"""Text made inert for each export format: what comes from outside stays text.
+
+- every format: no raw control bytes — terminal escape sequences (CSI, OSC, …) and C0/C1
+  control characters are removed (tab and newline kept);
+- Markdown: HTML is escaped (``<``, ``>``, ``&``) and link syntax from data is neutralised
+  (``[`` and ``]`` escaped) except a plain ``[text](http(s)://…)`` link; images never
+  load;
+- CSV: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a ``'``
+  first (OWASP's CSV injection advice), so no spreadsheet runs it as a formula;
+- HTML: escape everything (``html.escape``) after removing control bytes;
+- JSON: control characters stay data but only as ``\\u`` escapes, never raw bytes.
+
+Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+#: ESC-introduced sequences: CSI (``ESC [ … final``), OSC/DCS/APC/PM/SOS strings (ended by
+#: BEL or ST), and any other two-byte escape.
+_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]?"
+)
+#: C0 controls but tab, newline and carriage return; DEL; C1 controls.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Cells a spreadsheet would read as a formula (OWASP CSV injection).
+FORMULA_START = frozenset("=+-@\t\r")
+#: A Markdown link kept as a link: http(s) only, nothing that could end it early.
+_MD_LINK = re.compile(r"(!?)\[([^\[\]\n]{0,500})\]\((https?://[^\s()<>\"'`\\|]{1,2000})\)")
+_JSON_C1 = re.compile("[\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without escape sequences or control characters (tab, newline and CR kept)."""
+    if not _CONTROL.search(text):  # the common case: one scan, no copy
+        return text
+    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+
+
+def _md_escape(s: str) -> str:
+    return (
+        s.replace("\\", "\\\\")
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("|", "\\|")
+        .replace("\r", "")
+        .replace("\n", " ")
+    )
+
+
+def md_text(value: object) -> str:
+    """``value`` as inline Markdown text: one line, safe in a table cell (``|`` escaped)."""
+    s = strip_controls(str(value))
+    if "[" not in s:
+        return _md_escape(s)
+    out: list[str] = []
+    pos = 0
+    for m in _MD_LINK.finditer(s):
+        out.append(_md_escape(s[pos : m.start()]))
+        bang, label, url = m.groups()
+        # An image would fetch its URL when the page is viewed: it stays text.
+        out.append(_md_escape(m.group(0)) if bang else f"[{_md_escape(label)}]({url})")
+        pos = m.end()
+    out.append(_md_escape(s[pos:]))
+    return "".join(out)
+
+
+def md_code(value: object) -> str:
+    """An identifier (a trace id) in a code span when it is a plain token, else as text."""
+    s = str(value)
+    return f"`{s}`" if re.fullmatch(r"[0-9A-Za-z._:/-]{1,200}", s) else md_text(s)
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell: no control bytes, line ends as ``\\n``, never the start of a formula."""
+    value = strip_controls(value)
+    formula = value[:1] in FORMULA_START
+    if "\r" in value:  # a bare CR would end the row for some readers
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if formula else value
+
+
+def html_text(value: object) -> str:
+    """``value`` escaped for HTML text or a quoted attribute, without control bytes."""
+    return escape(strip_controls(str(value)), quote=True)
+
+
+def json_inert(text: str) -> str:
+    """JSON text with DEL and C1 characters written as ``\\u`` escapes (same data; C0 ones
+    are escaped by every JSON encoder already). Valid because they can only be in strings."""
+    if not _JSON_C1.search(text):
+        return text
+    return _JSON_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
