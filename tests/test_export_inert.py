@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -20,7 +21,7 @@ from markdown_it import MarkdownIt
 from console.cli import main
 from console.engine.atomic import write_atomic
 from console.engine.events import EventLog
-from console.engine.export import FORMATS, export_incident
+from console.engine.export import FORMATS, export_bytes, export_incident
 from console.engine.incidents import add_note, open_incident
 from console.engine.store import Store
 from console.errors import CallboardError, UserError
@@ -129,7 +130,8 @@ def test_csv_cells_never_start_a_formula(hostile_db: Path) -> None:
 
 
 def test_json_keeps_the_data_but_no_raw_control_bytes(hostile_db: Path) -> None:
-    text = export_incident(Store(hostile_db), "INC-0001", "json")
+    data = export_bytes(Store(hostile_db), "INC-0001", "json")
+    text = data.decode("utf-8")
     assert not CONTROL.search(text)
     doc = json.loads(text)
     notes = [e["data"]["text"] for e in doc["events"] if e["kind"] == "note"]
@@ -216,6 +218,8 @@ def test_write_atomic_errors_are_typed() -> None:
     with pytest.raises(CallboardError, match="cannot write /dev/full: No space left") as exc:
         write_atomic(Path("/dev/full"), b"x" * 10)
     assert not isinstance(exc.value, UserError)  # exit 1: the machine, not the input
+    write_atomic(Path("/dev/null"), b"x")  # `-o /dev/null` never replaces the device
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
 def test_every_format_is_covered() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from console.context import AppContext
-from console.engine.export import FORMATS, export_incident
+from console.engine.export import FORMATS, export_bytes
 from console.errors import CallboardError
 
 
@@ -57,13 +57,20 @@ def onset_window_s(app: AppContext) -> float:
 def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
     """Export an incident as a postmortem (times in UTC, secrets redacted)."""
     prime_redactor(app)
-    text = export_incident(app.store, incident_id, fmt, onset_window_s=onset_window_s(app))
+    # Encoded once: an 80 MB export is costly to encode twice.
+    data = export_bytes(app.store, incident_id, fmt, onset_window_s=onset_window_s(app))
     if output is None:
-        sys.stdout.write(text)
+        out = sys.stdout
+        out.flush()
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (some embedders)
+            out.write(data.decode("utf-8"))
     else:
         from console.engine.atomic import write_atomic
 
-        data = text.encode("utf-8")  # once: an 80 MB export is costly to encode twice
         write_atomic(output, data)  # the whole new file or the earlier one, never half
         click.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)", err=True)
     return 0

@@ -8,7 +8,8 @@
 - CSV: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a ``'``
   first (OWASP's CSV injection advice), so no spreadsheet runs it as a formula;
 - HTML: escape everything (``html.escape``) after removing control bytes;
-- JSON: control characters stay data but only as ``\\u`` escapes, never raw bytes.
+- JSON: control characters stay data but only as ``\\u`` escapes, never raw bytes
+  (:func:`utf8_inert`, when the export is encoded for a file or standard output).
 
 Pure, no I/O.
 """
@@ -25,13 +26,14 @@ _SEQUENCE = re.compile(
     r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?"
 )
-#: C0 controls but tab, newline and carriage return; DEL; C1 controls.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: C0 controls but tab, newline and carriage return; DEL; C1 controls; lone surrogates (a
+#: JSON string may decode to one, and no UTF-8 file can hold it).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 #: Cells a spreadsheet would read as a formula (OWASP CSV injection).
 FORMULA_START = frozenset("=+-@\t\r")
 #: A Markdown link kept as a link: http(s) only, nothing that could end it early.
 _MD_LINK = re.compile(r"(!?)\[([^\[\]\n]{0,500})\]\((https?://[^\s()<>\"'`\\|]{1,2000})\)")
-_JSON_C1 = re.compile("[\x7f-\x9f]")
+_JSON_RISKY = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def strip_controls(text: str) -> str:
@@ -92,9 +94,21 @@ def html_text(value: object) -> str:
     return escape(strip_controls(str(value)), quote=True)
 
 
-def json_inert(text: str) -> str:
-    """JSON text with DEL and C1 characters written as ``\\u`` escapes (same data; C0 ones
-    are escaped by every JSON encoder already). Valid because they can only be in strings."""
-    if not _JSON_C1.search(text):
-        return text
-    return _JSON_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+def utf8_inert(text: str, *, json: bool = False) -> bytes:
+    """``text`` as the UTF-8 bytes of a file. With ``json``, DEL, C1 characters and lone
+    surrogates become ``\\u`` escapes (the same data; JSON encoders escape C0 already) —
+    valid, because in JSON text they can only be inside strings.
+
+    The common case costs one encode and two byte searches: a regex over an 80 MB string
+    would cost several times the export itself.
+    """
+    try:
+        data: bytes | None = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        data = None
+    if not json:  # renderers strip these already: never fail on one, though
+        return data if data is not None else text.encode("utf-8", "replace")
+    # In UTF-8, U+0080..U+00BF start with 0xC2 and DEL is 0x7F: absent, nothing to escape.
+    if data is not None and b"\x7f" not in data and b"\xc2" not in data:
+        return data
+    return _JSON_RISKY.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")

@@ -49,10 +49,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         OutputPathError: the folder is missing, the path is a folder, or permission denied.
         WriteFailed: the write itself failed (e.g. no space left); ``path`` is unchanged.
     """
-    # Through a symlink the file it points to is replaced, and the link stays.
-    target = Path(os.path.realpath(path))
     try:
-        st = target.stat()
+        st = os.stat(path)  # through symlinks
     except FileNotFoundError:
         st = None
     except OSError as exc:
@@ -60,8 +58,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise OutputPathError(f"cannot write {path}: it is a folder; name a file (-o FILE)")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_in_place(path, target, data)
+        _write_in_place(path, data)  # /dev/stdout, a FIFO: nothing to rename over
         return
+    # Through a symlink the file it points to is replaced, and the link stays.
+    target = Path(os.path.realpath(path))
     tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
     try:  # O_EXCL: never follow or reuse something already there; 0o666 & umask as usual
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
@@ -84,9 +84,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     _sync_folder(target.parent)
 
 
-def _write_in_place(path: Path, target: Path, data: bytes) -> None:
+def _write_in_place(path: Path, data: bytes) -> None:
     try:
-        with open(target, "wb") as f:
+        with open(path, "wb") as f:
             f.write(data)
     except OSError as exc:
         raise _error(path, exc, replaced=False) from None

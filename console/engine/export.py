@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
-from console.core.inert import csv_cell, json_inert, md_code, md_text
+from console.core.inert import csv_cell, md_code, md_text, utf8_inert
 from console.core.postmortem import Postmortem, Row, build_postmortem
 from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
@@ -141,6 +141,20 @@ def export_incident(
             store, incident_id, now=now, with_signals=fmt != "json", onset_window_s=onset_window_s
         )
         return redact(RENDERERS[fmt](pm))
+
+
+def export_bytes(
+    store: Store,
+    incident_id: str,
+    fmt: str,
+    *,
+    now: str | None = None,
+    onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+) -> bytes:
+    """The export as written to a file or standard output: UTF-8, redacted, inert (JSON
+    with control characters as ``\\u`` escapes, see :func:`console.core.inert.utf8_inert`)."""
+    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s)
+    return utf8_inert(text, json=fmt == "json")
 
 
 def event_json(e: Any, row: Any | None = None) -> dict[str, Any]:
@@ -273,7 +287,7 @@ def render_json(pm: Postmortem) -> str:
         else:
             pieces.append(_encode(v))
     pieces.append("}\n")
-    return json_inert("".join(pieces))
+    return "".join(pieces)
 
 
 CSV_COLUMNS = ("at", "seq", "kind", "actor", "function_id", "run_id", "summary", "outcome",

@@ -9,7 +9,7 @@ the tooltip) and status changes by a dotted one.
 
 from __future__ import annotations
 
-from console.core.inert import html_text, strip_controls
+from console.core.inert import html_text
 from console.core.postmortem import Postmortem
 from console.core.postmortem_lines import impact_lines
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
@@ -149,4 +149,4 @@ def render_html(pm: Postmortem) -> str:
                               for t, at, w in pm.traces) + "</ul>" if pm.traces else "<p>None recorded.</p>")  # fmt: skip
     p.append("<h2>Follow-ups</h2><ul>" + "".join(f"<li>☐ {_e(f)}</li>" for f in pm.followups))
     p.append("</ul></body></html>")
-    return strip_controls("\n".join(p) + "\n")  # and no control byte from anywhere else
+    return "\n".join(p) + "\n"

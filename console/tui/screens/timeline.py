@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
 from console.engine.atomic import write_atomic
-from console.engine.export import export_incident, postmortem
+from console.engine.export import export_bytes, postmortem
 from console.tui.messages import WorkFailed
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -256,7 +256,7 @@ class TimelineScreen(Screen[None]):
         if store is None:
             return
         try:
-            text = export_incident(
+            data = export_bytes(
                 store,
                 self.incident_id,
                 fmt,
@@ -265,7 +265,7 @@ class TimelineScreen(Screen[None]):
             )
             where.mkdir(parents=True, exist_ok=True)
             path = where / f"{self.incident_id}-postmortem.{fmt}"
-            write_atomic(path, text.encode("utf-8"))
+            write_atomic(path, data)
         except Exception as exc:
             self.post_message(WorkFailed("Export", exc))
             return
