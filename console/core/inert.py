@@ -38,12 +38,19 @@ _JSON_RISKY = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 def strip_controls(text: str) -> str:
     """``text`` without escape sequences or control characters (tab, newline and CR kept)."""
-    if not _CONTROL.search(text):  # the common case: one scan, no copy
+    # The common case, one C-speed scan: printable text has no control character at all.
+    if text.isprintable() or not _CONTROL.search(text):
         return text
     return _CONTROL.sub("", _SEQUENCE.sub("", text))
 
 
+#: Characters Markdown (or a table cell) would read as syntax.
+_MD_SPECIAL = re.compile(r"[\\&<>\[\]|\r\n]")
+
+
 def _md_escape(s: str) -> str:
+    if not _MD_SPECIAL.search(s):  # most cells: times, kinds, ids, plain words
+        return s
     return (
         s.replace("\\", "\\\\")
         .replace("&", "&amp;")
@@ -59,7 +66,7 @@ def _md_escape(s: str) -> str:
 
 def md_text(value: object) -> str:
     """``value`` as inline Markdown text: one line, safe in a table cell (``|`` escaped)."""
-    s = strip_controls(str(value))
+    s = strip_controls(value if type(value) is str else str(value))
     if "[" not in s:
         return _md_escape(s)
     out: list[str] = []
