@@ -44,13 +44,14 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", _SEQUENCE.sub("", text))
 
 
-#: Characters Markdown (or a table cell) would read as syntax.
-_MD_SPECIAL = re.compile(r"[\\&<>\[\]|\r\n]")
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+#: Anything ``md_text`` / ``html_text`` would change: one search decides most cells (times,
+#: kinds, ids, plain words) are returned as they are.
+_MD_ANY = re.compile(f"[{_CONTROLS}\\\\&<>\\[\\]|\r\n]").search
+_HTML_ANY = re.compile(f"[{_CONTROLS}&<>\"']").search
 
 
 def _md_escape(s: str) -> str:
-    if not _MD_SPECIAL.search(s):  # most cells: times, kinds, ids, plain words
-        return s
     return (
         s.replace("\\", "\\\\")
         .replace("&", "&amp;")
@@ -66,7 +67,10 @@ def _md_escape(s: str) -> str:
 
 def md_text(value: object) -> str:
     """``value`` as inline Markdown text: one line, safe in a table cell (``|`` escaped)."""
-    s = strip_controls(value if type(value) is str else str(value))
+    s = value if type(value) is str else str(value)
+    if _MD_ANY(s) is None:
+        return s
+    s = strip_controls(s)
     if "[" not in s:
         return _md_escape(s)
     out: list[str] = []
@@ -98,7 +102,8 @@ def csv_cell(value: str) -> str:
 
 def html_text(value: object) -> str:
     """``value`` escaped for HTML text or a quoted attribute, without control bytes."""
-    return escape(strip_controls(str(value)), quote=True)
+    s = value if type(value) is str else str(value)
+    return s if _HTML_ANY(s) is None else escape(strip_controls(s), quote=True)
 
 
 def utf8_inert(text: str, *, json: bool = False) -> bytes:
