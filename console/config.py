@@ -31,6 +31,7 @@ __all__ = [
     "Config",
     "DemoConfig",
     "Environment",
+    "IncidentsConfig",
     "OtlpConfig",
     "is_secret_name",
     "load_config",
@@ -124,6 +125,20 @@ class DemoConfig:
 
 
 @dataclass(frozen=True)
+class IncidentsConfig:
+    """How incident times are read from the timeline."""
+
+    onset_window: str = "1h"
+    """A deploy seen less than this before an incident's first finding or alert is its onset
+    (impact is measured from there); one further back is not (a duration: 0s to 24h)."""
+
+    @property
+    def onset_window_seconds(self) -> float:
+        """``onset_window`` in seconds."""
+        return parse_duration(self.onset_window)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything Callboard reads from its config file."""
 
@@ -145,6 +160,8 @@ class Config:
     """Seconds between fleet refreshes (a number or a duration such as ``10s``)."""
     demo: DemoConfig = field(default_factory=DemoConfig)
     """Settings of the demo fleet."""
+    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
+    """Incident times: how far back a deploy still counts as the onset."""
     source: str | None = None
     """The file this was loaded from; None for built-in defaults."""
     is_default: bool = False

@@ -58,6 +58,7 @@ class ConfigChecker(FieldChecker):
             slo_counted=self.slo_counted(top.get("slo_counted", ("5xx", "timeout"))),
             refresh_interval=self.refresh(top.get("refresh_interval", 5.0)),
             demo=self.demo(top.get("demo")),
+            incidents=self.incidents(top.get("incidents")),
             source=self.source,
         )
 

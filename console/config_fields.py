@@ -10,10 +10,16 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.errors import ConfigError
 from console.yamlload import LineMap, format_path
+
+if TYPE_CHECKING:
+    from console.config import IncidentsConfig
+
+#: The longest ``incidents.onset_window``: deploys are looked up 24 hours back.
+MAX_ONSET_WINDOW_S = 24 * 3600.0
 
 
 def describe(value: object) -> str:
@@ -94,3 +100,25 @@ class FieldChecker:
             return value
         self.fail((*path, key), f"expected {what}, got {describe(value)}")
         return default
+
+    def incidents(self, value: object) -> IncidentsConfig:
+        """The ``incidents`` section: ``onset_window``, a duration from 0s to 24h."""
+        from console.config import IncidentsConfig
+        from console.core.durations import parse_duration
+
+        path = ("incidents",)
+        d = self.section(value, path, ("onset_window",))
+        default = IncidentsConfig()
+        window = d.get("onset_window", default.onset_window)
+        try:
+            ok = 0.0 <= parse_duration(window) <= MAX_ONSET_WINDOW_S
+        except ValueError:
+            ok = False
+        if not ok:
+            self.fail(
+                (*path, "onset_window"),
+                "expected a duration from 0s to 24h (how long before the first finding a "
+                f"deploy still counts as the onset), got {describe(window)}",
+            )
+            return default
+        return IncidentsConfig(onset_window=str(window))

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from console.context import AppContext
-from console.engine.export import FORMATS, export_incident
+from console.engine.export import FORMATS, export_bytes
 from console.errors import CallboardError
 
 
@@ -31,6 +31,22 @@ def prime_redactor(app: AppContext) -> None:
             continue
 
 
+def onset_window_s(app: AppContext) -> float:
+    """``incidents.onset_window`` from the config; the default (with a warning) when the
+    config cannot be read — a broken config must not stop an export."""
+    from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
+
+    try:
+        return app.config.incidents.onset_window_seconds
+    except CallboardError:
+        click.echo(
+            "warning: the config could not be read (see `callboard check`); "
+            "using the default onset window, 1h",
+            err=True,
+        )
+        return DEFAULT_ONSET_WINDOW_S
+
+
 @click.command()
 @click.argument("incident_id", metavar="INCIDENT")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
@@ -41,12 +57,21 @@ def prime_redactor(app: AppContext) -> None:
 def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
     """Export an incident as a postmortem (times in UTC, secrets redacted)."""
     prime_redactor(app)
-    text = export_incident(app.store, incident_id, fmt)
+    # Encoded once: an 80 MB export is costly to encode twice.
+    data = export_bytes(app.store, incident_id, fmt, onset_window_s=onset_window_s(app))
     if output is None:
-        sys.stdout.write(text)
+        out = sys.stdout
+        out.flush()
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (some embedders)
+            out.write(data.decode("utf-8"))
     else:
-        data = text.encode("utf-8")  # once: an 80 MB export is costly to encode twice
-        output.write_bytes(data)
+        from console.engine.atomic import write_atomic
+
+        write_atomic(output, data)  # the whole new file or the earlier one, never half
         click.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)", err=True)
     return 0
 

@@ -154,19 +154,22 @@ def list_cmd(app: AppContext, as_json: bool) -> int:
 @click.pass_obj
 def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
     """An incident and its timeline (UTC, sorted by time)."""
+    from console.commands.export import onset_window_s
+    from console.core.postmortem_lines import times_lines
     from console.engine.export import event_json, postmortem
 
-    pm = postmortem(app.store, incident_id)
+    pm = postmortem(app.store, incident_id, onset_window_s=onset_window_s(app))
     if as_json:
         emit_json({
             "incident": pm.incident.to_json(),
             "events": [event_json(r.event, r) for r in pm.timeline],
             "impact": pm.impact.to_json(),
+            "times": pm.times.to_json(),
         })  # fmt: skip
         return 0
     i = pm.incident
     lines = [f"{i.id} {i.title}", f"  {i.severity}, {i.status}; opened {i.opened_at} by "
-             f"{i.opened_by}; functions: {', '.join(i.functions)}", ""]  # fmt: skip
+             f"{i.opened_by}; functions: {', '.join(i.functions)}", *times_lines(pm), ""]  # fmt: skip
     lines += [f"{r.event.at}  {r.event.kind:<17} {r.summary}" for r in pm.timeline]
     click.echo(redact("\n".join(lines)))
     return 0

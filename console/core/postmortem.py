@@ -1,8 +1,9 @@
 """The postmortem of one incident, built from its timeline: pure, no I/O.
 
-Summary, impact (duration, error budget burned, functions, peak error rate), the timeline
-sorted by UTC time, the actions taken with their results and verify outcomes, linked
-traces, and follow-ups to fill. Numbers come only from the signals recorded on the events;
+Summary, incident times (onset, detected, opened, mitigated, resolved and the time to each,
+see :mod:`console.core.incident_times`), impact measured from onset (duration, error budget
+burned, functions, peak error rate), the timeline sorted by UTC time, the actions taken with
+their results and verify outcomes, linked traces, and follow-ups to fill. Numbers come only from the signals recorded on the events;
 where none were recorded the value is None ("no data"), never 0.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from console.core.incident_times import DEFAULT_ONSET_WINDOW_S, IncidentTimes, incident_times
 from console.core.slo import parse_window
 from console.core.timeline import (
     OUTCOME_UNKNOWN,
@@ -97,9 +99,9 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Impact:
-    """How bad it was. Every number is None when nothing was measured."""
+    """How bad it was, from onset. Every number is None when nothing was measured."""
 
-    start: str
+    start: str | None
     end: str | None
     duration_s: float | None
     ongoing: bool
@@ -133,6 +135,7 @@ class Postmortem:
     actions: tuple[Action, ...]
     traces: tuple[tuple[str, str, str], ...]  # (trace id, at, what linked it)
     followups: tuple[str, ...]
+    times: IncidentTimes
     #: function id -> [(unix seconds, error rate)], oldest first.
     series: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
 
@@ -165,8 +168,12 @@ def build_postmortem(
     *,
     now: str | None = None,
     with_signals: bool = True,
+    onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
 ) -> Postmortem:
     """The postmortem of ``incident`` from its events (any order; chain order is restored).
+
+    ``onset_window_s``: how long before the first finding a deploy still counts as the onset
+    (config ``incidents.onset_window``).
 
     ``with_signals=False`` leaves each row's ``signals`` text empty, for renderers that show
     the recorded numbers from ``data`` instead (JSON): formatting them is a fifth of the work.
@@ -190,7 +197,8 @@ def build_postmortem(
         rows.append(Row(epoch(ev.at), ev, data, summary, outcome, fmt_signals(data.get("signals"))))
     rows.sort(key=lambda r: (r.t if r.t is not None else float("inf"), r.event.seq))
     actions = _actions(rows, pairs)
-    impact, series = _impact(incident, rows, now)
+    times = incident_times(incident, evs, onset_window_s=onset_window_s)
+    impact, series = _impact(incident, times, rows, now)
     traces: dict[str, tuple[str, str, str]] = {}
     for r in rows:
         for tid in _traces(r.data):
@@ -203,6 +211,7 @@ def build_postmortem(
         actions=actions,
         traces=tuple(traces.values()),
         followups=_followups(rows, actions),
+        times=times,
         series=series,
     )
 
@@ -254,9 +263,9 @@ def _get_msg(data: Mapping[str, Any]) -> str:
 
 
 def _impact(
-    incident: IncidentLike, rows: list[Row], now: str | None
+    incident: IncidentLike, times: IncidentTimes, rows: list[Row], now: str | None
 ) -> tuple[Impact, dict[str, tuple[tuple[float, float], ...]]]:
-    t0 = epoch(incident.opened_at)
+    t0 = None if times.onset is None else times.onset.t
     end = incident.resolved_at
     ongoing = end is None
     if ongoing:
@@ -280,8 +289,8 @@ def _impact(
             err = s.get("error_rate")
             if err is not None and type(err) is not str:
                 series.setdefault(fid, []).append((t, float(err)))
-                if peak is None or err > peak[0]:
-                    peak = (float(err), r.event.at, fid)
+                if peak is None or err > peak[0]:  # placed when it was observed
+                    peak = (float(err), str(observed) if observed else r.event.at, fid)
             left = s.get("budget_remaining")
             if left is not None and type(left) is not str:
                 budget_points.setdefault(fid, []).append((t, float(left)))
@@ -298,12 +307,11 @@ def _impact(
             continue
         burned[fid] = _integrate(sorted(series.get(fid, [])), t1, *slo.get(fid, (None, None)))
         method[fid] = "error_rate" if burned[fid] is not None else "no data"
-    mitigated = epoch(incident.mitigated_at) if incident.mitigated_at else None
     impact = Impact(
-        start=incident.opened_at, end=end,
+        start=None if times.onset is None else times.onset.at, end=end,
         duration_s=None if t0 is None or t1 is None else round(t1 - t0, 3),
         ongoing=ongoing,
-        time_to_mitigate_s=None if t0 is None or mitigated is None else round(mitigated - t0, 3),
+        time_to_mitigate_s=times.time_to_mitigate_s,
         functions=incident.functions,
         peak_error_rate=peak[0] if peak else None, peak_at=peak[1] if peak else None,
         peak_function=peak[2] if peak else None,
@@ -348,9 +356,9 @@ def _followups(rows: list[Row], actions: tuple[Action, ...]) -> tuple[str, ...]:
              "What would have prevented it: _to fill_"]  # fmt: skip
     for a in actions:
         if a.outcome == OUTCOME_UNKNOWN:
-            items.append(f"Confirm what `{a.action}` at {a.at} did: its outcome is unknown")
+            items.append(f"Confirm what “{a.action}” at {a.at} did: its outcome is unknown")
         elif a.outcome == "failed":
-            items.append(f"`{a.action}` at {a.at} failed: {a.message or 'see timeline'}")
+            items.append(f"“{a.action}” at {a.at} failed: {a.message or 'see timeline'}")
     active: dict[str, str] = {}
     for r in rows:
         kind = r.event.kind

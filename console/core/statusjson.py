@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.core.alerts import own_labels
-from console.core.model import Alert, BackendStatus, Finding, Signals
+from console.core.model import Alert, BackendStatus, Deploy, Finding, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 
 
@@ -123,15 +123,49 @@ def snapshot_json(snap: FleetSnapshot) -> dict[str, Any]:
         "functions": [function_json(h) for h in snap.functions],
         "unmatched_alerts": [unmatched_json(a) for a in snap.unmatched_alerts],
         "deploys": [
-            {
-                "function_id": d.function_id,
-                "version": d.version,
-                "previous_version": d.previous_version,
-                "at": d.at,
-                "author": d.author,
-                "description": d.description,
-            }
-            for ds in snap.deploys.values()
-            for d in ds
+            deploy_json(deploy, service, functions)
+            for deploy, service, functions in unique_deploys(snap)
         ],
+    }
+
+
+def unique_deploys(snap: FleetSnapshot) -> list[tuple[Deploy, str, tuple[str, ...]]]:
+    """Each deploy once, newest first, with its service and the functions it affects.
+
+    The snapshot keys deploys by function, so a deploy of a whole service is listed under
+    each of its functions; here it becomes one entry again.
+    """
+    by_id = snap.by_id()
+    seen: dict[tuple[Any, ...], tuple[Deploy, str, list[str]]] = {}
+    for fid, deploys in snap.deploys.items():
+        h = by_id.get(fid)
+        for d in deploys:
+            key = (d.function_id, d.version, d.previous_version, d.at, d.author, d.description)
+            entry = seen.get(key)
+            if entry is None:
+                # A deploy names a function id or a service; either way, the service is
+                # the affected function's.
+                service = h.function.service if h is not None else d.function_id
+                entry = seen[key] = (d, service, [])
+            entry[2].append(fid)
+    out = [(d, service, tuple(sorted(set(fids)))) for d, service, fids in seen.values()]
+    out.sort(key=lambda x: (x[0].at, x[1], x[0].version), reverse=True)
+    return out
+
+
+def deploy_json(d: Deploy, service: str, functions: tuple[str, ...]) -> dict[str, Any]:
+    """One deploy: its ``service``, the ``functions`` it affects (ids), and what changed.
+
+    ``function_id`` is kept for older readers: the function id when the deploy names one
+    function, null for a deploy of a whole service (use ``functions``).
+    """
+    return {
+        "service": service,
+        "functions": list(functions),
+        "function_id": d.function_id if d.function_id in functions else None,
+        "version": d.version,
+        "previous_version": d.previous_version,
+        "at": d.at,
+        "author": d.author,
+        "description": d.description,
     }

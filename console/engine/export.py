@@ -11,11 +11,15 @@ import csv
 import gc
 import io
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
+from console.core.inert import csv_cell, md_code, md_text, utf8_inert
 from console.core.postmortem import Postmortem, Row, build_postmortem
+from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
 from console.engine.events import COLUMNS, utc_now
 from console.engine.incidents import get_incident
@@ -101,64 +105,56 @@ def gc_paused() -> Iterator[None]:
 
 
 def postmortem(
-    store: Store, incident_id: str, *, now: str | None = None, with_signals: bool = True
+    store: Store,
+    incident_id: str,
+    *,
+    now: str | None = None,
+    with_signals: bool = True,
+    onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
 ) -> Postmortem:
     """Build the postmortem of one incident from the store (see ``build_postmortem``)."""
     inc = get_incident(store, incident_id)
     events = incident_events(store, inc.id)
     with gc_paused():
-        return build_postmortem(inc, events, now=now or utc_now(), with_signals=with_signals)
+        return build_postmortem(
+            inc,
+            events,
+            now=now or utc_now(),
+            with_signals=with_signals,
+            onset_window_s=onset_window_s,
+        )
 
 
-def export_incident(store: Store, incident_id: str, fmt: str, *, now: str | None = None) -> str:
+def export_incident(
+    store: Store,
+    incident_id: str,
+    fmt: str,
+    *,
+    now: str | None = None,
+    onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+) -> str:
     """The incident rendered in ``fmt`` (one of FORMATS), redacted."""
     if fmt not in RENDERERS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     with gc_paused():
-        pm = postmortem(store, incident_id, now=now, with_signals=fmt != "json")
+        pm = postmortem(
+            store, incident_id, now=now, with_signals=fmt != "json", onset_window_s=onset_window_s
+        )
         return redact(RENDERERS[fmt](pm))
 
 
-# -- shared formatting ----------------------------------------------------------------------
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "no data" if value is None else f"{value * 100:.{digits}f}%"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "no data"
-    s = round(seconds)
-    d, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    parts = [f"{d}d"] * bool(d) + [f"{h}h"] * bool(h) + [f"{m}m"] * bool(m) + [f"{s}s"]
-    return " ".join(parts[:3])
-
-
-def impact_lines(pm: Postmortem) -> list[tuple[str, str]]:
-    """(label, value) pairs of the impact section."""
-    i = pm.impact
-    peak = pct(i.peak_error_rate)
-    if i.peak_error_rate is not None:
-        peak += f" on {i.peak_function} at {i.peak_at}"
-    budget = "; ".join(
-        f"{fid}: {pct(v)} of the SLO budget"
-        + (f" (from {pm.impact.budget_method.get(fid)})" if v is not None else "")
-        for fid, v in i.budget_burned.items()
-    )
-    return [
-        ("Status", pm.incident.status),
-        ("Severity", pm.incident.severity),
-        ("Started (UTC)", i.start),
-        ("Ended (UTC)", "ongoing" if i.ongoing else str(i.end)),
-        ("Duration", duration(i.duration_s) + (" so far" if i.ongoing else "")),
-        ("Time to mitigate", duration(i.time_to_mitigate_s)),
-        ("Functions", ", ".join(i.functions)),
-        ("Peak error rate", peak),
-        ("Error budget burned", budget or "no data"),
-    ]
+def export_bytes(
+    store: Store,
+    incident_id: str,
+    fmt: str,
+    *,
+    now: str | None = None,
+    onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+) -> bytes:
+    """The export as written to a file or standard output: UTF-8, redacted, inert (JSON
+    with control characters as ``\\u`` escapes, see :func:`console.core.inert.utf8_inert`)."""
+    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s)
+    return utf8_inert(text, json=fmt == "json")
 
 
 def event_json(e: Any, row: Any | None = None) -> dict[str, Any]:
@@ -178,23 +174,21 @@ def event_json(e: Any, row: Any | None = None) -> dict[str, Any]:
 # -- renderers ----------------------------------------------------------------------------
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
-
-
 def render_md(pm: Postmortem) -> str:
-    """A postmortem draft in Markdown."""
+    """A postmortem draft in Markdown; every value from data is inert text (see
+    :mod:`console.core.inert`)."""
+    c = md_text
     inc = pm.incident
-    out = [f"# Postmortem: {inc.id} — {_cell(inc.title)}", "",
+    out = [f"# Postmortem: {c(inc.id)} — {c(inc.title)}", "",
            "_Draft generated by Callboard. All times are UTC._", "", "## Summary", "",
-           pm.summary, "", "## Impact", "", "| | |", "|---|---|"]  # fmt: skip
-    out += [f"| {k} | {_cell(v)} |" for k, v in impact_lines(pm)]
+           c(pm.summary), "", "## Impact", "", "| | |", "|---|---|"]  # fmt: skip
+    out += [f"| {k} | {c(v)} |" for k, v in impact_lines(pm)]
     out += ["", "## Timeline (UTC)", "",
             "| Time (UTC) | Kind | Actor | Function | What happened | Signals |",
             "|---|---|---|---|---|---|"]  # fmt: skip
     out += [
-        f"| {r.event.at} | {r.event.kind} | {_cell(r.event.actor)} | {_cell(r.event.function_id or '')}"
-        f" | {_cell(r.summary)} | {_cell(r.signals)} |"
+        f"| {c(r.event.at)} | {c(r.event.kind)} | {c(r.event.actor)} | {c(r.event.function_id or '')}"
+        f" | {c(r.summary)} | {c(r.signals)} |"
         for r in pm.timeline
     ]
     out += ["", "## Actions taken", ""]
@@ -208,13 +202,15 @@ def render_md(pm: Postmortem) -> str:
             outcome = a.outcome.upper() if a.outcome == "outcome unknown" else a.outcome
             if a.message:
                 outcome += f": {a.message}"
-            out.append(f"| {a.at} | {_cell(a.action)} | {_cell(a.function_id or '')} | "
-                       f"{_cell(params)} | {_cell(outcome)} | {_cell('; '.join(a.verify) or 'none')} |")  # fmt: skip
+            out.append(f"| {c(a.at)} | {c(a.action)} | {c(a.function_id or '')} | "
+                       f"{c(params)} | {c(outcome)} | {c('; '.join(a.verify) or 'none')} |")  # fmt: skip
     else:
         out.append("No actions were recorded.")
     out += ["", "## Linked traces", ""]
-    out += [f"- `{tid}` ({at}): {_cell(what)}" for tid, at, what in pm.traces] or ["None recorded."]
-    out += ["", "## Follow-ups", ""] + [f"- [ ] {f}" for f in pm.followups]
+    out += [f"- {md_code(tid)} ({c(at)}): {c(what)}" for tid, at, what in pm.traces] or [
+        "None recorded."
+    ]
+    out += ["", "## Follow-ups", ""] + [f"- [ ] {c(f)}" for f in pm.followups]
     out.append("")  # the final newline, without copying the whole text once more
     return "\n".join(out)
 
@@ -260,6 +256,7 @@ def render_json(pm: Postmortem) -> str:
         "incident": pm.incident.to_json(),
         "events": None,  # spliced in below
         "impact": pm.impact.to_json(),
+        "times": pm.times.to_json(),
         "summary": pm.summary,
         "actions": [
             {
@@ -298,15 +295,29 @@ CSV_COLUMNS = ("at", "seq", "kind", "actor", "function_id", "run_id", "summary",
 
 
 def render_csv(pm: Postmortem) -> str:
-    """The timeline, one row per event, sorted by UTC time."""
+    """The timeline, one row per event sorted by UTC time, with a ``milestone`` row (no id)
+    at each incident time reached: onset, detected, opened, mitigated, resolved."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+    marks = milestones(pm)
+    x = csv_cell
+
+    def flush(before: float) -> None:
+        while marks and marks[0][1].t < before:
+            name, m, text = marks.pop(0)
+            data = {"milestone": name, "since_onset_s": pm.times.since_onset(m)}
+            w.writerow((m.at, "", "milestone", "", "", "", csv_cell(text), "", "", dumps(data), ""))
+
     for r in pm.timeline:
         e = r.event
-        w.writerow((e.at, e.seq, e.kind, e.actor, e.function_id or "", e.run_id or "", r.summary,
-                    r.outcome or "", r.signals, dumps(r.data), e.id))  # fmt: skip
+        if marks:
+            flush(r.t if r.t is not None else math.inf)
+        w.writerow((x(e.at), e.seq, x(e.kind), x(e.actor), x(e.function_id or ""),
+                    x(e.run_id or ""), x(r.summary), x(r.outcome or ""), x(r.signals),
+                    x(dumps(r.data)), x(e.id)))  # fmt: skip
+    flush(math.inf)
     return buf.getvalue()
 
 

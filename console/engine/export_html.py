@@ -1,5 +1,7 @@
 """The HTML postmortem: one self-contained page (inline CSS and SVG, no script, no links out).
 
+Every value from data is escaped and stripped of control bytes (:mod:`console.core.inert`).
+
 The chart plots the error rate each affected function had at every recorded moment over
 the incident window, with every action marked by a labelled vertical line (its outcome in
 the tooltip) and status changes by a dotted one.
@@ -7,11 +9,10 @@ the tooltip) and status changes by a dotted one.
 
 from __future__ import annotations
 
-from html import escape
-
+from console.core.inert import html_text
 from console.core.postmortem import Postmortem
+from console.core.postmortem_lines import impact_lines
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
-from console.engine.export import impact_lines
 
 W, H = 900, 320
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 20, 60
@@ -27,8 +28,8 @@ th{background:#f4f4f4} .unknown{background:#fff3cd;font-weight:bold}
 """
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+#: Every value from data goes through this: escaped, without control bytes.
+_e = html_text
 
 
 def _thin(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:

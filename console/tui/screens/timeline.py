@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,7 +21,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
-from console.engine.export import export_incident, postmortem
+from console.engine.atomic import write_atomic
+from console.engine.export import export_bytes, postmortem
 from console.tui.messages import WorkFailed
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -73,6 +74,18 @@ class TimelineScreen(Screen[None]):
     def owner(self) -> IncidentsMixin:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def onset_window_s(self) -> float:
+        """``incidents.onset_window`` of the config the console started with."""
+        from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
+        from console.errors import CallboardError
+
+        context: Any = getattr(self.app, "context", None)
+        try:  # loaded (and checked) before the console started
+            return float(context.config.incidents.onset_window_seconds)
+        except (AttributeError, CallboardError):  # no context (tests) or no config
+            return DEFAULT_ONSET_WINDOW_S
+
     def compose(self) -> ComposeResult:
         env, prod, ro = getattr(self.app, "env", ("", False, False))
         yield StatusBar(env, production=prod, read_only=ro)
@@ -109,7 +122,13 @@ class TimelineScreen(Screen[None]):
         if store is None:
             return
         try:
-            pm = postmortem(store, self.incident_id, now=self.owner.now_iso(), with_signals=False)
+            pm = postmortem(
+                store,
+                self.incident_id,
+                now=self.owner.now_iso(),
+                with_signals=False,
+                onset_window_s=self.onset_window_s,
+            )
         except Exception as exc:
             self.post_message(WorkFailed("Reading the timeline", exc))
             return
@@ -237,10 +256,16 @@ class TimelineScreen(Screen[None]):
         if store is None:
             return
         try:
-            text = export_incident(store, self.incident_id, fmt, now=self.owner.now_iso())
+            data = export_bytes(
+                store,
+                self.incident_id,
+                fmt,
+                now=self.owner.now_iso(),
+                onset_window_s=self.onset_window_s,
+            )
             where.mkdir(parents=True, exist_ok=True)
             path = where / f"{self.incident_id}-postmortem.{fmt}"
-            path.write_bytes(text.encode("utf-8"))
+            write_atomic(path, data)
         except Exception as exc:
             self.post_message(WorkFailed("Export", exc))
             return
