@@ -37,7 +37,7 @@ from console.commands.jsonout import dumps
 from console.commands.output import SafeStream, safe_terminal_text
 from console.config import load_config
 from console.core import otlp, traces
-from console.core.model import Deploy, Function, Span, Trace
+from console.core.model import Deploy, Function, Trace
 from console.core.sanitize import clean_line, clean_obj, clean_result, clean_text
 from console.engine.events import current_actor
 from console.engine.fleet import Backend, Fleet
@@ -200,7 +200,11 @@ def test_an_otlp_span_is_clean_once_normalised() -> None:
     batch = otlp.parse_resource_spans(_otlp_body(TID)["resourceSpans"])
     trace = traces.finalize(Trace(trace_id=TID, spans=tuple(batch.spans)))
     (span,) = trace.spans
-    assert (span.name, span.service, span.status_message) == ("GET /pay", "checkout", "boom\ndetail")
+    assert (span.name, span.service, span.status_message) == (
+        "GET /pay",
+        "checkout",
+        "boom\ndetail",
+    )
     assert span.attributes == {"http.route": "/pay"}
 
 
@@ -255,7 +259,9 @@ def test_the_guarded_stream_has_no_binary_way_around() -> None:
         stream.write(b"\x1b[2J")  # type: ignore[arg-type]
 
 
-def _cli(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "console.cli", "--db", str(db), *args]
     return subprocess.run(
         cmd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
@@ -337,10 +343,10 @@ def test_trace_id_prints_a_hostile_otlp_span_without_escapes(tmp_path: Path) -> 
 class _PromStub(BaseHTTPRequestHandler):
     service = "checkout"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self._answer()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         self._answer()
 

@@ -90,9 +90,9 @@ def guarded_streams() -> Iterator[None]:
     """``sys.stdout`` and ``sys.stderr`` wrapped in :class:`SafeStream` while inside."""
     saved = sys.stdout, sys.stderr
     if saved[0] is not None and not isinstance(saved[0], SafeStream):
-        sys.stdout = SafeStream(saved[0])  # type: ignore[assignment]
+        sys.stdout = SafeStream(saved[0])
     if saved[1] is not None and not isinstance(saved[1], SafeStream):
-        sys.stderr = SafeStream(saved[1])  # type: ignore[assignment]
+        sys.stderr = SafeStream(saved[1])
     try:
         yield
     finally:

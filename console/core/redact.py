@@ -161,7 +161,7 @@ class Redactor:
         cut = 0
         for form in self._names:
             for k in range(min(len(form) - 1, len(text)), cut, -1):
-                if (text.startswith(form[-k:]) if at_start else text.endswith(form[:k])):
+                if text.startswith(form[-k:]) if at_start else text.endswith(form[:k]):
                     cut = k
                     break
         if not cut:

@@ -104,7 +104,8 @@ def clean_obj(obj: _T, *, multiline: bool = False, _depth: int = 0) -> _T:
     Nothing changed means the very same object back, so a clean fleet is not copied.
     Enum members (a ``StrEnum`` is a ``str``) and other values are returned as they are.
     """
-    return _walk(obj, multiline, _depth)  # type: ignore[no-any-return]
+    cleaned: _T = _walk(obj, multiline, _depth)
+    return cleaned
 
 
 def _walk(obj: Any, multiline: bool, depth: int) -> Any:
@@ -233,18 +234,22 @@ def clean_result(result: _T) -> _T:
     """A plugin's answer (a list of functions, alerts or deploys, a signals map, a trace,
     anything) with every string cleaned as :func:`clean_obj` does; the same object back
     when it is clean, decided in one pass for the common batch types."""
+    cleaned: _T = _clean_result(result)
+    return cleaned
+
+
+def _clean_result(result: Any) -> Any:
     if type(result) is list and result:
-        texts = _BATCH.get(type(result[0]))
-        if texts is not None and all(type(x) is type(result[0]) for x in result):
+        kind = type(result[0])
+        texts = _BATCH.get(kind)
+        if texts is not None and all(type(x) is kind for x in result):
             if _printable(texts(result)):
                 return result
-            return [  # type: ignore[return-value]
-                x if _printable(texts([x])) else clean_obj(x) for x in result
-            ]
+            return [x if _printable(texts([x])) else clean_obj(x) for x in result]
     elif type(result) is dict and result:
         values = list(result.values())
         if all(type(v) is Signals for v in values) and _printable(_signals_texts(result)):
             return result
     elif type(result) is Trace:
-        return clean_trace(result)  # type: ignore[return-value]
+        return clean_trace(result)
     return clean_obj(result)

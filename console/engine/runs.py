@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.redact import clip, redact, redact_obj
+from console.core.redact import clip, redact_obj
 from console.engine.events import utc_now
 from console.engine.store import Store
 
