@@ -52,7 +52,9 @@ _HEADER = re.compile(
 _SCHEME = re.compile(
     r"(?i)\b(bearer|basic|token)[ \t]+(?=[A-Za-z0-9._~+/-]*[0-9+/=])[A-Za-z0-9._~+/=-]{8,}"
 )
-_SPACES = re.compile(r"\s+")
+# A run of whitespace as it may come back: spaces, tabs, newlines, or URL-encoded.
+_SPACES = re.compile(r"(?:\s|\+|%20)+")
+_ANY_SPACES = r"(?:\s|\+|%20)+"
 MASK = "«redacted»"
 
 
@@ -66,7 +68,7 @@ def _form_pattern(form: str) -> str:
     """A secret as a regex: any run of whitespace in it matches any other run (a token with
     two spaces collapsed to one by someone's error formatting is still found)."""
     parts = _SPACES.split(form)
-    return r"\s+".join(map(re.escape, parts)) if len(parts) > 1 else re.escape(form)
+    return _ANY_SPACES.join(map(re.escape, parts)) if len(parts) > 1 else re.escape(form)
 
 
 class Redactor:
@@ -117,7 +119,7 @@ class Redactor:
             for form in forms:
                 if self._names.get(form) is None:
                     self._names[form] = name
-                key = " ".join(form.split())
+                key = _SPACES.sub(" ", form)
                 if self._by_spaces.get(key) is None:
                     self._by_spaces[key] = name
             # Longest first, so a secret containing another is replaced whole.
@@ -133,7 +135,7 @@ class Redactor:
 
     def _mask(self, match: re.Match[str]) -> str:
         text = match.group(0)
-        name = self._names.get(text) or self._by_spaces.get(" ".join(text.split()))
+        name = self._names.get(text) or self._by_spaces.get(_SPACES.sub(" ", text))
         return f"«redacted:{name}»" if name else "***"
 
     def redact(self, text: str) -> str:
