@@ -19,7 +19,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from console.core.model import Alert, Deploy, Function, Signals, Trace
@@ -148,34 +148,31 @@ def _walk(obj: Any, multiline: bool, depth: int) -> Any:
 _cat = chain.from_iterable
 
 
-def _function_texts(fs: list[Function]) -> Iterable[str]:
-    labels = list(map(attrgetter("labels"), fs))
-    return chain(
-        _cat(map(attrgetter("id", "service", "operation", "source"), fs)),
-        filter(None, _cat(map(attrgetter("owner", "oncall"), fs))),
-        map(attrgetter("slo.window"), fs),
-        _cat(map(attrgetter("runbooks"), fs)),
-        _cat(map(attrgetter("dependencies"), fs)),
-        _cat(labels),
-        _cat(map(methodcaller("values"), labels)),
-    )
+def _function_texts(fs: list[Function]) -> list[str]:
+    return [
+        f"{f.id}{f.service}{f.operation}{f.owner}{f.oncall}{f.source}{f.slo.window}"
+        + "".join(f.runbooks)
+        + "".join(f.dependencies)
+        + "".join(f.labels)
+        + "".join(f.labels.values())
+        for f in fs
+    ]
 
 
-def _alert_texts(alerts: list[Alert]) -> Iterable[str]:
-    labels = list(map(attrgetter("labels"), alerts))
-    return chain(
-        _cat(map(attrgetter("name", "severity", "state", "since", "summary", "source"), alerts)),
-        filter(None, map(attrgetter("function_id"), alerts)),
-        _cat(labels),
-        _cat(map(methodcaller("values"), labels)),
-    )
+def _alert_texts(alerts: list[Alert]) -> list[str]:
+    return [
+        f"{a.name}{a.severity}{a.state}{a.since}{a.summary}{a.source}{a.function_id}"
+        + "".join(a.labels)
+        + "".join(a.labels.values())
+        for a in alerts
+    ]
 
 
-def _deploy_texts(deploys: list[Deploy]) -> Iterable[str]:
-    return chain(
-        _cat(map(attrgetter("function_id", "version", "at", "author", "description"), deploys)),
-        filter(None, map(attrgetter("previous_version"), deploys)),
-    )
+def _deploy_texts(deploys: list[Deploy]) -> list[str]:
+    return [
+        f"{d.function_id}{d.version}{d.at}{d.author}{d.description}{d.previous_version}"
+        for d in deploys
+    ]
 
 
 def _signals_texts(signals: dict[str, Signals]) -> Iterable[str]:
@@ -188,7 +185,8 @@ def _signals_texts(signals: dict[str, Signals]) -> Iterable[str]:
     )
 
 
-_BATCH: dict[type, Callable[[Any], Iterable[str]]] = {
+#: One string per item holding all its text (f-strings: a ``None`` reads "None", harmless).
+_BATCH: dict[type, Callable[[Any], list[str]]] = {
     Function: _function_texts,
     Alert: _alert_texts,
     Deploy: _deploy_texts,
@@ -243,9 +241,15 @@ def _clean_result(result: Any) -> Any:
         kind = type(result[0])
         texts = _BATCH.get(kind)
         if texts is not None and all(type(x) is kind for x in result):
-            if _printable(texts(result)):
+            try:
+                each = texts(result)
+            except TypeError:  # a plugin put a non-string where a string belongs: walk it
+                return clean_obj(result)
+            if "".join(each).isprintable():
                 return result
-            return [x if _printable(texts([x])) else clean_obj(x) for x in result]
+            return [
+                x if t.isprintable() else clean_obj(x) for x, t in zip(result, each, strict=True)
+            ]
     elif type(result) is dict and result:
         values = list(result.values())
         if all(type(v) is Signals for v in values) and _printable(_signals_texts(result)):
