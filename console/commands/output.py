@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from console.core.sanitize import SEQUENCE
 
-__all__ = ["SafeStream", "guarded_streams", "safe_terminal_text"]
+__all__ = ["SafeBinary", "SafeStream", "guarded_streams", "safe_terminal_text"]
 
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -51,12 +51,29 @@ def safe_terminal_text(text: str, *, keep_sgr: bool) -> str:
     return _CONTROL.sub("", SEQUENCE.sub("", text)).replace(_KEEP_CRLF, "\r\n")
 
 
+class SafeBinary:
+    """The bytes side of :class:`SafeStream`: UTF-8 in, filtered, UTF-8 out, so writing to
+    ``sys.stdout.buffer`` (as click does on a misconfigured locale) cannot go around."""
+
+    def __init__(self, inner: Any, tty: bool) -> None:
+        self._inner = inner
+        self._tty = tty
+
+    def write(self, data: bytes) -> int:
+        text = bytes(data).decode("utf-8", "surrogateescape")
+        clean = safe_terminal_text(text, keep_sgr=self._tty)
+        self._inner.write(clean.encode("utf-8", "surrogateescape"))
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class SafeStream:
     """A text stream that passes :func:`safe_terminal_text` over everything written.
 
     Everything else (``isatty``, ``encoding``, ``fileno``, ``flush``) is the wrapped
-    stream's. There is deliberately no ``buffer``: bytes cannot go around the filter
-    (click then writes text, which it does for every ``echo`` of a ``str``).
+    stream's; its ``buffer`` is wrapped too (:class:`SafeBinary`).
     """
 
     def __init__(self, inner: TextIO) -> None:
@@ -65,6 +82,8 @@ class SafeStream:
             self._tty = bool(inner.isatty())
         except (AttributeError, ValueError):
             self._tty = False
+        raw = getattr(inner, "buffer", None)
+        self.buffer = None if raw is None else SafeBinary(raw, self._tty)
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # what a text stream says to bytes
@@ -80,8 +99,6 @@ class SafeStream:
         return self._tty
 
     def __getattr__(self, name: str) -> Any:
-        if name == "buffer":
-            raise AttributeError(name)
         return getattr(self._inner, name)
 
 

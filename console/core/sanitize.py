@@ -85,6 +85,8 @@ MULTILINE_FIELDS = frozenset(
 )
 
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+#: Containers nested deeper than this are replaced by "…" (recursion stays bounded).
+_MAX_DEPTH = 100
 
 
 def _fields_of(cls: type) -> tuple[tuple[str, bool], ...]:
@@ -112,8 +114,10 @@ def _walk(obj: Any, multiline: bool, depth: int) -> Any:
     cls = type(obj)
     if cls is str:
         return _clean(obj, _MULTI if multiline else _SINGLE)
-    if obj is None or cls in (int, float, bool) or depth > 64:
+    if obj is None or cls in (int, float, bool):
         return obj
+    if depth > _MAX_DEPTH:  # absurd nesting: shown as a mark, never passed on unread
+        return "…" if isinstance(obj, Mapping | list | tuple) else obj
     if cls is list or cls is tuple:
         items = [_walk(v, multiline, depth + 1) for v in obj]
         if all(a is b for a, b in zip(items, obj, strict=True)):
