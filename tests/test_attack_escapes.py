@@ -460,3 +460,34 @@ def test_the_strip_guard_keeps_styles_and_cell_width() -> None:
     assert SGR.sub("", out) == "a" + CLIP.replace("\x1b", "") + "b"  # inert, nothing hidden
     assert "\x1b[1m" in out  # the style still applies
     assert strip.cell_length == len("a" + CLIP + "b") - CLIP.count("\x1b")
+
+
+async def test_the_timeline_paints_old_hostile_rows_without_escapes(tmp_path: Path) -> None:
+    """Rows written before notes were cleaned (straight through the engine) still paint inert."""
+    from console.engine.incidents import add_note, open_incident
+    from console.tui.screens.timeline import TimelineScreen
+
+    store = Store(tmp_path / "c.db")
+    opened = open_incident(store, hostile("Checkout timeouts", 23), ["checkout:POST /pay"], "SEV3")
+    add_note(store, opened.id, "NOTE-START " + hostile("rolled back", 24))
+    fleet = Fleet([Backend("fake", "fake", FakeFleetPlugin(5))], clock=fixed_clock, attempts=1)
+    app = CallboardApp(fleet, refresh_interval=3600, store=store)
+    async with app.run_test(size=(140, 45)) as pilot:
+        for _ in range(50):  # bounded: until the timeline shows the note
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if isinstance(app.screen, TimelineScreen):
+                painted = "".join(
+                    strip.render(app.console)
+                    for w in app.screen.query(Widget)
+                    if w.size.area
+                    for strip in w.render_lines(Region(0, 0, w.size.width, w.size.height))
+                )
+                if "NOTE-START" in painted:
+                    break
+            else:
+                await pilot.press("I")
+        else:
+            raise AssertionError("the timeline never showed the note")
+    store.close()
+    assert_inert(SGR.sub("", painted), "timeline")
