@@ -284,7 +284,7 @@ def resolve_options(options: Any, store: SecretStore) -> Any:
         return store.get(name)
     if isinstance(options, Mapping):
         out = {key: resolve_options(value, store) for key, value in options.items()}
-        prime(options, out, store.redactor)
+        prime(options, out, getattr(store, "redactor", REDACTOR))
         return out
     if isinstance(options, list | tuple):
         return type(options)(resolve_options(value, store) for value in options)
