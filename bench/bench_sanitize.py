@@ -10,13 +10,16 @@ dependencies and four labels each — and their Signals, then times, best of 7:
 * clean_result on the function list and on the signals map — what ``Fleet._call`` adds to a
   refresh when nothing is hostile (the common case);
 * the same with 1% of the functions carrying escape payloads (those are walked and rebuilt);
-* clean_line over every string one by one.
+* clean_line over every string one by one;
+* redaction of the ``status --json`` text (every JSON document the CLI prints is redacted
+  as text, credential headers included), against ``json.dumps`` of the same document.
 
 Prints absolute milliseconds and the ratio to the floor.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -25,6 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from console.core.model import SLO, Function, Signals
+from console.core.redact import redact
 from console.core.sanitize import clean_line, clean_result
 
 PAYLOAD = "\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x1b\\\x1b[2J"
@@ -103,6 +107,20 @@ def main() -> None:
     print(f"{n:,} functions, {len(texts):,} strings (best of 7)")
     for name, ms in rows:
         print(f"  {name:<42} {ms:8.2f} ms   {ms / floor:5.2f}× floor")
+    doc = {
+        "functions": [
+            {"id": f.id, "owner": f.owner, "labels": dict(f.labels), "signals": {"p99_ms": 12.5}}
+            for f in fns
+        ]
+    }
+    text = json.dumps(doc)
+    dumps_ms = best_ms(lambda: json.dumps(doc))
+    redact_ms = best_ms(lambda: redact(text))
+    print(f"status-like JSON, {len(text) / 1e6:.1f} MB (best of 7)")
+    print(f"  {'floor: json.dumps':<42} {dumps_ms:8.2f} ms")
+    print(
+        f"  {'redact(the JSON text)':<42} {redact_ms:8.2f} ms   {redact_ms / dumps_ms:5.2f}× floor"
+    )
 
 
 if __name__ == "__main__":
