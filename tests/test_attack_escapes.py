@@ -384,7 +384,7 @@ def test_status_prints_hostile_prometheus_labels_without_escapes(
     assert "checkout" in out.stdout, out.stdout + out.stderr
     assert_inert((out.stdout + out.stderr).replace("\n", ""), "status")
     colour = _cli_tty(db, "--config", str(cfg), "status", "--all")
-    assert "checkout" in colour
+    assert "checkout" in colour and SGR.search(colour) is not None  # colour is on
     assert_inert(SGR.sub("", colour).replace("\r\n", "").replace("\n", ""), "status on a tty")
 
 

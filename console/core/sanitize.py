@@ -154,7 +154,7 @@ _cat = chain.from_iterable
 
 def _function_texts(fs: list[Function]) -> list[str]:
     return [
-        f"{f.id}{f.service}{f.operation}{f.owner}{f.oncall}{f.source}{f.slo.window}"
+        f"{f.id}{f.service}{f.operation}{f.kind}{f.owner}{f.oncall}{f.source}{f.slo.window}"
         + "".join(f.runbooks)
         + "".join(f.dependencies)
         + "".join(f.labels)
