@@ -26,6 +26,7 @@ from console.config import parse_config
 from console.core.redact import REDACTOR
 from console.engine.build import build_fleet
 from console.engine.secrets import SecretStore
+from console.plugin_api import PluginContext
 
 PAY = "checkout:POST /pay"
 TOKEN = "Zq8sK3vW9xT2mN7p"  # nothing else in these outputs looks like any part of it
@@ -230,3 +231,30 @@ steps:
     for f in (tmp_path / "xdg").rglob("*.log*"):
         outputs[f.name] = f.read_bytes()
     assert {name: leaks(text) for name, text in outputs.items() if leaks(text)} == {}
+
+
+async def test_an_action_message_a_plugin_cut_does_not_end_in_half_a_secret() -> None:
+    """The http actions plugin keeps 500 characters of a failed answer: the fleet's edge
+    drops the part of a token left at that cut."""
+    from callboard_http import HttpActionsPlugin
+
+    from console.core.model import ActionRequest
+    from console.engine.fleet import Backend, Fleet
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text="z" * 494 + request.headers["authorization"])
+
+    def secret(name: str) -> str:
+        REDACTOR.add(TOKEN, name)
+        return TOKEN
+
+    endpoints = {"circuit_open": {"method": "PUT", "url": "https://mesh.test/c",
+                                  "headers": {"Authorization": {"secret": "mesh"}}}}  # fmt: skip
+    http = httpx.AsyncClient(transport=httpx.MockTransport(echo))
+    ctx = PluginContext(http, secret, lambda: 0.0)
+    plugin = HttpActionsPlugin("mesh", {"endpoints": endpoints}, ctx)
+    fleet = Fleet([Backend("mesh", "http", plugin)])
+    result = await fleet.execute(await fleet.plan(ActionRequest("circuit_open", PAY, {})))
+    await http.aclose()
+    assert not result.ok and result.message.endswith("z")
+    assert leaks(result.message) == []

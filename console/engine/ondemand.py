@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,7 @@ from console.core.model import (
     TraceQuery,
     TraceSummary,
 )
+from console.core.redact import drop_partial, redact
 from console.core.sanitize import clean_line, clean_obj
 from console.engine.backend import Backend
 from console.errors import ActionError, BackendError, CallboardError
@@ -120,7 +122,12 @@ class OnDemand:
         except Exception as exc:  # a plugin bug is a typed failure, not a traceback
             log.error("action %s on %s raised", req.action, req.function_id, exc_info=exc)
             raise ActionError(clean_line(f"{b.name}: {type(exc).__name__}: {exc}")) from exc
+        # Plugin text, cleaned at the model's edge; a message a plugin cut (a response
+        # snippet) must not end in half a secret that redaction cannot recognise.
         result = clean_obj(result)
+        message = drop_partial(redact(result.message))
+        if message != result.message:
+            result = replace(result, message=message)
         log.info("action %s on %s: %s (%s)", req.action, req.function_id,
                  "ok" if result.ok else "failed", result.message)  # fmt: skip
         return result
