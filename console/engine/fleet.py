@@ -118,6 +118,9 @@ class Fleet(OnDemand):
                 attempts=self.attempts,
                 breaker=breaker,
             )
+            latency = round((time.perf_counter() - started) * 1000.0, 1)
+            # The model's edge: no string from a plugin keeps a control character or escape.
+            result = clean_result(result)
         except BackendError as exc:
             if cache and isinstance(exc, resilience.CallTimeout):
                 self._hung.add(backend.name)
@@ -135,9 +138,7 @@ class Fleet(OnDemand):
             if not cache:
                 raise BackendError(backend.last_error) from exc
             return backend.cache.get(key)
-        backend.latency_ms = round((time.perf_counter() - started) * 1000.0, 1)
-        # The model's edge: no string from a plugin keeps a control character or an escape.
-        result = clean_result(result)
+        backend.latency_ms = latency
         if cache:
             backend.cache[key] = result
             backend.cache_at[key] = self.clock()

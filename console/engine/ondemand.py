@@ -125,9 +125,10 @@ class OnDemand:
         # Plugin text, cleaned at the model's edge; a message a plugin cut (a response
         # snippet) must not end in half a secret that redaction cannot recognise.
         result = clean_obj(result)
-        message = drop_partial(redact(result.message))
-        if message != result.message:
-            result = replace(result, message=message)
+        if isinstance(result, ActionResult) and isinstance(result.message, str):
+            message = drop_partial(redact(result.message))
+            if message != result.message:
+                result = replace(result, message=message)
         log.info("action %s on %s: %s (%s)", req.action, req.function_id,
                  "ok" if result.ok else "failed", result.message)  # fmt: skip
         return result
