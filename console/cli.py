@@ -133,7 +133,17 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the CLI, turning Callboard errors into messages and exit codes."""
+    """Entry point: runs the CLI, turning Callboard errors into messages and exit codes.
+
+    Everything written to stdout/stderr passes the terminal guard (console.commands.output).
+    """
+    from console.commands.output import guarded_streams
+
+    with guarded_streams():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         rc = cli.main(args=argv, prog_name="callboard", standalone_mode=False)
     except click.exceptions.Abort:

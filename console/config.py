@@ -206,6 +206,7 @@ def load_config(path: str | Path | None = None, *, env: Mapping[str, str] = os.e
         ConfigErrors: every problem found, each a located ``ConfigError``; also a missing
             file that was named explicitly ("config file not found").
     """
+    from console.core.sanitize import clean_obj
     from console.yamlload import load_yaml
 
     read_only, env_problem = _read_only_env(env)
@@ -227,6 +228,8 @@ def load_config(path: str | Path | None = None, *, env: Mapping[str, str] = os.e
         data, lines = load_yaml(file)
     except ConfigError as exc:
         raise ConfigErrors([*problems, replace_path(exc, source)]) from None
+    # YAML's "\e" and "\x1b" escapes make any control character: none reaches the model.
+    data = clean_obj(data, multiline=True)
     try:
         config = parse_config(data, lines, source)
     except ConfigErrors as exc:

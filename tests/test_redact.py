@@ -111,3 +111,54 @@ def test_filter_uses_the_global_redactor_by_default(global_redactor: Redactor) -
     global_redactor.add("hunter22", "pw")
     assert RedactingFilter().filter(record)
     assert record.getMessage() == "pw «redacted:pw»"
+
+
+# -- encodings, echoed credentials, cuts (issue 11) ----------------------------------------
+
+
+def test_basic_auth_is_redacted_as_sent_base64_of_user_and_password() -> None:
+    import base64
+
+    r = Redactor()
+    r.add_basic("alice", "Hj4kP9sD2fG6", "prom-pass")
+    sent = base64.b64encode(b"alice:Hj4kP9sD2fG6").decode()
+    assert r.redact(f"echo {sent} {sent.rstrip('=')}") == (
+        "echo «redacted:prom-pass» «redacted:prom-pass»"
+    )
+
+
+def test_every_whitespace_run_of_a_secret_matches_any_other() -> None:
+    r = Redactor()
+    r.add("Qv7  Lm3  Rt9", "tok")
+    for seen in (
+        "Qv7 Lm3 Rt9",
+        "Qv7\nLm3\t\tRt9",
+        "Qv7  Lm3  Rt9",
+        "Qv7+Lm3+Rt9",
+        "Qv7%20%20Lm3%20%20Rt9",
+    ):
+        assert r.redact(f"[{seen}]") == "[«redacted:tok»]", seen
+
+
+def test_credential_headers_echoed_back_are_masked_without_knowing_the_value() -> None:
+    r = Redactor()
+    text = r.redact(
+        'Authorization: Bearer abc.def.123\nSet-Cookie: sid=42; Path=/\n{"X-Api-Key": "k-99"}'
+    )
+    assert "abc.def" not in text and "sid=42" not in text and "k-99" not in text
+    assert text.count("«redacted»") == 3
+    assert r.redact("basic information, a Bearer of news") == "basic information, a Bearer of news"
+
+
+def test_clip_redacts_before_cutting_and_drops_a_partial_secret_at_the_cut() -> None:
+    r = Redactor()
+    r.add("Zq8sK3vW9xT2mN7p", "tok")
+    assert r.clip("x" * 10 + "Zq8sK3vW9xT2mN7p", 16) == "x" * 10 + "«reda…"
+    # Text someone already cut: half a secret is not recognisable, so the edge is dropped.
+    assert r.clip("x" * 10 + "Zq8sK3vW9x", 16) == "x" * 10 + "…"
+    assert r.clip("vW9xT2mN7p" + "y" * 10, 12, tail=True) == "…" + "y" * 10
+    assert r.clip("short", 10) == "short"
+    assert (
+        r.drop_partial("said Zq8s") == "said "
+        and r.drop_partial("N7p said", at_start=True) == " said"
+    )

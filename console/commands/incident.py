@@ -18,6 +18,7 @@ import click
 from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.core.redact import redact
+from console.core.sanitize import clean_line, clean_text
 from console.core.snapshot import FleetSnapshot
 from console.engine import incidents as inc
 from console.errors import CallboardError
@@ -105,6 +106,7 @@ def open_cmd(
 ) -> int:
     """Open an incident on one or more functions."""
     severity = inc.normalize_severity(severity)
+    title = clean_line(title)  # typed or pasted: no escape reaches the timeline
 
     def change(snap: FleetSnapshot | None) -> inc.Incident:
         if snap is not None:
@@ -182,6 +184,7 @@ def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
 @click.pass_obj
 def note_cmd(app: AppContext, incident_id: str, text: str, no_refresh: bool) -> int:
     """Add a note to the incident's timeline."""
+    text = clean_text(text)  # typed or pasted: no escape reaches the timeline
     current = inc.get_incident(app.store, incident_id)
     noted: list[str] = []
 

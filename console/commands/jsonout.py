@@ -35,14 +35,19 @@ def finite(obj: Any, depth: int = 0) -> Any:
 
 
 def dumps(obj: Any) -> str:
-    """``obj`` as one line of strict, redacted, compact JSON (no trailing newline)."""
-    from console.core.redact import redact_obj
+    """``obj`` as one line of strict, redacted, compact JSON (no trailing newline).
 
-    clean = redact_obj(obj)
+    Redaction runs over the JSON text, once (the redactor knows each secret's JSON-escaped
+    form), so echoed credential headers are masked even when no secret is known. The text
+    is ASCII: every control character is escaped (``\\u001b``), never raw.
+    """
+    from console.core.redact import redact
+
     try:  # the common case: nothing non-finite, no second walk over the document
-        return json.dumps(clean, separators=(",", ":"), allow_nan=False, default=str)
+        text = json.dumps(obj, separators=(",", ":"), allow_nan=False, default=str)
     except ValueError:
-        return json.dumps(finite(clean), separators=(",", ":"), allow_nan=False, default=str)
+        text = json.dumps(finite(obj), separators=(",", ":"), allow_nan=False, default=str)
+    return redact(text)
 
 
 def emit_json(obj: Any) -> None:

@@ -21,6 +21,7 @@ async def refresh_once(app: AppContext) -> FleetSnapshot:
 
 def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -31,15 +32,15 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
         console = Console(highlight=False, width=160)
     env = "PRODUCTION " if snap.production else ""
-    console.print(
-        f"[bold]{env}{snap.environment}[/]  {len(snap.functions)} functions  "
+    console.print(  # names and errors are data: escaped, so markup in them stays literal
+        f"[bold]{env}{escape(snap.environment)}[/]  {len(snap.functions)} functions  "
         f"generated {snap.generated_at}" + ("  [reverse] READ-ONLY [/]" if snap.read_only else "")
     )
     for b in snap.backends:
-        state = "[green]ok[/]" if b.ok else f"[red]failing[/] ({redact(b.error or '')})"
+        state = "[green]ok[/]" if b.ok else f"[red]failing[/] ({escape(redact(b.error or ''))})"
         if not b.ok and b.stale_s is not None:
             state += f", data {fmt.age(b.stale_s)} old"
-        console.print(f"  backend {b.name} ({b.plugin}): {state}")
+        console.print(f"  backend {escape(b.name)} ({escape(b.plugin)}): {state}")
     rows = sorted(snap.functions, key=lambda h: (h.worst_severity_rank, h.function.id))
     if not all_rows:
         rows = [h for h in rows if h.findings] or rows
@@ -59,7 +60,7 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
             badges.append("  ")
         table.add_row(
             Text(h.function.id),
-            h.function.owner or fmt.NO_DATA,
+            Text(h.function.owner or fmt.NO_DATA),
             str(h.function.tier) if h.function.tier is not None else fmt.NO_DATA,
             fmt.rps(s.rate_rps),
             fmt.pct(s.success_rate),

@@ -223,7 +223,7 @@ def render_summaries(found: list[TraceSummary], function: str, since: str) -> No
             str(t.span_count),
             Text(str(t.error_count), style="bold red" if t.error_count else ""),
             t.trace_id,
-            t.source,
+            Text(t.source),
         )
     console.print(table)
 

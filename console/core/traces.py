@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Literal
 
 from console.core.model import Span, Trace, TraceSummary
+from console.core.sanitize import clean_trace
 
 Encoding = Literal["auto", "hex", "base64"]
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -195,11 +196,15 @@ def _dedupe(spans: Sequence[Span], warnings: list[str]) -> list[Span]:
 
 
 def finalize(trace: Trace) -> Trace:
-    """The trace with unique span ids, spans in tree order, warnings and the first error span.
+    """The trace with unique span ids, spans in tree order, warnings and the first error span,
+    every string cleaned of control characters and escapes (:mod:`console.core.sanitize`).
 
     Duplicate span ids get a derived id (and a warning); orphans and clock skew are kept
     as they are and reported in ``warnings`` so the screen can say so.
     """
+    # Every trace source passes here: span names, services, attributes and events from
+    # Jaeger, Tempo, Zipkin or an OTLP client lose their control characters once, here.
+    trace = clean_trace(trace)
     warnings = list(trace.warnings)
     spans = _dedupe(trace.spans, warnings)
     lost = orphans(spans)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console.core.sanitize import clean_line
 from console.engine.event_chain import (
     COLUMNS,
     GENESIS,
@@ -54,9 +55,9 @@ def utc_now() -> str:
 
 
 def current_actor() -> str:
-    """The OS user, for the ``actor`` of events."""
+    """The OS user, for the ``actor`` of events (``$USER`` is outside text: cleaned)."""
     try:
-        return getpass.getuser()
+        return clean_line(getpass.getuser()) or "unknown"
     except Exception:  # no passwd entry in some containers
         return "unknown"
 

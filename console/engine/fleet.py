@@ -27,6 +27,7 @@ from console.core.model import (
     Function,
     Signals,
 )
+from console.core.sanitize import clean_line, clean_obj, clean_result
 from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine import resilience
@@ -117,16 +118,19 @@ class Fleet(OnDemand):
                 attempts=self.attempts,
                 breaker=breaker,
             )
+            latency = round((time.perf_counter() - started) * 1000.0, 1)
+            # The model's edge: no string from a plugin keeps a control character or escape.
+            result = clean_result(result)
         except BackendError as exc:
             if cache and isinstance(exc, resilience.CallTimeout):
                 self._hung.add(backend.name)
-            backend.last_error = str(exc) or type(exc).__name__
+            backend.last_error = clean_line(str(exc)) or type(exc).__name__
             log.warning("backend %s: %s failed: %s", backend.name, key, backend.last_error)
             if not cache:
                 raise
             return backend.cache.get(key)
         except Exception as exc:  # a plugin bug must not take the fleet down
-            backend.last_error = f"{type(exc).__name__}: {exc}"
+            backend.last_error = clean_line(f"{type(exc).__name__}: {exc}")
             log.error(
                 "backend %s: %s raised %s", backend.name, key, backend.last_error, exc_info=exc
             )
@@ -134,12 +138,12 @@ class Fleet(OnDemand):
             if not cache:
                 raise BackendError(backend.last_error) from exc
             return backend.cache.get(key)
-        backend.latency_ms = round((time.perf_counter() - started) * 1000.0, 1)
+        backend.latency_ms = latency
         if cache:
             backend.cache[key] = result
             backend.cache_at[key] = self.clock()
         warnings = getattr(backend.plugin, "warnings", None)
-        backend.warnings = tuple(warnings) if warnings else ()
+        backend.warnings = clean_obj(tuple(warnings)) if warnings else ()
         return result
 
     def _capable(self, capability: type) -> list[Backend]:

@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from console.core.model import BackendStatus
+from console.core.redact import clip, drop_partial, redact
 from console.engine import jsonchunks
 from console.engine.offloop import off_loop, trim_soon
 from console.errors import (
@@ -136,7 +137,10 @@ def _max_bytes(opts: Mapping[str, Any], default: int) -> int:
 
 def error_message(body: bytes, limit: int = _SNIPPET) -> str:
     """The backend's own words from an error body: a JSON ``error``/``message`` or the text."""
-    text = body[:4096].decode("utf-8", "replace").strip()
+    text = body[:4096].decode("utf-8", "replace")
+    if len(body) > 4096:  # a secret cut by the read limit is not recognisable: drop its part
+        text = drop_partial(text.rstrip("\ufffd"))
+    text = text.strip()
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # 4 KB of brackets is still too deep for json
@@ -151,8 +155,9 @@ def error_message(body: bytes, limit: int = _SNIPPET) -> str:
             if isinstance(data.get(key), Mapping) and isinstance(data[key].get("message"), str):
                 text = data[key]["message"]
                 break
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # Redact before whitespace is collapsed (a token with two spaces is still whole), and
+    # before the cut (clip drops a secret's prefix left at the end).
+    return clip(" ".join(redact(text).split()), limit)
 
 
 class HttpBackend:
@@ -366,4 +371,4 @@ def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if "refused" in text.lower():
         return "connection refused"
-    return " ".join(text.split())[:_SNIPPET]
+    return clip(" ".join(redact(text).split()), _SNIPPET)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,8 @@ from console.core.model import (
     TraceQuery,
     TraceSummary,
 )
+from console.core.redact import drop_partial, redact
+from console.core.sanitize import clean_line, clean_obj
 from console.engine.backend import Backend
 from console.errors import ActionError, BackendError, CallboardError
 from console.plugin_api import Actions, Metrics, Traces
@@ -50,7 +53,7 @@ class OnDemand:
         found: list[TraceSummary] = []
         for b, r in zip(sources, results, strict=True):
             if isinstance(r, BaseException):
-                self.trace_errors[b.name] = str(r) or type(r).__name__
+                self.trace_errors[b.name] = clean_line(str(r)) or type(r).__name__
             else:
                 found.extend(r or ())
         found.sort(key=lambda t: (not t.error_count, -t.start_ns))
@@ -64,7 +67,7 @@ class OnDemand:
             try:
                 t = await self._call(b, "trace", partial(b.plugin.trace, trace_id), cache=False)
             except BackendError as exc:
-                self.trace_errors[b.name] = str(exc) or type(exc).__name__
+                self.trace_errors[b.name] = clean_line(str(exc)) or type(exc).__name__
                 continue
             if t is not None:
                 return t
@@ -103,8 +106,8 @@ class OnDemand:
         except CallboardError:
             raise
         except Exception as exc:  # a plugin bug is a typed failure, not a traceback
-            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
-        return plan
+            raise ActionError(clean_line(f"{b.name}: {type(exc).__name__}: {exc}")) from exc
+        return clean_obj(plan)  # plugin text, cleaned at the model's edge like a refresh's
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Carry ``plan`` out. Raises: ActionError (also for a plugin bug), BackendError."""
@@ -118,7 +121,14 @@ class OnDemand:
             raise
         except Exception as exc:  # a plugin bug is a typed failure, not a traceback
             log.error("action %s on %s raised", req.action, req.function_id, exc_info=exc)
-            raise ActionError(f"{b.name}: {type(exc).__name__}: {exc}") from exc
+            raise ActionError(clean_line(f"{b.name}: {type(exc).__name__}: {exc}")) from exc
+        # Plugin text, cleaned at the model's edge; a message a plugin cut (a response
+        # snippet) must not end in half a secret that redaction cannot recognise.
+        result = clean_obj(result)
+        if isinstance(result, ActionResult) and isinstance(result.message, str):
+            message = drop_partial(redact(result.message))
+            if message != result.message:
+                result = replace(result, message=message)
         log.info("action %s on %s: %s (%s)", req.action, req.function_id,
                  "ok" if result.ok else "failed", result.message)  # fmt: skip
         return result

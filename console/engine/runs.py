@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.redact import redact, redact_obj
+from console.core.redact import clip, redact_obj
 from console.engine.events import utc_now
 from console.engine.store import Store
 
@@ -236,9 +236,7 @@ class RunStore:
 
     def save_step(self, run_id: str, step: StepRecord) -> None:
         """Insert or update one step (output redacted and trimmed to its tail)."""
-        output = redact(step.output)
-        if len(output) > OUTPUT_LIMIT:
-            output = "…" + output[-OUTPUT_LIMIT:]
+        output = clip(step.output, OUTPUT_LIMIT + 1, tail=True)  # redacted before it is cut
         step.output = output
         self.store.execute(
             "INSERT INTO steps (run_id, idx, step_id, kind, status, output, exit_code, started_at,"

@@ -283,7 +283,30 @@ def resolve_options(options: Any, store: SecretStore) -> Any:
     if name is not None:
         return store.get(name)
     if isinstance(options, Mapping):
-        return {key: resolve_options(value, store) for key, value in options.items()}
+        out = {key: resolve_options(value, store) for key, value in options.items()}
+        prime(options, out, getattr(store, "redactor", REDACTOR))
+        return out
     if isinstance(options, list | tuple):
         return type(options)(resolve_options(value, store) for value in options)
     return options
+
+
+#: Option keys whose string value is a credential even when written into the config as is.
+CREDENTIAL_KEYS = frozenset({"password", "bearer", "token", "api_key", "apikey", "secret"})
+
+
+def prime(raw: Mapping[str, Any], resolved: Mapping[str, Any], redactor: Redactor) -> None:
+    """Teach ``redactor`` the credentials of one options mapping, in every form they are
+    sent: basic auth (``username`` + ``password``) also as ``base64(user:password)``, what a
+    backend echoing ``Authorization: Basic …`` shows; literal (not ``{secret: …}``)
+    passwords and tokens too. Names are the secret's, else the key's."""
+    for key in CREDENTIAL_KEYS & resolved.keys():
+        value = resolved[key]
+        if not isinstance(value, str):
+            continue
+        name = secret_ref(raw.get(key)) or key
+        user = resolved.get("username")
+        if key == "password" and isinstance(user, str):
+            redactor.add_basic(user, value, name)
+        else:
+            redactor.add(value, name)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from console.core import fmt
-from console.core.redact import redact
+from console.core.redact import clip, redact
 from console.core.runbook import Expectation, Step
 from console.core.runbook_params import Scope, fill, fill_obj, fill_url
 from console.errors import SecretError
@@ -194,7 +194,7 @@ async def run_http(step: Step, scope: Scope, client: httpx.AsyncClient, timeout:
         return Outcome(False, redact(f"{method} {url}: {type(exc).__name__}: {exc}"))
     expected = step.expect_status or tuple(range(200, 300))
     ok = resp.status_code in expected
-    text = resp.text[:2000]
+    text = clip(resp.text, 2000)  # redact, then cut: no secret's prefix survives the cut
     return Outcome(
         ok, redact(f"{method} {url} → {resp.status_code}\n{text}".strip()), resp.status_code
     )

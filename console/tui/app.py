@@ -23,6 +23,7 @@ from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LeaveGuardMixin
 from console.tui.incidents import IncidentsMixin
 from console.tui.messages import SnapshotReady, WorkFailed
+from console.tui.safe_render import install as install_safe_render
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
 from console.tui.screens.help import HelpScreen
@@ -64,6 +65,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         tune_gc: bool = False,
     ) -> None:
         super().__init__()
+        install_safe_render()  # no widget's text can send a control byte to the terminal
         #: Tune the process's garbage collector after the first paint (the real app: the
         #: CLI sets it; tests leave the collector of their process alone).
         self.tune_gc = tune_gc

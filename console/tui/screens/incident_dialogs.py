@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
+from console.core.sanitize import clean_line
 from console.core.snapshot import FunctionHealth
 from console.engine.export import FORMATS
 from console.engine.incidents import SEVERITIES
@@ -91,7 +92,7 @@ class OpenIncidentScreen(_Dialog[tuple[str, str] | None]):
     @on(Input.Submitted, "#incident-title")
     @on(Button.Pressed, "#incident-open")
     def _open(self) -> None:
-        title = self.query_one("#incident-title", Input).value.strip()
+        title = clean_line(self.query_one("#incident-title", Input).value).strip()
         if not title:
             self.notify("An incident needs a title.", severity="warning", timeout=3)
             return
@@ -117,7 +118,7 @@ class NoteScreen(_Dialog[str | None]):
     @on(Input.Submitted, "#note-text")
     @on(Button.Pressed, "#note-add")
     def _add(self) -> None:
-        text = self.query_one("#note-text", Input).value.strip()
+        text = clean_line(self.query_one("#note-text", Input).value).strip()
         if text:
             self.dismiss(text)
 
