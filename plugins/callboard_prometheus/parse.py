@@ -8,7 +8,10 @@ payload           model
 ``cb_service``    ``Function.service``
 ``cb_method``,    ``Function.operation`` = ``"METHOD route"`` (or just the route,
 ``cb_route``      or just the method); ``Function.id`` = ``service:operation``
-``cb_code``       response class (:func:`console.core.classify.status_class`)
+``cb_code``       response class (:func:`console.core.classify.status_class`); a
+                  grouped class (``"4xx"``) is read as such (``grouped_class``): a
+                  4xx is an unclassified client error, and the rates it hides
+                  (throttle, auth, serialization, timeout) are no data, not 0
 value ``"NaN"``   no data (``None``); ``"+Inf"``/``"-Inf"``/negative rates: no data
 ``warnings``      kept and shown (partial data from scale-out engines)
 ================  ==============================================================
@@ -21,11 +24,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.classify import CLASS_FIELDS, DEFAULT_COUNTED, status_class, success_rate
+from console.core.classify import (
+    CLASS_FIELDS,
+    DEFAULT_COUNTED,
+    GROUPED_HIDES,
+    grouped_class,
+    status_class,
+    success_rate,
+)
 from console.core.model import Function, Kind, Signals
 from console.errors import BadResponse
 
-from .queries import ROLE_LABELS, WINDOW_LABEL
+from .queries import BEYOND, QUANTILES, ROLE_LABELS, WINDOW_LABEL
 
 Row = tuple[Mapping[str, str], float]
 
@@ -135,8 +145,9 @@ def code_class(raw: str | None) -> str | None:
     if not raw:
         return None
     text = raw.strip().lower()
-    if len(text) == 3 and text.endswith("xx") and text[0] in "12345":
-        text = text[0] + "00"
+    grouped = grouped_class(text)
+    if grouped is not None:
+        return grouped
     try:
         return status_class(int(text))
     except ValueError:
@@ -150,6 +161,10 @@ class Counts:
     total: float = 0.0
     known: float = 0.0
     by_class: dict[str, float] = field(default_factory=dict)
+    #: The exporter reports grouped classes ("2xx", "4xx") rather than codes.
+    grouped: bool = False
+    #: Classes a grouped label with traffic hides (their rates are unknown, not 0).
+    hidden: set[str] = field(default_factory=set)
 
     def add(self, code: str | None, value: float) -> None:
         self.total += value
@@ -157,17 +172,34 @@ class Counts:
         if cls is not None:
             self.known += value
             self.by_class[cls] = self.by_class.get(cls, 0.0) + value
+            text = (code or "").strip().lower()
+            if grouped_class(text) is not None:
+                self.grouped = True
+                if value > 0:  # a grouped 4xx series at rate 0 still says "no 4xx at all"
+                    self.hidden |= GROUPED_HIDES.get(text, frozenset())
 
     def rates(self) -> dict[str, float | None]:
-        """Class rates as fractions of all traffic (None without traffic or codes)."""
+        """Class rates as fractions of all traffic (None without traffic or codes, and for
+        classes a grouped label hides)."""
         if self.total <= 0 or self.known <= 0:
             return dict.fromkeys(CLASS_FIELDS.values())
-        return {f: self.by_class.get(c, 0.0) / self.total for c, f in CLASS_FIELDS.items()}
+        return {
+            f: None if c in self.hidden else self.by_class.get(c, 0.0) / self.total
+            for c, f in CLASS_FIELDS.items()
+        }
 
     def error_ratio(self, counted: frozenset[str]) -> float | None:
         if self.total <= 0 or self.known <= 0:
             return None
-        return sum(self.by_class.get(c, 0.0) for c in counted) / self.total
+        known = [c for c in counted if c not in self.hidden]
+        if not known:
+            return None
+        return sum(self.by_class.get(c, 0.0) for c in known) / self.total
+
+
+def grouped_services(counts: Mapping[Any, Counts]) -> list[str]:
+    """Services whose exporter reports grouped status classes, sorted (for the warning)."""
+    return sorted(k for k, c in counts.items() if isinstance(k, str) and ":" not in k and c.grouped)
 
 
 def _usable(v: float) -> bool:
@@ -192,14 +224,34 @@ def count_rows(rows: Iterable[Row], key_label: str | None = None) -> dict[Any, C
 
 
 def latency_rows(rows: Iterable[Row], unit: str) -> dict[tuple[str, str], float]:
-    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped."""
+    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped. The
+    ``beyond`` row stays a fraction (of observations above the highest finite bucket)."""
     scale = 1000.0 if unit == "s" else 1.0
     out: dict[tuple[str, str], float] = {}
     for labels, v in rows:
         fid = function_id(labels)
-        if fid is not None and _usable(v):
-            out[(fid, labels.get("cb_q", ""))] = v * scale
+        q = labels.get("cb_q", "")
+        if fid is not None and math.isfinite(v) and (v >= 0 or q == BEYOND):
+            out[(fid, q)] = v if q == BEYOND else v * scale
     return out
+
+
+_LATENCY_FIELDS = {f"{q:g}": f"p{round(q * 100)}_ms" for q in QUANTILES}
+
+
+def capped(lat: Mapping[tuple[str, str], float], fid: str) -> tuple[str, ...]:
+    """The latency fields of ``fid`` that are lower bounds: more than ``1 − q`` of the
+    observations lie beyond the highest finite bucket, where ``histogram_quantile`` can only
+    answer that bucket's bound."""
+    beyond = lat.get((fid, BEYOND))
+    if beyond is None:
+        return ()
+    # 1e-9: float noise in rate() sums must not flag a quantile sitting exactly on the bound
+    return tuple(
+        name
+        for q, name in _LATENCY_FIELDS.items()
+        if (fid, q) in lat and beyond > 1.0 - float(q) + 1e-9
+    )
 
 
 def build_signals(
@@ -236,6 +288,7 @@ def build_signals(
             p99_ms=lat.get((fid, "0.99")) if traffic else None,
             error_ratio=ratios,
             requests=reqs,
+            latency_capped=capped(lat, fid) if traffic else (),
             **rates,
         )
         out[fid] = _with_success(s, counted)

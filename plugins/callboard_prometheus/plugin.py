@@ -160,15 +160,29 @@ class PrometheusPlugin:
                 self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing()
             )
             req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
+            counts = parse.count_rows(req_rows)
+            self._warn_grouped(parse.grouped_services(counts))
             return parse.build_signals(
                 [f.id for f in functions],
-                parse.count_rows(req_rows),
+                counts,
                 parse.latency_rows(lat_rows, self.preset.latency_unit),
                 parse.burn_rows(burn_rows),
                 windows,
             )
         finally:
             self._end()
+
+    def _warn_grouped(self, services: list[str]) -> None:
+        if not services:
+            return
+        names = ", ".join(services[:5]) + (
+            f" and {len(services) - 5} more" if len(services) > 5 else ""
+        )
+        self._warn.append(
+            f"{names}: the exporter groups status codes (2xx/4xx/5xx); 4xx are counted as "
+            "unclassified client errors, so throttling (429), auth (401/403) and bad payloads "
+            "(400/422) cannot be told apart (no F2/F6/F8)"
+        )
 
     def _burn_windows(self, functions: list[Function]) -> dict[str, str]:
         if not self.burn:
