@@ -140,6 +140,38 @@ def functions(rows: Iterable[Row], source: str) -> list[Function]:
     return [out[k] for k in sorted(out)]
 
 
+#: This many routes in one service suggests concrete URLs the id rule did not catch.
+MANY_ROUTES = 100
+
+
+def route_warnings(rows: Iterable[Row]) -> list[str]:
+    """What the discovery rows say about route labels: URLs collapsed into templates, and
+    services whose routes look like concrete URLs still (many routes, each one series)."""
+    collapsed: dict[str, list[float]] = {}
+    per_service: dict[str, int] = {}
+    for labels, v in rows:
+        service = labels.get(ROLE_LABELS["service"], "")
+        if not service or not labels.get(ROLE_LABELS["route"]):
+            continue
+        per_service[service] = per_service.get(service, 0) + 1
+        if _usable(v) and v > 1:
+            collapsed.setdefault(service, []).append(v)
+    out = []
+    for service, counts in sorted(collapsed.items()):
+        out.append(
+            f"{service}: the route label holds concrete URLs; {sum(counts):.0f} were collapsed "
+            f"into {len(counts)} route(s) by the id rule (numeric, UUID and hex segments → "
+            "{id}; set route_patterns for others)"
+        )
+    for service, n in sorted(per_service.items()):
+        if n >= MANY_ROUTES:
+            out.append(
+                f"{service}: {n} distinct routes (high cardinality): if the route label holds "
+                "concrete URLs, set route_patterns (e.g. /users/{name}) to group them"
+            )
+    return out
+
+
 def code_class(raw: str | None) -> str | None:
     """The response class of a status-code label (``"503"``, ``"5xx"``); None if unknown."""
     if not raw:

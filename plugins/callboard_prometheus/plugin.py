@@ -90,6 +90,7 @@ class PrometheusPlugin:
         #: Warnings from the last call's responses (the engine shows them).
         self.warnings: tuple[str, ...] = ()
         self._warn: list[str] = []
+        self._inventory_warn: list[str] = []
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class PrometheusPlugin:
         self._warn = []
 
     def _end(self) -> None:
-        self.warnings = tuple(self._warn)
+        self.warnings = tuple(dict.fromkeys([*self._inventory_warn, *self._warn]))
 
     # -- capabilities -----------------------------------------------------------------
 
@@ -143,7 +144,10 @@ class PrometheusPlugin:
             return []
         self._begin()
         try:
-            return parse.functions(await self.rows(queries.discover(self.preset)), self.name)
+            rows = await self.rows(queries.discover(self.preset))
+            # kept until the next discovery: the signals call that follows would reset them
+            self._inventory_warn = parse.route_warnings(rows)
+            return parse.functions(rows, self.name)
         finally:
             self._end()
 
@@ -239,7 +243,7 @@ class PrometheusPlugin:
         inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
         by = queries.group_by(p)
         roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
-        return f"sum by ({by}) ({queries._fold(inner, p.labels, roles)})"
+        return f"sum by ({by}) ({queries.fold(p, inner, roles)})"
 
     async def series(
         self, function: Function, signal: str, start: float, end: float, step: float

@@ -16,6 +16,8 @@ from typing import Any
 
 from console.errors import ConfigError
 
+from . import routes
+
 #: Canonical label per identity role, as they come back from every query.
 ROLE_LABELS: dict[str, str] = {
     "service": "cb_service",
@@ -47,6 +49,10 @@ class Preset:
     selector: str = ""
     #: Custom PromQL templates (keys ``requests``, ``latency``) replacing the generated ones.
     templates: Mapping[str, str] = field(default_factory=dict)
+    #: Collapse id segments of concrete URLs in the route (``/orders/1001`` → ``/orders/{id}``).
+    collapse_routes: bool = True
+    #: User route templates tried first (``/users/{name}``), see :mod:`.routes`.
+    route_patterns: tuple[str, ...] = ()
 
 
 PRESETS: dict[str, Preset] = {
@@ -130,7 +136,17 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
     templates = options.get("queries") or {}
     if not isinstance(templates, Mapping) or set(templates) - {"requests", "latency"}:
         raise ConfigError("queries: expected {requests: PROMQL, latency: PROMQL}")
-    preset = replace(preset, latency_unit=unit, selector=selector, templates=dict(templates))
+    collapse = options.get("collapse_routes", True)
+    if not isinstance(collapse, bool):
+        raise ConfigError(f"collapse_routes: expected true or false, got {collapse!r}")
+    preset = replace(
+        preset,
+        latency_unit=unit,
+        selector=selector,
+        templates=dict(templates),
+        collapse_routes=collapse,
+        route_patterns=routes.parse_patterns(options.get("route_patterns")),
+    )
     if not preset.requests and "requests" not in preset.templates:
         raise ConfigError("preset custom needs requests_metric or queries.requests")
     return preset
@@ -144,6 +160,18 @@ def _fold(expr: str, labels: Mapping[str, Sequence[str]], roles: Sequence[str]) 
         for name in reversed(labels.get(role, ())):
             expr = f'label_replace({expr}, "{target}", "$1", "{name}", "(.+)")'
     return expr
+
+
+def fold(preset: Preset, expr: str, roles: Sequence[str], raw_route: str = "") -> str:
+    """:func:`_fold`, then concrete URLs in the route collapsed (:mod:`.routes`); with
+    ``raw_route``, the route as reported is also kept in that label."""
+    expr = _fold(expr, preset.labels, roles)
+    if "route" not in roles or not preset.collapse_routes:
+        return expr
+    target = ROLE_LABELS["route"]
+    if raw_route:
+        expr = f'label_replace({expr}, "{raw_route}", "$1", "{target}", "(.*)")'
+    return routes.collapse_expr(expr, target, preset.route_patterns)
 
 
 def _selector(metric: str, preset: Preset, extra: str = "") -> str:
@@ -167,7 +195,7 @@ def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str =
     if "requests" in preset.templates:
         return preset.templates["requests"].format(window=window, by=by)
     inner = f"{fn}({_selector(preset.requests, preset, extra)}[{window}])"
-    return f"sum by ({by}) ({_fold(inner, preset.labels, roles)})"
+    return f"sum by ({by}) ({fold(preset, inner, roles)})"
 
 
 def latency(preset: Preset, window: str, q: float, extra: str = "") -> str | None:
@@ -178,7 +206,7 @@ def latency(preset: Preset, window: str, q: float, extra: str = "") -> str | Non
     if not preset.buckets:
         return None
     inner = f"rate({_selector(preset.buckets, preset, extra)}[{window}])"
-    folded = _fold(inner, preset.labels, _id_roles(preset))
+    folded = fold(preset, inner, _id_roles(preset))
     return f"histogram_quantile({q:g}, sum by ({by}) ({folded}))"
 
 
@@ -204,7 +232,7 @@ def beyond_top(preset: Preset, window: str) -> str | None:
 
     def summed(extra: str, by: str) -> str:
         inner = f"rate({_selector(preset.buckets or '', preset, extra)}[{window}])"
-        return f"sum by ({by}) ({_fold(inner, preset.labels, roles)})"
+        return f"sum by ({by}) ({fold(preset, inner, roles)})"
 
     finite = summed('le!="+Inf"', group_by(preset, "le"))
     top = f"max by ({group_by(preset)}) ({finite})"
@@ -238,11 +266,21 @@ def burn_windows(preset: Preset, windows: Mapping[str, str]) -> str:
     return " or ".join(parts)
 
 
+#: Label holding the route as the exporter reported it, in the discovery query.
+RAW_ROUTE = "cb_raw_route"
+
+
 def discover(preset: Preset) -> str:
-    """Every function with a requests series, one row each."""
+    """Every function with a requests series, one row each; its value is how many routes
+    as reported (concrete URLs) were collapsed into it (1 when none were)."""
     if "requests" in preset.templates:
         return f"group by ({group_by(preset)}) ({requests_by_code(preset, '5m')})"
-    inner = _fold(_selector(preset.requests, preset), preset.labels, _id_roles(preset))
+    roles = _id_roles(preset)
+    if "route" in roles and preset.collapse_routes:
+        inner = fold(preset, _selector(preset.requests, preset), roles, raw_route=RAW_ROUTE)
+        raw = group_by(preset, RAW_ROUTE)
+        return f"count by ({group_by(preset)}) (group by ({raw}) ({inner}))"
+    inner = fold(preset, _selector(preset.requests, preset), roles)
     return f"group by ({group_by(preset)}) ({inner})"
 
 
@@ -255,6 +293,8 @@ def narrow(preset: Preset, identity: Mapping[str, str]) -> str:
     out = []
     for role, value in identity.items():
         names = preset.labels.get(role, ())
+        if role == "route" and "{" in value:
+            continue  # a template (maybe collapsed from many URLs): no raw series has it
         if len(names) == 1:
             out.append(f"{names[0]}={_q(value)}")
     return ", ".join(out)
