@@ -4,17 +4,24 @@ Config keys (besides ``name``/``plugin``):
 
 - ``url`` (required), ``auth``, ``headers``, ``tls_verify``, ``ca_file``: see
   :mod:`console.engine.httpbackend`.
-- ``preset``: ``otel-http`` (default), ``prometheus-client`` or ``custom``; overrides
-  ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``, ``labels``,
-  ``queries`` (see :func:`callboard_prometheus.queries.build_preset`).
-- ``scrape_interval`` (default ``15s``): every range is at least 4× this long.
-- ``rate_window``: the range for rates and quantiles (default: the refresh window).
+- ``preset``: a convention of :mod:`callboard_prometheus.conventions` or ``custom``;
+  overrides ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``,
+  ``labels``, ``queries``, ``route_patterns``, ``collapse_routes`` (see
+  :func:`callboard_prometheus.queries.build_preset`). Without ``preset`` (and without
+  overrides) each job's convention is discovered (:mod:`callboard_prometheus.discovery`);
+  ``conventions: [{preset: NAME, jobs: [JOB, ...]}, ...]`` pins several side by side.
+- ``scrape_interval``: every range is at least 4× this long (default: read from
+  Prometheus's config, else 15s).
+- ``rate_window``: the range for rates and quantiles (default: 4 scrape intervals, at
+  least 1m, when the scrape interval is read from Prometheus; with ``scrape_interval``
+  set, the refresh window).
 - ``burn_windows`` (default true): also fetch the SLO burn-rate windows.
 - ``discover`` (default true): list functions found in the series.
 - ``query_timeout``: Prometheus's own ``timeout`` parameter (e.g. ``10s``).
 
 One refresh sends three queries whatever the fleet size: requests by status code,
-latency quantiles, and the burn windows.
+latency quantiles, and the burn windows (plus, every 10 minutes, the two discovery
+requests).
 """
 
 from __future__ import annotations
@@ -30,10 +37,12 @@ from console.engine.httpbackend import HttpBackend
 from console.errors import BackendError, ConfigError
 from console.plugin_api import PluginContext
 
-from . import parse, queries
+from . import discovery as disc
+from . import parse, plan, queries
+from .queries import Preset
 
 MAX_POINTS = 11_000
-_SERIES = {
+_SERIES: dict[str, str | float] = {
     "rate_rps": "rate",
     "success_rate": "success",
     "error_rate": "errors",
@@ -44,7 +53,24 @@ _SERIES = {
     "p95_ms": 0.95,
     "p99_ms": 0.99,
 }
-_CODE_RE = {"errors": "5..|504|408", "5xx": "5..", "429": "429", "auth": "401|403"}
+_CODE_RE = {"errors": "5..|5xx|504|408", "5xx": "5..|5xx", "429": "429", "auth": "401|403"}
+#: Options that fix the convention: with any of them there is no convention discovery.
+_FIXING = ("preset", "requests_metric", "buckets_metric", "latency_unit", "labels", "queries")
+
+
+def _pinned(options: Mapping[str, Any]) -> list[Preset]:
+    """The presets of a ``conventions:`` list (one per entry, restricted to its jobs)."""
+    raw = options.get("conventions")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("conventions: expected a list of {preset: NAME, jobs: [JOB, ...]}")
+    out = []
+    for i, item in enumerate(raw):
+        jobs = item.get("jobs") if isinstance(item, Mapping) else None
+        if not isinstance(jobs, list) or not jobs or not all(isinstance(j, str) for j in jobs):
+            raise ConfigError(f"conventions[{i}]: expected {{preset: NAME, jobs: [JOB, ...]}}")
+        base = {k: v for k, v in options.items() if k != "conventions"}
+        out.append(queries.for_jobs(queries.build_preset({**base, **item}), jobs))
+    return out
 
 
 def _duration(value: Any, key: str) -> float:
@@ -79,10 +105,22 @@ class PrometheusPlugin:
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
-        self.preset = queries.build_preset(options)
-        self.scrape_s = _duration(options.get("scrape_interval", "15s"), "scrape_interval")
+        self.options = dict(options)
+        if "conventions" in options:
+            self.presets = _pinned(options)
+        else:
+            self.presets = [queries.build_preset(options)]
+        #: Ask Prometheus which convention each job follows (no preset configured).
+        self.auto = "conventions" not in options and not any(k in options for k in _FIXING)
+        si = options.get("scrape_interval")
+        self.scrape_fixed = si is not None
+        self.scrape_s = _duration(si if si is not None else "15s", "scrape_interval")
         rw = options.get("rate_window")
         self.rate_window_s = _duration(rw, "rate_window") if rw is not None else None
+        self.rate_fixed = rw is not None
+        #: The last discovery and when it ran (fleet clock).
+        self.found: disc.Discovery | None = None
+        self._found_at: float | None = None
         self.burn = _flag(options, "burn_windows")
         self.discover = _flag(options, "discover")
         qt = options.get("query_timeout")
@@ -91,6 +129,11 @@ class PrometheusPlugin:
         self.warnings: tuple[str, ...] = ()
         self._warn: list[str] = []
         self._inventory_warn: list[str] = []
+
+    @property
+    def preset(self) -> Preset:
+        """The first (often only) preset in use."""
+        return self.presets[0]
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -120,6 +163,53 @@ class PrometheusPlugin:
     def _begin(self) -> None:
         self._warn = []
 
+    async def discovery(self, force: bool = False) -> disc.Discovery | None:
+        """Conventions per job and scrape intervals, asked at most once per TTL; None when
+        everything is configured. Applies what it found to the presets and windows.
+
+        Raises:
+            BackendError: the discovery query failed (the status/config one may fail:
+                some Prometheus-compatible services do not serve it).
+        """
+        if not self.auto and self.scrape_fixed:
+            return None
+        now = self.ctx.clock()
+        if not force and self._found_at is not None and now - self._found_at < disc.TTL_S:
+            return self.found
+        rows = await self.rows(disc.query()) if self.auto else []
+        try:
+            _, body, _ = await self.http.request("GET", "/api/v1/status/config")
+            config: Any = self.http.decode(body)
+        except BackendError as exc:
+            config = None
+            self._warn.append(
+                f"scrape interval not read from Prometheus ({exc}); set scrape_interval"
+            )
+        found = disc.from_rows(rows, config)
+        self.found, self._found_at = found, now
+        self._apply(found)
+        return found
+
+    def _apply(self, found: disc.Discovery) -> None:
+        if self.auto:
+            groups = found.by_convention()
+            if groups:
+                self.presets = [
+                    queries.for_jobs(queries.build_preset({**self.options, "preset": c}), jobs)
+                    for c, jobs in groups.items()
+                ]
+            else:
+                self.presets = [queries.build_preset(self.options)]
+                self._warn.append(
+                    "no job exposes a known HTTP request metric (see callboard discover); "
+                    "using the otel-http preset"
+                )
+        known = found.scrape_s or found.default_scrape_s
+        if not self.scrape_fixed and known:
+            self.scrape_s = found.scrape_interval()
+        if not self.rate_fixed and not self.scrape_fixed and known:
+            self.rate_window_s = found.rate_window_s()
+
     def _end(self) -> None:
         self.warnings = tuple(dict.fromkeys([*self._inventory_warn, *self._warn]))
 
@@ -144,7 +234,8 @@ class PrometheusPlugin:
             return []
         self._begin()
         try:
-            rows = await self.rows(queries.discover(self.preset))
+            await self.discovery()
+            rows = await self.rows(plan.discover(self.presets))
             # kept until the next discovery: the signals call that follows would reset them
             self._inventory_warn = parse.route_warnings(rows)
             return parse.functions(rows, self.name)
@@ -155,21 +246,21 @@ class PrometheusPlugin:
         """Signals for ``functions``: a constant three queries, whatever their number."""
         self._begin()
         try:
+            await self.discovery()
             rng = self.range_for(self.rate_window_s or parse_window(window))
             windows = self._burn_windows(functions)
-            lat_q = queries.latencies(self.preset, rng)
-            jobs = [self.rows(queries.requests_by_code(self.preset, rng))]
+            lat_q = plan.latencies(self.presets, rng)
+            burn_q = plan.burn(self.presets, windows)
+            jobs = [self.rows(plan.requests(self.presets, rng))]
             jobs.append(self.rows(lat_q) if lat_q else _nothing())
-            jobs.append(
-                self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing()
-            )
+            jobs.append(self.rows(burn_q) if burn_q else _nothing())
             req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
             counts = parse.count_rows(req_rows)
             self._warn_grouped(parse.grouped_services(counts))
             return parse.build_signals(
                 [f.id for f in functions],
                 counts,
-                parse.latency_rows(lat_rows, self.preset.latency_unit),
+                parse.latency_rows(lat_rows, "s"),
                 parse.burn_rows(burn_rows),
                 windows,
             )
@@ -213,37 +304,17 @@ class PrometheusPlugin:
         return out
 
     def series_query(self, fn: Function, signal: str, window: str) -> str | None:
-        """The PromQL for one signal of one function, or None for an unknown signal."""
+        """The PromQL for one signal of one function (``or`` over the conventions in use),
+        or None for an unknown signal."""
         what = _SERIES.get(signal)
         if what is None:
             return None
         ident = self.identity(fn)
-        narrow = queries.narrow(self.preset, ident)
-        if isinstance(what, float):
-            q = queries.latency(self.preset, window, what, extra=narrow)
-            if q is None:
-                return None
-            scale = " * 1000" if self.preset.latency_unit == "s" else ""
-            return queries.only(q, self.preset, ident) + scale
-        if not self.preset.requests:
+        parts = [_series_one(p, ident, what, window) for p in self.presets]
+        real = [q for q in parts if q]
+        if not real:
             return None
-        total = queries.only(self._sum(window, narrow), self.preset, ident)
-        if what == "rate":
-            return total
-        codes = self.preset.labels.get("code", ())
-        if not codes:
-            return None
-        code_re = _CODE_RE["errors" if what == "success" else str(what)]
-        part = self._sum(window, f'{narrow}, {codes[0]}=~"{code_re}"'.lstrip(", "))
-        ratio = f"({queries.only(part, self.preset, ident)} or {total} * 0) / {total}"
-        return f"1 - {ratio}" if what == "success" else ratio
-
-    def _sum(self, window: str, extra: str) -> str:
-        p = self.preset
-        inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
-        by = queries.group_by(p)
-        roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
-        return f"sum by ({by}) ({queries.fold(p, inner, roles)})"
+        return real[0] if len(real) == 1 else " or ".join(f"({q})" for q in real)
 
     async def series(
         self, function: Function, signal: str, start: float, end: float, step: float
@@ -252,11 +323,12 @@ class PrometheusPlugin:
         if end <= start:
             return []
         step = max(step, (end - start) / MAX_POINTS, 1.0)
-        q = self.series_query(function, signal, self.range_for(max(step, 60.0)))
-        if q is None:
-            return []
         self._begin()
         try:
+            await self.discovery()
+            q = self.series_query(function, signal, self.range_for(max(step, 60.0)))
+            if q is None:
+                return []
             result = await self.query(q, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")
         finally:
             self._end()
@@ -268,3 +340,29 @@ class PrometheusPlugin:
 
 async def _nothing() -> list[parse.Row]:
     return []
+
+
+def _sum(p: Preset, window: str, extra: str) -> str:
+    inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
+    roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
+    return f"sum by ({queries.group_by(p)}) ({queries.fold(p, inner, roles)})"
+
+
+def _series_one(p: Preset, ident: dict[str, str], what: str | float, window: str) -> str | None:
+    """One convention's PromQL for one signal of the function whose labels are ``ident``."""
+    narrow = queries.narrow(p, ident)
+    if isinstance(what, float):
+        q = queries.latency(p, window, what, extra=narrow, seconds=True)
+        return None if q is None else f"{queries.only(q, p, ident)} * 1000"
+    if not p.requests:
+        return None
+    total = queries.only(_sum(p, window, narrow), p, ident)
+    if what == "rate":
+        return total
+    codes = p.labels.get("code", ())
+    if not codes:
+        return None
+    code_re = _CODE_RE["errors" if what == "success" else what]
+    part = _sum(p, window, f'{narrow}, {codes[0]}=~"{code_re}"'.lstrip(", "))
+    ratio = f"({queries.only(part, p, ident)} or {total} * 0) / {total}"
+    return f"1 - {ratio}" if what == "success" else ratio

@@ -16,7 +16,7 @@ from typing import Any
 
 from console.errors import ConfigError
 
-from . import routes
+from . import conventions, routes
 
 #: Canonical label per identity role, as they come back from every query.
 ROLE_LABELS: dict[str, str] = {
@@ -56,29 +56,23 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "otel-http": Preset(
-        name="otel-http",
-        requests="http_server_request_duration_seconds_count",
-        buckets="http_server_request_duration_seconds_bucket",
-        labels={
-            "service": ("service_name", "job"),
-            "route": ("http_route",),
-            "method": ("http_request_method",),
-            "code": ("http_response_status_code",),
-        },
-    ),
-    "prometheus-client": Preset(
-        name="prometheus-client",
-        requests="http_requests_total",
-        buckets="http_request_duration_seconds_bucket",
-        labels={
-            "service": ("service", "job"),
-            "route": ("handler", "route"),
-            "method": ("method",),
-            "code": ("code", "status"),
-        },
-    ),
+    c.name: Preset(
+        name=c.name,
+        requests=c.requests,
+        buckets=c.buckets,
+        latency_unit=c.unit,
+        labels=dict(c.labels),
+    )
+    for c in conventions.CONVENTIONS
 }
+
+
+def for_jobs(preset: Preset, jobs: Sequence[str]) -> Preset:
+    """``preset`` restricted to the Prometheus jobs ``jobs`` (a ``job=~"..."`` matcher)."""
+    alt = "|".join(re.escape(j) for j in sorted(jobs))
+    matcher = f"job=~{_q(alt)}"
+    selector = f"{preset.selector}, {matcher}" if preset.selector else matcher
+    return replace(preset, selector=selector)
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:
@@ -102,6 +96,7 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
             without a requests metric or query.
     """
     name = options.get("preset", "otel-http")
+    name = conventions.ALIASES.get(name, name) if isinstance(name, str) else name
     if name == "custom":
         base = Preset(name="custom", requests="", buckets=None, labels={})
     elif name in PRESETS:
@@ -198,16 +193,23 @@ def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str =
     return f"sum by ({by}) ({fold(preset, inner, roles)})"
 
 
-def latency(preset: Preset, window: str, q: float, extra: str = "") -> str | None:
-    """``histogram_quantile`` per function (``le`` kept in the ``by``), or None without one."""
+def latency(
+    preset: Preset, window: str, q: float, extra: str = "", seconds: bool = False
+) -> str | None:
+    """``histogram_quantile`` per function (``le`` kept in the ``by``), or None without one.
+
+    With ``seconds``, a histogram in milliseconds is divided by 1000, so several
+    conventions can share one query."""
     by = group_by(preset, "le")
     if "latency" in preset.templates:
-        return preset.templates["latency"].format(window=window, by=by, q=q)
-    if not preset.buckets:
+        expr = preset.templates["latency"].format(window=window, by=by, q=q)
+    elif not preset.buckets:
         return None
-    inner = f"rate({_selector(preset.buckets, preset, extra)}[{window}])"
-    folded = fold(preset, inner, _id_roles(preset))
-    return f"histogram_quantile({q:g}, sum by ({by}) ({folded}))"
+    else:
+        inner = f"rate({_selector(preset.buckets, preset, extra)}[{window}])"
+        folded = fold(preset, inner, _id_roles(preset))
+        expr = f"histogram_quantile({q:g}, sum by ({by}) ({folded}))"
+    return f"({expr}) / 1000" if seconds and preset.latency_unit == "ms" else expr
 
 
 def tagged(expr: str, label: str, value: str) -> str:
@@ -240,10 +242,10 @@ def beyond_top(preset: Preset, window: str) -> str | None:
     return f"1 - {top} / {total}"
 
 
-def latencies(preset: Preset, window: str) -> str | None:
+def latencies(preset: Preset, window: str, seconds: bool = False) -> str | None:
     """p50, p95 and p99 in one query, told apart by a ``cb_q`` label, plus the fraction
     beyond the highest finite bucket (``cb_q="beyond"``) to tell capped quantiles."""
-    parts = [latency(preset, window, q) for q in QUANTILES]
+    parts = [latency(preset, window, q, seconds=seconds) for q in QUANTILES]
     if any(p is None for p in parts):
         return None
     tags = [tagged(p, "cb_q", f"{q:g}") for p, q in zip(parts, QUANTILES, strict=True)]  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""The refresh queries over one or several conventions at once.
+
+Discovery can give different jobs different conventions (:mod:`.discovery`). Each query
+below is the ``or`` of one part per convention (each restricted to its jobs, folding its
+labels into the same canonical ones), so a refresh still sends the same few requests
+whatever the number of functions, and latencies all come back in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from . import queries
+from .queries import Preset
+
+
+def _any(parts: Sequence[str | None]) -> str | None:
+    real = [p for p in parts if p]
+    if not real:
+        return None
+    return real[0] if len(real) == 1 else " or ".join(f"({p})" for p in real)
+
+
+def requests(presets: Sequence[Preset], window: str) -> str:
+    """Request rate per function and status code, every convention."""
+    return _any([queries.requests_by_code(p, window) for p in presets]) or "vector(0)"
+
+
+def latencies(presets: Sequence[Preset], window: str) -> str | None:
+    """Quantiles (seconds) and the fraction beyond the top bucket, every convention."""
+    return _any([queries.latencies(p, window, seconds=True) for p in presets])
+
+
+def burn(presets: Sequence[Preset], windows: Mapping[str, str]) -> str | None:
+    """Requests per function, code and burn window, every convention."""
+    return _any([queries.burn_windows(p, windows) for p in presets]) if windows else None
+
+
+def discover(presets: Sequence[Preset]) -> str:
+    """Every function of every convention, one row each."""
+    return _any([queries.discover(p) for p in presets]) or "vector(0)"
