@@ -86,3 +86,14 @@ async def test_route_warnings_survive_the_signals_call() -> None:
 def test_series_query_of_a_collapsed_route_does_not_match_raw_series_by_it() -> None:
     preset = queries.build_preset({"preset": "prometheus-client", "labels": {"route": ["path"]}})
     assert queries.narrow(preset, {"service": "shop", "route": "/orders/{id}"}) == ""
+
+
+def test_flask_exporter_counts_by_difference_so_one_request_urls_are_seen() -> None:
+    """rate() never sees a series whose only request came before its first scrape: the
+    prometheus-flask-exporter convention sums the counters and subtracts a window ago."""
+    preset = queries.build_preset({"preset": "prometheus-flask-exporter"})
+    q = queries.requests_by_code(preset, "1m")
+    assert "rate(" not in q and "offset 1m" in q and "clamp_min(" in q and q.endswith("/ 60")
+    assert "rate(" in queries.requests_by_code(queries.build_preset({"preset": "otel-http"}), "1m")
+    with pytest.raises(ConfigError, match="counting"):
+        queries.build_preset({"counting": "sometimes"})

@@ -25,6 +25,9 @@ class Convention:
     unit: str
     labels: Mapping[str, tuple[str, ...]]
     source: str
+    #: ``delta`` where the route label holds concrete URLs by default: each URL's series
+    #: often gets its only request before its first scrape, which ``rate()`` cannot see.
+    counting: str = "rate"
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -85,6 +88,7 @@ CONVENTIONS: tuple[Convention, ...] = (
             "code": ("status",),
         },
         source="prometheus_flask_exporter/__init__.py 0.23.2 (group_by label, default path)",
+        counting="delta",
     ),
     Convention(
         name="starlette-exporter",

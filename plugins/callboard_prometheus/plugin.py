@@ -171,12 +171,12 @@ class PrometheusPlugin:
             BackendError: the discovery query failed (the status/config one may fail:
                 some Prometheus-compatible services do not serve it).
         """
-        if not self.auto and self.scrape_fixed:
+        if not force and not self.auto and self.scrape_fixed:
             return None
         now = self.ctx.clock()
         if not force and self._found_at is not None and now - self._found_at < disc.TTL_S:
             return self.found
-        rows = await self.rows(disc.query()) if self.auto else []
+        rows = await self.rows(disc.query()) if self.auto or force else []
         try:
             _, body, _ = await self.http.request("GET", "/api/v1/status/config")
             config: Any = self.http.decode(body)
@@ -227,6 +227,35 @@ class PrometheusPlugin:
             return BackendStatus(self.name, "prometheus", ok=False, error=error)
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
+
+    async def discover_report(self) -> dict[str, Any]:
+        """What discovery finds now, for ``callboard discover``: each job's convention,
+        the scrape interval and rate window in use, the functions, and the config that
+        pins all of it.
+
+        Raises:
+            BackendError: Prometheus could not be asked.
+        """
+        found = await self.discovery(force=True)
+        fns = await self.functions()
+        jobs = {}
+        if found is not None:
+            for job, conv in sorted(found.jobs.items()):
+                jobs[job] = {
+                    "convention": conv.name,
+                    "library": conv.library,
+                    "scrape_interval_s": found.scrape_s.get(job, found.default_scrape_s),
+                }
+        return {
+            "backend": self.name,
+            "url": self.http.url,
+            "jobs": jobs,
+            "scrape_interval_s": self.scrape_s,
+            "rate_window_s": self.rate_window_s,
+            "functions": len(fns),
+            "warnings": list(self.warnings),
+            "config": disc.pinned(found, self.name, self.http.url) if found else None,
+        }
 
     async def functions(self) -> list[Function]:
         """Every function with a requests series (empty when ``discover`` is off)."""
@@ -343,9 +372,8 @@ async def _nothing() -> list[parse.Row]:
 
 
 def _sum(p: Preset, window: str, extra: str) -> str:
-    inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
     roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
-    return f"sum by ({queries.group_by(p)}) ({queries.fold(p, inner, roles)})"
+    return queries.counted(p, p.requests, extra, window, queries.group_by(p), roles)
 
 
 def _series_one(p: Preset, ident: dict[str, str], what: str | float, window: str) -> str | None:

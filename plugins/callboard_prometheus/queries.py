@@ -53,6 +53,9 @@ class Preset:
     collapse_routes: bool = True
     #: User route templates tried first (``/users/{name}``), see :mod:`.routes`.
     route_patterns: tuple[str, ...] = ()
+    #: ``rate`` (``rate()`` per series) or ``delta`` (sums now minus a window ago), see
+    #: :func:`counted`.
+    counting: str = "rate"
 
 
 PRESETS: dict[str, Preset] = {
@@ -62,6 +65,7 @@ PRESETS: dict[str, Preset] = {
         buckets=c.buckets,
         latency_unit=c.unit,
         labels=dict(c.labels),
+        counting=c.counting,
     )
     for c in conventions.CONVENTIONS
 }
@@ -131,6 +135,9 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
     templates = options.get("queries") or {}
     if not isinstance(templates, Mapping) or set(templates) - {"requests", "latency"}:
         raise ConfigError("queries: expected {requests: PROMQL, latency: PROMQL}")
+    counting = options.get("counting", preset.counting)
+    if counting not in ("rate", "delta"):
+        raise ConfigError(f"counting: expected 'rate' or 'delta', got {counting!r}")
     collapse = options.get("collapse_routes", True)
     if not isinstance(collapse, bool):
         raise ConfigError(f"collapse_routes: expected true or false, got {collapse!r}")
@@ -140,6 +147,7 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
         selector=selector,
         templates=dict(templates),
         collapse_routes=collapse,
+        counting=counting,
         route_patterns=routes.parse_patterns(options.get("route_patterns")),
     )
     if not preset.requests and "requests" not in preset.templates:
@@ -189,8 +197,39 @@ def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str =
     by = group_by(preset, ROLE_LABELS["code"]) if "code" in roles else group_by(preset)
     if "requests" in preset.templates:
         return preset.templates["requests"].format(window=window, by=by)
-    inner = f"{fn}({_selector(preset.requests, preset, extra)}[{window}])"
-    return f"sum by ({by}) ({fold(preset, inner, roles)})"
+    return counted(preset, preset.requests, extra, window, by, roles, fn)
+
+
+def _window_s(window: str) -> float:
+    m = re.fullmatch(r"(\d+)([smhd])", window)
+    if m is None:
+        raise ValueError(f"not a whole-unit PromQL duration: {window!r}")
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def counted(
+    preset: Preset,
+    metric: str,
+    extra: str,
+    window: str,
+    by: str,
+    roles: Sequence[str],
+    fn: str = "rate",
+) -> str:
+    """``sum by (by)`` of a counter's per-second rate (or ``increase``) over ``window``.
+
+    With ``preset.counting == "delta"`` the sum of the counters now minus the sum a window
+    ago (a group new since then counts whole): ``rate()`` never sees a series that got its
+    only increments before its first scrape, as each concrete URL of an exporter labelling
+    by URL does. A counter reset in that mode reads as no traffic (clamped at 0).
+    """
+    sel = _selector(metric, preset, extra)
+    if preset.counting != "delta":
+        return f"sum by ({by}) ({fold(preset, f'{fn}({sel}[{window}])', roles)})"
+    now = f"sum by ({by}) ({fold(preset, sel, roles)})"
+    then = f"sum by ({by}) ({fold(preset, f'{sel} offset {window}', roles)})"
+    inc = f"clamp_min(({now} - {then}) or {now}, 0)"
+    return inc if fn == "increase" else f"{inc} / {_window_s(window):g}"
 
 
 def latency(
@@ -206,9 +245,8 @@ def latency(
     elif not preset.buckets:
         return None
     else:
-        inner = f"rate({_selector(preset.buckets, preset, extra)}[{window}])"
-        folded = fold(preset, inner, _id_roles(preset))
-        expr = f"histogram_quantile({q:g}, sum by ({by}) ({folded}))"
+        summed = counted(preset, preset.buckets, extra, window, by, _id_roles(preset))
+        expr = f"histogram_quantile({q:g}, {summed})"
     return f"({expr}) / 1000" if seconds and preset.latency_unit == "ms" else expr
 
 
@@ -233,13 +271,12 @@ def beyond_top(preset: Preset, window: str) -> str | None:
     roles = _id_roles(preset)
 
     def summed(extra: str, by: str) -> str:
-        inner = f"rate({_selector(preset.buckets or '', preset, extra)}[{window}])"
-        return f"sum by ({by}) ({fold(preset, inner, roles)})"
+        return counted(preset, preset.buckets or "", extra, window, by, roles)
 
     finite = summed('le!="+Inf"', group_by(preset, "le"))
     top = f"max by ({group_by(preset)}) ({finite})"
     total = summed('le="+Inf"', group_by(preset))
-    return f"1 - {top} / {total}"
+    return f"1 - {top} / ({total})"
 
 
 def latencies(preset: Preset, window: str, seconds: bool = False) -> str | None:
