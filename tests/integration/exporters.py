@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -124,9 +125,4 @@ def drive(prom: str, targets: Mapping[str, str]) -> None:
             ]
             for j in jobs:
                 j.result()
-            done = time.time()
-            servers.wait_until(
-                lambda t=done: scraped_after(prom, t),
-                15,
-                "a scrape after the cycle",
-            )
+            servers.wait_until(partial(scraped_after, prom, time.time()), 15, "a new scrape")
