@@ -17,6 +17,7 @@ from typing import Any
 from console.errors import ConfigError
 
 from . import conventions, routes
+from . import templates as template_text
 
 #: Canonical label per identity role, as they come back from every query.
 ROLE_LABELS: dict[str, str] = {
@@ -92,8 +93,9 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
 
     Overrides: ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``,
     ``labels: {service: [...], route: [...], method: [...], code: [...]}`` and, for
-    ``custom``, ``queries: {requests: "...", latency: "..."}`` (placeholders ``{window}``,
-    ``{by}``, ``{q}``; results must carry the ``labels`` names).
+    ``custom``, ``queries: {requests: "...", latency: "..."}`` (placeholders ``$window``,
+    ``$by``, ``$selector``, ``$q``: :mod:`.templates`; results must carry the canonical
+    ``cb_*`` labels that ``$by`` lists).
 
     Raises:
         ConfigError: an unknown preset, a bad metric or label name, a custom preset
@@ -132,9 +134,7 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
     selector = options.get("selector", "")
     if not isinstance(selector, str) or "}" in selector or "{" in selector:
         raise ConfigError('selector: expected matchers without braces, e.g. job="api"')
-    templates = options.get("queries") or {}
-    if not isinstance(templates, Mapping) or set(templates) - {"requests", "latency"}:
-        raise ConfigError("queries: expected {requests: PROMQL, latency: PROMQL}")
+    templates = template_text.check(options.get("queries"))
     counting = options.get("counting", preset.counting)
     if counting not in ("rate", "delta"):
         raise ConfigError(f"counting: expected 'rate' or 'delta', got {counting!r}")
@@ -191,12 +191,25 @@ def group_by(preset: Preset, *extra: str) -> str:
     return ", ".join([*extra, *(ROLE_LABELS[r] for r in _id_roles(preset))])
 
 
+def raw_by(preset: Preset, roles: Sequence[str], *extra: str) -> str:
+    """The exporter's own label names for ``roles`` (what ``$by`` becomes in a template)."""
+    names = [*extra, *(n for r in roles for n in preset.labels.get(r, ()))]
+    return ", ".join(dict.fromkeys(names))
+
+
 def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str = "") -> str:
     """Request rate (or increase) per function and status code."""
     roles = (*_id_roles(preset), "code") if preset.labels.get("code") else _id_roles(preset)
     by = group_by(preset, ROLE_LABELS["code"]) if "code" in roles else group_by(preset)
     if "requests" in preset.templates:
-        return preset.templates["requests"].format(window=window, by=by)
+        # the template speaks the exporter's labels; Callboard folds them, then aggregates
+        filled = template_text.fill(
+            preset.templates["requests"],
+            window=window,
+            by=raw_by(preset, roles),
+            selector=preset.selector,
+        )
+        return f"sum by ({by}) ({fold(preset, filled, roles)})"
     return counted(preset, preset.requests, extra, window, by, roles, fn)
 
 
@@ -241,7 +254,14 @@ def latency(
     conventions can share one query."""
     by = group_by(preset, "le")
     if "latency" in preset.templates:
-        expr = preset.templates["latency"].format(window=window, by=by, q=q)
+        filled = template_text.fill(
+            preset.templates["latency"],
+            window=window,
+            by=raw_by(preset, _id_roles(preset), "le"),
+            selector=preset.selector,
+            q=f"{q:g}",
+        )
+        expr = fold(preset, filled, _id_roles(preset))
     elif not preset.buckets:
         return None
     else:
