@@ -39,38 +39,13 @@ from console.plugin_api import PluginContext
 
 from . import discovery as disc
 from . import parse, plan, queries
+from .history import SERIES, series_one
+from .options import pinned_conventions
 from .queries import Preset
 
 MAX_POINTS = 11_000
-_SERIES: dict[str, str | float] = {
-    "rate_rps": "rate",
-    "success_rate": "success",
-    "error_rate": "errors",
-    "error_5xx_rate": "5xx",
-    "throttle_rate": "429",
-    "auth_error_rate": "auth",
-    "p50_ms": 0.5,
-    "p95_ms": 0.95,
-    "p99_ms": 0.99,
-}
-_CODE_RE = {"errors": "5..|5xx|504|408", "5xx": "5..|5xx", "429": "429", "auth": "401|403"}
 #: Options that fix the convention: with any of them there is no convention discovery.
 _FIXING = ("preset", "requests_metric", "buckets_metric", "latency_unit", "labels", "queries")
-
-
-def _pinned(options: Mapping[str, Any]) -> list[Preset]:
-    """The presets of a ``conventions:`` list (one per entry, restricted to its jobs)."""
-    raw = options.get("conventions")
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError("conventions: expected a list of {preset: NAME, jobs: [JOB, ...]}")
-    out = []
-    for i, item in enumerate(raw):
-        jobs = item.get("jobs") if isinstance(item, Mapping) else None
-        if not isinstance(jobs, list) or not jobs or not all(isinstance(j, str) for j in jobs):
-            raise ConfigError(f"conventions[{i}]: expected {{preset: NAME, jobs: [JOB, ...]}}")
-        base = {k: v for k, v in options.items() if k != "conventions"}
-        out.append(queries.for_jobs(queries.build_preset({**base, **item}), jobs))
-    return out
 
 
 def _duration(value: Any, key: str) -> float:
@@ -107,7 +82,7 @@ class PrometheusPlugin:
         self.http = HttpBackend(options, ctx.http, ctx.secret)
         self.options = dict(options)
         if "conventions" in options:
-            self.presets = _pinned(options)
+            self.presets = pinned_conventions(options)
         else:
             self.presets = [queries.build_preset(options)]
         #: Ask Prometheus which convention each job follows (no preset configured).
@@ -335,11 +310,11 @@ class PrometheusPlugin:
     def series_query(self, fn: Function, signal: str, window: str) -> str | None:
         """The PromQL for one signal of one function (``or`` over the conventions in use),
         or None for an unknown signal."""
-        what = _SERIES.get(signal)
+        what = SERIES.get(signal)
         if what is None:
             return None
         ident = self.identity(fn)
-        parts = [_series_one(p, ident, what, window) for p in self.presets]
+        parts = [series_one(p, ident, what, window) for p in self.presets]
         real = [q for q in parts if q]
         if not real:
             return None
@@ -369,28 +344,3 @@ class PrometheusPlugin:
 
 async def _nothing() -> list[parse.Row]:
     return []
-
-
-def _sum(p: Preset, window: str, extra: str) -> str:
-    roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
-    return queries.counted(p, p.requests, extra, window, queries.group_by(p), roles)
-
-
-def _series_one(p: Preset, ident: dict[str, str], what: str | float, window: str) -> str | None:
-    """One convention's PromQL for one signal of the function whose labels are ``ident``."""
-    narrow = queries.narrow(p, ident)
-    if isinstance(what, float):
-        q = queries.latency(p, window, what, extra=narrow, seconds=True)
-        return None if q is None else f"{queries.only(q, p, ident)} * 1000"
-    if not p.requests:
-        return None
-    total = queries.only(_sum(p, window, narrow), p, ident)
-    if what == "rate":
-        return total
-    codes = p.labels.get("code", ())
-    if not codes:
-        return None
-    code_re = _CODE_RE["errors" if what == "success" else what]
-    part = _sum(p, window, f'{narrow}, {codes[0]}=~"{code_re}"'.lstrip(", "))
-    ratio = f"({queries.only(part, p, ident)} or {total} * 0) / {total}"
-    return f"1 - {ratio}" if what == "success" else ratio
