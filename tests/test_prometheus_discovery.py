@@ -52,6 +52,9 @@ class FakeProm:
             if self.config_status != 200:
                 return httpx.Response(self.config_status, text="404 page not found")
             return httpx.Response(200, json={"status": "success", "data": {"yaml": CONFIG_YAML}})
+        if request.url.path == "/api/v1/label/le/values":
+            self.seen.append(("le", request.url.params["match[]"]))
+            return httpx.Response(200, json={"status": "success", "data": ["0.5", "1", "+Inf"]})
         q = parse_qs(request.content.decode())["query"][0]
         self.seen.append(("query", q))
         if q.startswith("count by (job, __name__)"):
@@ -136,6 +139,12 @@ async def test_discovery_is_cached_not_sent_every_refresh() -> None:
     await p.signals([], "5m")
     await p.functions()
     assert sum(1 for kind, _ in prom.seen if kind == "config") == 1
+    # each convention's histogram buckets, read once with the inventory call
+    les = sorted(sel for kind, sel in prom.seen if kind == "le")
+    assert les == [
+        'flask_http_request_duration_seconds_bucket{job=~"flask"}',
+        'http_request_duration_seconds_bucket{job=~"fastapi"}',
+    ]
 
 
 async def test_a_pinned_preset_and_interval_send_no_discovery() -> None:

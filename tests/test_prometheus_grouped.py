@@ -8,7 +8,7 @@ canonical rows, as the real Prometheus returns them (tests/integration covers th
 from __future__ import annotations
 
 import httpx
-from callboard_prometheus import PrometheusPlugin, parse, queries
+from callboard_prometheus import PrometheusPlugin, parse, plan, queries
 
 from console.core import fmt
 from console.core.diagnose import diagnose
@@ -26,11 +26,14 @@ def row(code: str, value: str, **extra: str) -> dict:
     return {"metric": metric, "value": [1.7e9, value]}
 
 
-def signals(req: list[dict], lat: list[dict] | None = None) -> Signals:
+def signals(
+    req: list[dict], lat: list[dict] | None = None, tops: dict[str, float | None] | None = None
+) -> Signals:
     rows, _ = parse.vector_rows(req)
     lrows, _ = parse.vector_rows(lat or [])
     counts = parse.count_rows(rows)
-    out = parse.build_signals([FN.id], counts, parse.latency_rows(lrows, "s"), {}, ())
+    known = {k: v for k, v in (tops or {}).items() if v is not None}
+    out = parse.build_signals([FN.id], counts, parse.latency_rows(lrows, "s", known), {}, ())
     return out[FN.id]
 
 
@@ -82,16 +85,15 @@ async def test_backend_warns_that_the_exporter_groups_codes() -> None:
     assert any("groups status codes" in w and "shop" in w for w in p.warnings)
 
 
-def test_p99_beyond_the_highest_finite_bucket_is_a_lower_bound() -> None:
-    # 3% of observations above le=1: histogram_quantile answers 1 (s) for p99, capped;
+def test_p99_at_the_highest_finite_bucket_is_a_lower_bound() -> None:
+    # buckets 0.1, 0.5, 1, +Inf: histogram_quantile answers 1 (s) for a p99 beyond 1 s;
     # p50 and p95 fall inside finite buckets and are estimates as usual.
     lat = [
-        row("", "0.05", cb_q="0.5"),
-        row("", "0.9", cb_q="0.95"),
-        row("", "1", cb_q="0.99"),
-        row("", "0.03", cb_q="beyond"),
+        row("", "0.05", cb_q="0.5", cb_p="0"),
+        row("", "0.9", cb_q="0.95", cb_p="0"),
+        row("", "1", cb_q="0.99", cb_p="0"),
     ]
-    s = signals([row("200", "10")], lat)
+    s = signals([row("200", "10")], lat, tops={"0": parse.top_bucket(["0.1", "0.5", "1", "+Inf"])})
     assert s.p99_ms == 1000.0
     assert s.latency_capped == ("p99_ms",)
     assert fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped) == "≥ 1.00s"
@@ -99,9 +101,15 @@ def test_p99_beyond_the_highest_finite_bucket_is_a_lower_bound() -> None:
 
 
 def test_p99_inside_the_buckets_is_not_capped() -> None:
-    lat = [row("", "0.4", cb_q="0.99"), row("", "0.004", cb_q="beyond")]
-    s = signals([row("200", "10")], lat)
+    lat = [row("", "0.4", cb_q="0.99", cb_p="0")]
+    s = signals([row("200", "10")], lat, tops={"0": 1.0})
     assert s.p99_ms == 400.0 and s.latency_capped == ()
+
+
+def test_unknown_buckets_flag_nothing() -> None:
+    s = signals([row("200", "10")], [row("", "1", cb_q="0.99", cb_p="0")])
+    assert s.p99_ms == 1000.0 and s.latency_capped == ()
+    assert parse.top_bucket(["+Inf"]) is None and parse.top_bucket(None) is None
 
 
 def test_capped_p99_says_so_in_the_timeout_evidence() -> None:
@@ -110,9 +118,8 @@ def test_capped_p99_says_so_in_the_timeout_evidence() -> None:
     assert f1 and "p99 ≥ 1,000 ms" in f1[0].evidence and "highest bucket" in f1[0].evidence
 
 
-def test_latency_query_carries_the_fraction_beyond_the_top_bucket() -> None:
+def test_latency_rows_say_which_preset_they_come_from() -> None:
     preset = queries.build_preset({"preset": "prometheus-client"})
-    q = queries.latencies(preset, "1m")
-    assert q is not None
-    assert 'cb_q", "beyond"' in q
-    assert 'le!="+Inf"' in q and 'le="+Inf"' in q
+    q = plan.latencies([preset, preset], "1m")
+    assert q is not None and 'cb_p", "0"' in q and 'cb_p", "1"' in q
+    assert queries.bucket_selector(preset) == "http_request_duration_seconds_bucket"

@@ -35,7 +35,10 @@ from console.core.classify import (
 from console.core.model import Function, Kind, Signals
 from console.errors import BadResponse
 
-from .queries import BEYOND, QUANTILES, ROLE_LABELS, WINDOW_LABEL
+from .queries import QUANTILES, ROLE_LABELS, WINDOW_LABEL
+
+#: The key of a function's highest finite bucket bound in :func:`latency_rows`' result.
+TOP = "top"
 
 Row = tuple[Mapping[str, str], float]
 
@@ -255,16 +258,22 @@ def count_rows(rows: Iterable[Row], key_label: str | None = None) -> dict[Any, C
     return out
 
 
-def latency_rows(rows: Iterable[Row], unit: str) -> dict[tuple[str, str], float]:
-    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped. The
-    ``beyond`` row stays a fraction (of observations above the highest finite bucket)."""
+def latency_rows(
+    rows: Iterable[Row], unit: str, tops: Mapping[str, float] | None = None
+) -> dict[tuple[str, str], float]:
+    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped.
+
+    ``tops`` maps a row's ``cb_p`` (its preset) to that histogram's highest finite bucket
+    bound (in ``unit``); each function then also gets ``(fid, TOP)``, in milliseconds."""
     scale = 1000.0 if unit == "s" else 1.0
     out: dict[tuple[str, str], float] = {}
     for labels, v in rows:
         fid = function_id(labels)
-        q = labels.get("cb_q", "")
-        if fid is not None and math.isfinite(v) and (v >= 0 or q == BEYOND):
-            out[(fid, q)] = v if q == BEYOND else v * scale
+        if fid is not None and _usable(v):
+            out[(fid, labels.get("cb_q", ""))] = v * scale
+            top = (tops or {}).get(labels.get("cb_p", ""))
+            if top is not None:
+                out[(fid, TOP)] = top * scale
     return out
 
 
@@ -272,18 +281,23 @@ _LATENCY_FIELDS = {f"{q:g}": f"p{round(q * 100)}_ms" for q in QUANTILES}
 
 
 def capped(lat: Mapping[tuple[str, str], float], fid: str) -> tuple[str, ...]:
-    """The latency fields of ``fid`` that are lower bounds: more than ``1 − q`` of the
-    observations lie beyond the highest finite bucket, where ``histogram_quantile`` can only
-    answer that bucket's bound."""
-    beyond = lat.get((fid, BEYOND))
-    if beyond is None:
+    """The latency fields of ``fid`` that are lower bounds: ``histogram_quantile`` answered
+    the highest finite bucket's bound, as it does for a quantile falling beyond it."""
+    top = lat.get((fid, TOP))
+    if top is None:
         return ()
-    # 1e-9: float noise in rate() sums must not flag a quantile sitting exactly on the bound
+    # 1e-9: the bound comes back through float arithmetic (and a ms → s division)
     return tuple(
         name
         for q, name in _LATENCY_FIELDS.items()
-        if (fid, q) in lat and beyond > 1.0 - float(q) + 1e-9
+        if (fid, q) in lat and lat[(fid, q)] >= top * (1 - 1e-9)
     )
+
+
+def top_bucket(values: Any) -> float | None:
+    """The highest finite ``le`` among label values (``["0.1", "1", "+Inf"]`` → 1.0)."""
+    finite = [v for v in (number(x) for x in values or ()) if v is not None and math.isfinite(v)]
+    return max(finite) if finite else None
 
 
 def build_signals(

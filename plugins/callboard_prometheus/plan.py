@@ -26,9 +26,17 @@ def requests(presets: Sequence[Preset], window: str) -> str:
     return _any([queries.requests_by_code(p, window) for p in presets]) or "vector(0)"
 
 
+#: Label telling which preset (its index) a latency row came from.
+PRESET_LABEL = "cb_p"
+
+
 def latencies(presets: Sequence[Preset], window: str) -> str | None:
-    """Quantiles (seconds) and the fraction beyond the top bucket, every convention."""
-    return _any([queries.latencies(p, window, seconds=True) for p in presets])
+    """Quantiles (seconds), every convention, each row tagged with its preset's index
+    (``cb_p``) so it can be compared with that histogram's highest finite bucket."""
+    parts = [queries.latencies(p, window, seconds=True) for p in presets]
+    return _any(
+        [queries.tagged(q, PRESET_LABEL, str(i)) if q else None for i, q in enumerate(parts)]
+    )
 
 
 def burn(presets: Sequence[Preset], windows: Mapping[str, str]) -> str | None:

@@ -20,8 +20,8 @@ Config keys (besides ``name``/``plugin``):
 - ``query_timeout``: Prometheus's own ``timeout`` parameter (e.g. ``10s``).
 
 One refresh sends three queries whatever the fleet size: requests by status code,
-latency quantiles, and the burn windows (plus, every 10 minutes, the two discovery
-requests).
+latency quantiles, and the burn windows. Every 10 minutes, with the inventory call, it
+also sends the two discovery requests and one ``label/le/values`` per histogram.
 """
 
 from __future__ import annotations
@@ -96,6 +96,9 @@ class PrometheusPlugin:
         #: The last discovery and when it ran (fleet clock).
         self.found: disc.Discovery | None = None
         self._found_at: float | None = None
+        #: Highest finite bucket per preset index (seconds), and when it was read.
+        self._tops: dict[str, float] = {}
+        self._tops_at: float | None = None
         self.burn = _flag(options, "burn_windows")
         self.discover = _flag(options, "discover")
         qt = options.get("query_timeout")
@@ -163,7 +166,34 @@ class PrometheusPlugin:
         found = disc.from_rows(rows, config)
         self.found, self._found_at = found, now
         self._apply(found)
+        self._tops_at = None  # the presets may have changed: read their buckets again
         return found
+
+    async def _bucket_tops(self) -> dict[str, float]:
+        """Each preset's highest finite bucket bound (seconds), by preset index, from
+        ``/api/v1/label/le/values`` (once per discovery TTL, with the inventory call, so a
+        refresh still sends its three queries): a quantile at that bound is a lower bound."""
+        now = self.ctx.clock()
+        if self._tops_at is not None and now - self._tops_at < disc.TTL_S:
+            return self._tops
+        tops: dict[str, float] = {}
+        for i, p in enumerate(self.presets):
+            sel = queries.bucket_selector(p)
+            if sel is None:
+                continue
+            try:
+                path = "/api/v1/label/le/values"
+                _, body, _ = await self.http.request("GET", path, params={"match[]": sel})
+                payload: Any = self.http.decode(body)
+            except BackendError as exc:
+                self._warn.append(f"histogram buckets not read ({exc}): capped p99 not flagged")
+                continue
+            data = payload.get("data") if isinstance(payload, Mapping) else None
+            top = parse.top_bucket(data if isinstance(data, list) else None)
+            if top is not None:
+                tops[str(i)] = top / 1000.0 if p.latency_unit == "ms" else top
+        self._tops, self._tops_at = tops, now
+        return tops
 
     def _apply(self, found: disc.Discovery) -> None:
         if self.auto:
@@ -239,6 +269,7 @@ class PrometheusPlugin:
         self._begin()
         try:
             await self.discovery()
+            await self._bucket_tops()
             rows = await self.rows(plan.discover(self.presets))
             # kept until the next discovery: the signals call that follows would reset them
             self._inventory_warn = parse.route_warnings(rows)
@@ -264,7 +295,7 @@ class PrometheusPlugin:
             return parse.build_signals(
                 [f.id for f in functions],
                 counts,
-                parse.latency_rows(lat_rows, "s"),
+                parse.latency_rows(lat_rows, "s", self._tops),
                 parse.burn_rows(burn_rows),
                 windows,
             )

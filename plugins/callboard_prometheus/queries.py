@@ -275,41 +275,19 @@ def tagged(expr: str, label: str, value: str) -> str:
     return f'label_replace({expr}, "{label}", "{value}", "", "")'
 
 
-#: The ``cb_q`` value of the fraction of observations beyond the highest finite bucket.
-BEYOND = "beyond"
-
-
-def beyond_top(preset: Preset, window: str) -> str | None:
-    """Per function, the fraction of observations above the highest finite bucket.
-
-    ``histogram_quantile`` returns that bucket's bound for a quantile falling beyond it (the
-    ``+Inf`` bucket), so a quantile ``q`` is only a lower bound when this exceeds ``1 − q``.
-    Cumulative buckets make the highest finite bucket the ``max`` over ``le``.
-    """
+def bucket_selector(preset: Preset) -> str | None:
+    """The selector of the latency histogram's buckets (for ``label/le/values``), or None."""
     if not preset.buckets or "latency" in preset.templates:
         return None
-    roles = _id_roles(preset)
-
-    def summed(extra: str, by: str) -> str:
-        return counted(preset, preset.buckets or "", extra, window, by, roles)
-
-    finite = summed('le!="+Inf"', group_by(preset, "le"))
-    top = f"max by ({group_by(preset)}) ({finite})"
-    total = summed('le="+Inf"', group_by(preset))
-    return f"1 - {top} / ({total})"
+    return _selector(preset.buckets, preset)
 
 
 def latencies(preset: Preset, window: str, seconds: bool = False) -> str | None:
-    """p50, p95 and p99 in one query, told apart by a ``cb_q`` label, plus the fraction
-    beyond the highest finite bucket (``cb_q="beyond"``) to tell capped quantiles."""
+    """p50, p95 and p99 in one query, told apart by a ``cb_q`` label."""
     parts = [latency(preset, window, q, seconds=seconds) for q in QUANTILES]
     if any(p is None for p in parts):
         return None
-    tags = [tagged(p, "cb_q", f"{q:g}") for p, q in zip(parts, QUANTILES, strict=True)]  # type: ignore[arg-type]
-    beyond = beyond_top(preset, window)
-    if beyond is not None:
-        tags.append(tagged(beyond, "cb_q", BEYOND))
-    return " or ".join(tags)
+    return " or ".join(tagged(p, "cb_q", f"{q:g}") for p, q in zip(parts, QUANTILES, strict=True))  # type: ignore[arg-type]
 
 
 def burn_windows(preset: Preset, windows: Mapping[str, str]) -> str:
