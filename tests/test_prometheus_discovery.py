@@ -199,3 +199,23 @@ def test_pinned_config_names_what_was_found() -> None:
         {"preset": "otel-http-old", "jobs": ["b"]},
     ]
     assert cfg["scrape_interval"] == "2s" and cfg["rate_window"] == "1m"
+
+
+async def test_jobs_whose_buckets_end_elsewhere_are_compared_with_their_own() -> None:
+    """fastapi-instrumentator's buckets end at 1 s, prometheus_client's at 10 s: both are
+    the prometheus-client convention, yet a p99 of 1 s is capped only for the first."""
+
+    class TwoLayouts(FakeProm):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/api/v1/label/le/values":
+                sel = request.url.params["match[]"]
+                self.seen.append(("le", sel))
+                les = ["0.1", "1", "+Inf"] if "fastapi" in sel else ["1", "10", "+Inf"]
+                return httpx.Response(200, json={"status": "success", "data": les})
+            return super().__call__(request)
+
+    prom = TwoLayouts()
+    p = plugin(prom, {"conventions": [{"preset": "prometheus-client", "jobs": ["a", "fastapi"]}]})
+    await p.functions()
+    assert [pr.jobs for pr in p.presets] == [("a",), ("fastapi",)]
+    assert p._tops == {"0": 10.0, "1": 1.0}

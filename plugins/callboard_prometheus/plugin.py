@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from console.core.model import BURN_WINDOWS, BackendStatus, Function, Signals
@@ -172,28 +173,40 @@ class PrometheusPlugin:
     async def _bucket_tops(self) -> dict[str, float]:
         """Each preset's highest finite bucket bound (seconds), by preset index, from
         ``/api/v1/label/le/values`` (once per discovery TTL, with the inventory call, so a
-        refresh still sends its three queries): a quantile at that bound is a lower bound."""
+        refresh still sends its three queries): a quantile at that bound is a lower bound.
+
+        Jobs of one convention whose buckets end elsewhere get presets of their own (one
+        request per job), so each function is compared with its own histogram."""
         now = self.ctx.clock()
         if self._tops_at is not None and now - self._tops_at < disc.TTL_S:
             return self._tops
+        presets: list[Preset] = []
         tops: dict[str, float] = {}
-        for i, p in enumerate(self.presets):
-            sel = queries.bucket_selector(p)
-            if sel is None:
+        for p in self.presets:
+            if queries.bucket_selector(p) is None:
+                presets.append(p)
                 continue
-            try:
-                path = "/api/v1/label/le/values"
-                _, body, _ = await self.http.request("GET", path, params={"match[]": sel})
-                payload: Any = self.http.decode(body)
-            except BackendError as exc:
-                self._warn.append(f"histogram buckets not read ({exc}): capped p99 not flagged")
-                continue
-            data = payload.get("data") if isinstance(payload, Mapping) else None
-            top = parse.top_bucket(data if isinstance(data, list) else None)
-            if top is not None:
-                tops[str(i)] = top / 1000.0 if p.latency_unit == "ms" else top
-        self._tops, self._tops_at = tops, now
+            groups: dict[float | None, list[str]] = {}
+            for job in p.jobs or ("",):
+                one = replace(p, jobs=(job,)) if job else p
+                groups.setdefault(await self._top(one), []).append(job)
+            for top, jobs in groups.items():
+                if top is not None:
+                    tops[str(len(presets))] = top / 1000.0 if p.latency_unit == "ms" else top
+                presets.append(replace(p, jobs=tuple(j for j in jobs if j)))
+        self.presets, self._tops, self._tops_at = presets, tops, now
         return tops
+
+    async def _top(self, p: Preset) -> float | None:
+        try:
+            params = {"match[]": queries.bucket_selector(p) or ""}
+            _, body, _ = await self.http.request("GET", "/api/v1/label/le/values", params=params)
+            payload: Any = self.http.decode(body)
+        except BackendError as exc:
+            self._warn.append(f"histogram buckets not read ({exc}): capped p99 not flagged")
+            return None
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        return parse.top_bucket(data if isinstance(data, list) else None)
 
     def _apply(self, found: disc.Discovery) -> None:
         if self.auto:

@@ -54,6 +54,8 @@ class Preset:
     collapse_routes: bool = True
     #: User route templates tried first (``/users/{name}``), see :mod:`.routes`.
     route_patterns: tuple[str, ...] = ()
+    #: Only these Prometheus jobs (a ``job=~`` matcher; empty: every job).
+    jobs: tuple[str, ...] = ()
     #: ``rate`` (``rate()`` per series) or ``delta`` (sums now minus a window ago), see
     #: :func:`counted`.
     counting: str = "rate"
@@ -74,10 +76,13 @@ PRESETS: dict[str, Preset] = {
 
 def for_jobs(preset: Preset, jobs: Sequence[str]) -> Preset:
     """``preset`` restricted to the Prometheus jobs ``jobs`` (a ``job=~"..."`` matcher)."""
-    alt = "|".join(re.escape(j) for j in sorted(jobs))
-    matcher = f"job=~{_q(alt)}"
-    selector = f"{preset.selector}, {matcher}" if preset.selector else matcher
-    return replace(preset, selector=selector)
+    return replace(preset, jobs=tuple(sorted(jobs)))
+
+
+def matchers(preset: Preset) -> str:
+    """The preset's own matchers: the configured ``selector`` and its jobs, if any."""
+    jobs = f"job=~{_q('|'.join(re.escape(j) for j in preset.jobs))}" if preset.jobs else ""
+    return ", ".join(m for m in (preset.selector, jobs) if m)
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:
@@ -178,8 +183,8 @@ def fold(preset: Preset, expr: str, roles: Sequence[str], raw_route: str = "") -
 
 
 def _selector(metric: str, preset: Preset, extra: str = "") -> str:
-    matchers = ", ".join(m for m in (preset.selector, extra) if m)
-    return f"{metric}{{{matchers}}}" if matchers else metric
+    all_ = ", ".join(m for m in (matchers(preset), extra) if m)
+    return f"{metric}{{{all_}}}" if all_ else metric
 
 
 def _id_roles(preset: Preset) -> tuple[str, ...]:
@@ -207,7 +212,7 @@ def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str =
             preset.templates["requests"],
             window=window,
             by=raw_by(preset, roles),
-            selector=preset.selector,
+            selector=matchers(preset),
         )
         return f"sum by ({by}) ({fold(preset, filled, roles)})"
     return counted(preset, preset.requests, extra, window, by, roles, fn)
@@ -258,7 +263,7 @@ def latency(
             preset.templates["latency"],
             window=window,
             by=raw_by(preset, _id_roles(preset), "le"),
-            selector=preset.selector,
+            selector=matchers(preset),
             q=f"{q:g}",
         )
         expr = fold(preset, filled, _id_roles(preset))
