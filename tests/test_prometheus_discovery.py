@@ -219,3 +219,30 @@ async def test_jobs_whose_buckets_end_elsewhere_are_compared_with_their_own() ->
     await p.functions()
     assert [pr.jobs for pr in p.presets] == [("a",), ("fastapi",)]
     assert p._tops == {"0": 10.0, "1": 1.0}
+
+
+def test_discover_prints_jobs_window_and_the_pinning_config(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from console.commands.discover import render
+
+    d = discovery.Discovery({"api": conventions.BY_NAME["otel-http"]}, {"api": 15.0}, 15.0)
+    render(
+        {
+            "backend": "prom",
+            "url": "http://user:hunter2@prom:9090",  # a password in the URL is never shown
+            "jobs": {
+                "api": {"convention": "otel-http", "library": "OTel", "scrape_interval_s": 15.0}
+            },
+            "scrape_interval_s": 15.0,
+            "rate_window_s": 60.0,
+            "functions": 4,
+            "warnings": ["api: the exporter groups status codes"],
+            "config": discovery.pinned(d, "prom", "http://prom:9090"),
+        }
+    )
+    out = capsys.readouterr().out
+    assert "job api: otel-http (OTel), scraped every 15s" in out
+    assert "rate window 60s, 4 function(s)" in out and "warning: api: the exporter" in out
+    assert "preset: otel-http" in out and "rate_window: 1m" in out
+    assert "hunter2" not in out

@@ -5,6 +5,8 @@ the config that pins it, so a user can copy it into callboard.yaml."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any
 
 import click
@@ -32,16 +34,25 @@ async def collect(app: AppContext) -> tuple[list[dict[str, Any]], list[str]]:
     return reports, errors
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def _safe(text: str) -> str:
+    """Known secrets redacted, and any ``user:password@`` in a URL."""
+    from console.core.redact import redact
+
+    return _USERINFO.sub("***@", redact(text))
+
+
 def _seconds(s: float | None) -> str:
     return "—" if s is None else f"{s:g}s"
 
 
 def render(report: dict[str, Any]) -> None:
+    """Print one backend's report for people."""
     import yaml
 
-    from console.core.redact import redact
-
-    click.echo(f"backend {report['backend']} ({redact(report['url'])})")
+    click.echo(f"backend {report['backend']} ({_safe(report['url'])})")
     if not report["jobs"]:
         click.echo("  no job exposes a known HTTP request metric")
     for job, j in report["jobs"].items():
@@ -55,11 +66,11 @@ def render(report: dict[str, Any]) -> None:
         f", {report['functions']} function(s)"
     )
     for w in report["warnings"]:
-        click.echo(f"  warning: {redact(w)}")
+        click.echo(f"  warning: {_safe(w)}")
     if report["config"]:
         click.echo("  config that pins this (add your auth/headers):")
         text = yaml.safe_dump({"backends": [report["config"]]}, sort_keys=False)
-        click.echo("\n".join("    " + line for line in redact(text).splitlines()))
+        click.echo("\n".join("    " + line for line in _safe(text).splitlines()))
 
 
 @click.command()
@@ -71,14 +82,14 @@ def discover(app: AppContext, as_json: bool) -> int:
     if as_json:
         from console.commands.jsonout import emit_json
 
-        emit_json({"backends": reports, "errors": errors})
+        emit_json(json.loads(_safe(json.dumps({"backends": reports, "errors": errors}))))
     else:
         if not reports and not errors:
             click.echo("no backend that discovers conventions (plugin: prometheus) is configured")
         for r in reports:
             render(r)
     for e in errors:
-        click.echo(e, err=True)
+        click.echo(_safe(e), err=True)
     return 1 if errors else 0
 
 
