@@ -67,7 +67,7 @@ async def test_route_warnings_survive_the_signals_call() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         q = request.content.decode()
         result = []
-        if "count+by" in q or "count%20by" in q:
+        if "count+by" in q or "count%20by" in q:  # the discovery query of the functions
             metric = {"cb_service": "shop", "cb_route": "/orders/{id}", "cb_method": "GET"}
             result = [{"metric": metric, "value": [1.7e9, "230"]}]
         body = {"status": "success", "data": {"resultType": "vector", "result": result}}
@@ -75,7 +75,8 @@ async def test_route_warnings_survive_the_signals_call() -> None:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     ctx = PluginContext(http=http, secret=lambda n: n, clock=lambda: 1.7e9)
-    p = PrometheusPlugin("prom", {"url": "http://prom.test", "burn_windows": False}, ctx)
+    opts = {"preset": "prometheus-client", "scrape_interval": "15s", "burn_windows": False}
+    p = PrometheusPlugin("prom", {"url": "http://prom.test", **opts}, ctx)
     fns = await p.functions()
     assert [f.id for f in fns] == ["shop:GET /orders/{id}"]
     await p.signals(fns, "5m")
@@ -97,3 +98,11 @@ def test_flask_exporter_counts_by_difference_so_one_request_urls_are_seen() -> N
     assert "rate(" in queries.requests_by_code(queries.build_preset({"preset": "otel-http"}), "1m")
     with pytest.raises(ConfigError, match="counting"):
         queries.build_preset({"counting": "sometimes"})
+
+
+def test_template_conventions_do_not_pay_for_the_rule() -> None:
+    """OTel http.route and Micrometer uri are templates by specification."""
+    for name in ("otel-http", "micrometer"):
+        assert "{id}" not in queries.requests_by_code(queries.build_preset({"preset": name}), "1m")
+    on = queries.build_preset({"preset": "otel-http", "collapse_routes": True})
+    assert "{id}" in queries.requests_by_code(on, "1m")

@@ -28,6 +28,9 @@ class Convention:
     #: ``delta`` where the route label holds concrete URLs by default: each URL's series
     #: often gets its only request before its first scrape, which ``rate()`` cannot see.
     counting: str = "rate"
+    #: Collapse concrete URLs in the route (:mod:`.routes`); off where the route label is a
+    #: template by specification (OTel ``http.route``, Micrometer ``uri``).
+    collapse: bool = True
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -45,6 +48,7 @@ CONVENTIONS: tuple[Convention, ...] = (
             "code": ("http_response_status_code",),
         },
         source="opentelemetry-exporter-prometheus 0.66b1 measured (shared/BACKENDS.md)",
+        collapse=False,
     ),
     Convention(
         name="otel-http-old",
@@ -73,6 +77,7 @@ CONVENTIONS: tuple[Convention, ...] = (
             "code": ("status",),
         },
         source="Spring Boot docs, http.server.requests tags uri, method, status, outcome",
+        collapse=False,
     ),
     Convention(
         name="prometheus-flask-exporter",

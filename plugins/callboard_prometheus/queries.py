@@ -69,6 +69,7 @@ PRESETS: dict[str, Preset] = {
         latency_unit=c.unit,
         labels=dict(c.labels),
         counting=c.counting,
+        collapse_routes=c.collapse,
     )
     for c in conventions.CONVENTIONS
 }
@@ -143,7 +144,7 @@ def build_preset(options: Mapping[str, Any]) -> Preset:
     counting = options.get("counting", preset.counting)
     if counting not in ("rate", "delta"):
         raise ConfigError(f"counting: expected 'rate' or 'delta', got {counting!r}")
-    collapse = options.get("collapse_routes", True)
+    collapse = options.get("collapse_routes", preset.collapse_routes)
     if not isinstance(collapse, bool):
         raise ConfigError(f"collapse_routes: expected true or false, got {collapse!r}")
     preset = replace(

@@ -43,7 +43,8 @@ EXAMPLE = {
 
 async def test_worked_custom_example_gives_the_apps_numbers(stack: Stack) -> None:
     ctx = PluginContext(http=None, secret=lambda n: n, clock=time.time)
-    async with httpx.AsyncClient() as http:
+    # a generous client timeout: the machine running the suite may be busy
+    async with httpx.AsyncClient(timeout=30.0) as http:
         ctx.http = http
         plugin = PrometheusPlugin("prom", {"url": stack.prometheus, **EXAMPLE}, ctx)
         functions = await plugin.functions()
