@@ -136,3 +136,13 @@ def test_class_rates_with_no_responses_is_empty() -> None:
     assert class_rates({200: 0}) == {}
     with pytest.raises(ValueError, match="negative"):
         class_rates({200: -1})
+
+
+def test_grouped_status_labels_are_classes_not_codes() -> None:
+    """prometheus-fastapi-instrumentator's "4xx" is not a 400 (a serialization error)."""
+    from console.core.classify import GROUPED_HIDES, grouped_class
+
+    assert grouped_class("4xx") == "client" and grouped_class(" 5XX ") == "5xx"
+    assert grouped_class("2xx") == "ok" and grouped_class("400") is None
+    assert {"auth", "throttle", "serialization", "timeout"} == GROUPED_HIDES["4xx"]
+    assert GROUPED_HIDES["5xx"] == {"timeout"}  # a 504 hides in a grouped 5xx

@@ -37,7 +37,9 @@ def plugin(
 ) -> PrometheusPlugin:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     ctx = PluginContext(http=http, secret=lambda n: (secrets or {})[n], clock=lambda: 1.7e9)
-    return PrometheusPlugin("prom", {"url": URL, **(opts or {})}, ctx)
+    # pinned, so no discovery requests (tests/test_prometheus_discovery.py covers those)
+    pinned = {"preset": "otel-http", "scrape_interval": "15s"}
+    return PrometheusPlugin("prom", {"url": URL, **pinned, **(opts or {})}, ctx)
 
 
 @pytest.mark.parametrize(

@@ -213,10 +213,13 @@ def test_prometheus_client_preset_and_overrides() -> None:
         {
             "preset": "custom",
             "labels": {"service": ["app"]},
-            "queries": {"requests": "sum by ({by}) (rate(x[{window}]))"},
+            "queries": {"requests": "sum by ($by) (rate(x[$window]))"},
         }
     )
-    assert queries.requests_by_code(custom, "2m") == "sum by (cb_service) (rate(x[2m]))"
+    assert queries.requests_by_code(custom, "2m") == (
+        'sum by (cb_service) (label_replace(sum by (app) (rate(x[2m])), "cb_service", "$1", '
+        '"app", "(.+)"))'
+    )
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
             str(h.function.tier) if h.function.tier is not None else fmt.NO_DATA,
             fmt.rps(s.rate_rps),
             fmt.pct(s.success_rate),
-            fmt.ms(s.p99_ms),
+            fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped),
             fmt.burn(h.burn.rates.get("1h") if h.burn else None),
             badges,
         )

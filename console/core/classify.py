@@ -14,6 +14,12 @@ class              responses                                        Signals fiel
 ``client``         any other 4xx                                    (none: never counted)
 =================  ===============================================  =========================
 
+Some exporters report only the class of a response (``status="4xx"``; e.g.
+prometheus-fastapi-instrumentator by default). :func:`grouped_class` reads such a label: a
+grouped ``5xx`` counts as ``5xx`` (504s included), a grouped ``4xx`` is an unclassified
+``client`` error, and :data:`GROUPED_HIDES` names the classes a grouped label makes
+unknowable (their rates are then no data, never 0).
+
 By default only ``5xx`` and ``timeout`` count against the SLO (:data:`DEFAULT_COUNTED`):
 those are the failures the service owns. Throttling, auth and serialization errors are
 usually a caller's problem, so they are reported in their own rates and count only when
@@ -60,6 +66,21 @@ _SPECIAL: dict[int, str] = {
     400: "serialization",
     422: "serialization",
 }
+
+
+#: Grouped status label -> the class its responses are counted in.
+GROUPED: Mapping[str, str] = {"1xx": "ok", "2xx": "ok", "3xx": "ok", "4xx": "client", "5xx": "5xx"}
+
+#: Grouped status label -> the countable classes hidden inside it (408 and 504 are timeouts).
+GROUPED_HIDES: Mapping[str, frozenset[str]] = {
+    "4xx": frozenset({"throttle", "auth", "serialization", "timeout"}),
+    "5xx": frozenset({"timeout"}),
+}
+
+
+def grouped_class(label: str) -> str | None:
+    """The class of a grouped status label (``"4xx"`` → ``client``); None if not grouped."""
+    return GROUPED.get(label.strip().lower())
 
 
 def status_class(code: int | None) -> str:

@@ -30,6 +30,13 @@ def _rps(x: float) -> str:
     return f"{x:,.1f} rps"
 
 
+def _p99(s: Signals) -> str:
+    """``"p99 1,000 ms"``, or, when the histogram caps it, ``"p99 ≥ 1,000 ms (...)"``."""
+    if "p99_ms" in s.latency_capped and s.p99_ms is not None:
+        return f"p99 ≥ {_ms(s.p99_ms)} (beyond the histogram's highest bucket)"
+    return f"p99 {_ms(s.p99_ms or 0.0)}"
+
+
 def _vs(label: str, now: float, base: float, fmt: Callable[[float], str]) -> str:
     """``"p99 2,340 ms is 13.0× baseline 180 ms"``."""
     return f"{label} {fmt(now)} is {now / base:.1f}× baseline {fmt(base)}"
@@ -63,9 +70,10 @@ def _f1_timeout(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) 
         values["p99_ms"] = p99
         if bp is not None and bp > 0:
             values.update(baseline_p99_ms=bp, p99_factor=p99 / bp)
-            parts.append(_vs("p99", p99, bp, _ms))
+            cap = "p99_ms" in s.latency_capped
+            parts.append(_vs("p99 ≥" if cap else "p99", p99, bp, _ms))
         else:
-            parts.append(f"p99 {_ms(p99)}")
+            parts.append(_p99(s))
     if tr is not None:
         values["timeout_rate"] = tr
         parts.append(f"{_pct(tr)} of {_rps(rps)} time out")
@@ -124,7 +132,7 @@ def _f4_cold_start(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Bur
             values.update(baseline_p99_ms=bp, p99_factor=p99 / bp)
             evidence += "; " + _vs("p99", p99, bp, _ms)
         else:
-            evidence += f"; p99 {_ms(p99)} (no baseline)"
+            evidence += f"; {_p99(s)} (no baseline)"
     return TICKET, evidence, values
 
 

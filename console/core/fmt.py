@@ -37,6 +37,13 @@ def ms(x: float | None) -> str:
     return f"{x:.1f}ms"
 
 
+def latency(x: float | None, capped: bool = False) -> str:
+    """Milliseconds as :func:`ms`, with "≥ " when the value is only a lower bound (the
+    quantile fell beyond the histogram's highest finite bucket): "≥ 1.00s"."""
+    text = ms(x)
+    return f"≥ {text}" if capped and text != NO_DATA else text
+
+
 def rps(x: float | None) -> str:
     """Requests per second: 12.5 → "12.5/s"; 1234 → "1.2k/s"."""
     if x is None or math.isnan(x):

@@ -144,6 +144,9 @@ class Signals:
     dependency_errors: Mapping[str, float] = field(default_factory=dict)
     #: Fraction of instances/shards failing while others succeed (F5 evidence).
     failing_instances: float | None = None
+    #: Latency fields ("p99_ms", ...) whose value is only a lower bound: the quantile fell
+    #: beyond the histogram's highest finite bucket, so the true value is at least this.
+    latency_capped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

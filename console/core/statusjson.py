@@ -23,6 +23,7 @@ def signals_json(s: Signals, h: FunctionHealth) -> dict[str, Any]:
         "p50_ms": _r(s.p50_ms, 1),
         "p95_ms": _r(s.p95_ms, 1),
         "p99_ms": _r(s.p99_ms, 1),
+        "latency_capped": list(s.latency_capped),
         "rate_rps": _r(s.rate_rps, 3),
         "error_5xx_rate": _r(s.error_5xx_rate, 6),
         "timeout_rate": _r(s.timeout_rate, 6),

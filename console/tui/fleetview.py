@@ -176,7 +176,7 @@ def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Tex
         cells.number(str(fn.tier) if fn.tier is not None else fmt.NO_DATA),
         cells.number(fmt.rps(s.rate_rps)),
         cells.number(fmt.pct(s.success_rate), "" if sev is None else cells.SEVERITY_STYLE[sev]),
-        cells.number(fmt.ms(s.p99_ms)),
+        cells.number(fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped)),
         cells.number(fmt.burn(burn), burn_style),
         cells.sparkline(h.trend, floor=budget * 2, style=cells.SEVERITY_STYLE[sev]),
         cells.badges(h.findings, 16),

@@ -8,7 +8,10 @@ payload           model
 ``cb_service``    ``Function.service``
 ``cb_method``,    ``Function.operation`` = ``"METHOD route"`` (or just the route,
 ``cb_route``      or just the method); ``Function.id`` = ``service:operation``
-``cb_code``       response class (:func:`console.core.classify.status_class`)
+``cb_code``       response class (:func:`console.core.classify.status_class`); a
+                  grouped class (``"4xx"``) is read as such (``grouped_class``): a
+                  4xx is an unclassified client error, and the rates it hides
+                  (throttle, auth, serialization, timeout) are no data, not 0
 value ``"NaN"``   no data (``None``); ``"+Inf"``/``"-Inf"``/negative rates: no data
 ``warnings``      kept and shown (partial data from scale-out engines)
 ================  ==============================================================
@@ -21,11 +24,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.classify import CLASS_FIELDS, DEFAULT_COUNTED, status_class, success_rate
+from console.core.classify import (
+    CLASS_FIELDS,
+    DEFAULT_COUNTED,
+    GROUPED_HIDES,
+    grouped_class,
+    status_class,
+    success_rate,
+)
 from console.core.model import Function, Kind, Signals
 from console.errors import BadResponse
 
-from .queries import ROLE_LABELS, WINDOW_LABEL
+from .queries import QUANTILES, ROLE_LABELS, WINDOW_LABEL
+
+#: The key of a function's highest finite bucket bound in :func:`latency_rows`' result.
+TOP = "top"
 
 Row = tuple[Mapping[str, str], float]
 
@@ -130,13 +143,46 @@ def functions(rows: Iterable[Row], source: str) -> list[Function]:
     return [out[k] for k in sorted(out)]
 
 
+#: This many routes in one service suggests concrete URLs the id rule did not catch.
+MANY_ROUTES = 100
+
+
+def route_warnings(rows: Iterable[Row]) -> list[str]:
+    """What the discovery rows say about route labels: URLs collapsed into templates, and
+    services whose routes look like concrete URLs still (many routes, each one series)."""
+    collapsed: dict[str, list[float]] = {}
+    per_service: dict[str, int] = {}
+    for labels, v in rows:
+        service = labels.get(ROLE_LABELS["service"], "")
+        if not service or not labels.get(ROLE_LABELS["route"]):
+            continue
+        per_service[service] = per_service.get(service, 0) + 1
+        if _usable(v) and v > 1:
+            collapsed.setdefault(service, []).append(v)
+    out = []
+    for service, counts in sorted(collapsed.items()):
+        out.append(
+            f"{service}: the route label holds concrete URLs; {sum(counts):.0f} were collapsed "
+            f"into {len(counts)} route(s) by the id rule (numeric, UUID and hex segments → "
+            "{id}; set route_patterns for others)"
+        )
+    for service, n in sorted(per_service.items()):
+        if n >= MANY_ROUTES:
+            out.append(
+                f"{service}: {n} distinct routes (high cardinality): if the route label holds "
+                "concrete URLs, set route_patterns (e.g. /users/{name}) to group them"
+            )
+    return out
+
+
 def code_class(raw: str | None) -> str | None:
     """The response class of a status-code label (``"503"``, ``"5xx"``); None if unknown."""
     if not raw:
         return None
     text = raw.strip().lower()
-    if len(text) == 3 and text.endswith("xx") and text[0] in "12345":
-        text = text[0] + "00"
+    grouped = grouped_class(text)
+    if grouped is not None:
+        return grouped
     try:
         return status_class(int(text))
     except ValueError:
@@ -150,6 +196,10 @@ class Counts:
     total: float = 0.0
     known: float = 0.0
     by_class: dict[str, float] = field(default_factory=dict)
+    #: The exporter reports grouped classes ("2xx", "4xx") rather than codes.
+    grouped: bool = False
+    #: Classes a grouped label with traffic hides (their rates are unknown, not 0).
+    hidden: set[str] = field(default_factory=set)
 
     def add(self, code: str | None, value: float) -> None:
         self.total += value
@@ -157,17 +207,34 @@ class Counts:
         if cls is not None:
             self.known += value
             self.by_class[cls] = self.by_class.get(cls, 0.0) + value
+            text = (code or "").strip().lower()
+            if grouped_class(text) is not None:
+                self.grouped = True
+                if value > 0:  # a grouped 4xx series at rate 0 still says "no 4xx at all"
+                    self.hidden |= GROUPED_HIDES.get(text, frozenset())
 
     def rates(self) -> dict[str, float | None]:
-        """Class rates as fractions of all traffic (None without traffic or codes)."""
+        """Class rates as fractions of all traffic (None without traffic or codes, and for
+        classes a grouped label hides)."""
         if self.total <= 0 or self.known <= 0:
             return dict.fromkeys(CLASS_FIELDS.values())
-        return {f: self.by_class.get(c, 0.0) / self.total for c, f in CLASS_FIELDS.items()}
+        return {
+            f: None if c in self.hidden else self.by_class.get(c, 0.0) / self.total
+            for c, f in CLASS_FIELDS.items()
+        }
 
     def error_ratio(self, counted: frozenset[str]) -> float | None:
         if self.total <= 0 or self.known <= 0:
             return None
-        return sum(self.by_class.get(c, 0.0) for c in counted) / self.total
+        known = [c for c in counted if c not in self.hidden]
+        if not known:
+            return None
+        return sum(self.by_class.get(c, 0.0) for c in known) / self.total
+
+
+def grouped_services(counts: Mapping[Any, Counts]) -> list[str]:
+    """Services whose exporter reports grouped status classes, sorted (for the warning)."""
+    return sorted(k for k, c in counts.items() if isinstance(k, str) and ":" not in k and c.grouped)
 
 
 def _usable(v: float) -> bool:
@@ -191,15 +258,46 @@ def count_rows(rows: Iterable[Row], key_label: str | None = None) -> dict[Any, C
     return out
 
 
-def latency_rows(rows: Iterable[Row], unit: str) -> dict[tuple[str, str], float]:
-    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped."""
+def latency_rows(
+    rows: Iterable[Row], unit: str, tops: Mapping[str, float] | None = None
+) -> dict[tuple[str, str], float]:
+    """``(function id, quantile label)`` → milliseconds; NaN and ±Inf dropped.
+
+    ``tops`` maps a row's ``cb_p`` (its preset) to that histogram's highest finite bucket
+    bound (in ``unit``); each function then also gets ``(fid, TOP)``, in milliseconds."""
     scale = 1000.0 if unit == "s" else 1.0
     out: dict[tuple[str, str], float] = {}
     for labels, v in rows:
         fid = function_id(labels)
         if fid is not None and _usable(v):
             out[(fid, labels.get("cb_q", ""))] = v * scale
+            top = (tops or {}).get(labels.get("cb_p", ""))
+            if top is not None:
+                out[(fid, TOP)] = top * scale
     return out
+
+
+_LATENCY_FIELDS = {f"{q:g}": f"p{round(q * 100)}_ms" for q in QUANTILES}
+
+
+def capped(lat: Mapping[tuple[str, str], float], fid: str) -> tuple[str, ...]:
+    """The latency fields of ``fid`` that are lower bounds: ``histogram_quantile`` answered
+    the highest finite bucket's bound, as it does for a quantile falling beyond it."""
+    top = lat.get((fid, TOP))
+    if top is None:
+        return ()
+    # 1e-9: the bound comes back through float arithmetic (and a ms → s division)
+    return tuple(
+        name
+        for q, name in _LATENCY_FIELDS.items()
+        if (fid, q) in lat and lat[(fid, q)] >= top * (1 - 1e-9)
+    )
+
+
+def top_bucket(values: Any) -> float | None:
+    """The highest finite ``le`` among label values (``["0.1", "1", "+Inf"]`` → 1.0)."""
+    finite = [v for v in (number(x) for x in values or ()) if v is not None and math.isfinite(v)]
+    return max(finite) if finite else None
 
 
 def build_signals(
@@ -236,6 +334,7 @@ def build_signals(
             p99_ms=lat.get((fid, "0.99")) if traffic else None,
             error_ratio=ratios,
             requests=reqs,
+            latency_capped=capped(lat, fid) if traffic else (),
             **rates,
         )
         out[fid] = _with_success(s, counted)

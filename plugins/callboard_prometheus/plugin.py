@@ -4,17 +4,24 @@ Config keys (besides ``name``/``plugin``):
 
 - ``url`` (required), ``auth``, ``headers``, ``tls_verify``, ``ca_file``: see
   :mod:`console.engine.httpbackend`.
-- ``preset``: ``otel-http`` (default), ``prometheus-client`` or ``custom``; overrides
-  ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``, ``labels``,
-  ``queries`` (see :func:`callboard_prometheus.queries.build_preset`).
-- ``scrape_interval`` (default ``15s``): every range is at least 4× this long.
-- ``rate_window``: the range for rates and quantiles (default: the refresh window).
+- ``preset``: a convention of :mod:`callboard_prometheus.conventions` or ``custom``;
+  overrides ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``,
+  ``labels``, ``queries``, ``route_patterns``, ``collapse_routes`` (see
+  :func:`callboard_prometheus.queries.build_preset`). Without ``preset`` (and without
+  overrides) each job's convention is discovered (:mod:`callboard_prometheus.discovery`);
+  ``conventions: [{preset: NAME, jobs: [JOB, ...]}, ...]`` pins several side by side.
+- ``scrape_interval``: every range is at least 4× this long (default: read from
+  Prometheus's config, else 15s).
+- ``rate_window``: the range for rates and quantiles (default: 4 scrape intervals, at
+  least 1m, when the scrape interval is read from Prometheus; with ``scrape_interval``
+  set, the refresh window).
 - ``burn_windows`` (default true): also fetch the SLO burn-rate windows.
 - ``discover`` (default true): list functions found in the series.
 - ``query_timeout``: Prometheus's own ``timeout`` parameter (e.g. ``10s``).
 
 One refresh sends three queries whatever the fleet size: requests by status code,
-latency quantiles, and the burn windows.
+latency quantiles, and the burn windows. Every 10 minutes, with the inventory call, it
+also sends the two discovery requests and one ``label/le/values`` per histogram.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from console.core.model import BURN_WINDOWS, BackendStatus, Function, Signals
@@ -30,21 +38,15 @@ from console.engine.httpbackend import HttpBackend
 from console.errors import BackendError, ConfigError
 from console.plugin_api import PluginContext
 
-from . import parse, queries
+from . import discovery as disc
+from . import parse, plan, queries
+from .history import SERIES, series_one
+from .options import pinned_conventions
+from .queries import Preset
 
 MAX_POINTS = 11_000
-_SERIES = {
-    "rate_rps": "rate",
-    "success_rate": "success",
-    "error_rate": "errors",
-    "error_5xx_rate": "5xx",
-    "throttle_rate": "429",
-    "auth_error_rate": "auth",
-    "p50_ms": 0.5,
-    "p95_ms": 0.95,
-    "p99_ms": 0.99,
-}
-_CODE_RE = {"errors": "5..|504|408", "5xx": "5..", "429": "429", "auth": "401|403"}
+#: Options that fix the convention: with any of them there is no convention discovery.
+_FIXING = ("preset", "requests_metric", "buckets_metric", "latency_unit", "labels", "queries")
 
 
 def _duration(value: Any, key: str) -> float:
@@ -79,10 +81,25 @@ class PrometheusPlugin:
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
-        self.preset = queries.build_preset(options)
-        self.scrape_s = _duration(options.get("scrape_interval", "15s"), "scrape_interval")
+        self.options = dict(options)
+        if "conventions" in options:
+            self.presets = pinned_conventions(options)
+        else:
+            self.presets = [queries.build_preset(options)]
+        #: Ask Prometheus which convention each job follows (no preset configured).
+        self.auto = "conventions" not in options and not any(k in options for k in _FIXING)
+        si = options.get("scrape_interval")
+        self.scrape_fixed = si is not None
+        self.scrape_s = _duration(si if si is not None else "15s", "scrape_interval")
         rw = options.get("rate_window")
         self.rate_window_s = _duration(rw, "rate_window") if rw is not None else None
+        self.rate_fixed = rw is not None
+        #: The last discovery and when it ran (fleet clock).
+        self.found: disc.Discovery | None = None
+        self._found_at: float | None = None
+        #: Highest finite bucket per preset index (seconds), and when it was read.
+        self._tops: dict[str, float] = {}
+        self._tops_at: float | None = None
         self.burn = _flag(options, "burn_windows")
         self.discover = _flag(options, "discover")
         qt = options.get("query_timeout")
@@ -90,6 +107,12 @@ class PrometheusPlugin:
         #: Warnings from the last call's responses (the engine shows them).
         self.warnings: tuple[str, ...] = ()
         self._warn: list[str] = []
+        self._inventory_warn: list[str] = []
+
+    @property
+    def preset(self) -> Preset:
+        """The first (often only) preset in use."""
+        return self.presets[0]
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -119,8 +142,94 @@ class PrometheusPlugin:
     def _begin(self) -> None:
         self._warn = []
 
+    async def discovery(self, force: bool = False) -> disc.Discovery | None:
+        """Conventions per job and scrape intervals, asked at most once per TTL; None when
+        everything is configured. Applies what it found to the presets and windows.
+
+        Raises:
+            BackendError: the discovery query failed (the status/config one may fail:
+                some Prometheus-compatible services do not serve it).
+        """
+        if not force and not self.auto and self.scrape_fixed:
+            return None
+        now = self.ctx.clock()
+        if not force and self._found_at is not None and now - self._found_at < disc.TTL_S:
+            return self.found
+        rows = await self.rows(disc.query()) if self.auto or force else []
+        try:
+            _, body, _ = await self.http.request("GET", "/api/v1/status/config")
+            config: Any = self.http.decode(body)
+        except BackendError as exc:
+            config = None
+            self._warn.append(
+                f"scrape interval not read from Prometheus ({exc}); set scrape_interval"
+            )
+        found = disc.from_rows(rows, config)
+        self.found, self._found_at = found, now
+        self._apply(found)
+        self._tops_at = None  # the presets may have changed: read their buckets again
+        return found
+
+    async def _bucket_tops(self) -> dict[str, float]:
+        """Each preset's highest finite bucket bound (seconds), by preset index, from
+        ``/api/v1/label/le/values`` (once per discovery TTL, with the inventory call, so a
+        refresh still sends its three queries): a quantile at that bound is a lower bound.
+
+        Jobs of one convention whose buckets end elsewhere get presets of their own (one
+        request per job), so each function is compared with its own histogram."""
+        now = self.ctx.clock()
+        if self._tops_at is not None and now - self._tops_at < disc.TTL_S:
+            return self._tops
+        presets: list[Preset] = []
+        tops: dict[str, float] = {}
+        for p in self.presets:
+            if queries.bucket_selector(p) is None:
+                presets.append(p)
+                continue
+            groups: dict[float | None, list[str]] = {}
+            for job in p.jobs or ("",):
+                one = replace(p, jobs=(job,)) if job else p
+                groups.setdefault(await self._top(one), []).append(job)
+            for top, jobs in groups.items():
+                if top is not None:
+                    tops[str(len(presets))] = top / 1000.0 if p.latency_unit == "ms" else top
+                presets.append(replace(p, jobs=tuple(j for j in jobs if j)))
+        self.presets, self._tops, self._tops_at = presets, tops, now
+        return tops
+
+    async def _top(self, p: Preset) -> float | None:
+        try:
+            params = {"match[]": queries.bucket_selector(p) or ""}
+            _, body, _ = await self.http.request("GET", "/api/v1/label/le/values", params=params)
+            payload: Any = self.http.decode(body)
+        except BackendError as exc:
+            self._warn.append(f"histogram buckets not read ({exc}): capped p99 not flagged")
+            return None
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        return parse.top_bucket(data if isinstance(data, list) else None)
+
+    def _apply(self, found: disc.Discovery) -> None:
+        if self.auto:
+            groups = found.by_convention()
+            if groups:
+                self.presets = [
+                    queries.for_jobs(queries.build_preset({**self.options, "preset": c}), jobs)
+                    for c, jobs in groups.items()
+                ]
+            else:
+                self.presets = [queries.build_preset(self.options)]
+                self._warn.append(
+                    "no job exposes a known HTTP request metric (see callboard discover); "
+                    "using the otel-http preset"
+                )
+        known = found.scrape_s or found.default_scrape_s
+        if not self.scrape_fixed and known:
+            self.scrape_s = found.scrape_interval()
+        if not self.rate_fixed and not self.scrape_fixed and known:
+            self.rate_window_s = found.rate_window_s()
+
     def _end(self) -> None:
-        self.warnings = tuple(self._warn)
+        self.warnings = tuple(dict.fromkeys([*self._inventory_warn, *self._warn]))
 
     # -- capabilities -----------------------------------------------------------------
 
@@ -137,13 +246,47 @@ class PrometheusPlugin:
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
 
+    async def discover_report(self) -> dict[str, Any]:
+        """What discovery finds now, for ``callboard discover``: each job's convention,
+        the scrape interval and rate window in use, the functions, and the config that
+        pins all of it.
+
+        Raises:
+            BackendError: Prometheus could not be asked.
+        """
+        found = await self.discovery(force=True)
+        fns = await self.functions()
+        jobs = {}
+        if found is not None:
+            for job, conv in sorted(found.jobs.items()):
+                jobs[job] = {
+                    "convention": conv.name,
+                    "library": conv.library,
+                    "scrape_interval_s": found.scrape_s.get(job, found.default_scrape_s),
+                }
+        return {
+            "backend": self.name,
+            "url": self.http.url,
+            "jobs": jobs,
+            "scrape_interval_s": self.scrape_s,
+            "rate_window_s": self.rate_window_s,
+            "functions": len(fns),
+            "warnings": list(self.warnings),
+            "config": disc.pinned(found, self.name, self.http.url) if found else None,
+        }
+
     async def functions(self) -> list[Function]:
         """Every function with a requests series (empty when ``discover`` is off)."""
         if not self.discover:
             return []
         self._begin()
         try:
-            return parse.functions(await self.rows(queries.discover(self.preset)), self.name)
+            await self.discovery()
+            await self._bucket_tops()
+            rows = await self.rows(plan.discover(self.presets))
+            # kept until the next discovery: the signals call that follows would reset them
+            self._inventory_warn = parse.route_warnings(rows)
+            return parse.functions(rows, self.name)
         finally:
             self._end()
 
@@ -151,24 +294,38 @@ class PrometheusPlugin:
         """Signals for ``functions``: a constant three queries, whatever their number."""
         self._begin()
         try:
+            await self.discovery()
             rng = self.range_for(self.rate_window_s or parse_window(window))
             windows = self._burn_windows(functions)
-            lat_q = queries.latencies(self.preset, rng)
-            jobs = [self.rows(queries.requests_by_code(self.preset, rng))]
+            lat_q = plan.latencies(self.presets, rng)
+            burn_q = plan.burn(self.presets, windows)
+            jobs = [self.rows(plan.requests(self.presets, rng))]
             jobs.append(self.rows(lat_q) if lat_q else _nothing())
-            jobs.append(
-                self.rows(queries.burn_windows(self.preset, windows)) if windows else _nothing()
-            )
+            jobs.append(self.rows(burn_q) if burn_q else _nothing())
             req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
+            counts = parse.count_rows(req_rows)
+            self._warn_grouped(parse.grouped_services(counts))
             return parse.build_signals(
                 [f.id for f in functions],
-                parse.count_rows(req_rows),
-                parse.latency_rows(lat_rows, self.preset.latency_unit),
+                counts,
+                parse.latency_rows(lat_rows, "s", self._tops),
                 parse.burn_rows(burn_rows),
                 windows,
             )
         finally:
             self._end()
+
+    def _warn_grouped(self, services: list[str]) -> None:
+        if not services:
+            return
+        names = ", ".join(services[:5]) + (
+            f" and {len(services) - 5} more" if len(services) > 5 else ""
+        )
+        self._warn.append(
+            f"{names}: the exporter groups status codes (2xx/4xx/5xx); 4xx are counted as "
+            "unclassified client errors, so throttling (429), auth (401/403) and bad payloads "
+            "(400/422) cannot be told apart (no F2/F6/F8)"
+        )
 
     def _burn_windows(self, functions: list[Function]) -> dict[str, str]:
         if not self.burn:
@@ -195,37 +352,17 @@ class PrometheusPlugin:
         return out
 
     def series_query(self, fn: Function, signal: str, window: str) -> str | None:
-        """The PromQL for one signal of one function, or None for an unknown signal."""
-        what = _SERIES.get(signal)
+        """The PromQL for one signal of one function (``or`` over the conventions in use),
+        or None for an unknown signal."""
+        what = SERIES.get(signal)
         if what is None:
             return None
         ident = self.identity(fn)
-        narrow = queries.narrow(self.preset, ident)
-        if isinstance(what, float):
-            q = queries.latency(self.preset, window, what, extra=narrow)
-            if q is None:
-                return None
-            scale = " * 1000" if self.preset.latency_unit == "s" else ""
-            return queries.only(q, self.preset, ident) + scale
-        if not self.preset.requests:
+        parts = [series_one(p, ident, what, window) for p in self.presets]
+        real = [q for q in parts if q]
+        if not real:
             return None
-        total = queries.only(self._sum(window, narrow), self.preset, ident)
-        if what == "rate":
-            return total
-        codes = self.preset.labels.get("code", ())
-        if not codes:
-            return None
-        code_re = _CODE_RE["errors" if what == "success" else str(what)]
-        part = self._sum(window, f'{narrow}, {codes[0]}=~"{code_re}"'.lstrip(", "))
-        ratio = f"({queries.only(part, self.preset, ident)} or {total} * 0) / {total}"
-        return f"1 - {ratio}" if what == "success" else ratio
-
-    def _sum(self, window: str, extra: str) -> str:
-        p = self.preset
-        inner = f"rate({queries._selector(p.requests, p, extra)}[{window}])"
-        by = queries.group_by(p)
-        roles = [r for r in ("service", "route", "method") if p.labels.get(r)]
-        return f"sum by ({by}) ({queries._fold(inner, p.labels, roles)})"
+        return real[0] if len(real) == 1 else " or ".join(f"({q})" for q in real)
 
     async def series(
         self, function: Function, signal: str, start: float, end: float, step: float
@@ -234,11 +371,12 @@ class PrometheusPlugin:
         if end <= start:
             return []
         step = max(step, (end - start) / MAX_POINTS, 1.0)
-        q = self.series_query(function, signal, self.range_for(max(step, 60.0)))
-        if q is None:
-            return []
         self._begin()
         try:
+            await self.discovery()
+            q = self.series_query(function, signal, self.range_for(max(step, 60.0)))
+            if q is None:
+                return []
             result = await self.query(q, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")
         finally:
             self._end()

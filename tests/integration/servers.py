@@ -130,6 +130,23 @@ def prometheus(
 
 
 @contextmanager
+def prometheus_with(workdir: Path, config: str, timeout: float = 30.0) -> Iterator[Server]:
+    """Run Prometheus on a free loopback port with the given prometheus.yml text."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "prometheus.yml").write_text(config)
+    port = free_port()
+    argv = [
+        PROMETHEUS,
+        f"--config.file={workdir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
+    with _run(argv, f"http://127.0.0.1:{port}", workdir / "prometheus.log", timeout) as s:
+        yield s
+
+
+@contextmanager
 def alertmanager(workdir: Path, timeout: float = 30.0) -> Iterator[Server]:
     """Run Alertmanager on a free loopback port, clustering off, one null receiver."""
     workdir.mkdir(parents=True, exist_ok=True)

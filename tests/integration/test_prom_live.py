@@ -242,7 +242,7 @@ async def test_bad_custom_query_is_a_typed_error(stack: Stack) -> None:
         "url": stack.prometheus,
         "preset": "custom",
         "labels": {"service": ["job"]},
-        "queries": {"requests": "sum by ({by}) (rate(nope[{window}])"},
+        "queries": {"requests": "sum by ($by) (rate(nope[$window])"},
     }
     async with httpx.AsyncClient() as http:
         plugin = PrometheusPlugin("prom", opts, ctx(http))

@@ -1,0 +1,1 @@
+"""Small web apps instrumented by real exporter libraries, for the integration tests."""
