@@ -5,7 +5,7 @@ A Location's ``spec.target``/``spec.targets`` are files, directories (every ``*.
 against the folder of the file that holds the Location. Callboard never reads the network: an
 ``http(s)://`` or ``url:`` target is reported as not followed. A file is read once however
 many Locations name it; a Location that leads back to itself is reported as a cycle. At most
-``MAX_FILES`` files (each at most ``MAX_BYTES``) and ``MAX_DEPTH`` nested Locations are read;
+``MAX_FILES`` files (each at most the YAML reader's ``MAX_CATALOG_BYTES``) and ``MAX_DEPTH`` nested Locations are read;
 beyond that, a warning says where reading stopped.
 
 A file the config names fails loudly (a ``ConfigError`` with file:line), as does a broken file
@@ -28,7 +28,6 @@ from . import parse
 from .entity import Parsed, Target
 
 MAX_FILES = 10_000
-MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
 _SUFFIXES = (".yaml", ".yml")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -118,14 +117,8 @@ class _Walk:
 
     def read(self, f: Path, origin: str) -> Parsed | None:
         """One file's documents; None (after a warning) when it cannot be used."""
-        try:
-            size = f.stat().st_size
-        except OSError as exc:
-            self.warn(f"{f}: cannot read: {exc.strerror or exc}")
-            return None
-        if size > MAX_BYTES:
-            self.warn(f"{f}: larger than {MAX_BYTES // (1024 * 1024)} MiB; not read")
-            return None
+        # The size limit is the YAML reader's (MAX_CATALOG_BYTES): over it, the file the
+        # config names stops the config, a followed one is a warning, like any bad file.
         got = Parsed()
         try:
             for data, lines in load_yaml_all(f):

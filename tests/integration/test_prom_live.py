@@ -185,7 +185,7 @@ async def test_requests_per_refresh_do_not_grow_with_functions(stack: Stack) -> 
     async def count(request: httpx.Request) -> None:
         sent.append(request.url.path)
 
-    async with httpx.AsyncClient(event_hooks={"request": [count]}) as http:
+    async with httpx.AsyncClient(event_hooks={"request": [count]}, timeout=30) as http:
         plugin = PrometheusPlugin("prom", {"url": stack.prometheus, **PROM_OPTS}, ctx(http))
         functions = await plugin.functions()
         assert len(functions) >= 500
@@ -200,7 +200,7 @@ async def test_requests_per_refresh_do_not_grow_with_functions(stack: Stack) -> 
 
 
 async def test_series_via_query_range(stack: Stack) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         plugin = PrometheusPlugin("prom", {"url": stack.prometheus, **PROM_OPTS}, ctx(http))
         pay = next(f for f in await plugin.functions() if f.id == "checkout:POST /pay")
         now = time.time()
@@ -210,7 +210,7 @@ async def test_series_via_query_range(stack: Stack) -> None:
 
 
 async def test_silence_and_undo(firing: Stack) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         am = AlertmanagerPlugin("am", {"url": firing.alertmanager}, ctx(http))
         req = ActionRequest("silence", "checkout:POST /pay", {"duration": "1h"}, reason="INC-1")
         plan = await am.plan(req)
@@ -244,14 +244,14 @@ async def test_bad_custom_query_is_a_typed_error(stack: Stack) -> None:
         "labels": {"service": ["job"]},
         "queries": {"requests": "sum by ($by) (rate(nope[$window])"},
     }
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         plugin = PrometheusPlugin("prom", opts, ctx(http))
         with pytest.raises(BadResponse, match=r"parse error|unclosed|bad_data"):
             await plugin.signals([], "5m")
 
 
 async def test_check_live_and_refused(stack: Stack) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         ok = await PrometheusPlugin("p", {"url": stack.prometheus}, ctx(http)).check()
         assert ok.ok and ok.latency_ms is not None
         dead = PrometheusPlugin("p", {"url": f"http://127.0.0.1:{servers.free_port()}"}, ctx(http))
