@@ -225,7 +225,10 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         snap = self.snapshot
         at = refreshed_at(snap.generated_at) if snap is not None else None
         unmatched = snap.unmatched_alerts if snap is not None else ()
-        self.push_screen(BackendsScreen(snap.backends if snap is not None else (), at, unmatched))
+        failing = self.fleet_screen.failing if snap is not None else []
+        self.push_screen(
+            BackendsScreen(snap.backends if snap is not None else (), at, unmatched, failing)
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from console.core.snapshot import FleetSnapshot
 from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows, valid_regex
+from console.tui.widgets.backend_banner import BackendBanner, Failing, failing_backends
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -44,11 +45,14 @@ class FleetScreen(Screen[None]):
         self._bar_args = (environment, production, read_only)
         self.options = ViewOptions(window=window)
         self.snapshot: FleetSnapshot | None = None
+        #: The backends failing at the last refresh (the banner's lines).
+        self.failing: list[Failing] = []
 
     def compose(self) -> ComposeResult:
         env, prod, ro = self._bar_args
         yield StatusBar(env, production=prod, read_only=ro)
         yield IncidentBar()
+        yield BackendBanner()
         yield FleetTable(id="fleet-table")
         yield Input(
             placeholder="filter: text or regex over id, service, owner, F-code — Enter keeps it, Esc clears",
@@ -71,6 +75,9 @@ class FleetScreen(Screen[None]):
         """A new refresh: update the header and the rows that changed."""
         self.snapshot = snapshot
         self.query_one(StatusBar).snapshot = snapshot
+        fleet = getattr(self.app, "fleet", None)
+        self.failing = failing_backends(getattr(fleet, "backends", ()), snapshot.taken_at)
+        self.query_one(BackendBanner).show(self.failing)
         self.render_view()
 
     def render_view(self, *, resorted: bool = False) -> None:
@@ -87,6 +94,12 @@ class FleetScreen(Screen[None]):
     def _info(self, total: int, matched: int, unhealthy: int, shown: int) -> Text:
         o = self.options
         out = Text()
+        blind = [f.name for f in self.failing if f.inventory]
+        if total == 0 and blind:
+            # Not a healthy, empty fleet: the function list did not arrive.
+            out.append(f"no data from {', '.join(blind)}", style="bold #ff6b6b")
+            out.append(" — its functions are unknown, not healthy (b: backends)", style="dim")
+            return out
         if matched == total:
             out.append(f"{total:,} functions", style="bold")
         else:
@@ -94,6 +107,8 @@ class FleetScreen(Screen[None]):
         if shown < matched:
             out.append(f" (first {shown:,} shown — narrow with /)", style="#e5c07b")
         out.append(f" · {unhealthy:,} unhealthy", style="#ff6b6b" if unhealthy else "#6a9955")
+        if blind:
+            out.append(f" · list as of {', '.join(blind)}'s last answer", style="#e5c07b")
         col = BY_KEY[o.sort]
         arrow = "▼" if col.descending != o.reverse else "▲"
         out.append(f" · sorted by {col.label} {arrow}", style="dim")
