@@ -21,7 +21,7 @@ from console.core.redact import redact
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LeaveGuardMixin
-from console.tui.incidents import IncidentsMixin
+from console.tui.incidents import IncidentsChanged, IncidentsMixin
 from console.tui.messages import SnapshotReady, WorkFailed
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
@@ -181,6 +181,11 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
                 severity="error",
                 timeout=10,
             )
+
+    def on_incidents_changed(self, message: IncidentsChanged) -> None:
+        """The incident bars (the mixin) and the fleet's "what is on fire" strip."""
+        super().on_incidents_changed(message)
+        self.fleet_screen.show_fire()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees (and the log)."""

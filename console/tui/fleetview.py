@@ -15,6 +15,8 @@ from typing import Any
 from rich.text import Text
 
 from console.core import fmt
+from console.core.model import Severity
+from console.core.onfire import Tally, key_number, team_order
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.tui import cells
 
@@ -66,13 +68,21 @@ COLUMNS: tuple[Column, ...] = (
         lambda h: h.trend[-1] if h.trend else None,
         descending=True,
     ),
-    Column("modes", "modes", 16, lambda h: _modes_key(h)),
+    Column("modes", "modes", 21, lambda h: _modes_key(h)),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 ID_INDEX = COLUMN_KEYS.index("id")
 #: Rows the table holds at most; the rest is reached by filtering (see README, Performance).
 DEFAULT_WINDOW = 1000
+#: Row keys of group-by-owner headers start with this (no function id does: ids are
+#: ``service:operation`` from config or a backend, never a control character).
+GROUP_PREFIX = "\x00group:"
+
+
+def is_group(key: str | None) -> bool:
+    """Whether row ``key`` is a group-by-owner header, not a function."""
+    return key is not None and key.startswith(GROUP_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -147,8 +157,24 @@ def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[Func
     known.sort(key=lambda p: p[0], reverse=col.descending != opts.reverse)
     result = [h for _k, h in known] + [h for k, h in keyed if k is None]
     if opts.group_by_owner:
-        result.sort(key=lambda h: (h.function.owner is None, h.function.owner or ""))
+        # Teams by severity (the team burning 28× first), each keeping the chosen order.
+        place = team_order(result)
+        result.sort(key=lambda h: place[h.function.owner])
     return result
+
+
+def modes_cell(h: FunctionHealth, width: int) -> Text:
+    """The failure-mode badges; a page row leads with why it pages (``F8 14.2% 400/422``):
+    serialization errors, say, do not count against the SLO, so its numbers look healthy."""
+    page = next((f for f in h.findings if f.severity is Severity.PAGE), None)
+    if page is None:
+        return cells.badges(h.findings, width)
+    out = Text(cells.clip(key_number(page), width), style=cells.SEVERITY_STYLE[Severity.PAGE])
+    rest = [f for f in h.findings if f is not page]
+    if rest and len(out) + 1 < width:
+        out.append(" ")
+        out.append_text(cells.badges(rest, width - len(out)))
+    return out
 
 
 def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Text, ...]:
@@ -164,10 +190,8 @@ def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Tex
     owner = fn.owner or fmt.NO_DATA
     if group_head is None:
         owner_cell = Text(cells.clip(owner, 12), style="" if fn.owner else "dim")
-    elif group_head:
-        owner_cell = Text(cells.clip(owner, 12), style="bold")
     else:
-        owner_cell = Text("  ·", style="dim")
+        owner_cell = Text("  ·", style="dim")  # the group's header names the team
     budget = 1.0 - fn.slo.objective
     return (
         cells.severity_cell(h),
@@ -179,21 +203,43 @@ def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Tex
         cells.number(fmt.ms(s.p99_ms)),
         cells.number(fmt.burn(burn), burn_style),
         cells.sparkline(h.trend, floor=budget * 2, style=cells.SEVERITY_STYLE[sev]),
-        cells.badges(h.findings, 16),
+        modes_cell(h, BY_KEY["modes"].width),
     )
 
 
+def group_cells(team: str | None, members: list[FunctionHealth]) -> tuple[Text, ...]:
+    """A group-by-owner header: the team, its pages and tickets, its fastest burn."""
+    tally = Tally()
+    for h in members:
+        tally.add(h)
+    sev = Severity.PAGE if tally.pages else Severity.TICKET if tally.tickets else None
+    style = cells.SEVERITY_STYLE[sev]
+    counts = [f"{n} {word}" for n, word in ((tally.pages, "page"), (tally.tickets, "tckt")) if n]
+    burn = tally.fastest[0] if tally.fastest and sev is not None else None
+    empty = Text("")
+    out = [empty] * len(COLUMNS)
+    out[0] = Text("──────", style="dim")
+    out[ID_INDEX] = Text(cells.clip(f"▾ {team or 'no owner'}", 34), style="bold")
+    out[COLUMN_KEYS.index("owner")] = Text(f"{len(members)} fn", style="dim")
+    out[COLUMN_KEYS.index("burn")] = cells.number(fmt.burn(burn) if burn else "", style)
+    out[COLUMN_KEYS.index("modes")] = Text(" · ".join(counts) or "ok", style=style)
+    return tuple(Text(c.plain, style=c.style, justify=c.justify) for c in out)
+
+
 def build_rows(snapshot: FleetSnapshot, opts: ViewOptions) -> View:
-    """The view of ``snapshot`` under ``opts``: ordered, windowed, formatted rows."""
+    """The view of ``snapshot`` under ``opts``: ordered, windowed, formatted rows (with a
+    header row per team when grouping by owner)."""
     ordered = order(snapshot.functions, opts)
     shown = ordered if opts.window is None else ordered[: opts.window]
     rows: list[tuple[str, tuple[Text, ...]]] = []
-    prev_owner: object = object()
-    for h in shown:
-        head: bool | None = None
-        if opts.group_by_owner:
-            head = h.function.owner != prev_owner
-            prev_owner = h.function.owner
-        rows.append((h.id, row_cells(h, group_head=head)))
+    if opts.group_by_owner:
+        teams: dict[str | None, list[FunctionHealth]] = {}
+        for h in shown:
+            teams.setdefault(h.function.owner, []).append(h)
+        for team, members in teams.items():
+            rows.append((f"{GROUP_PREFIX}{team or ''}", group_cells(team, members)))
+            rows.extend((h.id, row_cells(h, group_head=False)) for h in members)
+    else:
+        rows = [(h.id, row_cells(h)) for h in shown]
     unhealthy = sum(1 for h in snapshot.functions if h.findings)
     return View(rows, len(snapshot.functions), len(ordered), unhealthy, shown)

@@ -12,9 +12,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from console.core.onfire import on_fire
 from console.core.snapshot import FleetSnapshot
-from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows, valid_regex
+from console.tui.fleetview import (
+    BY_KEY,
+    COLUMN_KEYS,
+    ViewOptions,
+    build_rows,
+    is_group,
+    valid_regex,
+)
 from console.tui.widgets.backend_banner import BackendBanner, Failing, failing_backends
+from console.tui.widgets.fire_strip import FireStrip, strip_text
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -53,6 +62,7 @@ class FleetScreen(Screen[None]):
         yield StatusBar(env, production=prod, read_only=ro)
         yield IncidentBar()
         yield BackendBanner()
+        yield FireStrip()
         yield FleetTable(id="fleet-table")
         yield Input(
             placeholder="filter: text or regex over id, service, owner, F-code — Enter keeps it, Esc clears",
@@ -78,7 +88,16 @@ class FleetScreen(Screen[None]):
         fleet = getattr(self.app, "fleet", None)
         self.failing = failing_backends(getattr(fleet, "backends", ()), snapshot.taken_at)
         self.query_one(BackendBanner).show(self.failing)
+        self.show_fire()
         self.render_view()
+
+    def show_fire(self) -> None:
+        """The "what is on fire" strip for the current snapshot and active incidents."""
+        strip = self.query_one(FireStrip)
+        strip.display = bool(self.snapshot and self.snapshot.functions)
+        if self.snapshot is not None:
+            incidents = getattr(self.app, "incidents", ())
+            strip.update(strip_text(on_fire(self.snapshot.functions), incidents))
 
     def render_view(self, *, resorted: bool = False) -> None:
         """Re-apply the current options to the current snapshot (``resorted``: the user
@@ -88,7 +107,7 @@ class FleetScreen(Screen[None]):
         view = build_rows(self.snapshot, self.options)
         self.table.apply(view.rows, resorted=resorted)
         self.query_one("#fleet-info", Static).update(
-            self._info(view.total, view.matched, view.unhealthy, len(view.rows))
+            self._info(view.total, view.matched, view.unhealthy, len(view.order))
         )
 
     def _info(self, total: int, matched: int, unhealthy: int, shown: int) -> Text:
@@ -138,7 +157,9 @@ class FleetScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.open_function(str(event.row_key.value))  # type: ignore[attr-defined]
+        key = str(event.row_key.value)
+        if not is_group(key):  # a group-by-owner header opens nothing
+            self.app.open_function(key)  # type: ignore[attr-defined]
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.cells import same
-from console.tui.fleetview import COLUMNS, ID_INDEX, Column
+from console.tui.fleetview import COLUMNS, ID_INDEX, Column, is_group
 from console.tui.widgets.row_table import RowTable
 
 Row = tuple[str, tuple[Text, ...]]
@@ -83,7 +83,7 @@ class FleetTable(RowTable[Text]):
         want = layout(self.size.width) if self.size.width else COLUMNS
         if want == self.shown_columns:
             return
-        key = self.cursor_key
+        key = self.row_key_at_cursor
         rows = [(k, self._shown[k]) for k in self._order if k in self._shown]
         self.shown_columns = want
         self.clear(columns=True)
@@ -114,7 +114,14 @@ class FleetTable(RowTable[Text]):
 
     @property
     def cursor_key(self) -> str | None:
-        """The function id under the cursor, or None when the table is empty."""
+        """The function id under the cursor, or None when the table is empty or the cursor
+        is on a group-by-owner header."""
+        key = self.row_key_at_cursor
+        return None if is_group(key) else key
+
+    @property
+    def row_key_at_cursor(self) -> str | None:
+        """The row key under the cursor (a function id or a group header's key)."""
         if not self._order or not 0 <= self.cursor_row < len(self._order):
             return None
         return self._order[self.cursor_row]
@@ -126,7 +133,7 @@ class FleetTable(RowTable[Text]):
         (``resorted``) with the selection on the first screen, the top of the new order
         is shown instead (the same function stays selected).
         """
-        key = self.cursor_key
+        key = self.row_key_at_cursor
         screen_line = self.cursor_row - round(self.scroll_y)
         keep_top = resorted and round(self.scroll_y) == 0
         want = dict(rows)
