@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.worker import Worker
 
+from console.core.causes import Onsets
 from console.core.redact import redact
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
@@ -86,6 +87,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.theme = "textual-dark"
         #: Each backend's state at the last refresh (name → ok), to notify a change once.
         self._backend_ok: dict[str, bool] = {}
+        #: When each finding first appeared this session (the cause lines' onsets).
+        self.onsets = Onsets()
         #: ctrl+r asked for a refresh: show it even while paused.
         self._show_next = False
 
@@ -146,6 +149,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.snapshot = message.snapshot
+        self.onsets.update(message.snapshot)
         self._note_backends(message.snapshot)
         self._bars(refreshing=False)
         if not self.paused or self._show_next:

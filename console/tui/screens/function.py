@@ -17,8 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.core import fmt
-from console.core.model import BURN_WINDOWS, Signals
+from console.core.causes import Onsets, ago, clock, explain
+from console.core.model import BURN_WINDOWS, Finding, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.core.timeline import epoch
 from console.tui import cells
 from console.tui.messages import SeriesReady, WorkFailed
 from console.tui.widgets.incident_bar import IncidentBar
@@ -294,10 +296,29 @@ class FunctionScreen(Screen[None]):
             out.append(f"{f.severity.value:<7}", style=cells.SEVERITY_STYLE[f.severity])
             out.append(f"{f.mode.value} {f.name}", style="bold")
             out.append(f"\n       {f.evidence}")
+            cause = self._cause(h, f)
+            if cause:
+                out.append(f"\n       {cause}", style="#e5c07b")
             out.append("\n       runbooks ", style="dim")
             out.append(", ".join(f.runbooks) if f.runbooks else "none linked", style="#7fb4ca")
             out.append("   (r runs one)\n", style="dim")
         return Group(_section("Findings"), out)
+
+    def _cause(self, h: FunctionHealth, f: Finding) -> str | None:
+        """What preceded the finding's onset (a deploy, an alert), from the app's onsets."""
+        onsets = getattr(self.app, "onsets", None)
+        now = self.snapshot.taken_at
+        if not isinstance(onsets, Onsets) or now is None:
+            return None
+        deploys = self.snapshot.deploys.get(h.id, ())
+        return explain(onsets.onset(h.id, f), onsets.started, now, deploys, h.alerts)
+
+    def _when(self, at: str) -> str:
+        """``20 min ago (20:41:00Z)``: relative to the refresh, the absolute time beside."""
+        t, now = epoch(at), self.snapshot.taken_at
+        if t is None or now is None:
+            return at
+        return f"{ago(now - t)} ago ({clock(t)})"
 
     def _related(self, h: FunctionHealth, snap: FleetSnapshot) -> RenderableType:
         fn = h.function
@@ -314,7 +335,7 @@ class FunctionScreen(Screen[None]):
             deps.append("  none known\n", style="dim")
         deploys = Text()
         for dep in snap.deploys.get(fn.id, ()):
-            deploys.append(f"  {dep.at}  ", style="dim")
+            deploys.append(f"  {self._when(dep.at)}  ", style="dim")
             deploys.append(f"{dep.previous_version or '?'} → {dep.version}", style="bold")
             deploys.append(f"  {dep.author}  {dep.description}\n")
         if not snap.deploys.get(fn.id):
@@ -327,9 +348,9 @@ class FunctionScreen(Screen[None]):
                 # still on the function: a silence mutes notifications, not the failure
                 ids = ", ".join(a.silence_ids) or "?"
                 alerts.append(f"  silenced until {a.silenced_until or '?'} ({ids})", "#e5c07b")
-                alerts.append(f"  since {a.since}  {a.summary}\n")
+                alerts.append(f"  since {self._when(a.since)}  {a.summary}\n")
             else:
-                alerts.append(f"  {a.state} since {a.since}  {a.summary}\n")
+                alerts.append(f"  {a.state} since {self._when(a.since)}  {a.summary}\n")
         if not h.alerts:
             alerts.append("  none firing\n", style="dim")
         return Group(
