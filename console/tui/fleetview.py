@@ -25,13 +25,30 @@ def _burn_1h(h: FunctionHealth) -> float | None:
     return h.burn.rates.get("1h") if h.burn else None
 
 
+def shown(x: float | None, digits: int = 3) -> float | None:
+    """``x`` at about the precision the table shows it (``digits`` significant figures):
+    sorting on it, rows whose shown value did not change keep their (id) order instead of
+    swapping on noise below what anyone can read."""
+    return None if x is None else float(f"{x:.{digits}g}")
+
+
 def _health_key(h: FunctionHealth) -> Any:
-    # Unhealthy first, fastest burn first; healthy rows keep a stable (id) order so they
-    # do not shuffle on every refresh.
+    # Unhealthy first, fastest burn first (as shown, 0.1×); ties and healthy rows keep a
+    # stable (id) order so they do not shuffle on every refresh.
     if not h.findings:
         return (3, 0.0)
     b = h.burn.rates.get("1h") if h.burn else None
-    return (h.worst_severity_rank, -(b or 0.0))
+    return (h.worst_severity_rank, -round(b or 0.0, 1))
+
+
+def _success_key(h: FunctionHealth) -> float | None:
+    s = h.signals.success_rate
+    return None if s is None else round(s, 4)  # 99.95%: the 2 decimals shown
+
+
+def _burn_key(h: FunctionHealth) -> float | None:
+    b = _burn_1h(h)
+    return None if b is None else round(b, 1)
 
 
 def _modes_key(h: FunctionHealth) -> tuple[int, ...] | None:
@@ -57,10 +74,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("id", "function", 34, lambda h: h.id),
     Column("owner", "owner", 12, lambda h: h.function.owner),
     Column("tier", "tier", 4, lambda h: h.function.tier, right=True),
-    Column("traffic", "traffic", 8, lambda h: h.signals.rate_rps, descending=True, right=True),
-    Column("success", "success", 8, lambda h: h.signals.success_rate, right=True),
-    Column("p99", "p99", 7, lambda h: h.signals.p99_ms, descending=True, right=True),
-    Column("burn", "burn 1h", 7, _burn_1h, descending=True, right=True),
+    Column(
+        "traffic", "traffic", 8, lambda h: shown(h.signals.rate_rps), descending=True, right=True
+    ),
+    Column("success", "success", 8, lambda h: _success_key(h), right=True),
+    Column("p99", "p99", 7, lambda h: shown(h.signals.p99_ms), descending=True, right=True),
+    Column("burn", "burn 1h", 7, lambda h: _burn_key(h), descending=True, right=True),
     Column(
         "trend",
         "errors",

@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from console.core.onfire import on_fire
-from console.core.snapshot import FleetSnapshot
+from console.core.onfire import burn_1h, on_fire
+from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.tui.fleetview import (
     BY_KEY,
     COLUMN_KEYS,
@@ -56,6 +56,8 @@ class FleetScreen(Screen[None]):
         self.snapshot: FleetSnapshot | None = None
         #: The backends failing at the last refresh (the banner's lines).
         self.failing: list[Failing] = []
+        #: The functions of the current view, in order (rows without group headers).
+        self.view_order: list[FunctionHealth] = []
 
     def compose(self) -> ComposeResult:
         env, prod, ro = self._bar_args
@@ -82,7 +84,12 @@ class FleetScreen(Screen[None]):
     # -- data in -----------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: FleetSnapshot) -> None:
-        """A new refresh: update the header and the rows that changed."""
+        """A new refresh: update the header and the rows that changed.
+
+        When the selected function was burning and is healthy now (a cure), the cursor
+        goes to the most urgent row still burning instead of following the healed row
+        down to the healthy ones."""
+        healed = self._was_burning(self.table.cursor_key)
         self.snapshot = snapshot
         self.query_one(StatusBar).snapshot = snapshot
         fleet = getattr(self.app, "fleet", None)
@@ -90,6 +97,27 @@ class FleetScreen(Screen[None]):
         self.query_one(BackendBanner).show(self.failing)
         self.show_fire()
         self.render_view()
+        if healed is not None and not self._was_burning(healed):
+            self._to_worst_burning()
+
+    def _was_burning(self, key: str | None) -> str | None:
+        """``key`` when that function has a finding in the current snapshot, else None."""
+        if key is None or self.snapshot is None:
+            return None
+        h = next((h for h in self.snapshot.functions if h.id == key), None)
+        return key if h is not None and h.findings else None
+
+    def _to_worst_burning(self) -> None:
+        """Put the cursor on the most urgent burning row shown (pages, then the fastest
+        burn, then id), scrolled into view; stay put when nothing burns any more."""
+        shown = [h for h in self.view_order if h.findings and h.id in self.table.rows]
+        if not shown:
+            return
+        worst = min(shown, key=lambda h: (h.worst_severity_rank, -(burn_1h(h) or 0.0), h.id))
+        row = self.table.get_row_index(worst.id)
+        self.table.move_cursor(row=row, scroll=False)
+        # After the table's own keep-the-line scroll, queued by apply() for the same refresh.
+        self.table.call_after_refresh(self.table.move_cursor, row=row, scroll=True)
 
     def show_fire(self) -> None:
         """The "what is on fire" strip for the current snapshot and active incidents."""
@@ -105,6 +133,7 @@ class FleetScreen(Screen[None]):
         if self.snapshot is None:
             return
         view = build_rows(self.snapshot, self.options)
+        self.view_order = view.order
         self.table.apply(view.rows, resorted=resorted)
         self.query_one("#fleet-info", Static).update(
             self._info(view.total, view.matched, view.unhealthy, len(view.order))
