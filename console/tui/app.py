@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -87,6 +89,10 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.theme = "textual-dark"
         #: Each backend's state at the last refresh (name → ok), to notify a change once.
         self._backend_ok: dict[str, bool] = {}
+        #: The palette's screenshot: Downloads if it exists (None: platformdirs' answer),
+        #: else the state dir; ``paths_env`` stands in for the environment (tests).
+        self.downloads_dir: Path | None = None
+        self.paths_env: Mapping[str, str] | None = None
         #: When each finding first appeared this session (the cause lines' onsets).
         self.onsets = Onsets()
         #: ctrl+r asked for a refresh: show it even while paused.
@@ -208,6 +214,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
 
     def watch_paused(self, paused: bool) -> None:
         self._bars(paused=paused)
+        for screen in self.screen_stack:
+            screen.refresh_bindings()  # the footer's p: Pause ↔ Resume
         if not paused and self.snapshot is not None:
             self._show(self.snapshot)
 
@@ -238,6 +246,27 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.push_screen(
             BackendsScreen(snap.backends if snap is not None else (), at, unmatched, failing)
         )
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save an SVG screenshot where it can be written and say where (Textual's own
+        delivery fails when ~/Downloads is missing)."""
+        from console.tui.screenshot import default_downloads, screenshot_dir
+
+        if path is None:
+            downloads = self.downloads_dir or default_downloads()
+            path = str(screenshot_dir(downloads, self.paths_env))
+        try:
+            saved = self.save_screenshot(filename, path, time_format)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error", timeout=8)
+            return None
+        self.notify(f"Screenshot saved to {saved}", title="Screenshot", timeout=8)
+        return saved
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -136,6 +136,10 @@ def valid_regex(query: str) -> bool:
     return True
 
 
+#: A filter that is just a failure-mode code (``F1``, ``f10``).
+_FCODE = re.compile(r"F\d{1,2}", re.IGNORECASE)
+
+
 def matcher(query: str) -> Callable[[str], bool]:
     """Case-insensitive substring match, or regex search when ``query`` is a valid regex.
 
@@ -145,6 +149,10 @@ def matcher(query: str) -> Callable[[str], bool]:
     q = query.strip()
     if not q:
         return lambda _s: True
+    if _FCODE.fullmatch(q):
+        # An F-code is a whole token: F1 is not F10 (and not inside a word).
+        token = re.compile(rf"(?<![\w]){re.escape(q)}(?![\w])", re.IGNORECASE).search
+        return lambda s: token(s) is not None
     low = q.lower()
     try:
         search = re.compile(q, re.IGNORECASE | re.MULTILINE).search
@@ -155,9 +163,9 @@ def matcher(query: str) -> Callable[[str], bool]:
 
 def haystack(h: FunctionHealth) -> str:
     """What ``/`` searches, one field a line: id, service, owner, then each active failure
-    mode (code and name)."""
+    mode's code and name on lines of their own (so ``^F1$`` matches the code)."""
     fn = h.function
-    modes = "\n".join(f"{f.mode.value} {f.name}" for f in h.findings)
+    modes = "\n".join(f"{f.mode.value}\n{f.name}" for f in h.findings)
     return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}"
 
 

@@ -40,7 +40,8 @@ class FleetScreen(Screen[None]):
         Binding("S", "sort_reverse", "Reverse", show=False),
         Binding("u", "only_unhealthy", "Unhealthy only"),
         Binding("g", "group_by_owner", "Group by owner"),
-        Binding("p", "app.toggle_pause", "Pause"),
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
         Binding("r", "runbook", "Run runbook"),
         Binding("y", "copy_id", "Copy id"),
         Binding("I", "app.show_timeline", "Incident"),
@@ -177,6 +178,19 @@ class FleetScreen(Screen[None]):
         self.render_view(resorted=True)
 
     # -- keys --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``p`` reads Pause while live and Resume while paused (one of its two bindings
+        shows; the app calls ``refresh_bindings`` when the state flips)."""
+        if action in ("pause", "resume"):
+            return (action == "resume") == bool(getattr(self.app, "paused", False))
+        return True
+
+    def action_pause(self) -> None:
+        self.app.action_toggle_pause()  # type: ignore[attr-defined]
+
+    def action_resume(self) -> None:
+        self.app.action_toggle_pause()  # type: ignore[attr-defined]
 
     def action_open(self) -> None:
         key = self.table.cursor_key
