@@ -108,6 +108,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         return FleetScreen(env, production=prod, read_only=ro, window=self.window)
 
     def on_mount(self) -> None:
+        self.watch_theme(self.theme)  # the first theme's row colours (no change event)
         self.set_interval(self.refresh_interval, self._tick)
         self._tick()
         self.reload_incidents()
@@ -211,6 +212,23 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             for bar in screen.query(StatusBar):
                 for name, value in values.items():
                     setattr(bar, name, value)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables plus the production header's (readable in every theme)."""
+        from console.tui.theme_colours import production_header
+
+        variables = super().get_css_variables()
+        variables.update(production_header(variables))
+        return variables
+
+    def watch_theme(self, theme: str) -> None:
+        """Row severity colours follow the theme, made readable (AA) on its background."""
+        from console.tui import cells
+        from console.tui.theme_colours import severity_styles
+
+        cells.SEVERITY_STYLE.update(severity_styles(self.get_css_variables()))
+        if self.snapshot is not None and not self.paused:
+            self._show(self.snapshot)  # re-colour the rows (a diff: only the styles change)
 
     def watch_paused(self, paused: bool) -> None:
         self._bars(paused=paused)
