@@ -99,6 +99,18 @@ DEFAULT_WINDOW = 1000
 GROUP_PREFIX = "\x00group:"
 
 
+def mid_clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` with ``…`` in the middle, keeping the operation:
+    ``notif…:worker email-send``; an operation too long for that keeps its end."""
+    if len(text) <= width:
+        return text
+    service, sep, op = text.partition(":")
+    keep = width - len(op) - 2
+    if sep and keep >= 1:
+        return f"{service[:keep]}…:{op}"
+    return "…" + text[-(width - 1) :] if width > 1 else "…"
+
+
 def is_group(key: str | None) -> bool:
     """Whether row ``key`` is a group-by-owner header, not a function."""
     return key is not None and key.startswith(GROUP_PREFIX)

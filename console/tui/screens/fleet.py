@@ -33,6 +33,8 @@ class FleetScreen(Screen[None]):
     """The home screen. Holds the view options; the app hands it each snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so an 80-column footer still shows it (the app's own ? comes last).
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("enter", "open", "Open", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),

@@ -53,6 +53,8 @@ SIGNALS: tuple[tuple[str, str, Fmt], ...] = (
 TREND_WIDTH = cells.SPARK_WIDTH * 2
 SERIES_WINDOW_S = 3600.0
 SERIES_STEP_S = SERIES_WINDOW_S / TREND_WIDTH
+#: Below this many columns the function screen is one column, findings first.
+STACK_BELOW = 110
 #: The history is fetched again when a refresh comes this long (fleet clock) after the last.
 SERIES_RELOAD_S = 60.0
 
@@ -80,6 +82,8 @@ class FunctionScreen(Screen[None]):
     """Drill-down on one function. Esc or Backspace goes back to the fleet."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so an 80-column footer still shows it (the app's own ? comes last).
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "traces", "Traces"),
         Binding("r", "runbook", "Run runbook"),
@@ -116,6 +120,24 @@ class FunctionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self.snapshot)
+        self._stack(self.app.size.width)
+
+    def on_resize(self) -> None:
+        self._stack(self.app.size.width)
+
+    def _stack(self, width: int) -> None:
+        """Below STACK_BELOW columns: one column, findings (the right side) first, so the
+        finding, deploy and alert are on the first screen; side by side again above."""
+        stacked = width < STACK_BELOW
+        if stacked == self.has_class("-stacked"):
+            return
+        self.set_class(stacked, "-stacked")
+        columns = self.query_one("#fn-columns")
+        right, signals = self.query_one("#fn-right"), self.query_one("#fn-signals")
+        if stacked:
+            columns.move_child(right, before=signals)
+        else:
+            columns.move_child(signals, before=right)
 
     @property
     def health(self) -> FunctionHealth | None:
