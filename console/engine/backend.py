@@ -9,6 +9,9 @@ from typing import Any
 from console.core.model import Deploy, Function
 from console.engine import resilience
 
+#: The breaker keys of the calls a refresh makes (the others are on demand).
+REFRESH_CALLS = frozenset({"functions", "signals", "baselines", "deploys", "alerts", "check"})
+
 
 @dataclass
 class Backend:
@@ -62,7 +65,13 @@ class Backend:
         """
         if self.last_error is None:
             return None
-        runs = [b for b in self.breakers.values() if b.failures and b.failing_since is not None]
+        # Only what each refresh calls: an on-demand call (traces, series) that failed once
+        # and is not retried would otherwise date a later failure from long ago.
+        runs = [
+            b
+            for key, b in self.breakers.items()
+            if key in REFRESH_CALLS and b.failures and b.failing_since is not None
+        ]
         if not runs:
             return self.last_error, None
         first = min(runs, key=lambda b: b.failing_since or 0.0)
