@@ -9,6 +9,9 @@ from typing import Any
 from console.core.model import Deploy, Function
 from console.engine import resilience
 
+#: The breaker keys of the calls a refresh makes (the others are on demand).
+REFRESH_CALLS = frozenset({"functions", "signals", "baselines", "deploys", "alerts", "check"})
+
 
 @dataclass
 class Backend:
@@ -43,6 +46,36 @@ class Backend:
                 self.breaker_threshold, self.breaker_cooldown, clock
             )
         return b
+
+    @property
+    def url(self) -> str | None:
+        """Where this backend lives (the plugin's ``url`` or its HTTP helper's), for error
+        text; None for a backend that is not reached over HTTP."""
+        for obj in (self.plugin, getattr(self.plugin, "http", None)):
+            url = getattr(obj, "url", None)
+            if isinstance(url, str) and url:
+                return url
+        return None
+
+    def failing(self) -> tuple[str, float | None] | None:
+        """While the backend fails: the first error of this run of failures and when it
+        happened (the fleet's clock; None when unknown), or None while it is ok.
+
+        The breakers keep that first error, so it outlives "circuit open" messages.
+        """
+        if self.last_error is None:
+            return None
+        # Only what each refresh calls: an on-demand call (traces, series) that failed once
+        # and is not retried would otherwise date a later failure from long ago.
+        runs = [
+            b
+            for key, b in self.breakers.items()
+            if key in REFRESH_CALLS and b.failures and b.failing_since is not None
+        ]
+        if not runs:
+            return self.last_error, None
+        first = min(runs, key=lambda b: b.failing_since or 0.0)
+        return first.first_error or self.last_error, first.failing_since
 
 
 def deploys_by_function(

@@ -27,7 +27,12 @@ class CallTimeout(BackendUnavailable):
 
 class CircuitBreaker:
     """Opens after ``threshold`` consecutive failures; lets one trial call through after
-    ``cooldown`` seconds (half-open); closes again on success."""
+    ``cooldown`` seconds (half-open); closes again on success.
+
+    It keeps the first error of the current run of failures and when it happened, so a
+    message while open still says what went wrong in the first place ("connection
+    refused"), not only "circuit open".
+    """
 
     def __init__(
         self,
@@ -39,6 +44,9 @@ class CircuitBreaker:
         self.cooldown = cooldown
         self.failures = 0
         self.opened_at: float | None = None
+        #: The first error of the current run of failures, and its time (None: no failure).
+        self.first_error: str | None = None
+        self.failing_since: float | None = None
         self._clock = clock
 
     @property
@@ -55,8 +63,13 @@ class CircuitBreaker:
     def success(self) -> None:
         self.failures = 0
         self.opened_at = None
+        self.first_error = self.failing_since = None
 
-    def failure(self) -> None:
+    def failure(self, error: str | None = None) -> None:
+        if self.failures == 0:
+            self.failing_since = self._clock()
+        if self.first_error is None:
+            self.first_error = error
         self.failures += 1
         if self.failures >= self.threshold:
             self.opened_at = self._clock()
@@ -98,7 +111,8 @@ async def call(
         BackendError: a non-retryable failure.
     """
     if breaker is not None and not breaker.allow():
-        raise CircuitOpen("circuit open after repeated failures; retrying later")
+        first = f"; first error: {breaker.first_error}" if breaker.first_error else ""
+        raise CircuitOpen(f"circuit open after {breaker.failures} failures, retrying later{first}")
     deadline = clock() + timeout
     last: BackendError | None = None
     for attempt in range(max(1, attempts)):
@@ -110,7 +124,7 @@ async def call(
         except BackendError as exc:
             if not exc.retryable:
                 if breaker is not None:
-                    breaker.failure()
+                    breaker.failure(str(exc) or type(exc).__name__)
                 raise
             last = exc
         else:
@@ -123,7 +137,7 @@ async def call(
         if clock() + delay >= deadline:
             break  # no room left for another try within the budget
         await sleep(delay)
-    if breaker is not None:
-        breaker.failure()
     assert last is not None
+    if breaker is not None:
+        breaker.failure(str(last) or type(last).__name__)
     raise last

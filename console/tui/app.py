@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -17,11 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.worker import Worker
 
+from console.core.causes import Onsets
 from console.core.redact import redact
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LeaveGuardMixin
-from console.tui.incidents import IncidentsMixin
+from console.tui.incidents import IncidentsChanged, IncidentsMixin
 from console.tui.messages import SnapshotReady, WorkFailed
 from console.tui.safe_render import install as install_safe_render
 from console.tui.screens.fleet import FleetScreen
@@ -88,6 +91,12 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.theme = "textual-dark"
         #: Each backend's state at the last refresh (name → ok), to notify a change once.
         self._backend_ok: dict[str, bool] = {}
+        #: The palette's screenshot: Downloads if it exists (None: platformdirs' answer),
+        #: else the state dir; ``paths_env`` stands in for the environment (tests).
+        self.downloads_dir: Path | None = None
+        self.paths_env: Mapping[str, str] | None = None
+        #: When each finding first appeared this session (the cause lines' onsets).
+        self.onsets = Onsets()
         #: ctrl+r asked for a refresh: show it even while paused.
         self._show_next = False
 
@@ -101,6 +110,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         return FleetScreen(env, production=prod, read_only=ro, window=self.window)
 
     def on_mount(self) -> None:
+        self.watch_theme(self.theme)  # the first theme's row colours (no change event)
         self.set_interval(self.refresh_interval, self._tick)
         self._tick()
         self.reload_incidents()
@@ -148,6 +158,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.snapshot = message.snapshot
+        self.onsets.update(message.snapshot)
         self._note_backends(message.snapshot)
         self._bars(refreshing=False)
         if not self.paused or self._show_next:
@@ -184,6 +195,11 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
                 timeout=10,
             )
 
+    def on_incidents_changed(self, message: IncidentsChanged) -> None:
+        """The incident bars (the mixin) and the fleet's "what is on fire" strip."""
+        super().on_incidents_changed(message)
+        self.fleet_screen.show_fire()
+
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees (and the log)."""
         err = message.error
@@ -199,8 +215,27 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
                 for name, value in values.items():
                     setattr(bar, name, value)
 
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables plus the production header's (readable in every theme)."""
+        from console.tui.theme_colours import production_header
+
+        variables = super().get_css_variables()
+        variables.update(production_header(variables))
+        return variables
+
+    def watch_theme(self, theme: str) -> None:
+        """Row severity colours follow the theme, made readable (AA) on its background."""
+        from console.tui import cells
+        from console.tui.theme_colours import severity_styles
+
+        cells.SEVERITY_STYLE.update(severity_styles(self.get_css_variables()))
+        if self.snapshot is not None and not self.paused:
+            self._show(self.snapshot)  # re-colour the rows (a diff: only the styles change)
+
     def watch_paused(self, paused: bool) -> None:
         self._bars(paused=paused)
+        for screen in self.screen_stack:
+            screen.refresh_bindings()  # the footer's p: Pause ↔ Resume
         if not paused and self.snapshot is not None:
             self._show(self.snapshot)
 
@@ -227,7 +262,31 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         snap = self.snapshot
         at = refreshed_at(snap.generated_at) if snap is not None else None
         unmatched = snap.unmatched_alerts if snap is not None else ()
-        self.push_screen(BackendsScreen(snap.backends if snap is not None else (), at, unmatched))
+        failing = self.fleet_screen.failing if snap is not None else []
+        self.push_screen(
+            BackendsScreen(snap.backends if snap is not None else (), at, unmatched, failing)
+        )
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save an SVG screenshot where it can be written and say where (Textual's own
+        delivery fails when ~/Downloads is missing)."""
+        from console.tui.screenshot import default_downloads, screenshot_dir
+
+        if path is None:
+            downloads = self.downloads_dir or default_downloads()
+            path = str(screenshot_dir(downloads, self.paths_env))
+        try:
+            saved = self.save_screenshot(filename, path, time_format)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error", timeout=8)
+            return None
+        self.notify(f"Screenshot saved to {saved}", title="Screenshot", timeout=8)
+        return saved
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -15,6 +15,8 @@ from typing import Any
 from rich.text import Text
 
 from console.core import fmt
+from console.core.model import Severity
+from console.core.onfire import Tally, key_number, team_order
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.tui import cells
 
@@ -23,13 +25,30 @@ def _burn_1h(h: FunctionHealth) -> float | None:
     return h.burn.rates.get("1h") if h.burn else None
 
 
+def shown(x: float | None, digits: int = 3) -> float | None:
+    """``x`` at about the precision the table shows it (``digits`` significant figures):
+    sorting on it, rows whose shown value did not change keep their (id) order instead of
+    swapping on noise below what anyone can read."""
+    return None if x is None else float(f"{x:.{digits}g}")
+
+
 def _health_key(h: FunctionHealth) -> Any:
-    # Unhealthy first, fastest burn first; healthy rows keep a stable (id) order so they
-    # do not shuffle on every refresh.
+    # Unhealthy first, fastest burn first (as shown, 0.1×); ties and healthy rows keep a
+    # stable (id) order so they do not shuffle on every refresh.
     if not h.findings:
         return (3, 0.0)
     b = h.burn.rates.get("1h") if h.burn else None
-    return (h.worst_severity_rank, -(b or 0.0))
+    return (h.worst_severity_rank, -round(b or 0.0, 1))
+
+
+def _success_key(h: FunctionHealth) -> float | None:
+    s = h.signals.success_rate
+    return None if s is None else round(s, 4)  # 99.95%: the 2 decimals shown
+
+
+def _burn_key(h: FunctionHealth) -> float | None:
+    b = _burn_1h(h)
+    return None if b is None else round(b, 1)
 
 
 def _modes_key(h: FunctionHealth) -> tuple[int, ...] | None:
@@ -55,10 +74,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("id", "function", 34, lambda h: h.id),
     Column("owner", "owner", 12, lambda h: h.function.owner),
     Column("tier", "tier", 4, lambda h: h.function.tier, right=True),
-    Column("traffic", "traffic", 8, lambda h: h.signals.rate_rps, descending=True, right=True),
-    Column("success", "success", 8, lambda h: h.signals.success_rate, right=True),
-    Column("p99", "p99", 7, lambda h: h.signals.p99_ms, descending=True, right=True),
-    Column("burn", "burn 1h", 7, _burn_1h, descending=True, right=True),
+    Column(
+        "traffic", "traffic", 8, lambda h: shown(h.signals.rate_rps), descending=True, right=True
+    ),
+    Column("success", "success", 8, lambda h: _success_key(h), right=True),
+    Column("p99", "p99", 7, lambda h: shown(h.signals.p99_ms), descending=True, right=True),
+    Column("burn", "burn 1h", 7, lambda h: _burn_key(h), descending=True, right=True),
     Column(
         "trend",
         "errors",
@@ -66,13 +87,33 @@ COLUMNS: tuple[Column, ...] = (
         lambda h: h.trend[-1] if h.trend else None,
         descending=True,
     ),
-    Column("modes", "modes", 16, lambda h: _modes_key(h)),
+    Column("modes", "modes", 21, lambda h: _modes_key(h)),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 ID_INDEX = COLUMN_KEYS.index("id")
 #: Rows the table holds at most; the rest is reached by filtering (see README, Performance).
 DEFAULT_WINDOW = 1000
+#: Row keys of group-by-owner headers start with this (no function id does: ids are
+#: ``service:operation`` from config or a backend, never a control character).
+GROUP_PREFIX = "\x00group:"
+
+
+def mid_clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` with ``…`` in the middle, keeping the operation:
+    ``notif…:worker email-send``; an operation too long for that keeps its end."""
+    if len(text) <= width:
+        return text
+    service, sep, op = text.partition(":")
+    keep = width - len(op) - 2
+    if sep and keep >= 1:
+        return f"{service[:keep]}…:{op}"
+    return "…" + text[-(width - 1) :] if width > 1 else "…"
+
+
+def is_group(key: str | None) -> bool:
+    """Whether row ``key`` is a group-by-owner header, not a function."""
+    return key is not None and key.startswith(GROUP_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -107,6 +148,10 @@ def valid_regex(query: str) -> bool:
     return True
 
 
+#: A filter that is just a failure-mode code (``F1``, ``f10``).
+_FCODE = re.compile(r"F\d{1,2}", re.IGNORECASE)
+
+
 def matcher(query: str) -> Callable[[str], bool]:
     """Case-insensitive substring match, or regex search when ``query`` is a valid regex.
 
@@ -116,6 +161,10 @@ def matcher(query: str) -> Callable[[str], bool]:
     q = query.strip()
     if not q:
         return lambda _s: True
+    if _FCODE.fullmatch(q):
+        # An F-code is a whole token: F1 is not F10 (and not inside a word).
+        token = re.compile(rf"(?<![\w]){re.escape(q)}(?![\w])", re.IGNORECASE).search
+        return lambda s: token(s) is not None
     low = q.lower()
     try:
         search = re.compile(q, re.IGNORECASE | re.MULTILINE).search
@@ -126,9 +175,9 @@ def matcher(query: str) -> Callable[[str], bool]:
 
 def haystack(h: FunctionHealth) -> str:
     """What ``/`` searches, one field a line: id, service, owner, then each active failure
-    mode (code and name)."""
+    mode's code and name on lines of their own (so ``^F1$`` matches the code)."""
     fn = h.function
-    modes = "\n".join(f"{f.mode.value} {f.name}" for f in h.findings)
+    modes = "\n".join(f"{f.mode.value}\n{f.name}" for f in h.findings)
     return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}"
 
 
@@ -147,8 +196,24 @@ def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[Func
     known.sort(key=lambda p: p[0], reverse=col.descending != opts.reverse)
     result = [h for _k, h in known] + [h for k, h in keyed if k is None]
     if opts.group_by_owner:
-        result.sort(key=lambda h: (h.function.owner is None, h.function.owner or ""))
+        # Teams by severity (the team burning 28× first), each keeping the chosen order.
+        place = team_order(result)
+        result.sort(key=lambda h: place[h.function.owner])
     return result
+
+
+def modes_cell(h: FunctionHealth, width: int) -> Text:
+    """The failure-mode badges; a page row leads with why it pages (``F8 14.2% 400/422``):
+    serialization errors, say, do not count against the SLO, so its numbers look healthy."""
+    page = next((f for f in h.findings if f.severity is Severity.PAGE), None)
+    if page is None:
+        return cells.badges(h.findings, width)
+    out = Text(cells.clip(key_number(page), width), style=cells.SEVERITY_STYLE[Severity.PAGE])
+    rest = [f for f in h.findings if f is not page]
+    if rest and len(out) + 1 < width:
+        out.append(" ")
+        out.append_text(cells.badges(rest, width - len(out)))
+    return out
 
 
 def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Text, ...]:
@@ -164,10 +229,8 @@ def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Tex
     owner = fn.owner or fmt.NO_DATA
     if group_head is None:
         owner_cell = Text(cells.clip(owner, 12), style="" if fn.owner else "dim")
-    elif group_head:
-        owner_cell = Text(cells.clip(owner, 12), style="bold")
     else:
-        owner_cell = Text("  ·", style="dim")
+        owner_cell = Text("  ·", style="dim")  # the group's header names the team
     budget = 1.0 - fn.slo.objective
     return (
         cells.severity_cell(h),
@@ -179,21 +242,43 @@ def row_cells(h: FunctionHealth, *, group_head: bool | None = None) -> tuple[Tex
         cells.number(fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped)),
         cells.number(fmt.burn(burn), burn_style),
         cells.sparkline(h.trend, floor=budget * 2, style=cells.SEVERITY_STYLE[sev]),
-        cells.badges(h.findings, 16),
+        modes_cell(h, BY_KEY["modes"].width),
     )
 
 
+def group_cells(team: str | None, members: list[FunctionHealth]) -> tuple[Text, ...]:
+    """A group-by-owner header: the team, its pages and tickets, its fastest burn."""
+    tally = Tally()
+    for h in members:
+        tally.add(h)
+    sev = Severity.PAGE if tally.pages else Severity.TICKET if tally.tickets else None
+    style = cells.SEVERITY_STYLE[sev]
+    counts = [f"{n} {word}" for n, word in ((tally.pages, "page"), (tally.tickets, "tckt")) if n]
+    burn = tally.fastest[0] if tally.fastest and sev is not None else None
+    empty = Text("")
+    out = [empty] * len(COLUMNS)
+    out[0] = Text("──────", style="dim")
+    out[ID_INDEX] = Text(cells.clip(f"▾ {team or 'no owner'}", 34), style="bold")
+    out[COLUMN_KEYS.index("owner")] = Text(f"{len(members)} fn", style="dim")
+    out[COLUMN_KEYS.index("burn")] = cells.number(fmt.burn(burn) if burn else "", style)
+    out[COLUMN_KEYS.index("modes")] = Text(" · ".join(counts) or "ok", style=style)
+    return tuple(Text(c.plain, style=c.style, justify=c.justify) for c in out)
+
+
 def build_rows(snapshot: FleetSnapshot, opts: ViewOptions) -> View:
-    """The view of ``snapshot`` under ``opts``: ordered, windowed, formatted rows."""
+    """The view of ``snapshot`` under ``opts``: ordered, windowed, formatted rows (with a
+    header row per team when grouping by owner)."""
     ordered = order(snapshot.functions, opts)
     shown = ordered if opts.window is None else ordered[: opts.window]
     rows: list[tuple[str, tuple[Text, ...]]] = []
-    prev_owner: object = object()
-    for h in shown:
-        head: bool | None = None
-        if opts.group_by_owner:
-            head = h.function.owner != prev_owner
-            prev_owner = h.function.owner
-        rows.append((h.id, row_cells(h, group_head=head)))
+    if opts.group_by_owner:
+        teams: dict[str | None, list[FunctionHealth]] = {}
+        for h in shown:
+            teams.setdefault(h.function.owner, []).append(h)
+        for team, members in teams.items():
+            rows.append((f"{GROUP_PREFIX}{team or ''}", group_cells(team, members)))
+            rows.extend((h.id, row_cells(h, group_head=False)) for h in members)
+    else:
+        rows = [(h.id, row_cells(h)) for h in shown]
     unhealthy = sum(1 for h in snapshot.functions if h.findings)
     return View(rows, len(snapshot.functions), len(ordered), unhealthy, shown)

@@ -12,8 +12,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from console.core.snapshot import FleetSnapshot
-from console.tui.fleetview import BY_KEY, COLUMN_KEYS, ViewOptions, build_rows, valid_regex
+from console.core.onfire import burn_1h, on_fire
+from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.tui.fleetview import (
+    BY_KEY,
+    COLUMN_KEYS,
+    ViewOptions,
+    build_rows,
+    is_group,
+    valid_regex,
+)
+from console.tui.widgets.backend_banner import BackendBanner, Failing, failing_backends
+from console.tui.widgets.fire_strip import FireStrip, strip_text
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
@@ -23,6 +33,8 @@ class FleetScreen(Screen[None]):
     """The home screen. Holds the view options; the app hands it each snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so an 80-column footer still shows it (the app's own ? comes last).
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("enter", "open", "Open", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -30,7 +42,8 @@ class FleetScreen(Screen[None]):
         Binding("S", "sort_reverse", "Reverse", show=False),
         Binding("u", "only_unhealthy", "Unhealthy only"),
         Binding("g", "group_by_owner", "Group by owner"),
-        Binding("p", "app.toggle_pause", "Pause"),
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
         Binding("r", "runbook", "Run runbook"),
         Binding("y", "copy_id", "Copy id"),
         Binding("I", "app.show_timeline", "Incident"),
@@ -44,11 +57,17 @@ class FleetScreen(Screen[None]):
         self._bar_args = (environment, production, read_only)
         self.options = ViewOptions(window=window)
         self.snapshot: FleetSnapshot | None = None
+        #: The backends failing at the last refresh (the banner's lines).
+        self.failing: list[Failing] = []
+        #: The functions of the current view, in order (rows without group headers).
+        self.view_order: list[FunctionHealth] = []
 
     def compose(self) -> ComposeResult:
         env, prod, ro = self._bar_args
         yield StatusBar(env, production=prod, read_only=ro)
         yield IncidentBar()
+        yield BackendBanner()
+        yield FireStrip()
         yield FleetTable(id="fleet-table")
         yield Input(
             placeholder="filter: text or regex over id, service, owner, F-code — Enter keeps it, Esc clears",
@@ -68,10 +87,48 @@ class FleetScreen(Screen[None]):
     # -- data in -----------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: FleetSnapshot) -> None:
-        """A new refresh: update the header and the rows that changed."""
+        """A new refresh: update the header and the rows that changed.
+
+        When the selected function was burning and is healthy now (a cure), the cursor
+        goes to the most urgent row still burning instead of following the healed row
+        down to the healthy ones."""
+        healed = self._was_burning(self.table.cursor_key)
         self.snapshot = snapshot
         self.query_one(StatusBar).snapshot = snapshot
+        fleet = getattr(self.app, "fleet", None)
+        self.failing = failing_backends(getattr(fleet, "backends", ()), snapshot.taken_at)
+        self.query_one(BackendBanner).show(self.failing)
+        self.show_fire()
         self.render_view()
+        if healed is not None and not self._was_burning(healed):
+            self._to_worst_burning()
+
+    def _was_burning(self, key: str | None) -> str | None:
+        """``key`` when that function has a finding in the current snapshot, else None."""
+        if key is None or self.snapshot is None:
+            return None
+        h = next((h for h in self.snapshot.functions if h.id == key), None)
+        return key if h is not None and h.findings else None
+
+    def _to_worst_burning(self) -> None:
+        """Put the cursor on the most urgent burning row shown (pages, then the fastest
+        burn, then id), scrolled into view; stay put when nothing burns any more."""
+        shown = [h for h in self.view_order if h.findings and h.id in self.table.rows]
+        if not shown:
+            return
+        worst = min(shown, key=lambda h: (h.worst_severity_rank, -(burn_1h(h) or 0.0), h.id))
+        row = self.table.get_row_index(worst.id)
+        self.table.move_cursor(row=row, scroll=False)
+        # After the table's own keep-the-line scroll, queued by apply() for the same refresh.
+        self.table.call_after_refresh(self.table.move_cursor, row=row, scroll=True)
+
+    def show_fire(self) -> None:
+        """The "what is on fire" strip for the current snapshot and active incidents."""
+        strip = self.query_one(FireStrip)
+        strip.display = bool(self.snapshot and self.snapshot.functions)
+        if self.snapshot is not None:
+            incidents = getattr(self.app, "incidents", ())
+            strip.update(strip_text(on_fire(self.snapshot.functions), incidents))
 
     def render_view(self, *, resorted: bool = False) -> None:
         """Re-apply the current options to the current snapshot (``resorted``: the user
@@ -79,14 +136,21 @@ class FleetScreen(Screen[None]):
         if self.snapshot is None:
             return
         view = build_rows(self.snapshot, self.options)
+        self.view_order = view.order
         self.table.apply(view.rows, resorted=resorted)
         self.query_one("#fleet-info", Static).update(
-            self._info(view.total, view.matched, view.unhealthy, len(view.rows))
+            self._info(view.total, view.matched, view.unhealthy, len(view.order))
         )
 
     def _info(self, total: int, matched: int, unhealthy: int, shown: int) -> Text:
         o = self.options
         out = Text()
+        blind = [f.name for f in self.failing if f.inventory]
+        if total == 0 and blind:
+            # Not a healthy, empty fleet: the function list did not arrive.
+            out.append(f"no data from {', '.join(blind)}", style="bold #ff6b6b")
+            out.append(" — its functions are unknown, not healthy (b: backends)", style="dim")
+            return out
         if matched == total:
             out.append(f"{total:,} functions", style="bold")
         else:
@@ -94,6 +158,8 @@ class FleetScreen(Screen[None]):
         if shown < matched:
             out.append(f" (first {shown:,} shown — narrow with /)", style="#e5c07b")
         out.append(f" · {unhealthy:,} unhealthy", style="#ff6b6b" if unhealthy else "#6a9955")
+        if blind:
+            out.append(f" · list as of {', '.join(blind)}'s last answer", style="#e5c07b")
         col = BY_KEY[o.sort]
         arrow = "▼" if col.descending != o.reverse else "▲"
         out.append(f" · sorted by {col.label} {arrow}", style="dim")
@@ -115,6 +181,19 @@ class FleetScreen(Screen[None]):
 
     # -- keys --------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``p`` reads Pause while live and Resume while paused (one of its two bindings
+        shows; the app calls ``refresh_bindings`` when the state flips)."""
+        if action in ("pause", "resume"):
+            return (action == "resume") == bool(getattr(self.app, "paused", False))
+        return True
+
+    def action_pause(self) -> None:
+        self.app.action_toggle_pause()  # type: ignore[attr-defined]
+
+    def action_resume(self) -> None:
+        self.app.action_toggle_pause()  # type: ignore[attr-defined]
+
     def action_open(self) -> None:
         key = self.table.cursor_key
         if key is not None:
@@ -123,7 +202,9 @@ class FleetScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.open_function(str(event.row_key.value))  # type: ignore[attr-defined]
+        key = str(event.row_key.value)
+        if not is_group(key):  # a group-by-owner header opens nothing
+            self.app.open_function(key)  # type: ignore[attr-defined]
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:

@@ -17,8 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.core import fmt
-from console.core.model import BURN_WINDOWS, Signals
+from console.core.causes import Onsets, ago, clock, explain
+from console.core.model import BURN_WINDOWS, Finding, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.core.timeline import epoch
 from console.tui import cells
 from console.tui.messages import SeriesReady, WorkFailed
 from console.tui.widgets.incident_bar import IncidentBar
@@ -51,6 +53,8 @@ SIGNALS: tuple[tuple[str, str, Fmt], ...] = (
 TREND_WIDTH = cells.SPARK_WIDTH * 2
 SERIES_WINDOW_S = 3600.0
 SERIES_STEP_S = SERIES_WINDOW_S / TREND_WIDTH
+#: Below this many columns the function screen is one column, findings first.
+STACK_BELOW = 110
 #: The history is fetched again when a refresh comes this long (fleet clock) after the last.
 SERIES_RELOAD_S = 60.0
 
@@ -78,6 +82,8 @@ class FunctionScreen(Screen[None]):
     """Drill-down on one function. Esc or Backspace goes back to the fleet."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so an 80-column footer still shows it (the app's own ? comes last).
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "traces", "Traces"),
         Binding("r", "runbook", "Run runbook"),
@@ -114,6 +120,24 @@ class FunctionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self.snapshot)
+        self._stack(self.app.size.width)
+
+    def on_resize(self) -> None:
+        self._stack(self.app.size.width)
+
+    def _stack(self, width: int) -> None:
+        """Below STACK_BELOW columns: one column, findings (the right side) first, so the
+        finding, deploy and alert are on the first screen; side by side again above."""
+        stacked = width < STACK_BELOW
+        if stacked == self.has_class("-stacked"):
+            return
+        self.set_class(stacked, "-stacked")
+        columns = self.query_one("#fn-columns")
+        right, signals = self.query_one("#fn-right"), self.query_one("#fn-signals")
+        if stacked:
+            columns.move_child(right, before=signals)
+        else:
+            columns.move_child(signals, before=right)
 
     @property
     def health(self) -> FunctionHealth | None:
@@ -299,10 +323,29 @@ class FunctionScreen(Screen[None]):
             out.append(f"{f.severity.value:<7}", style=cells.SEVERITY_STYLE[f.severity])
             out.append(f"{f.mode.value} {f.name}", style="bold")
             out.append(f"\n       {f.evidence}")
+            cause = self._cause(h, f)
+            if cause:
+                out.append(f"\n       {cause}", style="#e5c07b")
             out.append("\n       runbooks ", style="dim")
             out.append(", ".join(f.runbooks) if f.runbooks else "none linked", style="#7fb4ca")
             out.append("   (r runs one)\n", style="dim")
         return Group(_section("Findings"), out)
+
+    def _cause(self, h: FunctionHealth, f: Finding) -> str | None:
+        """What preceded the finding's onset (a deploy, an alert), from the app's onsets."""
+        onsets = getattr(self.app, "onsets", None)
+        now = self.snapshot.taken_at
+        if not isinstance(onsets, Onsets) or now is None:
+            return None
+        deploys = self.snapshot.deploys.get(h.id, ())
+        return explain(onsets.onset(h.id, f), onsets.started, now, deploys, h.alerts)
+
+    def _when(self, at: str) -> str:
+        """``20 min ago (20:41:00Z)``: relative to the refresh, the absolute time beside."""
+        t, now = epoch(at), self.snapshot.taken_at
+        if t is None or now is None:
+            return at
+        return f"{ago(now - t)} ago ({clock(t)})"
 
     def _related(self, h: FunctionHealth, snap: FleetSnapshot) -> RenderableType:
         fn = h.function
@@ -319,7 +362,7 @@ class FunctionScreen(Screen[None]):
             deps.append("  none known\n", style="dim")
         deploys = Text()
         for dep in snap.deploys.get(fn.id, ()):
-            deploys.append(f"  {dep.at}  ", style="dim")
+            deploys.append(f"  {self._when(dep.at)}  ", style="dim")
             deploys.append(f"{dep.previous_version or '?'} → {dep.version}", style="bold")
             deploys.append(f"  {dep.author}  {dep.description}\n")
         if not snap.deploys.get(fn.id):
@@ -332,9 +375,9 @@ class FunctionScreen(Screen[None]):
                 # still on the function: a silence mutes notifications, not the failure
                 ids = ", ".join(a.silence_ids) or "?"
                 alerts.append(f"  silenced until {a.silenced_until or '?'} ({ids})", "#e5c07b")
-                alerts.append(f"  since {a.since}  {a.summary}\n")
+                alerts.append(f"  since {self._when(a.since)}  {a.summary}\n")
             else:
-                alerts.append(f"  {a.state} since {a.since}  {a.summary}\n")
+                alerts.append(f"  {a.state} since {self._when(a.since)}  {a.summary}\n")
         if not h.alerts:
             alerts.append("  none firing\n", style="dim")
         return Group(

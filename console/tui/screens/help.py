@@ -36,7 +36,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("/", "filter: text or regex over id, service, owner, F-code; esc clears"),
             ("s / S", "sort by the next column / reverse (or click a header)"),
             ("u", "only unhealthy functions"),
-            ("g", "group by owner"),
+            ("g", "group by owner, the most urgent team first"),
             ("r", "run the worst finding's runbook"),
             ("I", "the open incident's timeline"),
             ("y", "copy the function id (OSC 52)"),

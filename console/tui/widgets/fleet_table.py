@@ -16,21 +16,24 @@ from textual.binding import Binding, BindingType
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.tui.cells import same
-from console.tui.fleetview import COLUMNS, ID_INDEX, Column
+from console.tui.fleetview import COLUMNS, ID_INDEX, Column, is_group, mid_clip
 from console.tui.widgets.row_table import RowTable
 
 Row = tuple[str, tuple[Text, ...]]
 
 #: Columns given up, in this order, when the table is too narrow for all of them (the
-#: F-code badges of the modes column must stay on screen).
+#: F-code badges of the modes column must stay on screen): first these two, then the id
+#: narrows, then LAST_RESORT goes too (80 columns).
 DROPPABLE = ("trend", "owner")
+LAST_RESORT = ("tier", "p99", "traffic")
 #: The function id column never gets narrower than this.
 MIN_ID_WIDTH = 20
 
 
 def layout(width: int) -> tuple[Column, ...]:
     """The columns that fit ``width`` cells (each column has 2 cells of padding; 1 cell
-    of scrollbar): drop the trend, then the owner, then narrow the function id."""
+    of scrollbar): drop the trend, then the owner, then narrow the function id, then
+    drop tier, p99 and traffic; the id takes back whatever room that leaves."""
     cols = list(COLUMNS)
 
     def need() -> int:
@@ -40,10 +43,18 @@ def layout(width: int) -> tuple[Column, ...]:
         if need() <= width:
             break
         cols = [c for c in cols if c.key != key]
+    i = next(i for i, c in enumerate(cols) if c.key == "id")
     if need() > width:
+        cols[i] = replace(cols[i], width=max(MIN_ID_WIDTH, cols[i].width - (need() - width)))
+    for key in LAST_RESORT:
+        if need() <= width:
+            break
+        cols = [c for c in cols if c.key != key]
         i = next(i for i, c in enumerate(cols) if c.key == "id")
-        id_width = max(MIN_ID_WIDTH, cols[i].width - (need() - width))
-        cols[i] = replace(cols[i], width=id_width)
+        room = width - need()
+        if room > 0:
+            full = COLUMNS[ID_INDEX].width
+            cols[i] = replace(cols[i], width=min(full, cols[i].width + room))
     return tuple(cols)
 
 
@@ -68,6 +79,7 @@ class FleetTable(RowTable[Text]):
         #: The columns shown (all of COLUMNS when the screen is wide enough).
         self.shown_columns: tuple[Column, ...] = COLUMNS
         self._pick: tuple[int, ...] = tuple(range(len(COLUMNS)))
+        self._id_width = COLUMNS[ID_INDEX].width
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -75,6 +87,7 @@ class FleetTable(RowTable[Text]):
     def _add_columns(self) -> None:
         keys = [c.key for c in COLUMNS]
         self._pick = tuple(keys.index(c.key) for c in self.shown_columns)
+        self._id_width = next(c.width for c in self.shown_columns if c.key == "id")
         for col in self.shown_columns:
             self.add_column(self._label(col.key), width=col.width, key=col.key)
 
@@ -83,7 +96,7 @@ class FleetTable(RowTable[Text]):
         want = layout(self.size.width) if self.size.width else COLUMNS
         if want == self.shown_columns:
             return
-        key = self.cursor_key
+        key = self.row_key_at_cursor
         rows = [(k, self._shown[k]) for k in self._order if k in self._shown]
         self.shown_columns = want
         self.clear(columns=True)
@@ -94,7 +107,14 @@ class FleetTable(RowTable[Text]):
             self.move_cursor(row=self._order.index(key))
 
     def _cells(self, row: Sequence[Text]) -> list[Text]:
-        return [row[i] for i in self._pick]
+        return [self._fit(i, row[i]) for i in self._pick]
+
+    def _fit(self, i: int, cell: Text) -> Text:
+        """The id cut to its column (narrowed on small screens) with ``…`` in the middle,
+        keeping the operation; the other columns' cells already fit."""
+        if i != ID_INDEX or len(cell) <= self._id_width:
+            return cell
+        return Text(mid_clip(cell.plain, self._id_width), style=cell.style)
 
     def _label(self, key: str) -> Text:
         col = next(c for c in COLUMNS if c.key == key)
@@ -114,7 +134,14 @@ class FleetTable(RowTable[Text]):
 
     @property
     def cursor_key(self) -> str | None:
-        """The function id under the cursor, or None when the table is empty."""
+        """The function id under the cursor, or None when the table is empty or the cursor
+        is on a group-by-owner header."""
+        key = self.row_key_at_cursor
+        return None if is_group(key) else key
+
+    @property
+    def row_key_at_cursor(self) -> str | None:
+        """The row key under the cursor (a function id or a group header's key)."""
         if not self._order or not 0 <= self.cursor_row < len(self._order):
             return None
         return self._order[self.cursor_row]
@@ -126,7 +153,7 @@ class FleetTable(RowTable[Text]):
         (``resorted``) with the selection on the first screen, the top of the new order
         is shown instead (the same function stays selected).
         """
-        key = self.cursor_key
+        key = self.row_key_at_cursor
         screen_line = self.cursor_row - round(self.scroll_y)
         keep_top = resorted and round(self.scroll_y) == 0
         want = dict(rows)
@@ -158,7 +185,9 @@ class FleetTable(RowTable[Text]):
                     self._write_row(k, merged)
                 shown[k] = tuple(merged)
             if [str(r.key.value) for r in self.ordered_rows] != new_order:
-                rank = {id(shown[k][ID_INDEX]): i for i, k in enumerate(new_order)}
+                # the id cells as the table holds them (cut to the column: new objects)
+                id_col = ColumnKey(COLUMNS[ID_INDEX].key)
+                rank = {id(self._data[RowKey(k)][id_col]): i for i, k in enumerate(new_order)}
                 self.sort(COLUMNS[ID_INDEX].key, key=lambda cell: rank[id(cell)])
             if updates:
                 self._update_count += 1  # invalidates the render caches once, not per cell
@@ -177,7 +206,7 @@ class FleetTable(RowTable[Text]):
         """
         row = self._data[RowKey(key)]
         for i in self._pick:
-            row[ColumnKey(COLUMNS[i].key)] = cells[i]
+            row[ColumnKey(COLUMNS[i].key)] = self._fit(i, cells[i])
 
     def _restore_cursor(self, key: str | None, screen_line: int, *, keep_top: bool) -> None:
         if not self._order:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -23,6 +24,12 @@ def backend_state(b: BackendStatus) -> tuple[str, str]:
     if b.latency_ms is not None and b.latency_ms >= SLOW_MS:
         return f"slow {fmt.ms(b.latency_ms)}", "#e5c07b"
     return "ok", "#6a9955"
+
+
+def _colourless(style: str | Style) -> Style:
+    """Weight and reverse only: no colour and no dim (dim on red drops below 4.5:1)."""
+    s = Style.parse(style) if isinstance(style, str) else style
+    return Style(bold=s.bold, italic=s.italic, reverse=s.reverse)
 
 
 def refreshed_at(generated_at: str) -> str:
@@ -90,6 +97,10 @@ class StatusBar(Static):
         if read_only:
             out.append("  ")
             out.append(" READ-ONLY ", style="bold reverse #7fb4ca")
+        if prod:
+            # On the production red, coloured words read at 2.5–3.5:1: keep their weight
+            # and reverse badges, take the header's own (theme-derived, AA) colours.
+            out.spans = [Span(sp.start, sp.end, _colourless(sp.style)) for sp in out.spans]
         return out
 
 
