@@ -159,7 +159,9 @@ class Metrics(Protocol):
     async def series(
         self, function: Function, signal: str, start: float, end: float, step: float
     ) -> list[tuple[float, float]]:
-        """Returns: (unix seconds, value) points for one signal of one function."""
+        """Returns: (unix seconds, value) points for one signal of one function; ``[]`` for
+        a signal this backend does not keep (not an error: the screen asks every backend for
+        every signal it shows). Raises: BackendError when the backend cannot answer."""
         ...
 
 

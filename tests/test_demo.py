@@ -495,8 +495,8 @@ async def test_bad_windows_and_series_are_reported_not_guessed() -> None:
     fns = await p.functions()
     with pytest.raises(BadResponse, match="window"):
         await p.signals(fns, "soon")
-    with pytest.raises(BadResponse, match="series"):
-        await p.series(fns[0], "happiness", NOW - 60, NOW, 10)
+    # a signal the demo keeps no history of is no data, as on Prometheus, never an error
+    assert await p.series(fns[0], "happiness", NOW - 60, NOW, 10) == []
     with pytest.raises(BadResponse, match="points"):
         await p.series(fns[0], "p99_ms", NOW - 86400 * 30, NOW, 1)
 
@@ -544,3 +544,18 @@ async def test_a_refresh_reads_the_stored_state_once_and_sees_another_process() 
     snap = await fleet.refresh()
     assert not snap.by_id()[pay].findings  # seen on the very next refresh
     assert any(d.author == "callboard" for d in snap.deploys[pay])
+
+
+async def test_the_function_screens_history_leaves_the_demo_backend_ok(tmp_path: Path) -> None:
+    """The function screen asks for every signal it shows (availability among them): one the
+    demo keeps no history of must not turn the demo backend "failing" (a banner, a toast)."""
+    from console.config import Config
+    from console.engine.build import build_fleet
+    from console.engine.store import Store
+
+    fleet = build_fleet(Config.demo_only(), store=Store(tmp_path / "cb.db"))
+    snap = await fleet.refresh()
+    fn = snap.functions[0].function
+    for signal in ("availability", "error_rate"):
+        await fleet.series(fn, signal, NOW - 600, NOW, 60)
+    assert all(b.last_error is None for b in fleet.backends)

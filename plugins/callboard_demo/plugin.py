@@ -198,8 +198,8 @@ class DemoPlugin:
     ) -> list[tuple[float, float]]:
         """Points from ``start`` to ``min(end, now)``; the failure begins at its cause time."""
         keys = SERIES.get(signal)
-        if keys is None:
-            raise BadResponse(f"demo: unknown series {signal!r} (known: {', '.join(SERIES)})")
+        if keys is None:  # a signal the demo keeps no history of (availability): no data
+            return []
         if not (math.isfinite(step) and step > 0 and math.isfinite(start) and math.isfinite(end)):
             raise BadResponse("demo: series needs finite start/end and a step > 0")
         p = self.fleet.profiles.get(function.id)
