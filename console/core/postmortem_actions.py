@@ -85,6 +85,7 @@ def actions_of(rows: list[Row], pairs: Mapping[str, EventLike | None]) -> tuple[
             mark = REFUSED if refused else UNDO if ev.run_id in undoing else ""
             params = d.get("params") if isinstance(d.get("params"), Mapping) else None
             step = step_key(d)
+            what: Any
             if kind == "annotation.refused":
                 what = f"annotation {d.get('text') or ''}".strip()
             else:
