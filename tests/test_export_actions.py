@@ -110,6 +110,10 @@ def test_an_export_tells_every_action_as_a_sentence(
     assert "No actions were recorded" not in md
     assert "refused, 1 undo(s)" in md.split("## Impact")[0]
 
+    doc = json.loads(export_incident(Store(db), inc, "json"))
+    marks = [a["mark"] for a in doc["actions"]]
+    assert marks.count("refused") == 2 and marks.count("undo") == 1 and None in marks
+
     html = export_incident(Store(db), inc, "html")
     assert "REFUSED · rollback" in html and "UNDO · open-circuit.undo" in html
     assert "Run cancelled by the operator: stopped in step recover" in html
