@@ -3,8 +3,10 @@
 Summary, incident times (onset, detected, opened, mitigated, resolved and the time to each,
 see :mod:`console.core.incident_times`), impact measured from onset (duration, error budget
 burned, functions, peak error rate), the timeline sorted by UTC time, the actions taken with
-their results and verify outcomes, linked traces, and follow-ups to fill. Numbers come only from the signals recorded on the events;
-where none were recorded the value is None ("no data"), never 0.
+their results and verify outcomes — refusals and undos marked, see
+:mod:`console.core.postmortem_actions` — linked traces, and follow-ups to fill. Numbers come
+only from the signals recorded on the events; where none were recorded the value is None
+("no data"), never 0.
 """
 
 from __future__ import annotations
