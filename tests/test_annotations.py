@@ -130,5 +130,6 @@ def test_read_only_posts_no_annotation_and_records_the_refusal(
     assert grafana.posts == []  # nothing left the machine
     refused = [e for e in EventLog(Store(tmp_path / "cb.db")).iter()
                if e.kind == "annotation.refused"]  # fmt: skip
-    assert [e.incident_id for e in refused] == ["INC-0001"]
-    assert refused[0].data["backends"] == ["dash"]
+    # the opening's annotation and the action's: each refusal is on the timeline
+    assert [e.incident_id for e in refused] == ["INC-0001", "INC-0001"]
+    assert [e.data["backends"] for e in refused] == [["dash"], ["dash"]]

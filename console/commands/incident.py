@@ -38,9 +38,10 @@ def with_fleet(
     snapshot, then tell annotating dashboards — one fleet and one event loop per command.
 
     A failing refresh is a warning: the change is recorded anyway, without signals. A
-    dashboard that fails is a warning too.
+    dashboard that fails is a warning too; under read-only each annotation is refused,
+    recorded on the incident's timeline (``annotation.refused``) and warned about.
     """
-    from console.engine.annotations import annotate
+    from console.engine.annotations import REFUSED, annotate_incident
 
     async def run() -> tuple[inc.Incident, dict[str, str]]:
         fleet = None
@@ -60,14 +61,8 @@ def with_fleet(
                 if fleet is None:
                     with contextlib.suppress(CallboardError):
                         fleet = app.fleet()
-                if fleet is not None:
-                    errors = await annotate(
-                        fleet,  # the fleet: under read-only nothing is posted
-                        annotation(done),
-                        incident_id=done.id,
-                        function_id=done.functions[0] if done.functions else "",
-                        tags=("incident", done.status),
-                    )
+                if fleet is not None:  # the fleet: under read-only nothing is posted
+                    errors = await annotate_incident(app.store, fleet, done, annotation(done))
             return done, errors
         finally:
             if fleet is not None:
@@ -75,7 +70,10 @@ def with_fleet(
 
     done, errors = asyncio.run(run())
     for name, err in errors.items():
-        click.echo(f"warning: annotation on {name} failed: {redact(err)}", err=True)
+        if err == REFUSED:  # recorded on the timeline as annotation.refused
+            click.echo(f"warning: {REFUSED} to {name} (refused, on the timeline)", err=True)
+        else:
+            click.echo(f"warning: annotation on {name} failed: {redact(err)}", err=True)
     return done
 
 

@@ -3,8 +3,10 @@
 Summary, incident times (onset, detected, opened, mitigated, resolved and the time to each,
 see :mod:`console.core.incident_times`), impact measured from onset (duration, error budget
 burned, functions, peak error rate), the timeline sorted by UTC time, the actions taken with
-their results and verify outcomes, linked traces, and follow-ups to fill. Numbers come only from the signals recorded on the events;
-where none were recorded the value is None ("no data"), never 0.
+their results and verify outcomes — refusals and undos marked, see
+:mod:`console.core.postmortem_actions` — linked traces, and follow-ups to fill. Numbers come
+only from the signals recorded on the events; where none were recorded the value is None
+("no data"), never 0.
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from console.core.incident_times import DEFAULT_ONSET_WINDOW_S, IncidentTimes, incident_times
+from console.core.postmortem_actions import (
+    ACTION_STEPS,
+    REFUSED,
+    UNDO,
+    VERIFY_STEPS,
+    Action,
+    actions_of,
+    is_action,
+    is_verify,
+)
 from console.core.slo import parse_window
 from console.core.timeline import (
     OUTCOME_UNKNOWN,
@@ -23,25 +35,13 @@ from console.core.timeline import (
     mask_sensitive,
     outcome_of,
     pair_intents,
-    step_key,
     summarize,
 )
 
+__all__ = ["ACTION_STEPS", "VERIFY_STEPS", "Action", "Impact", "IncidentLike", "Postmortem",
+           "Row", "build_postmortem", "is_action", "is_verify", "window_seconds"]  # fmt: skip
+
 _TRACE_KEYS = frozenset({"trace_id", "traceId", "trace_ids", "traces"})
-#: Runbook step kinds that change something: their intents are "actions taken".
-ACTION_STEPS = frozenset({"action", "command", "http"})
-#: Step kinds whose results verify the action before them.
-VERIFY_STEPS = frozenset({"verify", "check"})
-
-
-def is_action(kind: str, data: Mapping[str, Any]) -> bool:
-    """An action's intent: ``action.intent``, or a mutating runbook step's ``step.intent``."""
-    return kind == "action.intent" or (kind == "step.intent" and data.get("kind") in ACTION_STEPS)
-
-
-def is_verify(kind: str, data: Mapping[str, Any]) -> bool:
-    """A verify outcome: ``verify.result``, or a verify/check step's ``step.result``."""
-    return kind == "verify.result" or (kind == "step.result" and data.get("kind") in VERIFY_STEPS)
 
 
 class IncidentLike(Protocol):
@@ -78,23 +78,6 @@ class Row:
     summary: str
     outcome: str | None
     signals: str
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """An action taken (an ``action.intent``), what came of it and what verified it."""
-
-    at: str
-    t: float | None
-    run_id: str | None
-    step: str | None
-    action: str
-    function_id: str | None
-    params: Mapping[str, Any]
-    outcome: str
-    message: str
-    result_at: str | None
-    verify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +179,7 @@ def build_postmortem(
             summary += " — OUTCOME UNKNOWN: no result was recorded (crash or still running)"
         rows.append(Row(epoch(ev.at), ev, data, summary, outcome, fmt_signals(data.get("signals"))))
     rows.sort(key=lambda r: (r.t if r.t is not None else float("inf"), r.event.seq))
-    actions = _actions(rows, pairs)
+    actions = actions_of(rows, pairs)
     times = incident_times(incident, evs, onset_window_s=onset_window_s)
     impact, series = _impact(incident, times, rows, now)
     traces: dict[str, tuple[str, str, str]] = {}
@@ -217,48 +200,6 @@ def build_postmortem(
 
 
 def _no_signals(_signals: object) -> str:
-    return ""
-
-
-def _actions(rows: list[Row], pairs: Mapping[str, EventLike | None]) -> tuple[Action, ...]:
-    out: list[Action] = []
-    last_in_run: dict[str | None, int] = {}
-    run_params: dict[str | None, Mapping[str, Any]] = {}
-    for r in rows:
-        ev, d = r.event, r.data
-        if ev.kind == "run.started" and isinstance(d.get("params"), Mapping):
-            run_params[ev.run_id] = d["params"]
-        if is_action(ev.kind, d):
-            res = pairs.get(ev.id)
-            params = d.get("params") if isinstance(d.get("params"), Mapping) else None
-            what = d.get("action") or d.get("title") or d.get("what") or d.get("kind") or "action"
-            step = step_key(d)
-            label = str(what).strip().splitlines()[0] if str(what).strip() else "action"
-            message = "" if res is None else str(_get_msg(mask_sensitive(res.data)))
-            out.append(Action(
-                at=ev.at, t=r.t, run_id=ev.run_id, step=step,
-                action=f"{step}: {label}" if step and not label.startswith(step) else label,
-                function_id=d.get("target") or ev.function_id,
-                params=params if params is not None else run_params.get(ev.run_id, {}),
-                outcome=OUTCOME_UNKNOWN if res is None else outcome_of(res.data),
-                message=message, result_at=None if res is None else res.at,
-            ))  # fmt: skip
-            last_in_run[ev.run_id] = len(out) - 1
-        elif is_verify(ev.kind, d) and ev.run_id in last_in_run:
-            i = last_in_run[ev.run_id]
-            a = out[i]
-            note = f"{ev.at} {step_key(d) or 'verify'}: {outcome_of(d)}"
-            out[i] = Action(**{**{k: getattr(a, k) for k in Action.__slots__},
-                               "verify": (*a.verify, note)})  # fmt: skip
-    return tuple(out)
-
-
-def _get_msg(data: Mapping[str, Any]) -> str:
-    for key in ("message", "output", "error"):
-        v = data.get(key)
-        if v:
-            text = str(v).strip()
-            return text.splitlines()[0] if text else ""
     return ""
 
 
@@ -341,12 +282,15 @@ def _summary(inc: IncidentLike, rows: list[Row], actions: tuple[Action, ...]) ->
     kinds = [r.event.kind for r in rows]
     unknown = sum(a.outcome == OUTCOME_UNKNOWN for a in actions)
     failed = sum(a.outcome == "failed" for a in actions)
+    refused = sum(a.mark == REFUSED for a in actions)
+    undos = sum(a.mark == UNDO for a in actions)
     return (
         f"{inc.id} {inc.title} — {inc.severity}, {inc.status}. Opened {inc.opened_at} by "
         f"{inc.opened_by} on {', '.join(inc.functions)}. {kinds.count('finding.appeared')} "
         f"finding(s) detected, {kinds.count('alert.firing')} alert(s) fired, "
         f"{kinds.count('deploy.seen')} deploy(s) seen, {kinds.count('run.started')} runbook "
-        f"run(s), {len(actions)} action(s) ({failed} failed, {unknown} with unknown outcome), "
+        f"run(s), {len(actions)} action(s) ({failed} failed, {refused} refused, {undos} undo(s), "
+        f"{unknown} with unknown outcome), "
         f"{kinds.count('note')} note(s)."
     )
 

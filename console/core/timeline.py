@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 #: Shown for an intent with no result: the process died, or the step is still running.
 OUTCOME_UNKNOWN = "outcome unknown"
+#: How a resumed run's failing ``check`` begins its output (the engine writes it).
+GUARD_FAILED = "guard no longer holds"
 
 _SENSITIVE = re.compile(
     r"pass(word|wd|phrase)?$|secret|token|api[-_]?key|authorization|credential|"
@@ -215,17 +217,59 @@ def summarize(k: str, d: Mapping[str, Any]) -> str:
         return f"{k.split('.')[0].title()}{label}{kind}{target} started{attempt}{tail}{_params(d)}"
     if k in ("action.result", "step.result"):
         msg = _first_line(_get(d, "message", "output", "error"))
+        if d.get("kind") == "check" and msg.startswith(GUARD_FAILED):
+            return f"Guard{label} checked again on resume: {msg}; the run stops here"
         kind = f" ({d['kind']})" if d.get("kind") else ""
         tail = f": {msg}" if msg else ""
         return f"{k.split('.')[0].title()}{label}{kind} {outcome_of(d)}{tail}"
-    if k == "step.refused":
-        return f"Step{label} refused: {d.get('reason', '')}"
-    if k == "step.confirmed":
-        return f"Step{label} confirmed by the operator ({d.get('reason', '')})"
     if k == "verify.result":
         msg = _get(d, "message", "detail", "expect")
         return f"Verify{label} {outcome_of(d)}" + (f": {msg}" if msg else "")
-    return f"{k}: {_generic(d)}"
+    line = run_line(k, d, label)
+    return f"{k}: {_generic(d)}" if line is None else line
+
+
+def _what(d: Mapping[str, Any], key: str = "what") -> str:
+    """`` — <first line of the plan>`` when the event names the exact change."""
+    line = _first_line(d.get(key))
+    return f" — {line}" if line else ""
+
+
+def run_line(k: str, d: Mapping[str, Any], label: str) -> str | None:
+    """The line of a run's safety event (refusals, confirmations, re-plans on resume, links
+    to an incident, cancels, undos, annotations); None for a kind not handled here."""
+    if k == "step.refused":
+        return f"Step{label} refused: {d.get('reason', '')}{_what(d)}"
+    if k == "step.confirmed":
+        return f"Step{label} confirmed by the operator ({d.get('reason', '')}){_what(d)}"
+    if k == "step.replanned":
+        before, after = _first_line(d.get("before")), _first_line(d.get("after"))
+        return f"Step{label} re-planned on resume, the plan changed: was {before}; now {after}"
+    if k == "step.outcome":
+        return f"Step{label} left unknown by a crash, settled on resume: {d.get('decision', '')}"
+    if k == "run.linked":
+        rb = _get(d, "runbook") or "?"
+        return f"Runbook {rb} run linked to incident {d.get('incident', '?')}"
+    if k == "run.resumed":
+        rb = _get(d, "runbook") or "?"
+        return f"Runbook {rb} run resumed: checks run again, remaining steps planned again"
+    if k == "run.undo":
+        was = f" (it had {d['was']})" if d.get("was") else ""
+        return f"Undo of the runbook {_get(d, 'runbook') or '?'} run{was}: done steps reversed"
+    if k == "run.cancelled":
+        if d.get("in"):
+            return f"Run cancelled by the operator: stopped in step {d['in']}"
+        if d.get("before"):
+            return f"Run cancelled by the operator before step {d['before']}"
+        return "Run cancelled by the operator"
+    if k == "annotation.refused":
+        names = ", ".join(map(str, d.get("backends") or ())) or "the dashboards"
+        return f"Annotation refused (not posted to {names}): {d.get('reason', 'read-only')}"
+    if k == "annotation.failed":
+        errors = d.get("errors")
+        names = ", ".join(map(str, errors)) if isinstance(errors, Mapping) else "a dashboard"
+        return f"Annotation failed on {names}"
+    return None
 
 
 def _first_line(value: Any) -> str:

@@ -11,10 +11,14 @@ to a dashboard, so under read-only none is posted and each one is reported as re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from console.core.model import ActionRequest
+
+if TYPE_CHECKING:
+    from console.engine.incidents import Incident
+    from console.engine.store import Store
 
 
 def annotators(backends: Iterable[Any]) -> list[Any]:
@@ -63,3 +67,32 @@ async def annotate(
         if not result.ok:
             errors[b.name] = result.message
     return errors
+
+
+async def annotate_incident(
+    store: Store | None, backends: Any, incident: Incident, text: str
+) -> dict[str, str]:
+    """Post an incident change (``text``) to every annotator — the one way the CLI and the
+    console tell dashboards — and record each read-only refusal on the incident's timeline
+    as ``annotation.refused``; returns backend name → error, refusals included."""
+    errors = await annotate(
+        backends,
+        text,
+        incident_id=incident.id,
+        function_id=incident.functions[0] if incident.functions else "",
+        tags=("incident", incident.status),
+    )
+    record_refusals(store, errors, text, incident_id=incident.id)
+    return errors
+
+
+def record_refusals(
+    store: Store | None, errors: Mapping[str, str], text: str, *, incident_id: str
+) -> None:
+    """Append one ``annotation.refused`` event naming the backends read-only refused."""
+    from console.engine.events import EventLog
+
+    refused = sorted(k for k, v in errors.items() if v == REFUSED)
+    if refused and store is not None:
+        data = {"backends": refused, "reason": REFUSED, "text": text}
+        EventLog(store).append("annotation.refused", data, incident_id=incident_id)

@@ -270,6 +270,7 @@ def render_json(pm: Postmortem) -> str:
                 "message": a.message,
                 "result_at": a.result_at,
                 "verify": list(a.verify),
+                "mark": a.mark.lower() or None,  # "refused", "undo" or null
             }
             for a in pm.actions
         ],

@@ -246,27 +246,14 @@ class IncidentsMixin(App[None]):
     @work(group="incidents-annotate", exit_on_error=False)
     async def post_annotation(self, incident: Incident, text: str) -> None:
         """Send an incident change to the dashboards that want it (a warning if one fails)."""
-        from console.engine.annotations import REFUSED, annotate
-        from console.engine.events import EventLog
+        from console.engine.annotations import REFUSED, annotate_incident
 
         fleet = getattr(self, "fleet", None)
         if fleet is None:
             return
-        errors = await annotate(
-            fleet,  # under read-only nothing is posted: each annotator is refused
-            text,
-            incident_id=incident.id,
-            function_id=incident.functions[0] if incident.functions else "",
-            tags=("incident", incident.status),
-        )
-        refused = sorted(k for k, v in errors.items() if v == REFUSED)
-        if refused and self.store is not None:
-            EventLog(self.store).append(
-                "annotation.refused",
-                {"backends": refused, "reason": REFUSED, "text": text},
-                incident_id=incident.id,
-            )
-            errors = {k: v for k, v in errors.items() if v != REFUSED}
+        # under read-only nothing is posted; each refusal is recorded on the timeline
+        errors = await annotate_incident(self.store, fleet, incident, text)
+        errors = {k: v for k, v in errors.items() if v != REFUSED}
         for name, err in errors.items():
             self.notify(
                 f"Annotation on {name} failed: {redact(err)}", severity="warning", timeout=6
