@@ -71,6 +71,9 @@ def test_a_stale_resume_does_not_roll_a_healed_service_back_again(
     assert steps["confirm-symptom"]["output"].startswith("guard no longer holds: timeout_rate")
     assert steps["rollback"]["status"] == "skipped"
     assert ("step.intent", "rollback") not in kinds(db, first)
+    code, _, err = cb(capsys, db, "run", "--resume", first, "--yes")
+    assert code == 1 and "guard no longer holds" in err
+    assert "resume with" not in err  # resuming would only fail the guard again
     # checkout is still on v2.13.2: the next rollback would be v2.13.2 → v2.13.1
     code, out, _ = cb(
         capsys, db, "run", "rollback-bad-deploy", "--function", PAY, "--dry-run", "--json"

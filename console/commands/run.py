@@ -19,6 +19,7 @@ import click
 
 from console.commands.jsonout import emit_json
 from console.context import AppContext
+from console.core.timeline import GUARD_FAILED
 from console.errors import UserError
 
 EXIT = {"succeeded": 0, "undone": 0, "failed": 1, "cancelled": 1, "interrupted": 1, "refused": 3}
@@ -252,7 +253,15 @@ def run(
         click.echo(
             f"{mode} {record.id} of {record.runbook} on {record.function_id}: {record.status}"
         )
-        if (
+        guard_gone = any(s.output.startswith(GUARD_FAILED) for s in record.steps)
+        if guard_gone and not record.dry_run:
+            # resuming would only fail the guard again: the failure it answered is gone
+            click.echo(
+                "the guard no longer holds: the run stopped there (resuming would only check "
+                "it again); start a new run if the failure comes back",
+                err=True,
+            )
+        elif (
             record.status in ("interrupted", "refused", "failed", "cancelled")
             and not record.dry_run
         ):
