@@ -237,6 +237,7 @@ class RunnerScreen(RunDriverScreen):
         self._values = values
         if mode in ("dry", "run"):
             self.record = None
+        self._keys_to_screen()
         self.redraw()
         self._worker = self.run_runbook(mode, values, run_id)
 
@@ -258,7 +259,14 @@ class RunnerScreen(RunDriverScreen):
             if refresh is not None:
                 refresh()  # the fleet shows the effect (or not) at once
         self.load_resumable()
+        self._keys_to_screen()
         self.redraw()
+
+    def _keys_to_screen(self) -> None:
+        # Once a run starts or ends, c/u/R/q are the runner's keys, not letters of a param:
+        # the focus leaves the inputs (Tab brings it back to edit them).
+        if isinstance(self.focused, Input):
+            self.query_one("#runner-body").focus()
 
     def load_resumable(self) -> None:
         """Look up the stopped runs in a thread; :class:`ResumableLoaded` brings them back."""
