@@ -9,17 +9,38 @@ were not prefilled from the finding's evidence.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from rich.console import Console, RenderableType
+from textual.widgets import Input, Static
 
 from console.context import AppContext
 from console.core.runbook import load_runbook
+from console.engine.confirmation import ConfirmRequest
+from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.pick_runbook import open_runner
 from console.tui.screens.runner import RunnerScreen
-from tests.test_tui import settled
-from tests.test_tui_runner import NO_RECEIVER, PAY, SIZE, dry_run, idle, make_app, until
+from tests.test_tui import screen_text, settled
+from tests.test_tui_runner import (
+    AUTHORIZE,
+    NO_RECEIVER,
+    PAY,
+    SIZE,
+    dry_run,
+    idle,
+    make_app,
+    runner_shown,
+    until,
+)
+
+
+def render_plain(renderable: RenderableType, width: int = 200) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(renderable)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -71,3 +92,36 @@ async def test_keys_act_after_a_run_and_while_a_verify_polls(
         assert screen.record is not None and screen.record.status == "cancelled"
         assert box.value == "oops"
         release.set()
+
+
+async def test_steps_are_titled_by_what_they_do_not_by_their_ids(ctx: AppContext) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        open_runner(app, AUTHORIZE, "dependency-circuit-open", None)
+        await until(pilot, lambda: runner_shown(app), "the runner")
+        screen = app.screen
+        assert isinstance(screen, RunnerScreen)
+        steps = screen.query_one("#rb-steps", Static)
+        text = render_plain(steps.content)
+        names = [line.split()[2] for line in text.splitlines()[1:] if line.split()[:1] == ["·"]]
+        # The untitled notes read as what they say, never as "announce"/"communicate".
+        assert "announce" not in names and "communicate" not in names
+        assert "Note: @{{ function.owner }}:" in text and "Note: Circuit" in text
+        assert "Open the circuit to the failing dependency" in text
+
+
+async def test_the_confirmation_title_does_not_say_confirm_twice(ctx: AppContext) -> None:
+    req = ConfirmRequest(
+        "run-1", "credential-rotated", "Confirm a credential was rotated recently", "manual",
+        PAY, "prod-eu", True, "a manual step", "",
+    )  # fmt: skip
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await app.push_screen(ConfirmScreen(req))
+        await pilot.pause()
+        title = render_plain(app.screen.query_one("#confirm-title", Static).content)
+        assert "Confirm: Confirm" not in title
+        assert f"on {PAY} in PRODUCTION prod-eu" in title
+        assert "Confirm a credential was rotated recently" in screen_text(app)

@@ -5,6 +5,7 @@ No Textual here, so each piece is cheap to test and to redraw on every step upda
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "MARK",
     "resumable_text",
     "step_status",
+    "step_title",
     "steps_view",
     "stopped_runs",
     "summary_line",
@@ -59,6 +61,20 @@ def step_status(rec: StepRecord | None, run_status: str | None) -> str:
     if rec is None or run_status is None:
         return "not run"
     return str(rec.to_json(run_status)["status"])
+
+
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    """``{{ name }}`` placeholders of params replaced by their values (others as written)."""
+    def one(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        return m.group(0) if value is None else str(value)
+
+    return PLACEHOLDER.sub(one, text)
+
+
+def step_title(step: Step, values: Mapping[str, Any] | None = None) -> str:
+    """A step as a person reads it: its title, else what it does; the raw id last."""
+    return _fill(step.label, values or {})
 
 
 def _what(step: Step, values: Mapping[str, Any]) -> str:
@@ -105,9 +121,11 @@ def steps_view(
     for idx, step, rec in rows:
         status = step_status(rec, record.status if record else None)
         mark, style = MARK.get(status, ("?", ""))
-        cell = Text(step.label, style="bold" if status == "running" else "")
+        shown = values or {p.name: p.default for p in runbook.params}
+        cell = Text(step_title(step, shown), style="bold" if status == "running" else "")
         if idx >= UNDO_OFFSET:
-            cell = Text(f"undo of {runbook.steps[idx - UNDO_OFFSET].id}: {step.label}")
+            base_title = step_title(runbook.steps[idx - UNDO_OFFSET], shown)
+            cell = Text(f"undo of {base_title}: {step_title(step, shown)}")
         flags = [f for f, on in (("confirm", step.confirm), ("idempotent", step.idempotent)) if on]
         if flags:
             cell.append(f"  [{', '.join(flags)}]", style="dim")
