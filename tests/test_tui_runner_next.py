@@ -17,10 +17,16 @@ import pytest
 from rich.console import Console, RenderableType
 from textual.widgets import Input, Static
 
+from console.config import Config
 from console.context import AppContext
 from console.core.runbook import load_runbook
+from console.engine.build import build_fleet
 from console.engine.confirmation import ConfirmRequest
+from console.engine.incidents import list_incidents
+from console.tui.app import CallboardApp
 from console.tui.screens.confirm import ConfirmScreen
+from console.tui.screens.incident_dialogs import OpenIncidentScreen
+from console.tui.screens.offer_incident import OfferIncidentScreen
 from console.tui.screens.pick_runbook import open_runner
 from console.tui.screens.runner import RunnerScreen
 from tests.test_tui import screen_text, settled
@@ -32,9 +38,11 @@ from tests.test_tui_runner import (
     dry_run,
     idle,
     make_app,
+    runner_for,
     runner_shown,
     until,
 )
+from tests.tui_helpers import fixed_clock
 
 
 def render_plain(renderable: RenderableType, width: int = 200) -> str:
@@ -125,3 +133,58 @@ async def test_the_confirmation_title_does_not_say_confirm_twice(ctx: AppContext
         assert "Confirm: Confirm" not in title
         assert f"on {PAY} in PRODUCTION prod-eu" in title
         assert "Confirm a credential was rotated recently" in screen_text(app)
+
+
+def incidents_app(ctx: AppContext, *, production: bool) -> CallboardApp:
+    fleet = build_fleet(Config(), store=ctx.store, demo=True, clock=fixed_clock)
+    if production:
+        fleet.environment, fleet.production = "prod-eu", True
+    return CallboardApp(fleet, refresh_interval=3600, context=ctx, store=ctx.store)
+
+
+async def test_first_real_run_offers_an_incident_and_enter_opens_it_in_production(
+    ctx: AppContext,
+) -> None:
+    app = incidents_app(ctx, production=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await runner_for(app, pilot)
+        await dry_run(pilot, screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, OfferIncidentScreen), "the offer")
+        assert f"No incident is open on {PAY}" in screen_text(app)
+        assert app.focused is not None and app.focused.id == "offer-open"  # default: yes
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the step's question")
+        opened = list_incidents(ctx.store, active_only=True)
+        assert [list(i.functions) for i in opened] == [[PAY]]
+        await pilot.press("tab", "enter")
+        await idle(pilot, screen)
+        assert screen.record is not None and screen.record.incident_id == opened[0].id
+
+
+async def test_n_runs_without_an_incident_and_is_not_asked_again(ctx: AppContext) -> None:
+    app = incidents_app(ctx, production=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await runner_for(app, pilot)
+        await dry_run(pilot, screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, OfferIncidentScreen), "the offer")
+        assert app.focused is not None and app.focused.id == "offer-skip"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the step's question")
+        await pilot.press("escape")  # refuse the step: the run stops
+        await idle(pilot, screen)
+        assert screen.record is not None and screen.record.incident_id is None
+        assert list_incidents(ctx.store, active_only=True) == []
+        await dry_run(pilot, screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "no offer this time")
+
+
+async def test_i_in_the_runner_opens_an_incident_on_its_function(ctx: AppContext) -> None:
+    app = incidents_app(ctx, production=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await runner_for(app, pilot)
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, OpenIncidentScreen), "the dialog")
+        assert app.screen.function_id == PAY  # type: ignore[attr-defined]

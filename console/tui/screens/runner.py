@@ -52,6 +52,8 @@ class RunnerScreen(RunDriverScreen):
         Binding("c", "cancel_run", "Cancel"),
         Binding("u", "undo", "Undo done steps"),
         Binding("R", "resume", "Resume"),
+        Binding("i", "incident", "Incident"),
+        Binding("r", "runbook", "Runbooks", show=False),
         Binding("escape", "back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
@@ -83,6 +85,8 @@ class RunnerScreen(RunDriverScreen):
         self.resumable: list[RunRecord] = []
         self._dry_values: dict[str, Any] | None = None
         self._values: dict[str, Any] = {}
+        #: Whether opening an incident was offered already (only before the first real run).
+        self._offered = False
 
     # -- layout ------------------------------------------------------------------------
 
@@ -181,6 +185,10 @@ class RunnerScreen(RunDriverScreen):
             return self.activity is None and bool(undoable(self.record, self.runbook))
         if action == "resume":
             return self.activity is None and bool(self.resumable)
+        if action == "incident":
+            return getattr(self.app, "store", None) is not None
+        if action == "runbook":
+            return self.activity is None
         return True
 
     def action_dry_run(self) -> None:
@@ -199,9 +207,71 @@ class RunnerScreen(RunDriverScreen):
             self.redraw()
             return
         if self._dry_values is not None and self._dry_values == values:
-            self._start("run", "Running", values)
+            if self._should_offer():
+                self._offer(values)
+            else:
+                self._start("run", "Running", values)
         else:
             self._start("dry", "Dry run in progress", values)
+
+    def _should_offer(self) -> bool:
+        """Before the first real run that may change something, with incidents on and none
+        open on this function: offer to open one (the run is then recorded in it)."""
+        app = self.app
+        active = getattr(app, "active_incident", None)
+        if self._offered or active is None or getattr(app, "store", None) is None:
+            return False
+        if self._env[2]:  # read-only: mutating steps are refused anyway
+            return False
+        return active(self.function_id) is None and any(
+            s.may_mutate for s in self.runbook.steps
+        )
+
+    def _offer(self, values: dict[str, Any]) -> None:
+        from console.tui.screens.incident_dialogs import default_severity, default_title
+        from console.tui.screens.offer_incident import OfferIncidentScreen
+
+        snap = getattr(self.app, "snapshot", None)
+        health = snap.by_id().get(self.function_id) if snap is not None else None
+        title = default_title(self.function_id, health)
+
+        def answered(answer: bool | None) -> None:
+            if answer is None:
+                return  # Esc: back to the runner, nothing ran
+            self._offered = True
+            if answer:
+                self._open_then_run(title, default_severity(health), values)
+            else:
+                self._start("run", "Running", values)
+
+        self.app.push_screen(
+            OfferIncidentScreen(self.function_id, title, production=self._env[1]), answered
+        )
+
+    @work(group="offer-incident", exit_on_error=False)
+    async def _open_then_run(self, title: str, severity: str, values: dict[str, Any]) -> None:
+        # The incident is written first, so the run's first step is already recorded in it.
+        self.activity = "Opening an incident"
+        self.redraw()
+        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
+        try:
+            await writer.wait()
+        except Exception:  # its own failure is notified by the app; run anyway
+            pass
+        self.activity = None
+        self._start("run", "Running", values)
+
+    def action_incident(self) -> None:
+        """Open an incident on this function, or its open incident's timeline."""
+        open_incident = getattr(self.app, "open_incident_for", None)
+        if open_incident is not None:
+            open_incident(self.function_id)
+
+    def action_runbook(self) -> None:
+        """Another runbook on this function (the picker when it has several)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        open_runbooks(self.app, self.function_id)
 
     def action_cancel_run(self) -> None:
         if self._executor is not None and self.activity:
