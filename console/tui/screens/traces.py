@@ -88,6 +88,8 @@ class TracesScreen(Screen[None]):
         Binding("e", "errors_only", "Errors only"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("y", "copy_id", "Copy trace id"),
+        Binding("r", "runbook", "Run runbook"),
+        Binding("i", "incident", "Incident"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
     DEFAULT_CSS = """
@@ -102,6 +104,8 @@ class TracesScreen(Screen[None]):
         self.errors_only = errors_only
         self.traces: list[TraceSummary] = []
         self.searching = False
+        #: Enter was pressed before the traces arrived: open the first one when they do.
+        self._open_when_loaded = False
 
     def compose(self) -> ComposeResult:
         bar = status_bar_for(self.app)
@@ -175,6 +179,9 @@ class TracesScreen(Screen[None]):
             table.add_row(*row(t), key=t.trace_id)
         self._title()
         self.query_one("#traces-info", Static).update(self._info(message))
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self.action_open()  # the cursor is on the first row: what Enter would have opened
 
     def _title(self) -> None:
         out = Text("Traces of ", style="dim")
@@ -213,12 +220,29 @@ class TracesScreen(Screen[None]):
     def action_open(self) -> None:
         t = self.current
         if t is not None:
-            self.app.push_screen(WaterfallScreen(t.trace_id))
+            self._open(t.trace_id)
+        elif self.searching:
+            self._open_when_loaded = True  # a key pressed before the data is not lost
+
+    def _open(self, trace_id: str) -> None:
+        self.app.push_screen(WaterfallScreen(trace_id, function_id=self.function.id))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.push_screen(WaterfallScreen(str(event.row_key.value)))
+        self._open(str(event.row_key.value))
+
+    def action_runbook(self) -> None:
+        """Run a runbook on this function (its worst finding's first)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        open_runbooks(self.app, self.function.id)
+
+    def action_incident(self) -> None:
+        """Open an incident on this function, or its open incident's timeline."""
+        open_incident = getattr(self.app, "open_incident_for", None)
+        if open_incident is not None:
+            open_incident(self.function.id)
 
     def action_errors_only(self) -> None:
         self.errors_only = not self.errors_only
