@@ -12,6 +12,7 @@ import asyncio
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from rich.console import Console, RenderableType
@@ -45,9 +46,9 @@ from tests.test_tui_runner import (
 from tests.tui_helpers import fixed_clock
 
 
-def render_plain(renderable: RenderableType, width: int = 200) -> str:
+def render_plain(renderable: object, width: int = 200) -> str:
     out = io.StringIO()
-    Console(file=out, width=width, color_system=None).print(renderable)
+    Console(file=out, width=width, color_system=None).print(cast("RenderableType", renderable))
     return out.getvalue()
 
 
@@ -188,3 +189,18 @@ async def test_i_in_the_runner_opens_an_incident_on_its_function(ctx: AppContext
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, OpenIncidentScreen), "the dialog")
         assert app.screen.function_id == PAY  # type: ignore[attr-defined]
+
+
+async def test_the_f9_runbook_opens_with_the_dependency_from_the_evidence(
+    ctx: AppContext,
+) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await runner_for(app, pilot, AUTHORIZE)  # F9: calls to bank-gateway fail
+        assert screen.runbook.id == "dependency-circuit-open"
+        box = screen.query_one("#param-0", Input)
+        assert box.value == "bank-gateway"  # prefilled from the finding, not empty
+        assert app.focused is not box  # nothing is missing: Enter dry-runs at once
+        assert "from evidence.dependency" in screen_text(app)
+        await dry_run(pilot, screen)
+        assert screen.record is not None and screen.record.params == {"dependency": "bank-gateway"}

@@ -51,8 +51,7 @@ class OfferIncidentScreen(ModalScreen[bool | None]):
         body.append(" — open one before this run changes things?", style="bold")
         body.append(f"\n\n“{self.title_text}”", style="italic")
         body.append(
-            "\nThe run, its steps and the signals are recorded in it; notes and the export"
-            " follow.",
+            "\nThe run, its steps and the signals are recorded in it; notes and the export follow.",
             style="dim",
         )
         with Vertical(id="offer-box"):

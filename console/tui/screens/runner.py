@@ -11,6 +11,7 @@ the work in one worker; its updates come back as messages, its failure as one no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
 from console.core.runbook import Runbook
+from console.core.runbook_params import from_evidence
 from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
@@ -97,7 +99,12 @@ class RunnerScreen(RunDriverScreen):
             yield Static(id="rb-title")
             if self.runbook.description:
                 yield Static(Text(self.runbook.description.strip(), style="dim"), id="rb-desc")
-            yield ParamsForm(self.runbook.params, id="rb-params")
+            facts = self.finding.facts if self.finding is not None else {}
+            yield ParamsForm(
+                self.runbook.params,
+                prefill=from_evidence(self.runbook.params, facts),
+                id="rb-params",
+            )
             yield Static(id="rb-summary")
             yield Static(id="rb-steps")
             yield Static(id="rb-resume")
@@ -223,9 +230,7 @@ class RunnerScreen(RunDriverScreen):
             return False
         if self._env[2]:  # read-only: mutating steps are refused anyway
             return False
-        return active(self.function_id) is None and any(
-            s.may_mutate for s in self.runbook.steps
-        )
+        return active(self.function_id) is None and any(s.may_mutate for s in self.runbook.steps)
 
     def _offer(self, values: dict[str, Any]) -> None:
         from console.tui.screens.incident_dialogs import default_severity, default_title
@@ -254,10 +259,8 @@ class RunnerScreen(RunDriverScreen):
         self.activity = "Opening an incident"
         self.redraw()
         writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
-        try:
+        with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
             await writer.wait()
-        except Exception:  # its own failure is notified by the app; run anyway
-            pass
         self.activity = None
         self._start("run", "Running", values)
 

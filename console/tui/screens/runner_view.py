@@ -65,6 +65,7 @@ def step_status(rec: StepRecord | None, run_status: str | None) -> str:
 
 def _fill(text: str, values: Mapping[str, Any]) -> str:
     """``{{ name }}`` placeholders of params replaced by their values (others as written)."""
+
     def one(m: re.Match[str]) -> str:
         value = values.get(m.group(1))
         return m.group(0) if value is None else str(value)
@@ -118,18 +119,18 @@ def steps_view(
             undo = runbook.steps[base].undo
             if undo is not None:
                 rows.append((idx, undo, done))
+    given = values or {p.name: p.default for p in runbook.params}
     for idx, step, rec in rows:
         status = step_status(rec, record.status if record else None)
         mark, style = MARK.get(status, ("?", ""))
-        shown = values or {p.name: p.default for p in runbook.params}
-        cell = Text(step_title(step, shown), style="bold" if status == "running" else "")
+        cell = Text(step_title(step, given), style="bold" if status == "running" else "")
         if idx >= UNDO_OFFSET:
-            base_title = step_title(runbook.steps[idx - UNDO_OFFSET], shown)
-            cell = Text(f"undo of {base_title}: {step_title(step, shown)}")
+            base_title = step_title(runbook.steps[idx - UNDO_OFFSET], given)
+            cell = Text(f"undo of {base_title}: {step_title(step, given)}")
         flags = [f for f, on in (("confirm", step.confirm), ("idempotent", step.idempotent)) if on]
         if flags:
             cell.append(f"  [{', '.join(flags)}]", style="dim")
-        what = _what(step, values or {p.name: p.default for p in runbook.params})
+        what = _what(step, given)
         if what and status in ("not run", "pending"):
             cell.append(f"\n{what}", style="dim")
         if status == "running" and step.kind == "verify":
