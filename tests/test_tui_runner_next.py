@@ -204,3 +204,15 @@ async def test_the_f9_runbook_opens_with_the_dependency_from_the_evidence(
         assert "from evidence.dependency" in screen_text(app)
         await dry_run(pilot, screen)
         assert screen.record is not None and screen.record.params == {"dependency": "bank-gateway"}
+
+
+async def test_at_80x24_the_runner_shows_the_plan_first(ctx: AppContext) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await runner_for(app, pilot, AUTHORIZE)
+        steps = screen.query_one("#rb-steps", Static)
+        summary = screen.query_one("#rb-summary", Static)
+        footer_y = 23
+        assert summary.region.y < steps.region.y
+        assert steps.region.y + 2 < footer_y  # the header and the first step are on screen
+        assert screen.query_one("#rb-params").region.y > steps.region.y  # params follow

@@ -16,7 +16,7 @@ from console.tui.screens.incident_dialogs import OpenIncidentScreen
 from console.tui.screens.runner import RunnerScreen
 from console.tui.screens.traces import TracesScreen
 from console.tui.screens.waterfall import WaterfallScreen
-from tests.test_tui_traces import FAILING, SIZE, open_waterfall, settle
+from tests.test_tui_traces import FAILING, SIZE, open_traces, open_waterfall, settle
 from tests.tui_helpers import demo_fleet
 
 
@@ -95,3 +95,27 @@ async def test_r_and_i_act_on_the_function_from_traces_and_the_waterfall(tmp_pat
         await until(pilot, lambda: isinstance(app.screen, RunnerScreen), "the runner")
         assert app.screen.function_id == FAILING  # type: ignore[attr-defined]
     store.close()
+
+
+async def test_at_80x24_errors_and_the_trace_id_stay_visible() -> None:
+    app = CallboardApp(demo_fleet(), refresh_interval=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_traces(app, pilot)
+        table = screen.table
+        keys = [str(c.key.value) for c in table.ordered_columns]
+        assert "errors" in keys and "trace_id" in keys  # what a responder needs
+        assert "source" not in keys  # the low-priority columns went first
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80 - 2
+        first = screen.traces[0]
+        cells = dict(zip(keys, table.get_row_at(0), strict=True))
+        tid = cells["trace_id"].plain
+        assert "…" in tid and tid.startswith(first.trace_id[:6])  # cut in the middle
+        assert tid.endswith(first.trace_id[-6:])
+        assert cells["errors"].plain == str(first.error_count)
+        await pilot.press("y")
+        assert app.clipboard == first.trace_id  # the whole id, not the cut one
+        await pilot.resize_terminal(140, 45)
+        await pilot.pause()
+        keys = [str(c.key.value) for c in table.ordered_columns]
+        assert keys == ["start", "root", "duration", "spans", "errors", "source", "trace_id"]
+        assert table.get_row_at(0)[-1].plain == first.trace_id

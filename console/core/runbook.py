@@ -112,8 +112,7 @@ class Step:
         """The step in a few words from its fields (placeholders left as written)."""
         if self.kind in ("note", "manual") and self.text.strip():
             first = self.text.strip().splitlines()[0]
-            short = first if len(first) <= 70 else first[:69] + "…"
-            return f"{'Note' if self.kind == 'note' else 'By hand'}: {short}"
+            return f"{'Note' if self.kind == 'note' else 'By hand'}: {first}"
         if self.kind in ("check", "verify") and self.expect is not None:
             return f"{'Check' if self.kind == 'check' else 'Wait until'} {self.expect.describe()}"
         if self.kind == "action" and self.action:

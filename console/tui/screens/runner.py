@@ -25,13 +25,14 @@ from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
 from console.core.runbook import Runbook
-from console.core.runbook_params import from_evidence
+from console.core.runbook_params import FUNCTION_FIELDS, from_evidence
 from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
 from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_view import (
+    reflow,
     resumable_text,
     steps_view,
     stopped_runs,
@@ -95,19 +96,21 @@ class RunnerScreen(RunDriverScreen):
     def compose(self) -> ComposeResult:
         env, prod, ro = self._env
         yield StatusBar(env, production=prod, read_only=ro)
+        # The plan first (what Enter does, then the steps): at 80×24 it is what fits; the
+        # params follow, the runbook's prose last.
         with VerticalScroll(id="runner-body"):
             yield Static(id="rb-title")
-            if self.runbook.description:
-                yield Static(Text(self.runbook.description.strip(), style="dim"), id="rb-desc")
+            yield Static(id="rb-summary")
+            yield Static(id="rb-steps")
             facts = self.finding.facts if self.finding is not None else {}
             yield ParamsForm(
                 self.runbook.params,
                 prefill=from_evidence(self.runbook.params, facts),
                 id="rb-params",
             )
-            yield Static(id="rb-summary")
-            yield Static(id="rb-steps")
             yield Static(id="rb-resume")
+            if self.runbook.description:
+                yield Static(Text(reflow(self.runbook.description), style="dim"), id="rb-desc")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,12 +147,24 @@ class RunnerScreen(RunDriverScreen):
             )
         )
         self.query_one("#rb-steps", Static).update(
-            steps_view(
-                self.runbook, self.record, self._polls, self.poll_every, self._values or None
-            )
+            steps_view(self.runbook, self.record, self._polls, self.poll_every, self._shown())
         )
         self.query_one("#rb-resume", Static).update(resumable_text(self.resumable))
         self.refresh_bindings()
+
+    def _shown(self) -> dict[str, Any]:
+        """What the plan's placeholders read: the function's fields, the params as typed
+        (or as run)."""
+        snap = getattr(self.app, "snapshot", None)
+        h = snap.by_id().get(self.function_id) if snap is not None else None
+        shown: dict[str, Any] = {"function.id": self.function_id}
+        if h is not None:
+            for name in FUNCTION_FIELDS:
+                value = getattr(h.function, name, None)
+                if value not in (None, ""):
+                    shown[f"function.{name}"] = value
+        shown.update(self._values or self.form.raw())
+        return shown
 
     # -- params ------------------------------------------------------------------------
 

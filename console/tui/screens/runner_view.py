@@ -21,6 +21,7 @@ from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 
 __all__ = [
     "MARK",
+    "reflow",
     "resumable_text",
     "step_status",
     "step_title",
@@ -54,6 +55,8 @@ RUN_STYLE = {
     "undone": "bold #7fb4ca",
 }
 OUTPUT_LINES = 8
+#: A step's title in the plan, at most (a note's whole text follows in its output).
+TITLE_MAX = 80
 
 
 def step_status(rec: StepRecord | None, run_status: str | None) -> str:
@@ -61,6 +64,12 @@ def step_status(rec: StepRecord | None, run_status: str | None) -> str:
     if rec is None or run_status is None:
         return "not run"
     return str(rec.to_json(run_status)["status"])
+
+
+def reflow(text: str) -> str:
+    """A YAML block's hard-wrapped lines as paragraphs the terminal wraps at its width."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
 def _fill(text: str, values: Mapping[str, Any]) -> str:
@@ -75,7 +84,8 @@ def _fill(text: str, values: Mapping[str, Any]) -> str:
 
 def step_title(step: Step, values: Mapping[str, Any] | None = None) -> str:
     """A step as a person reads it: its title, else what it does; the raw id last."""
-    return _fill(step.label, values or {})
+    text = _fill(step.label, values or {})
+    return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 1] + "…"
 
 
 def _what(step: Step, values: Mapping[str, Any]) -> str:
@@ -119,7 +129,7 @@ def steps_view(
             undo = runbook.steps[base].undo
             if undo is not None:
                 rows.append((idx, undo, done))
-    given = values or {p.name: p.default for p in runbook.params}
+    given = {**{p.name: p.default for p in runbook.params}, **(values or {})}
     for idx, step, rec in rows:
         status = step_status(rec, record.status if record else None)
         mark, style = MARK.get(status, ("?", ""))

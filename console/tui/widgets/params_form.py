@@ -82,6 +82,15 @@ class ParamsForm(Vertical):
     def input(self, index: int) -> Input:
         return self.query_one(f"#param-{index}", Input)
 
+    def raw(self) -> dict[str, str]:
+        """Param name → the text typed so far (non-empty only), for showing the plan."""
+        out = {}
+        for i, p in enumerate(self.params):
+            text = self.input(i).value.strip()
+            if text:
+                out[p.name] = text
+        return out
+
     def first_missing(self) -> Input | None:
         """The first required input that is still empty (where the cursor should start)."""
         for i, p in enumerate(self.params):
