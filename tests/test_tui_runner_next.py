@@ -116,7 +116,8 @@ async def test_steps_are_titled_by_what_they_do_not_by_their_ids(ctx: AppContext
         names = [line.split()[2] for line in text.splitlines()[1:] if line.split()[:1] == ["·"]]
         # The untitled notes read as what they say, never as "announce"/"communicate".
         assert "announce" not in names and "communicate" not in names
-        assert "Note: @{{ function.owner }}:" in text and "Note: Circuit" in text
+        assert "Note: @payments: {{ dependency }} is failing calls" in text  # owner filled
+        assert f"Note: Circuit {AUTHORIZE} →" in text
         assert "Open the circuit to the failing dependency" in text
 
 
