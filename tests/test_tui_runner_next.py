@@ -165,13 +165,12 @@ async def test_first_real_run_offers_an_incident_and_enter_opens_it_in_productio
 
 
 async def test_n_runs_without_an_incident_and_is_not_asked_again(ctx: AppContext) -> None:
-    app = incidents_app(ctx, production=False)
+    app = incidents_app(ctx, production=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await runner_for(app, pilot)
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, OfferIncidentScreen), "the offer")
-        assert app.focused is not None and app.focused.id == "offer-skip"
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the step's question")
         await pilot.press("escape")  # refuse the step: the run stops
@@ -181,6 +180,18 @@ async def test_n_runs_without_an_incident_and_is_not_asked_again(ctx: AppContext
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "no offer this time")
+
+
+async def test_outside_production_the_summary_says_i_opens_one_and_nothing_blocks(
+    ctx: AppContext,
+) -> None:
+    app = incidents_app(ctx, production=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await runner_for(app, pilot)
+        assert "no incident open: i opens one (the run joins it)" in screen_text(app)
+        await dry_run(pilot, screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the step's question")
 
 
 async def test_i_in_the_runner_opens_an_incident_on_its_function(ctx: AppContext) -> None:

@@ -1,4 +1,4 @@
-"""Asked before the first real run that changes something when no incident is open.
+"""Asked in production before the first real run that changes something, with no incident open.
 
 A run recorded in an incident is what the responders, the timeline and the export see; a
 run started without one is easy to lose. One key answers: ``y`` opens the incident (then

@@ -60,6 +60,9 @@ class RunnerScreen(RunDriverScreen):
         Binding("escape", "back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
+    #: on_mount puts the focus on the first missing param (or the body) at once; the
+    #: default auto-focus would put it on the body first.
+    AUTO_FOCUS = ""
     DEFAULT_CSS = """
     #runner-body { padding: 0 2; }
     #rb-title, #rb-desc, #rb-summary, #rb-steps, #rb-resume { margin-top: 1; }
@@ -123,10 +126,12 @@ class RunnerScreen(RunDriverScreen):
         self.load_resumable()
         self.form.display = bool(self.runbook.params)
         missing = self.form.first_missing()
-        (missing or self.query_one("#runner-body")).focus()
+        self.set_focus(missing or self.query_one("#runner-body"))
 
     def show_snapshot(self, snapshot: FleetSnapshot) -> None:
         """A refresh: the header, and whether the finding is still diagnosed."""
+        if not self.query("#rb-title"):
+            return  # a refresh that lands before the screen is composed: on_mount shows it
         self.query_one(StatusBar).snapshot = snapshot
         self._title(snapshot)
 
@@ -144,6 +149,7 @@ class RunnerScreen(RunDriverScreen):
                 busy=self.activity,
                 dry_ok=self._dry_ok(),
                 problems=len(self.form.errors),
+                no_incident=self._no_incident(),
             )
         )
         self.query_one("#rb-steps", Static).update(
@@ -236,16 +242,20 @@ class RunnerScreen(RunDriverScreen):
         else:
             self._start("dry", "Dry run in progress", values)
 
-    def _should_offer(self) -> bool:
-        """Before the first real run that may change something, with incidents on and none
-        open on this function: offer to open one (the run is then recorded in it)."""
+    def _no_incident(self) -> bool:
+        """Incidents are on, none is open on this function, and this runbook may change
+        something (read-only refuses every change: nothing to record)."""
         app = self.app
         active = getattr(app, "active_incident", None)
-        if self._offered or active is None or getattr(app, "store", None) is None:
-            return False
-        if self._env[2]:  # read-only: mutating steps are refused anyway
+        if active is None or getattr(app, "store", None) is None or self._env[2]:
             return False
         return active(self.function_id) is None and any(s.may_mutate for s in self.runbook.steps)
+
+    def _should_offer(self) -> bool:
+        """In production, before the first real run that may change something with no
+        incident open: ask (Enter opens one). Elsewhere the summary line says ``i`` opens
+        one, and no question stands in the way."""
+        return self._env[1] and not self._offered and self._no_incident()
 
     def _offer(self, values: dict[str, Any]) -> None:
         from console.tui.screens.incident_dialogs import default_severity, default_title

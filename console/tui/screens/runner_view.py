@@ -157,9 +157,15 @@ def steps_view(
 
 
 def summary_line(
-    record: RunRecord | None, *, busy: str | None, dry_ok: bool, problems: int
+    record: RunRecord | None,
+    *,
+    busy: str | None,
+    dry_ok: bool,
+    problems: int,
+    no_incident: bool = False,
 ) -> Text:
-    """One line saying what happened and what Enter does next."""
+    """One line saying what happened and what Enter does next (and, with no incident
+    open, that ``i`` opens one for the run to join)."""
     out = Text()
     if busy:
         out.append(f"{busy}…", style="bold #e5c07b")
@@ -182,6 +188,8 @@ def summary_line(
         out.append("Enter: run for real", style="bold reverse #e5c07b")
     else:
         out.append("Enter: dry run (changes nothing)", style="bold reverse #7fb4ca")
+    if no_incident:
+        out.append("   no incident open: i opens one (the run joins it)", style="#e5c07b")
     return out
 
 
