@@ -198,3 +198,37 @@ def test_the_published_schema_matches_the_format() -> None:
     assert tuple(kinds) == STEP_KINDS
     for path in sorted((ROOT / "runbooks").glob("*.yaml")):
         load_runbook(path)  # every shipped runbook parses
+
+
+FROM_EVIDENCE = """\
+id: from-evidence
+title: x
+params:
+  dependency:
+    type: string
+    from: {source}
+steps:
+  - {{id: a, kind: note, text: "{{{{ dependency }}}}"}}
+"""
+
+
+def test_a_param_can_be_prefilled_from_the_findings_evidence() -> None:
+    from console.core.runbook_params import from_evidence
+
+    rb = parse(FROM_EVIDENCE.format(source="evidence.dependency"))
+    assert rb.params[0].source == "evidence.dependency"
+    assert from_evidence(rb.params, {"dependency": "bank-gateway"}) == {
+        "dependency": "bank-gateway"
+    }
+    assert from_evidence(rb.params, {}) == {}  # a finding without it: nothing prefilled
+    shipped = load_runbook(ROOT / "runbooks" / "dependency-circuit-open.yaml")
+    assert shipped.param("dependency") is not None
+    assert shipped.param("dependency").source == "evidence.dependency"  # type: ignore[union-attr]
+
+
+def test_an_unknown_evidence_fact_is_reported_at_its_line() -> None:
+    found = problems(FROM_EVIDENCE.format(source="evidence.dependncy"))
+    assert found == [
+        "rb.yaml:6: params.dependency.from: unknown evidence fact 'evidence.dependncy'"
+        " (did you mean 'evidence.dependency'?)"
+    ]

@@ -77,6 +77,7 @@ async def test_q_mid_run_asks_and_stay_keeps_the_run(ctx: AppContext, tmp_path: 
         await until(pilot, lambda: "A run is in progress" in screen_text(app), "the question")
         assert f"A run is in progress on {AUTHORIZE} — cancel it and quit?" in screen_text(app)
         assert isinstance(app.focused, Button) and app.focused.id == "leave-stay"
+        assert "Cancelling stops the run at once" in screen_text(app)  # not "before its next"
         await pilot.press("enter")  # Enter alone stays
         await until(pilot, lambda: app.screen is screen, "the runner again")
         assert app.is_running and screen.running

@@ -396,7 +396,7 @@ steps:
         await until(pilot, polled.is_set, "the first poll")
         await pilot.pause()
         text = screen_text(app)
-        assert "Running step 1/1: recover" in text
+        assert "Running step 1/1: Wait until timeout_rate < 0.02" in text  # not the raw id
         assert "polling: poll 2 of at most 5, every 15s, up to 60s" in text
         release.set()
         await idle(pilot, screen)

@@ -83,3 +83,12 @@ def test_production_confirmation(snap_compare: Callable[..., bool], app: Callboa
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_runner_at_80x24_shows_the_plan_first(
+    snap_compare: Callable[..., bool], app: CallboardApp
+) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await dry_run(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

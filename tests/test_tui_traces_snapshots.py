@@ -41,3 +41,18 @@ def test_waterfall_first_error(snap_compare: Callable[..., bool]) -> None:
 
     app = CallboardApp(demo_fleet(), refresh_interval=3600)
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_traces_at_80x24_keep_errors_and_the_trace_id(snap_compare: Callable[..., bool]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, CallboardApp) and app._refresh is not None
+        await app._refresh.wait()
+        await pilot.pause()
+        app.open_function("checkout:POST /pay")
+        await pilot.pause()
+        await pilot.press("t")
+        await _settle(pilot)
+
+    app = CallboardApp(demo_fleet(), refresh_interval=3600)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

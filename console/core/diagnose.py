@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from console.core.diagnose_rules import PAGE, RULES, TICKET, Rule
+from console.core.diagnose_rules import PAGE, RULES, TICKET, Rule, facts_of
 from console.core.model import BurnRates, FailureMode, Finding, Function, Severity, Signals
 from console.core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -101,7 +101,8 @@ def diagnose(
         if hit is not None:
             severity, evidence, values = hit
             rb = _runbooks_for(function, mode, DEFAULT_RUNBOOKS if runbooks is None else runbooks)
-            finding = Finding(function.id, mode, severity, evidence, values, rb)
+            facts = facts_of(mode, values)
+            finding = Finding(function.id, mode, severity, evidence, values, rb, facts)
             if found is None:
                 found = [finding]
             else:

@@ -238,6 +238,23 @@ def _f10_cost(s: Signals, b: _Base, t: Thresholds, fn: Function, burn: _Burn) ->
     return TICKET, "; ".join(parts), values
 
 
+#: The facts a finding's evidence can name, by key (``from: evidence.<key>`` in a runbook
+#: param reads them): key → which modes set it and what it is.
+EVIDENCE_FACTS: dict[str, str] = {
+    "dependency": "F9: the dependency failing the largest share of calls",
+}
+
+
+def facts_of(mode: FailureMode, values: dict[str, float]) -> dict[str, str]:
+    """The named facts of a finding (see ``EVIDENCE_FACTS``) from the numbers it carries."""
+    if mode is FailureMode.F9:
+        prefix = "dependency_errors."
+        failing = [(-r, k[len(prefix) :]) for k, r in values.items() if k.startswith(prefix)]
+        if failing:
+            return {"dependency": min(failing)[1]}  # the worst; ties by name, as the evidence
+    return {}
+
+
 #: The rule table, in mode order.
 RULES: tuple[tuple[FailureMode, Rule], ...] = (
     (FailureMode.F1, _f1_timeout),

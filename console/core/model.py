@@ -159,6 +159,9 @@ class Finding:
     evidence: str
     values: Mapping[str, float] = field(default_factory=dict)
     runbooks: tuple[str, ...] = ()
+    #: Named facts from the evidence a runbook param can be prefilled from
+    #: (``from: evidence.dependency``): e.g. F9's ``dependency`` is the failing one.
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

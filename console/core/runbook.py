@@ -103,7 +103,25 @@ class Step:
 
     @property
     def label(self) -> str:
-        return self.title or self.id
+        """What the step does, for a person: its title, else a summary of its kind's
+        fields ("Note: …", "Check timeout_rate >= 0.2"), the id only as a last resort."""
+        return self.title or self.summary or self.id
+
+    @property
+    def summary(self) -> str:
+        """The step in a few words from its fields (placeholders left as written)."""
+        if self.kind in ("note", "manual") and self.text.strip():
+            first = self.text.strip().splitlines()[0]
+            return f"{'Note' if self.kind == 'note' else 'By hand'}: {first}"
+        if self.kind in ("check", "verify") and self.expect is not None:
+            return f"{'Check' if self.kind == 'check' else 'Wait until'} {self.expect.describe()}"
+        if self.kind == "action" and self.action:
+            return f"Action {self.action}"
+        if self.kind == "command" and self.command:
+            return f"Run {self.command[0].rsplit('/', 1)[-1]}"
+        if self.kind == "http" and self.url:
+            return f"{self.method} {self.url}"
+        return ""
 
 
 def step_mutates(step: Step, planned: bool | None = None) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import fields
 from typing import Any
 
+from console.core.diagnose_rules import EVIDENCE_FACTS
 from console.core.model import FailureMode, Signals
 from console.core.redact import is_secret_name
 from console.core.runbook_params import (
@@ -37,7 +38,10 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "manual": ("text",),
     "note": ("text",),
 }
-_PARAM_KEYS = ("type", "description", "default", "required", "min", "max", "pattern", "choices")
+_PARAM_KEYS = (
+    *("type", "description", "default", "required", "min", "max", "pattern", "choices"),
+    "from",
+)
 _OPS = ("<", "<=", ">", ">=", "==", "!=")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -278,6 +282,7 @@ def params_of(check: Checker, raw: Any) -> list[Param]:
                 check.fail((*path, "pattern"), f"bad regular expression: {exc}")
                 pattern = None
         default = d.get("default")
+        source = _param_source(check, d.get("from"), (*path, "from"))
         param = Param(
             name=name,
             type=ptype,
@@ -289,6 +294,7 @@ def params_of(check: Checker, raw: Any) -> list[Param]:
             pattern=None if pattern is None else str(pattern),
             choices=tuple(str(c) for c in choices if isinstance(choices, list)),
             line=check.lines.of(path),
+            source=source,
         )
         if default is not None:
             from console.core.runbook_params import coerce
@@ -299,6 +305,18 @@ def params_of(check: Checker, raw: Any) -> list[Param]:
                 check.fail((*path, "default"), f"default {exc}")
         out.append(param)
     return out
+
+
+def _param_source(check: Checker, raw: Any, path: Path) -> str | None:
+    """``from: evidence.<fact>``, checked against the facts a finding can name."""
+    if raw is None:
+        return None
+    text = str(raw)
+    known = tuple(f"evidence.{k}" for k in sorted(EVIDENCE_FACTS))
+    if text in known:
+        return text
+    check.fail(path, f"unknown evidence fact {text!r}{_suggest(text, known)}")
+    return None
 
 
 def expectation(

@@ -76,6 +76,21 @@ class Param:
     pattern: str | None = None
     choices: tuple[str, ...] = ()
     line: int | None = None
+    #: ``evidence.<fact>``: prefilled from the finding's fact (``Finding.facts``) when the
+    #: runner is opened for one; None: no prefill.
+    source: str | None = None
+
+
+def from_evidence(params: Sequence[Param], facts: Mapping[str, str]) -> dict[str, str]:
+    """Param name → the finding's fact each ``from: evidence.<fact>`` param names (those
+    the finding has)."""
+    out: dict[str, str] = {}
+    for p in params:
+        if p.source and p.source.startswith("evidence."):
+            value = facts.get(p.source[len("evidence.") :])
+            if value:
+                out[p.name] = value
+    return out
 
 
 def coerce(param: Param, raw: object, functions: frozenset[str] | None = None) -> Any:

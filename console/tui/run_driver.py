@@ -145,7 +145,9 @@ class RunDriverScreen(Screen[None]):
             step = running[0]
             what = "Undoing" if step.idx >= UNDO_OFFSET else "Running"
             total = len(self.runbook.steps)
-            self.activity = f"{what} step {step.idx % UNDO_OFFSET + 1}/{total}: {step.id}"
+            base = step.idx % UNDO_OFFSET
+            title = self.runbook.steps[base].label if base < total else step.id
+            self.activity = f"{what} step {base + 1}/{total}: {title}"
         self.post_message(RunUpdated(copy.deepcopy(record)))
 
     @work(group="runbook-run", exit_on_error=False)
@@ -192,7 +194,7 @@ class RunDriverScreen(Screen[None]):
     async def _decide(self, step: Step, rec: StepRecord) -> bool | None:
         env, prod, _ = self._env
         where = f"PRODUCTION {env}" if prod else env
-        self._asking(f"Waiting for your answer: did {step.id} take effect?")
+        self._asking(f"Waiting for your answer: did {step.label} take effect?")
         screen = cast("Screen[object]", DecideScreen(step, rec, self.function_id, where))
         result = await self.app.push_screen_wait(screen)
         return None if result is None else bool(result)

@@ -96,7 +96,9 @@ class ConfirmScreen(ModalScreen[bool]):
         where = f"PRODUCTION {req.environment}" if req.production else req.environment
         with Vertical(id="confirm-box"):
             yield Static(
-                Text(f" Confirm: {req.step} on {req.target} in {where} ", style="bold"),
+                # The step is named in the body: a title "Confirm: Confirm a credential…"
+                # read twice; this one says what is asked, where.
+                Text(f" Approve this step on {req.target} in {where} ", style="bold"),
                 id="confirm-title",
             )
             yield Static(confirm_text(req), id="confirm-body")

@@ -45,8 +45,8 @@ class LeaveRunScreen(ModalScreen[bool]):
         body.append(self.function_id, style="bold #e5c07b")
         body.append(f" — cancel it and {self.then}?", style="bold")
         body.append(
-            "\n\nCancelling stops the run within a second (a verify's wait at once) and records"
-            " it cancelled in that step (callboard runs; R resumes it, u undoes its done steps).",
+            "\n\nCancelling stops the run at once (an action in progress finishes first)"
+            " and records it cancelled (callboard runs; R resumes it, u undoes its done steps).",
             style="dim",
         )
         with Vertical(id="leave-box"):

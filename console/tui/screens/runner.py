@@ -11,6 +11,7 @@ the work in one worker; its updates come back as messages, its failure as one no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,12 +25,14 @@ from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
 from console.core.runbook import Runbook
+from console.core.runbook_params import FUNCTION_FIELDS, from_evidence
 from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
 from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_view import (
+    reflow,
     resumable_text,
     steps_view,
     stopped_runs,
@@ -52,9 +55,14 @@ class RunnerScreen(RunDriverScreen):
         Binding("c", "cancel_run", "Cancel"),
         Binding("u", "undo", "Undo done steps"),
         Binding("R", "resume", "Resume"),
+        Binding("i", "incident", "Incident"),
+        Binding("r", "runbook", "Runbooks", show=False),
         Binding("escape", "back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
+    #: on_mount puts the focus on the first missing param (or the body) at once; the
+    #: default auto-focus would put it on the body first.
+    AUTO_FOCUS = ""
     DEFAULT_CSS = """
     #runner-body { padding: 0 2; }
     #rb-title, #rb-desc, #rb-summary, #rb-steps, #rb-resume { margin-top: 1; }
@@ -83,20 +91,29 @@ class RunnerScreen(RunDriverScreen):
         self.resumable: list[RunRecord] = []
         self._dry_values: dict[str, Any] | None = None
         self._values: dict[str, Any] = {}
+        #: Whether opening an incident was offered already (only before the first real run).
+        self._offered = False
 
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         env, prod, ro = self._env
         yield StatusBar(env, production=prod, read_only=ro)
+        # The plan first (what Enter does, then the steps): at 80×24 it is what fits; the
+        # params follow, the runbook's prose last.
         with VerticalScroll(id="runner-body"):
             yield Static(id="rb-title")
-            if self.runbook.description:
-                yield Static(Text(self.runbook.description.strip(), style="dim"), id="rb-desc")
-            yield ParamsForm(self.runbook.params, id="rb-params")
             yield Static(id="rb-summary")
             yield Static(id="rb-steps")
+            facts = self.finding.facts if self.finding is not None else {}
+            yield ParamsForm(
+                self.runbook.params,
+                prefill=from_evidence(self.runbook.params, facts),
+                id="rb-params",
+            )
             yield Static(id="rb-resume")
+            if self.runbook.description:
+                yield Static(Text(reflow(self.runbook.description), style="dim"), id="rb-desc")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -109,10 +126,12 @@ class RunnerScreen(RunDriverScreen):
         self.load_resumable()
         self.form.display = bool(self.runbook.params)
         missing = self.form.first_missing()
-        (missing or self.query_one("#runner-body")).focus()
+        self.set_focus(missing or self.query_one("#runner-body"))
 
     def show_snapshot(self, snapshot: FleetSnapshot) -> None:
         """A refresh: the header, and whether the finding is still diagnosed."""
+        if not self.query("#rb-title"):
+            return  # a refresh that lands before the screen is composed: on_mount shows it
         self.query_one(StatusBar).snapshot = snapshot
         self._title(snapshot)
 
@@ -130,15 +149,28 @@ class RunnerScreen(RunDriverScreen):
                 busy=self.activity,
                 dry_ok=self._dry_ok(),
                 problems=len(self.form.errors),
+                no_incident=self._no_incident(),
             )
         )
         self.query_one("#rb-steps", Static).update(
-            steps_view(
-                self.runbook, self.record, self._polls, self.poll_every, self._values or None
-            )
+            steps_view(self.runbook, self.record, self._polls, self.poll_every, self._shown())
         )
         self.query_one("#rb-resume", Static).update(resumable_text(self.resumable))
         self.refresh_bindings()
+
+    def _shown(self) -> dict[str, Any]:
+        """What the plan's placeholders read: the function's fields, the params as typed
+        (or as run)."""
+        snap = getattr(self.app, "snapshot", None)
+        h = snap.by_id().get(self.function_id) if snap is not None else None
+        shown: dict[str, Any] = {"function.id": self.function_id}
+        if h is not None:
+            for name in FUNCTION_FIELDS:
+                value = getattr(h.function, name, None)
+                if value not in (None, ""):
+                    shown[f"function.{name}"] = value
+        shown.update(self._values or self.form.raw())
+        return shown
 
     # -- params ------------------------------------------------------------------------
 
@@ -181,6 +213,10 @@ class RunnerScreen(RunDriverScreen):
             return self.activity is None and bool(undoable(self.record, self.runbook))
         if action == "resume":
             return self.activity is None and bool(self.resumable)
+        if action == "incident":
+            return getattr(self.app, "store", None) is not None
+        if action == "runbook":
+            return self.activity is None
         return True
 
     def action_dry_run(self) -> None:
@@ -199,9 +235,71 @@ class RunnerScreen(RunDriverScreen):
             self.redraw()
             return
         if self._dry_values is not None and self._dry_values == values:
-            self._start("run", "Running", values)
+            if self._should_offer():
+                self._offer(values)
+            else:
+                self._start("run", "Running", values)
         else:
             self._start("dry", "Dry run in progress", values)
+
+    def _no_incident(self) -> bool:
+        """Incidents are on, none is open on this function, and this runbook may change
+        something (read-only refuses every change: nothing to record)."""
+        app = self.app
+        active = getattr(app, "active_incident", None)
+        if active is None or getattr(app, "store", None) is None or self._env[2]:
+            return False
+        return active(self.function_id) is None and any(s.may_mutate for s in self.runbook.steps)
+
+    def _should_offer(self) -> bool:
+        """In production, before the first real run that may change something with no
+        incident open: ask (Enter opens one). Elsewhere the summary line says ``i`` opens
+        one, and no question stands in the way."""
+        return self._env[1] and not self._offered and self._no_incident()
+
+    def _offer(self, values: dict[str, Any]) -> None:
+        from console.tui.screens.incident_dialogs import default_severity, default_title
+        from console.tui.screens.offer_incident import OfferIncidentScreen
+
+        snap = getattr(self.app, "snapshot", None)
+        health = snap.by_id().get(self.function_id) if snap is not None else None
+        title = default_title(self.function_id, health)
+
+        def answered(answer: bool | None) -> None:
+            if answer is None:
+                return  # Esc: back to the runner, nothing ran
+            self._offered = True
+            if answer:
+                self._open_then_run(title, default_severity(health), values)
+            else:
+                self._start("run", "Running", values)
+
+        self.app.push_screen(
+            OfferIncidentScreen(self.function_id, title, production=self._env[1]), answered
+        )
+
+    @work(group="offer-incident", exit_on_error=False)
+    async def _open_then_run(self, title: str, severity: str, values: dict[str, Any]) -> None:
+        # The incident is written first, so the run's first step is already recorded in it.
+        self.activity = "Opening an incident"
+        self.redraw()
+        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
+            await writer.wait()
+        self.activity = None
+        self._start("run", "Running", values)
+
+    def action_incident(self) -> None:
+        """Open an incident on this function, or its open incident's timeline."""
+        open_incident = getattr(self.app, "open_incident_for", None)
+        if open_incident is not None:
+            open_incident(self.function_id)
+
+    def action_runbook(self) -> None:
+        """Another runbook on this function (the picker when it has several)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        open_runbooks(self.app, self.function_id)
 
     def action_cancel_run(self) -> None:
         if self._executor is not None and self.activity:
@@ -237,6 +335,7 @@ class RunnerScreen(RunDriverScreen):
         self._values = values
         if mode in ("dry", "run"):
             self.record = None
+        self._keys_to_screen()
         self.redraw()
         self._worker = self.run_runbook(mode, values, run_id)
 
@@ -258,7 +357,14 @@ class RunnerScreen(RunDriverScreen):
             if refresh is not None:
                 refresh()  # the fleet shows the effect (or not) at once
         self.load_resumable()
+        self._keys_to_screen()
         self.redraw()
+
+    def _keys_to_screen(self) -> None:
+        # Once a run starts or ends, c/u/R/q are the runner's keys, not letters of a param:
+        # the focus leaves the inputs (Tab brings it back to edit them).
+        if isinstance(self.focused, Input):
+            self.query_one("#runner-body").focus()
 
     def load_resumable(self) -> None:
         """Look up the stopped runs in a thread; :class:`ResumableLoaded` brings them back."""

@@ -5,6 +5,7 @@ No Textual here, so each piece is cheap to test and to redraw on every step upda
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,8 +21,10 @@ from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 
 __all__ = [
     "MARK",
+    "reflow",
     "resumable_text",
     "step_status",
+    "step_title",
     "steps_view",
     "stopped_runs",
     "summary_line",
@@ -52,6 +55,8 @@ RUN_STYLE = {
     "undone": "bold #7fb4ca",
 }
 OUTPUT_LINES = 8
+#: A step's title in the plan, at most (a note's whole text follows in its output).
+TITLE_MAX = 80
 
 
 def step_status(rec: StepRecord | None, run_status: str | None) -> str:
@@ -59,6 +64,28 @@ def step_status(rec: StepRecord | None, run_status: str | None) -> str:
     if rec is None or run_status is None:
         return "not run"
     return str(rec.to_json(run_status)["status"])
+
+
+def reflow(text: str) -> str:
+    """A YAML block's hard-wrapped lines as paragraphs the terminal wraps at its width."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    """``{{ name }}`` placeholders of params replaced by their values (others as written)."""
+
+    def one(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        return m.group(0) if value is None else str(value)
+
+    return PLACEHOLDER.sub(one, text)
+
+
+def step_title(step: Step, values: Mapping[str, Any] | None = None) -> str:
+    """A step as a person reads it: its title, else what it does; the raw id last."""
+    text = _fill(step.label, values or {})
+    return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 1] + "…"
 
 
 def _what(step: Step, values: Mapping[str, Any]) -> str:
@@ -102,16 +129,18 @@ def steps_view(
             undo = runbook.steps[base].undo
             if undo is not None:
                 rows.append((idx, undo, done))
+    given = {**{p.name: p.default for p in runbook.params}, **(values or {})}
     for idx, step, rec in rows:
         status = step_status(rec, record.status if record else None)
         mark, style = MARK.get(status, ("?", ""))
-        cell = Text(step.label, style="bold" if status == "running" else "")
+        cell = Text(step_title(step, given), style="bold" if status == "running" else "")
         if idx >= UNDO_OFFSET:
-            cell = Text(f"undo of {runbook.steps[idx - UNDO_OFFSET].id}: {step.label}")
+            base_title = step_title(runbook.steps[idx - UNDO_OFFSET], given)
+            cell = Text(f"undo of {base_title}: {step_title(step, given)}")
         flags = [f for f, on in (("confirm", step.confirm), ("idempotent", step.idempotent)) if on]
         if flags:
             cell.append(f"  [{', '.join(flags)}]", style="dim")
-        what = _what(step, values or {p.name: p.default for p in runbook.params})
+        what = _what(step, given)
         if what and status in ("not run", "pending"):
             cell.append(f"\n{what}", style="dim")
         if status == "running" and step.kind == "verify":
@@ -128,9 +157,15 @@ def steps_view(
 
 
 def summary_line(
-    record: RunRecord | None, *, busy: str | None, dry_ok: bool, problems: int
+    record: RunRecord | None,
+    *,
+    busy: str | None,
+    dry_ok: bool,
+    problems: int,
+    no_incident: bool = False,
 ) -> Text:
-    """One line saying what happened and what Enter does next."""
+    """One line saying what happened and what Enter does next (and, with no incident
+    open, that ``i`` opens one for the run to join)."""
     out = Text()
     if busy:
         out.append(f"{busy}…", style="bold #e5c07b")
@@ -153,6 +188,8 @@ def summary_line(
         out.append("Enter: run for real", style="bold reverse #e5c07b")
     else:
         out.append("Enter: dry run (changes nothing)", style="bold reverse #7fb4ca")
+    if no_incident:
+        out.append("   no incident open: i opens one (the run joins it)", style="#e5c07b")
     return out
 
 

@@ -40,6 +40,36 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("source", "source", 10),
     ("trace_id", "trace id", 32),
 )
+#: Dropped first when the terminal is narrow (errors and the trace id always stay).
+LOW_PRIORITY = ("source", "spans")
+#: The narrowest root span and trace id columns (an id is cut with … in the middle).
+ROOT_MIN, ID_MIN = 24, 13
+
+
+def columns_for(width: int) -> list[tuple[str, str, int]]:
+    """The columns that fit ``width`` cells: low-priority ones dropped first, then the
+    root span and the trace id share what is left (the id at most its 32 characters)."""
+    fixed = {k: w for k, _, w in COLUMNS if k not in ("root", "trace_id")}
+    keys = [k for k, _, _ in COLUMNS]
+    room = 0
+    for drop in range(len(LOW_PRIORITY) + 1):
+        keys = [k for k, _, _ in COLUMNS if k not in LOW_PRIORITY[:drop]]
+        # 2 cells of padding per column, 2 for the scrollbar.
+        room = width - 2 - sum(fixed.get(k, 0) + 2 for k in keys)
+        if room >= ROOT_MIN + 32:
+            break
+    tid = min(32, max(ID_MIN, room - ROOT_MIN))
+    sizes = {**fixed, "root": max(12, room - tid), "trace_id": tid}
+    return [(k, label, sizes[k]) for k, label, _ in COLUMNS if k in keys]
+
+
+def cut_middle(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut in the middle with … (both ends of an id stay)."""
+    if len(text) <= width:
+        return text
+    head = width // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
 @dataclass
@@ -64,19 +94,22 @@ def _count(n: int | None, *, error: bool = False) -> Text:
     return Text(str(n), style=f"bold {RED}" if error and n else "", justify="right")
 
 
-def row(t: TraceSummary) -> list[Text]:
-    """The cells of one trace (plain Text: ids and names are never markup)."""
+def row(t: TraceSummary, columns: dict[str, int] | None = None) -> list[Text]:
+    """The cells of one trace (plain Text: ids and names are never markup), for
+    ``columns`` (key → width; default: every column at full width)."""
     root = f"{t.root_service} {t.root_name}".strip() or "(root span not received)"
     errored = bool(t.error_count)
-    return [
-        Text(clock_time(t.start_ns)),
-        Text(root, style=RED if errored else "", overflow="ellipsis", no_wrap=True),
-        Text(fmt.ms(t.duration_ms), justify="right"),
-        _count(t.span_count),
-        _count(t.error_count, error=True),
-        Text(t.source, style="dim"),
-        Text(t.trace_id, style="dim"),
-    ]
+    widths = columns if columns is not None else {k: w for k, _, w in COLUMNS}
+    cells = {
+        "start": Text(clock_time(t.start_ns)),
+        "root": Text(root, style=RED if errored else "", overflow="ellipsis", no_wrap=True),
+        "duration": Text(fmt.ms(t.duration_ms), justify="right"),
+        "spans": _count(t.span_count),
+        "errors": _count(t.error_count, error=True),
+        "source": Text(t.source, style="dim"),
+        "trace_id": Text(cut_middle(t.trace_id, widths.get("trace_id", 32)), style="dim"),
+    }
+    return [cells[k] for k in widths]
 
 
 class TracesScreen(Screen[None]):
@@ -88,6 +121,8 @@ class TracesScreen(Screen[None]):
         Binding("e", "errors_only", "Errors only"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("y", "copy_id", "Copy trace id"),
+        Binding("r", "runbook", "Run runbook"),
+        Binding("i", "incident", "Incident"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
     DEFAULT_CSS = """
@@ -102,6 +137,10 @@ class TracesScreen(Screen[None]):
         self.errors_only = errors_only
         self.traces: list[TraceSummary] = []
         self.searching = False
+        #: The columns shown now (key → width), for the terminal's width.
+        self.columns: dict[str, int] = {}
+        #: Enter was pressed before the traces arrived: open the first one when they do.
+        self._open_when_loaded = False
 
     def compose(self) -> ComposeResult:
         bar = status_bar_for(self.app)
@@ -117,13 +156,34 @@ class TracesScreen(Screen[None]):
         return self.query_one(DataTable)
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            right = key in ("duration", "spans", "errors")
-            self.table.add_column(
-                Text(label, justify="right" if right else "left"), key=key, width=width
-            )
+        self._layout(self.app.size.width)
         self.table.focus()
         self.action_reload()
+
+    def on_resize(self) -> None:
+        self._layout(self.size.width)
+
+    def _layout(self, width: int) -> None:
+        """Columns for ``width``; the rows again when they change (cursor kept)."""
+        cols = {k: w for k, _, w in columns_for(width)}
+        if cols == self.columns:
+            return
+        self.columns = cols
+        table = self.table
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for key, label, width_ in columns_for(width):
+            right = key in ("duration", "spans", "errors")
+            table.add_column(
+                Text(label, justify="right" if right else "left"), key=key, width=width_
+            )
+        self._fill()
+        if self.traces:
+            table.move_cursor(row=min(cursor, len(self.traces) - 1))
+
+    def _fill(self) -> None:
+        for t in self.traces:
+            self.table.add_row(*row(t, self.columns), key=t.trace_id)
 
     def show_snapshot(self, snapshot: Any) -> None:
         """The app's refresh: keep the header current."""
@@ -169,12 +229,13 @@ class TracesScreen(Screen[None]):
         # Errors first, then newest (the fleet sorts so too; a list must not depend on it).
         unique = {t.trace_id: t for t in reversed(message.traces)}  # first one wins
         self.traces = sorted(unique.values(), key=lambda t: (not t.error_count, -t.start_ns))
-        table = self.table
-        table.clear()
-        for t in self.traces:
-            table.add_row(*row(t), key=t.trace_id)
+        self.table.clear()
+        self._fill()
         self._title()
         self.query_one("#traces-info", Static).update(self._info(message))
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self.action_open()  # the cursor is on the first row: what Enter would have opened
 
     def _title(self) -> None:
         out = Text("Traces of ", style="dim")
@@ -213,12 +274,29 @@ class TracesScreen(Screen[None]):
     def action_open(self) -> None:
         t = self.current
         if t is not None:
-            self.app.push_screen(WaterfallScreen(t.trace_id))
+            self._open(t.trace_id)
+        elif self.searching:
+            self._open_when_loaded = True  # a key pressed before the data is not lost
+
+    def _open(self, trace_id: str) -> None:
+        self.app.push_screen(WaterfallScreen(trace_id, function_id=self.function.id))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.push_screen(WaterfallScreen(str(event.row_key.value)))
+        self._open(str(event.row_key.value))
+
+    def action_runbook(self) -> None:
+        """Run a runbook on this function (its worst finding's first)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        open_runbooks(self.app, self.function.id)
+
+    def action_incident(self) -> None:
+        """Open an incident on this function, or its open incident's timeline."""
+        open_incident = getattr(self.app, "open_incident_for", None)
+        if open_incident is not None:
+            open_incident(self.function.id)
 
     def action_errors_only(self) -> None:
         self.errors_only = not self.errors_only

@@ -53,6 +53,8 @@ class WaterfallScreen(Screen[None]):
         Binding("escape,backspace", "app.back", "Back"),
         Binding("f", "first_error", "First error"),
         Binding("y", "copy_id", "Copy trace id"),
+        Binding("r", "runbook", "Run runbook"),
+        Binding("i", "incident", "Incident"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
     # The waterfall takes what its spans need (up to 70%); the detail pane the rest.
@@ -64,10 +66,14 @@ class WaterfallScreen(Screen[None]):
     }
     """
 
-    def __init__(self, trace_id: str, trace: Trace | None = None) -> None:
+    def __init__(
+        self, trace_id: str, trace: Trace | None = None, *, function_id: str | None = None
+    ) -> None:
         super().__init__()
         self.trace_id = trace_id
         self.trace = trace
+        #: The function whose traces led here: ``r`` and ``i`` act on it (None: no keys).
+        self.function_id = function_id
 
     def compose(self) -> ComposeResult:
         bar = status_bar_for(self.app)
@@ -223,6 +229,24 @@ class WaterfallScreen(Screen[None]):
         wf = self.waterfall
         if wf.first_error_id is None or not wf.select(wf.first_error_id):
             self.notify("This trace has no error span.", timeout=3)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("runbook", "incident"):
+            return self.function_id is not None
+        return True
+
+    def action_runbook(self) -> None:
+        """Run a runbook on the function (its worst finding's first)."""
+        from console.tui.screens.pick_runbook import open_runbooks
+
+        if self.function_id is not None:
+            open_runbooks(self.app, self.function_id)
+
+    def action_incident(self) -> None:
+        """Open an incident on the function, or its open incident's timeline."""
+        open_incident = getattr(self.app, "open_incident_for", None)
+        if self.function_id is not None and open_incident is not None:
+            open_incident(self.function_id)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)

@@ -3,7 +3,7 @@ problem shown inline next to its input."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -39,6 +39,8 @@ def param_label(p: Param) -> Text:
     out.append(f"  {kind}{limits}", style="dim")
     if p.required and p.default is None:
         out.append(" · required", style="#e5c07b")
+    if p.source:
+        out.append(f" · from {p.source}", style="dim")
     if p.description:
         out.append(f"\n{p.description}", style="dim italic")
     return out
@@ -55,9 +57,17 @@ class ParamsForm(Vertical):
     ParamsForm .param-error { width: 1fr; padding: 1 0 0 1; }
     """
 
-    def __init__(self, params: Sequence[Param], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        params: Sequence[Param],
+        *,
+        prefill: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.params = tuple(params)
+        #: Param name → a value from the finding's evidence, shown instead of the default.
+        self.prefill = dict(prefill or {})
         #: Param index → the problem with its value, after the last ``values()``.
         self.errors: dict[int, str] = {}
 
@@ -65,13 +75,21 @@ class ParamsForm(Vertical):
         for i, p in enumerate(self.params):
             with Horizontal(classes="param-row"):
                 yield Static(param_label(p), classes="param-name")
-                yield Input(
-                    default_text(p.default), placeholder=p.description or p.type, id=f"param-{i}"
-                )
+                value = self.prefill.get(p.name) or default_text(p.default)
+                yield Input(value, placeholder=p.description or p.type, id=f"param-{i}")
                 yield Static("", id=f"param-err-{i}", classes="param-error")
 
     def input(self, index: int) -> Input:
         return self.query_one(f"#param-{index}", Input)
+
+    def raw(self) -> dict[str, str]:
+        """Param name → the text typed so far (non-empty only), for showing the plan."""
+        out = {}
+        for i, p in enumerate(self.params):
+            text = self.input(i).value.strip()
+            if text:
+                out[p.name] = text
+        return out
 
     def first_missing(self) -> Input | None:
         """The first required input that is still empty (where the cursor should start)."""
