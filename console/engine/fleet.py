@@ -264,12 +264,12 @@ class Fleet(OnDemand):
             retired.clear()
             return snapshot
 
+        retired, self._retired = self._retired, []
         if len(functions) > BIG_FLEET:
             # Merging and diagnosing a big fleet takes tens of ms (a per-function loop
             # each): off the event loop, so a UI stays live.
-            retired, self._retired = self._retired, []
             return await asyncio.to_thread(assemble, retired)
-        return assemble([])
+        return assemble(retired)
 
     def build_snapshot(
         self,
