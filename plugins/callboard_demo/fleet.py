@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from callboard_demo.catalog import (
     BASE_SERVICES,
@@ -27,6 +28,9 @@ from callboard_demo.catalog import (
 )
 from console.core.model import SLO  # not re-exported by console.plugin_api (yet)
 from console.plugin_api import Function, Kind
+
+if TYPE_CHECKING:
+    from callboard_demo.scenario import Change
 
 
 @dataclass(slots=True)
@@ -69,6 +73,21 @@ class Fleet:
     profiles: dict[str, Profile]
     services: dict[str, list[str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
+    #: Each service's changes, made once: ``deploys()`` asks for every service on every
+    #: refresh, on the event loop (10 ms per refresh at 10,000 functions otherwise).
+    _changes: dict[str, list[Change]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def changes(self, service: str) -> list[Change]:
+        """``scenario.changes_for`` the service, newest first (a shared list: read only)."""
+        got = self._changes.get(service)
+        if got is None:
+            from callboard_demo.scenario import changes_for  # scenario imports this module
+
+            got = changes_for(self.seed, service, self.owners.get(service, service))
+            self._changes[service] = got
+        return got
 
 
 def _profile(rng: random.Random, index: int, kind: Kind, tier: int, fid: str) -> Profile:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from callboard_demo.actions import ACTIONS, plan_action
 from callboard_demo.controls import EPOCH_KEY, Applied, History, load_applied, save_applied
 from callboard_demo.fleet import Fleet, build_fleet
-from callboard_demo.scenario import SCENARIO_FUNCTIONS, changes_for
+from callboard_demo.scenario import SCENARIO_FUNCTIONS
 from callboard_demo.sim import Simulator, noise_key
 from callboard_demo.traces import TraceMaker
 from console.plugin_api import (
@@ -269,7 +269,7 @@ class DemoPlugin:
         services = [function.service] if function is not None else list(fleet.services)
         found: list[tuple[float, Deploy]] = []
         for service in services:
-            for c in changes_for(fleet.seed, service, fleet.owners.get(service, service)):
+            for c in fleet.changes(service):
                 at = epoch - c.age_s
                 if at >= since and (function is None or c.target in (service, function.id)):
                     d = Deploy(
