@@ -1,4 +1,5 @@
-"""Regenerate ``screenshots/*.svg`` from the seeded demo fleet on a fixed clock, at 140×45.
+"""Regenerate ``screenshots/*.svg`` from the seeded demo fleet on a fixed clock, at 140×45
+(and the first screens of the drill again at 80×24, ``*-80x24.svg``).
 
 .venv/bin/python scripts/screenshots.py
 """
@@ -14,13 +15,14 @@ from console.tui.app import CallboardApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (140, 45)
+SMALL = (80, 24)
 T0 = 1795726800.0  # 2026-11-26T21:00:00Z, the same instant the snapshot tests use
 
 
-async def shoot(name: str, *keys: str) -> None:
+async def shoot(name: str, *keys: str, size: tuple[int, int] = SIZE) -> None:
     fleet = build_fleet(Config(), demo=True, clock=lambda: T0)
     app = CallboardApp(fleet, refresh_interval=3600, owns_fleet=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         assert app._refresh is not None
         await app._refresh.wait()
         await pilot.pause()
@@ -97,6 +99,9 @@ async def main() -> None:
     await shoot("runner", "r", "enter")
     await shoot_timeline()
     await shoot_waterfall()
+    await shoot("fleet-80x24", size=SMALL)
+    await shoot("function-80x24", "enter", size=SMALL)
+    await shoot("runner-80x24", "r", "enter", size=SMALL)
 
 
 if __name__ == "__main__":
