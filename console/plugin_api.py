@@ -31,6 +31,7 @@ from console.core.model import (
     TraceQuery,
     TraceSummary,
 )
+from console.core.redact import clip
 from console.errors import (
     ActionError,
     BackendAuthError,
@@ -73,6 +74,9 @@ __all__ = [
     "TraceQuery",
     "TraceSummary",
     "Traces",
+    # redact, then cut: a plugin quoting a backend's answer in an error cuts it with this, so a
+    # secret the answer echoes is never left half-visible at the cut
+    "clip",
 ]
 
 

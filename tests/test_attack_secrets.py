@@ -258,3 +258,28 @@ async def test_an_action_message_a_plugin_cut_does_not_end_in_half_a_secret() ->
     await http.aclose()
     assert not result.ok and result.message.endswith("z")
     assert leaks(result.message) == []
+
+
+async def test_a_grafana_error_cut_at_200_characters_keeps_no_part_of_the_token() -> None:
+    """A plugin quoting a backend's answer in its own error cuts it with plugin_api.clip:
+    a 400 that echoes the token right at the cut leaves no recognisable part of it."""
+    from callboard_grafana import GrafanaPlugin
+
+    from console.errors import BadResponse
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, text="z" * 186 + request.headers["authorization"])
+
+    def secret(name: str) -> str:
+        REDACTOR.add(TOKEN, name)
+        return TOKEN
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(echo))
+    plugin = GrafanaPlugin(
+        "grafana", {"url": "https://grafana.test", "token": {"secret": "g"}, "token_secret": "g"},
+        PluginContext(http, secret, lambda: 0.0),
+    )  # fmt: skip
+    with pytest.raises(BadResponse) as err:
+        await plugin._call("POST", "/api/annotations", {"text": "x"})
+    await http.aclose()
+    assert leaks(str(err.value)) == []

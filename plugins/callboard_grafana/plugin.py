@@ -31,6 +31,7 @@ from console.plugin_api import (
     BackendUnavailable,
     BadResponse,
     PluginContext,
+    clip,
 )
 
 from . import parse
@@ -84,7 +85,7 @@ class GrafanaPlugin:
             raise BackendUnavailable(f"{self.name}: Grafana answered {resp.status_code}")
         if resp.status_code >= 400:
             raise BadResponse(
-                f"{self.name}: {method} {path} → {resp.status_code}: {resp.text[:200]}"
+                f"{self.name}: {method} {path} → {resp.status_code}: {clip(resp.text, 200)}"
             )
         try:
             return resp.json()

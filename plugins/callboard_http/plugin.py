@@ -39,6 +39,7 @@ from console.plugin_api import (
     BackendStatus,
     BackendUnavailable,
     PluginContext,
+    clip,
 )
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
@@ -145,7 +146,7 @@ class HttpActionsPlugin:
         ok = resp.status_code in expect
         message = f"{method} {url} → {resp.status_code}"
         if not ok:
-            message += f" (expected {statuses_text(expect)}): {resp.text[:500]}"
+            message += f" (expected {statuses_text(expect)}): {clip(resp.text, 500)}"
         return ActionResult(plan, ok, message, {"status": resp.status_code})
 
 
