@@ -195,3 +195,18 @@ def test_a_backend_without_custom_queries_is_only_checked() -> None:
     [report] = _probe(backend, requests)
     assert report["ok"] is True and report["queries"] == []
     assert len(requests) == 1
+
+
+def test_a_secret_missing_here_fails_the_probe_not_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "backends:\n  - {name: prom, plugin: prometheus, url: 'http://127.0.0.1:9',"
+        " auth: {bearer: {secret: probe-test-missing}}}\n"
+    )
+    code, _, _ = run(["--config", str(cfg), "check"], capsys)
+    assert code == 0
+    code, _, err = run(["--config", str(cfg), "check", "--probe"], capsys)
+    assert code == 1
+    assert "cannot probe" in err and "probe-test-missing" in err and f"{cfg}:2" in err

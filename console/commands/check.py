@@ -1,4 +1,5 @@
-"""``callboard check``: validate the config (and runbooks) without touching any backend.
+"""``callboard check``: validate the config (and runbooks) without touching any backend;
+with ``--probe``, then ask each backend once (:mod:`console.commands.probe`).
 
 Every backend is built as the other commands build it (constructors do no network I/O),
 so ``check`` rejects exactly what they reject."""
@@ -109,10 +110,11 @@ def check(app: AppContext, probe: bool, as_json: bool) -> int:
     if problems:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         raise SystemExit(2)
+    if not as_json:
+        for n in notes:
+            click.echo(n)
     if probe:
         return run_probe(app, as_json)
-    for n in notes:
-        click.echo(n)
     click.echo("ok")
     return 0
 
@@ -126,7 +128,8 @@ def run_probe(app: AppContext, as_json: bool) -> int:
     except (ConfigErrors, ConfigError, UserError) as exc:  # e.g. a secret missing here
         errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
         for e in errors:
-            click.echo(e.located() if isinstance(e, ConfigError) else str(e), err=True)
+            text = e.located() if isinstance(e, ConfigError) else str(e)
+            click.echo(f"cannot probe: {text}", err=True)
         raise SystemExit(1) from None
     failed = probe.failures(reports)
     if as_json:
