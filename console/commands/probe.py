@@ -3,8 +3,10 @@
 Each backend's ``check()`` runs once through the fleet's timeout, retries and breaker;
 a Prometheus with custom queries then runs each query once (an instant query, the
 placeholders replaced as at refresh) and reports the series it returned or Prometheus's
-error. At most one check and :data:`callboard_prometheus.probe.MAX_QUERIES` queries per
-backend, plus the scrape-interval read a refresh makes: a bounded number of requests.
+error. Per backend at most one check and ``callboard_prometheus.probe.MAX_QUERIES`` (8)
+queries, plus the scrape-interval read a refresh makes, each call tried at most as often as
+a refresh tries it (``Fleet.attempts``, 2): a bounded number of requests. A backend whose
+check fails is not asked its queries.
 """
 
 from __future__ import annotations
