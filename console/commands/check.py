@@ -1,4 +1,5 @@
-"""``callboard check``: validate the config (and runbooks) without touching any backend.
+"""``callboard check``: validate the config (and runbooks) without touching any backend;
+with ``--probe``, then ask each backend once (:mod:`console.commands.probe`).
 
 Every backend is built as the other commands build it (constructors do no network I/O),
 so ``check`` rejects exactly what they reject."""
@@ -92,19 +93,53 @@ def collect_problems(app: AppContext) -> tuple[list[str], list[str]]:
 
 
 @click.command()
+@click.option(
+    "--probe", is_flag=True, help="Also ask each backend once (and run each custom query once)."
+)
+@click.option("--json", "as_json", is_flag=True, help="With --probe: print the probe as JSON.")
 @click.pass_obj
-def check(app: AppContext) -> int:
-    """Validate config and runbooks; exit 2 listing every problem with file:line."""
+def check(app: AppContext, probe: bool, as_json: bool) -> int:
+    """Validate config and runbooks; exit 2 listing every problem with file:line.
+
+    With --probe, also ask each backend once: exit 1 when one (or a custom query) fails."""
+    if as_json and not probe:
+        raise click.UsageError("--json needs --probe")
     problems, notes = collect_problems(app)
     for p in problems:
         click.echo(p, err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         raise SystemExit(2)
-    for n in notes:
-        click.echo(n)
+    if not as_json:
+        for n in notes:
+            click.echo(n)
+    if probe:
+        return run_probe(app, as_json)
     click.echo("ok")
     return 0
+
+
+def run_probe(app: AppContext, as_json: bool) -> int:
+    """Probe every backend; print per backend (and custom query) ok or the error."""
+    from console.commands import probe
+
+    try:
+        reports = asyncio.run(probe.probe_fleet(app.config, secrets=app.secrets))
+    except (ConfigErrors, ConfigError, UserError) as exc:  # e.g. a secret missing here
+        errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+        for e in errors:
+            text = e.located() if isinstance(e, ConfigError) else str(e)
+            click.echo(f"cannot probe: {text}", err=True)
+        raise SystemExit(1) from None
+    failed = probe.failures(reports)
+    if as_json:
+        from console.commands.jsonout import emit_json
+
+        emit_json({"ok": failed == 0, "backends": reports})
+    else:
+        probe.render(reports)
+        click.echo(f"{failed} failure(s)" if failed else "ok")
+    raise SystemExit(1 if failed else 0)
 
 
 COMMANDS = [check]

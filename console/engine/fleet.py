@@ -150,6 +150,11 @@ class Fleet(OnDemand):
         backend.warnings = clean_obj(tuple(warnings)) if warnings else ()
         return result
 
+    async def call_once(self, backend: Backend, key: str, fn: Callable[[], Any]) -> Any:
+        """One call outside a refresh (``callboard check --probe``): the refresh's timeout,
+        retries and breaker, nothing cached. Raises BackendError (the error, one line)."""
+        return await self._call(backend, key, fn, cache=False)
+
     def _capable(self, capability: type) -> list[Backend]:
         return [b for b in self.backends if b.has(capability)]
 

@@ -39,7 +39,7 @@ from console.errors import BackendError, ConfigError
 from console.plugin_api import PluginContext
 
 from . import discovery as disc
-from . import parse, plan, queries
+from . import parse, plan, probe, queries
 from .history import SERIES, series_one
 from .options import pinned_conventions
 from .queries import Preset
@@ -245,6 +245,14 @@ class PrometheusPlugin:
             return BackendStatus(self.name, "prometheus", ok=False, error=error)
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
+
+    async def custom_queries(self, window: str) -> list[tuple[str, str]]:
+        """Each custom template as ``(key, PromQL)``, filled as a refresh over ``window``."""
+        return await probe.custom_queries(self, window)
+
+    async def count_series(self, promql: str) -> int:
+        """Run ``promql`` once (an instant query): how many series it returns."""
+        return len(await self.query(promql))
 
     async def discover_report(self) -> dict[str, Any]:
         """What discovery finds now, for ``callboard discover``: each job's convention,

@@ -203,19 +203,33 @@ def raw_by(preset: Preset, roles: Sequence[str], *extra: str) -> str:
     return ", ".join(dict.fromkeys(names))
 
 
+def filled(preset: Preset, key: str, window: str, q: float = 0.99) -> str:
+    """The custom template ``key`` (``requests`` or ``latency``) with its placeholders
+    replaced as a refresh replaces them (``callboard check --probe`` runs it as it is)."""
+    if key == "requests":
+        roles = (*_id_roles(preset), "code") if preset.labels.get("code") else _id_roles(preset)
+        return template_text.fill(
+            preset.templates[key],
+            window=window,
+            by=raw_by(preset, roles),
+            selector=matchers(preset),
+        )
+    return template_text.fill(
+        preset.templates[key],
+        window=window,
+        by=raw_by(preset, _id_roles(preset), "le"),
+        selector=matchers(preset),
+        q=f"{q:g}",
+    )
+
+
 def requests_by_code(preset: Preset, window: str, fn: str = "rate", extra: str = "") -> str:
     """Request rate (or increase) per function and status code."""
     roles = (*_id_roles(preset), "code") if preset.labels.get("code") else _id_roles(preset)
     by = group_by(preset, ROLE_LABELS["code"]) if "code" in roles else group_by(preset)
     if "requests" in preset.templates:
         # the template speaks the exporter's labels; Callboard folds them, then aggregates
-        filled = template_text.fill(
-            preset.templates["requests"],
-            window=window,
-            by=raw_by(preset, roles),
-            selector=matchers(preset),
-        )
-        return f"sum by ({by}) ({fold(preset, filled, roles)})"
+        return f"sum by ({by}) ({fold(preset, filled(preset, 'requests', window), roles)})"
     return counted(preset, preset.requests, extra, window, by, roles, fn)
 
 
@@ -260,14 +274,7 @@ def latency(
     conventions can share one query."""
     by = group_by(preset, "le")
     if "latency" in preset.templates:
-        filled = template_text.fill(
-            preset.templates["latency"],
-            window=window,
-            by=raw_by(preset, _id_roles(preset), "le"),
-            selector=matchers(preset),
-            q=f"{q:g}",
-        )
-        expr = fold(preset, filled, _id_roles(preset))
+        expr = fold(preset, filled(preset, "latency", window, q), _id_roles(preset))
     elif not preset.buckets:
         return None
     else:
