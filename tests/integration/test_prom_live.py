@@ -62,6 +62,9 @@ def write_config(tmp: Path, stack: Stack, prom_url: str | None = None) -> Path:
                 "plugin": "prometheus",
                 "url": prom_url or stack.prometheus,
                 **PROM_OPTS,
+                # these tests check numbers, not speed: 500 functions' queries took > 5 s on a
+                # loaded 2-core box (README: give such a backend a longer timeout)
+                "timeout": "30s",
             },
             {"name": "am", "plugin": "alertmanager", "url": stack.alertmanager},
             {
