@@ -156,3 +156,5 @@ def test_ids_are_cut_in_the_middle_and_function_ids_keep_their_operation() -> No
     narrow = cut_function_id("svc:a-very-long-operation-name", 12)
     assert cell_len(narrow) <= 12 and narrow.startswith("…:") and narrow.endswith("name")
     assert cut_middle("1e276b119b55000000100002bb3ce932", 11) == "1e276…ce932"
+    assert cell_len(cut_middle("中文服务名称很长", 7)) == 7  # wide characters count two cells
+    assert cell_len(cut_function_id("支付服务网关:POST /pay", 16)) <= 16

@@ -66,9 +66,11 @@ def cut_middle(text: str, width: int) -> str:
         return text
     if width <= 1:
         return "…"[:width]
-    head = (width - 1 + 1) // 2
+    head = width // 2
     tail = width - 1 - head
-    return text[:head] + "…" + (text[-tail:] if tail else "")
+    # by cells, not characters: a wide character counts two (reversed to measure the tail)
+    end = set_cell_size(text[::-1], tail)[::-1] if tail else ""
+    return set_cell_size(text, head) + "…" + end
 
 
 def cut_function_id(fid: str, width: int) -> str:
