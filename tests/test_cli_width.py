@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -158,3 +159,25 @@ def test_ids_are_cut_in_the_middle_and_function_ids_keep_their_operation() -> No
     assert cut_middle("1e276b119b55000000100002bb3ce932", 11) == "1e276…ce932"
     assert cell_len(cut_middle("中文服务名称很长", 7)) == 7  # wide characters count two cells
     assert cell_len(cut_function_id("支付服务网关:POST /pay", 16)) <= 16
+
+
+def test_a_failing_backend_keeps_its_whole_error_at_80_columns(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a loopback port nothing listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        f"backends:\n  - {{name: prom, plugin: prometheus, url: 'http://127.0.0.1:{port}'}}\n"
+    )
+    db = str(tmp_path / "cb.db")
+    proc = subprocess.run(
+        [sys.executable, "-m", "console.cli", "status", "--config", str(cfg), "--db", db],
+        capture_output=True,
+        text=True,
+        env=env_for(tmp_path, 80),
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert widest(proc.stdout) <= 80
+    assert "connection refused" in " ".join(proc.stdout.split())

@@ -25,7 +25,7 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
     from rich.markup import escape
     from rich.text import Text
 
-    from console.commands.tables import Column, console, cut_end, fitted_table
+    from console.commands.tables import Column, console, fitted_table
     from console.core import fmt
     from console.core.redact import redact
 
@@ -47,7 +47,7 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
             line.append(f" ({redact(b.error or '')})")
             if b.stale_s is not None:
                 line.append(f", data {fmt.age(b.stale_s)} old")
-        out.print(Text(cut_end(line.plain, width)) if line.cell_len > width else line)
+        out.print(line)  # wrapped at the width, never cut: the error is what matters here
     rows = sorted(snap.functions, key=lambda h: (h.worst_severity_rank, h.function.id))
     if not all_rows:
         rows = [h for h in rows if h.findings] or rows
