@@ -20,58 +20,81 @@ async def refresh_once(app: AppContext) -> FleetSnapshot:
 
 
 def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
-    from rich.console import Console
+    """The fleet as one line per function, fitted to the terminal (80 columns when piped):
+    tier, owner, traffic and p99 give way before burn, success and the findings."""
     from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
 
+    from console.commands.tables import Column, console, fitted_table
     from console.core import fmt
     from console.core.redact import redact
 
-    console = Console(highlight=False)
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(highlight=False, width=160)
+    out = console()
+    width = out.width
     env = "PRODUCTION " if snap.production else ""
-    console.print(  # names and errors are data: escaped, so markup in them stays literal
+    out.print(  # names and errors are data: escaped, so markup in them stays literal
         f"[bold]{env}{escape(snap.environment)}[/]  {len(snap.functions)} functions  "
-        f"generated {snap.generated_at}" + ("  [reverse] READ-ONLY [/]" if snap.read_only else "")
+        f"generated {snap.generated_at}" + ("  [reverse] READ-ONLY [/]" if snap.read_only else ""),
+        overflow="ellipsis",
+        no_wrap=True,
     )
     for b in snap.backends:
-        state = "[green]ok[/]" if b.ok else f"[red]failing[/] ({escape(redact(b.error or ''))})"
-        if not b.ok and b.stale_s is not None:
-            state += f", data {fmt.age(b.stale_s)} old"
-        console.print(f"  backend {escape(b.name)} ({escape(b.plugin)}): {state}")
+        line = Text(f"  backend {b.name} ({b.plugin}): ")
+        if b.ok:
+            line.append("ok", style="green")
+        else:
+            line.append("failing", style="red")
+            line.append(f" ({redact(b.error or '')})")
+            if b.stale_s is not None:
+                line.append(f", data {fmt.age(b.stale_s)} old")
+        out.print(line)  # wrapped at the width, never cut: the error is what matters here
     rows = sorted(snap.functions, key=lambda h: (h.worst_severity_rank, h.function.id))
     if not all_rows:
         rows = [h for h in rows if h.findings] or rows
-    table = Table(header_style="bold", expand=False)
-    for col in ("function", "owner", "tier", "traffic", "success", "p99", "burn 1h", "findings"):
-        table.add_column(
-            col,
-            no_wrap=col != "findings",
-            justify="right" if col in ("traffic", "success", "p99", "burn 1h", "tier") else "left",
-        )
-    for h in rows[:limit]:
-        s = h.signals
-        badges = Text()
-        for f in h.findings:
+    rows = rows[:limit]
+    badges: list[str | Text] = []
+    for h in rows:
+        cell = Text()
+        for i, f in enumerate(h.findings):
+            if i:
+                cell.append("  ")
             style = "bold red" if f.severity.value == "page" else "yellow"
-            badges.append(f"{f.mode.value} {f.name}", style=style)
-            badges.append("  ")
-        table.add_row(
-            Text(h.function.id),
-            Text(h.function.owner or fmt.NO_DATA),
-            str(h.function.tier) if h.function.tier is not None else fmt.NO_DATA,
-            fmt.rps(s.rate_rps),
-            fmt.pct(s.success_rate),
-            fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped),
-            fmt.burn(h.burn.rates.get("1h") if h.burn else None),
-            badges,
-        )
-    console.print(table)
-    hidden = len(snap.functions) - min(len(rows), limit)
+            cell.append(f"{f.mode.value} {f.name}", style=style)
+        badges.append(cell)
+    sig = [h.signals for h in rows]
+    columns = [
+        Column("function", [h.function.id for h in rows], keep=True, cut="function", minimum=24),
+        Column("owner", [h.function.owner or fmt.NO_DATA for h in rows], 5, cut="text"),
+        Column(
+            "tier",
+            [str(h.function.tier) if h.function.tier is not None else fmt.NO_DATA for h in rows],
+            6,
+            justify="right",
+        ),
+        Column("traffic", [fmt.rps(s.rate_rps) for s in sig], 4, justify="right"),
+        Column("success", [fmt.pct(s.success_rate) for s in sig], 2, justify="right"),
+        Column(
+            "p99",
+            [fmt.latency(s.p99_ms, "p99_ms" in s.latency_capped) for s in sig],
+            3,
+            justify="right",
+        ),
+        Column(
+            "burn 1h",
+            [fmt.burn(h.burn.rates.get("1h") if h.burn else None) for h in rows],
+            1,
+            justify="right",
+        ),
+        Column("findings", badges, keep=True, cut="text", minimum=20),
+    ]
+    out.print(fitted_table(columns, width))
+    hidden = len(snap.functions) - len(rows)
     if hidden > 0:
-        console.print(f"[dim]{hidden} more functions (healthy or beyond --limit); use --all[/]")
+        out.print(
+            f"[dim]{hidden} more functions (healthy or beyond --limit); use --all[/]",
+            overflow="ellipsis",
+            no_wrap=True,
+        )
 
 
 @click.command()

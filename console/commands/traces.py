@@ -22,6 +22,8 @@ from console.core.model import Span, Trace, TraceQuery, TraceSummary
 from console.errors import UserError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from console.engine.fleet import Fleet
 
 
@@ -200,42 +202,66 @@ def trace(app: AppContext, trace_id: str, as_json: bool) -> int:
 
 
 def render_summaries(found: list[TraceSummary], function: str, since: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """One line per trace, fitted to the terminal (80 columns when piped): the errors and
+    the whole trace id (what ``callboard trace`` takes) always stay; source, span count and
+    the date give way first."""
     from rich.text import Text
 
-    console = Console(highlight=False)
+    from console.commands.tables import Column, console, fitted_table
+
+    out = console()
     if not found:
-        console.print(Text(f"no traces for {function} in the last {since}"))
+        out.print(Text(f"no traces for {function} in the last {since}"))
         return
-    table = Table(header_style="bold")
-    for col in ("start (UTC)", "root", "duration", "spans", "errors", "trace id", "source"):
-        table.add_column(
-            col,
-            justify="right" if col in ("duration", "spans", "errors") else "left",
-            no_wrap=col in ("trace id", "start (UTC)", "duration"),
-        )
-    for t in found:
-        table.add_row(
-            iso(t.start_ns)[:-1].replace("T", " "),
-            Text(f"{t.root_service} {t.root_name}".strip() or "(root not received)"),
-            f"{t.duration_ms:.2f}ms",
-            str(t.span_count),
-            Text(str(t.error_count), style="bold red" if t.error_count else ""),
-            t.trace_id,
-            Text(t.source),
-        )
-    console.print(table)
+    starts = [iso(t.start_ns)[:-1].replace("T", " ") for t in found]
+    columns = [
+        Column(
+            "start (UTC)",
+            list(starts),
+            3,
+            compact=[s[11:19] for s in starts],  # the time, without date and ms
+            compact_header="time UTC",
+        ),
+        Column(
+            "root",
+            [f"{t.root_service} {t.root_name}".strip() or "(root not received)" for t in found],
+            1,
+            cut="text",
+            minimum=12,
+        ),
+        Column(
+            "duration",
+            [f"{t.duration_ms:.2f}ms" for t in found],
+            2,
+            justify="right",
+            compact=[fmt.duration_ns(int(t.duration_ms * 1e6)) for t in found],
+        ),
+        Column("spans", [str(t.span_count) for t in found], 4, justify="right"),
+        Column(
+            "errors",
+            [Text(str(t.error_count), style="bold red" if t.error_count else "") for t in found],
+            keep=True,
+            justify="right",
+        ),
+        Column("trace id", [t.trace_id for t in found], keep=True),
+        Column("source", [t.source for t in found], 5, cut="text"),
+    ]
+    out.print(fitted_table(columns, out.width))
 
 
 def render_trace(t: Trace) -> None:
-    """The span tree: indented by depth, durations, error spans red, the first error marked."""
-    from rich.console import Console
+    """The span tree: indented by depth, durations, error spans red, the first error marked.
+
+    One line per span, fitted to the terminal (80 columns when piped): the status message
+    is cut first, then the span name, so "◀ first error" always shows."""
     from rich.text import Text
 
-    console = Console(highlight=False)
+    from console.commands.tables import console
+
+    out = console()
+    width = out.width
     summary = core_traces.summarize(t)
-    console.print(
+    out.print(
         Text.assemble(
             ("trace ", "bold"),
             (t.trace_id, "bold"),
@@ -245,24 +271,52 @@ def render_trace(t: Trace) -> None:
                 "bold red" if summary.error_count else "green",
             ),
             f"  from {t.source}",
-        )
+        ),
+        overflow="ellipsis",
+        no_wrap=True,
     )
     for w in t.warnings:
-        console.print(Text(f"  ! {w}", style="yellow"))
+        out.print(Text(f"  ! {w}", style="yellow"), overflow="ellipsis", no_wrap=True)
     known = {s.span_id for s in t.spans}
     for span, depth in core_traces.flatten(t.spans):
-        err = span.status == "error"
-        line = Text("  " * depth + ("✗ " if err else "  "), style="red" if err else "")
-        line.append(span.name or "(unnamed)", style="bold red" if err else "bold")
-        line.append(f"  {span.service}", style="cyan")
-        line.append(f"  {fmt.duration_ns(span.duration_ns)}", style="dim")
-        if span.parent_id and span.parent_id not in known:
-            line.append("  (parent missing)", style="yellow")
-        if err and span.status_message:
-            line.append(f"  {span.status_message}", style="red")
-        if span.span_id == t.first_error_span_id:
-            line.append("  ◀ first error", style="bold reverse red")
-        console.print(line, overflow="ellipsis", no_wrap=True)
+        out.print(span_line(t, span, depth, known, width), no_wrap=True, overflow="crop")
+
+
+def span_line(t: Trace, span: Span, depth: int, known: set[str], width: int) -> Text:
+    """One span of the tree in ``width`` cells; what gives way: the status message, the
+    span name, then the service; the first-error marker never does."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from console.commands.tables import cut_end
+
+    err = span.status == "error"
+    lead = "  " * depth + ("✗ " if err else "  ")
+    name = span.name or "(unnamed)"
+    service = f"  {span.service}"
+    took = f"  {fmt.duration_ns(span.duration_ns)}"
+    orphan = "  (parent missing)" if span.parent_id and span.parent_id not in known else ""
+    message = f"  {span.status_message}" if err and span.status_message else ""
+    marker = "  ◀ first error" if span.span_id == t.first_error_span_id else ""
+    room = width - sum(map(cell_len, (lead, took, orphan, marker)))
+    # the name, then the service, then the message give way (each keeps a readable stub)
+    stub = min(cell_len(message), 14)
+    name = cut_end(name, max(min(cell_len(name), 12), room - cell_len(service) - stub))
+    room -= cell_len(name)
+    service = cut_end(service, max(min(cell_len(service), 8), room - stub))
+    room -= cell_len(service)
+    message = cut_end(message, max(room, 0))
+    line = Text(lead, style="red" if err else "")
+    line.append(name, style="bold red" if err else "bold")
+    line.append(service, style="cyan")
+    line.append(took, style="dim")
+    line.append(orphan, style="yellow")
+    line.append(message, style="red")
+    if line.cell_len + cell_len(marker) > width:  # deeper than the terminal is wide
+        line.truncate(max(width - cell_len(marker), 0), overflow="ellipsis")
+    if marker:
+        line.append(marker, style="bold reverse red")
+    return line
 
 
 COMMANDS = [traces, trace]
