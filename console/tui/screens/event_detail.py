@@ -47,7 +47,7 @@ def detail_text(row: Row, now: float | None) -> Text:
         ("function", e.function_id or "—"),
         ("run", e.run_id or "—"),
         ("incident", e.incident_id or "—"),
-        ("event", f"{e.id} (#{e.seq})"),
+        ("event", f"#{e.seq}"),  # its place in the log (the id is in the JSON export)
     ]
     if row.outcome:
         fields.append(("outcome", row.outcome))

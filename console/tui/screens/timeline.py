@@ -105,7 +105,7 @@ class TimelineScreen(Screen[None]):
         yield IncidentBar()
         yield Static(Text(f"{self.incident_id}: loading the timeline…"), id="timeline-info")
         yield TimelineTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)  # compact: at 80 columns it still ends with e Export
 
     def on_mount(self) -> None:
         snap = getattr(self.app, "snapshot", None)
