@@ -132,3 +132,44 @@ async def test_the_footer_offers_detail_help_and_export_at_80_columns(tmp_path: 
         await open_timeline(app, pilot)
         shown = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
         assert {"enter", "question_mark", "a", "e"} <= shown
+
+
+async def test_a_resize_refits_the_rows(tmp_path: Path) -> None:
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=seeded(tmp_path))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_timeline(app, pilot)
+        assert "function" in [
+            str(c.label) for c in app.screen.query_one(DataTable).columns.values()
+        ]
+        wide = len(note_row(app)[-1].split("\n"))
+        await pilot.resize_terminal(80, 24)
+        await until(app, pilot, lambda: len(note_row(app)[-1].split("\n")) > wide)
+        table: DataTable[Text] = app.screen.query_one(DataTable)
+        assert sum(c.width + 2 * table.cell_padding for c in table.columns.values()) <= 80
+
+
+async def test_the_detail_of_a_hostile_event_paints_inert(tmp_path: Path) -> None:
+    """Escapes in an old row (written straight through the engine) do not reach the terminal."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from tests.test_attack_escapes import SGR, assert_inert, hostile
+
+    store = seeded(tmp_path)
+    add_note(store, "INC-0001", "pg pool " + hostile("rolled back", 31))
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_timeline(app, pilot)
+        table: DataTable[Text] = screen.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)  # the hostile note, written last
+        await pilot.press("enter")
+        await until(app, pilot, lambda: isinstance(app.screen, EventDetailScreen))
+        await pilot.pause()
+        painted = "".join(
+            strip.render(app.console)
+            for w in app.screen.query(Widget)
+            if w.size.area
+            for strip in w.render_lines(Region(0, 0, w.size.width, w.size.height))
+        )
+    assert "pg pool" in painted and "in the future" in painted  # the note, in the detail
+    assert_inert(SGR.sub("", painted), "event detail")
