@@ -173,3 +173,17 @@ async def test_the_detail_of_a_hostile_event_paints_inert(tmp_path: Path) -> Non
         )
     assert "pg pool" in painted and "in the future" in painted  # the note, in the detail
     assert_inert(SGR.sub("", painted), "event detail")
+
+
+def test_wrap_lines_breaks_at_spaces_and_folds_only_words_wider_than_the_column() -> None:
+    from rich.cells import cell_len
+
+    from console.tui.screens.timeline_rows import wrap_lines
+
+    assert wrap_lines("p99 4,933 ms is 14.5× baseline 340 ms", 16) == [
+        "p99 4,933 ms is", "14.5× baseline", "340 ms"
+    ]  # fmt: skip
+    assert wrap_lines("a " + "x" * 25 + " b", 10) == ["a", "x" * 10, "x" * 10, "xxxxx b"]
+    assert wrap_lines("one\ntwo", 10) == ["one", "two"]
+    wide = wrap_lines("支付网关超时 支付网关超时", 8)  # two cells a character
+    assert all(cell_len(line) <= 8 for line in wide) and "".join(wide) == "支付网关超时支付网关超时"

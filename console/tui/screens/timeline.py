@@ -29,7 +29,7 @@ from console.core.timeline import epoch
 from console.engine.atomic import write_atomic
 from console.engine.export import export_bytes, postmortem
 from console.tui.messages import WorkFailed
-from console.tui.screens.timeline_rows import cells, columns, when
+from console.tui.screens.timeline_rows import CellCache, columns, when
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
@@ -82,6 +82,7 @@ class TimelineScreen(Screen[None]):
         #: Times as the UTC clock (``a``) instead of relative to now.
         self.absolute = False
         self._width = 0
+        self._cells = CellCache()
 
     @property
     def owner(self) -> IncidentsMixin:
@@ -188,7 +189,7 @@ class TimelineScreen(Screen[None]):
             for c in cols:
                 table.add_column(c.label, key=c.key, width=c.width)
             for r, t in zip(rows, times, strict=True):
-                row_cells, height = cells(r, cols, t)
+                row_cells, height = self._cells.cells(r, cols, t)
                 table.add_row(*row_cells, height=height, key=r.event.id)
             if current is not None and current in table.rows:
                 table.move_cursor(row=table.get_row_index(current))
