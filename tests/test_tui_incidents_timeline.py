@@ -187,3 +187,25 @@ def test_wrap_lines_breaks_at_spaces_and_folds_only_words_wider_than_the_column(
     assert wrap_lines("one\ntwo", 10) == ["one", "two"]
     wide = wrap_lines("支付网关超时 支付网关超时", 8)  # two cells a character
     assert all(cell_len(line) <= 8 for line in wide) and "".join(wide) == "支付网关超时支付网关超时"
+
+
+async def test_kind_colours_follow_the_theme_and_read_at_aa(tmp_path: Path) -> None:
+    from textual.color import Color
+
+    from console.tui.theme_colours import AA, contrast
+
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=seeded(tmp_path))
+    async with app.run_test(size=(140, 45)) as pilot:
+        app.theme = "textual-light"
+        await pilot.pause()
+        await open_timeline(app, pilot)
+        back = Color.parse(app.get_css_variables()["background"])
+        table: DataTable[Text] = app.screen.query_one(DataTable)
+        coloured = 0
+        for i in range(table.row_count):
+            kind = table.get_row_at(i)[1]
+            if isinstance(kind.style, str) and "#" in kind.style:
+                coloured += 1
+                colour = Color.parse(kind.style.split()[-1])
+                assert contrast(colour, back) >= AA, f"{kind.plain}: {kind.style} on {back.hex}"
+        assert coloured  # the note and the finding are coloured

@@ -16,13 +16,29 @@ from rich.cells import cell_len, chop_cells
 from rich.text import Text
 
 from console.core.causes import ago
+from console.core.model import Severity
 from console.core.postmortem import Row
 from console.core.redact import REDACTOR, redact
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
+from console.tui.cells import SEVERITY_STYLE
 
-KIND_STYLE = {"finding.appeared": "#ff6b6b", "finding.cleared": "#6a9955",
-              "alert.firing": "#ff6b6b", "alert.resolved": "#6a9955", "note": "#7fb4ca",
-              "status.changed": "bold #e5c07b", "incident.opened": "bold"}  # fmt: skip
+#: Each kind's colour: the fleet's severity colours, which follow the theme (AA contrast).
+KIND_SEVERITY: dict[str, tuple[Severity | None, bool]] = {
+    "finding.appeared": (Severity.PAGE, False), "alert.firing": (Severity.PAGE, False),
+    "finding.cleared": (None, False), "alert.resolved": (None, False),
+    "note": (Severity.INFO, False), "status.changed": (Severity.TICKET, True),
+}  # fmt: skip
+
+
+def kind_style(kind: str) -> str:
+    """The style of an event kind under the current theme (``bold`` for an opening)."""
+    if kind not in KIND_SEVERITY:
+        return "bold" if kind == "incident.opened" else ""
+    sev, bold = KIND_SEVERITY[kind]
+    colour = SEVERITY_STYLE[sev].removeprefix("bold ")
+    return f"bold {colour}" if bold else colour
+
+
 #: At least this many columns: actor and function get columns of their own.
 WIDE = 110
 #: The longest event kind (``finding.appeared``); longer ones wrap.
@@ -105,13 +121,13 @@ def cells(row: Row, cols: list[Column], time_text: str) -> tuple[list[Text], int
         if c.key == "at":
             out.append(Text(time_text))
         elif c.key == "kind":
-            out.append(wrap(e.kind, c.width, KIND_STYLE.get(e.kind, "")))
+            out.append(wrap(e.kind, c.width, kind_style(e.kind)))
         elif c.key == "actor":
             out.append(wrap(redact(e.actor), c.width))
         elif c.key == "function":
             out.append(wrap(redact(e.function_id or ""), c.width))
         else:
-            style = "bold #ff6b6b" if row.outcome == OUTCOME_UNKNOWN else ""
+            style = SEVERITY_STYLE[Severity.PAGE] if row.outcome == OUTCOME_UNKNOWN else ""
             summary = wrap(redact(row.summary), c.width, style)
             if "function" not in width:  # narrow: who and where go under what happened
                 who = " · ".join(x for x in (e.actor, e.function_id) if x)
@@ -124,17 +140,17 @@ def cells(row: Row, cols: list[Column], time_text: str) -> tuple[list[Text], int
 class CellCache:
     """Wrapped cells by event, for one set of columns: a refresh re-wraps only new events.
 
-    Events never change; the cache empties when the columns change (a resize) or a secret
-    becomes known (the cells were redacted without it). Only the time is made every time.
+    Events never change; the cache empties when the columns change (a resize), a secret
+    becomes known (the cells were redacted without it) or the theme's colours change. Only the time is made every time.
     """
 
     def __init__(self) -> None:
-        self._key: tuple[tuple[Column, ...], int] | None = None
+        self._key: tuple[tuple[Column, ...], int, tuple[str, ...]] | None = None
         self._cells: dict[str, tuple[list[Text], int]] = {}
 
     def cells(self, row: Row, cols: list[Column], time_text: str) -> tuple[list[Text], int]:
         """:func:`cells`, the wrapped ones reused."""
-        key = (tuple(cols), len(REDACTOR))
+        key = (tuple(cols), len(REDACTOR), tuple(SEVERITY_STYLE.values()))
         if key != self._key:
             self._key, self._cells = key, {}
         hit = self._cells.get(row.event.id)
