@@ -82,7 +82,10 @@ async def test_open_record_note_filter_export_resolve(tmp_path: Path) -> None:
         rows = table_rows(app)
         kinds = [r[1] for r in rows]
         assert "incident.opened" in kinds and "finding.appeared" in kinds
-        assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen)
+        ats = [r.event.at for r in screen.shown_rows()]
+        assert ats == sorted(ats) and len(ats) == len(rows)  # the table shows them in order
         assert any("F1 Timeout detected" in r[4] for r in rows)
 
         # n: a note that appears in the table

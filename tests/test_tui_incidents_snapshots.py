@@ -1,4 +1,5 @@
-"""Snapshot of the timeline screen: the seeded demo fleet on a fixed clock, at 140×45.
+"""Snapshots of the timeline screen at 80×24 and 140×45 (rows wrapped at words, relative
+times), and of one event's detail at 80×24: the seeded demo fleet on a fixed clock.
 
 Every event time is fixed: the incident and its notes are written with ``at=`` and the
 recorder stamps events with the fleet's (fixed) clock. The actor comes from ``LOGNAME``.
@@ -14,20 +15,35 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from console.engine.events import EventLog
 from console.engine.incidents import add_note, open_incident
 from console.engine.store import Store
 from console.tui.app import CallboardApp
+from console.tui.screens.event_detail import EventDetailScreen
 from console.tui.screens.timeline import TimelineScreen
 from tests.tui_helpers import demo_fleet
 
-SIZE = (140, 45)
 PAY = "checkout:POST /pay"
 
 
+NOTE = (
+    "pg pool exhausted since the deploy: connections held by the payment client's retry loop,"
+    " rolling back to v2.13.2"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "detail"), [((80, 24), False), ((140, 45), False), ((80, 24), True)],
+    ids=["80x24", "140x45", "detail-80x24"],
+)  # fmt: skip
 def test_timeline_screen(
-    snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Callable[..., bool],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    detail: bool,
 ) -> None:
     monkeypatch.setenv("LOGNAME", "oncall")  # the actor of recorded events
     store = Store(tmp_path / "callboard.db")
@@ -35,7 +51,7 @@ def test_timeline_screen(
     open_incident(
         store, "Checkout times out", [PAY], "SEV2", at="2026-11-26T20:48:00.000Z", log=log
     )
-    add_note(store, "INC-0001", "pg pool exhausted since the deploy", log=log,
+    add_note(store, "INC-0001", NOTE, log=log,
              at="2026-11-26T20:52:30.000Z")  # fmt: skip
     app = CallboardApp(demo_fleet(), refresh_interval=3600, store=store)
 
@@ -64,5 +80,13 @@ def test_timeline_screen(
                 and len(screen.pm.timeline) >= total
             ):
                 break
+        if detail:  # enter on the note: the whole event
+            assert isinstance(screen, TimelineScreen)
+            table = screen.query_one(DataTable)
+            rows = [r.event.kind for r in screen.shown_rows()]
+            table.move_cursor(row=rows.index("note"))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, EventDetailScreen)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)

@@ -1,7 +1,10 @@
 """The timeline screen: an incident's events sorted by UTC time, live.
 
-``f`` cycles a filter over the event kinds present, ``n`` adds a note, ``m`` / ``R`` mark the
-incident mitigated / resolved (after a confirmation), ``e`` exports the postmortem. Events
+Rows wrap at word boundaries to the terminal's width (see :mod:`.timeline_rows`); times are
+relative ("12 min ago"), ``a`` toggles the UTC clock; ``enter`` shows the whole event
+(:mod:`.event_detail`). ``f`` cycles a filter over the event kinds present, ``n`` adds a note,
+``m`` / ``R`` mark the incident mitigated / resolved (after a confirmation), ``e`` exports
+the postmortem. Events
 are read in a thread worker each time the app says the incidents changed (after every
 recorded refresh and every change made here).
 """
@@ -16,26 +19,30 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
+from console.core.timeline import epoch
 from console.engine.atomic import write_atomic
 from console.engine.export import export_bytes, postmortem
 from console.tui.messages import WorkFailed
+from console.tui.screens.timeline_rows import CellCache, columns, when
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from console.tui.incidents import IncidentsMixin
 
-#: (key, label, width): the table's columns (the summary takes the rest).
-COLUMNS = (("at", "time (UTC)", 24), ("kind", "kind", 17), ("actor", "actor", 10),
-           ("function", "function", 26), ("summary", "what happened", 200))  # fmt: skip
-KIND_STYLE = {"finding.appeared": "#ff6b6b", "finding.cleared": "#6a9955",
-              "alert.firing": "#ff6b6b", "alert.resolved": "#6a9955", "note": "#7fb4ca",
-              "status.changed": "bold #e5c07b", "incident.opened": "bold"}  # fmt: skip
+
+class TimelineTable(DataTable[Text]):
+    """The timeline's table; its ``enter`` (select the row: the detail) is in the footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Detail", key_display="⏎"),
+    ]
 
 
 @dataclass
@@ -54,13 +61,16 @@ class TimelineScreen(Screen[None]):
     #timeline-table { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.back", "Back"),
-        Binding("f", "next_kind", "Filter kind"),
+        # the footer's order is priority: at 80 columns the last ones are cut first
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("a", "toggle_absolute", "Clock"),
+        Binding("f", "next_kind", "Kind"),
         Binding("F", "clear_kind", "All kinds", show=False),
         Binding("n", "note", "Note"),
-        Binding("m", "status('mitigated')", "Mitigated"),
+        Binding("m", "status('mitigated')", "Mitigate"),
         Binding("R", "status('resolved')", "Resolve"),
         Binding("e", "export", "Export"),
+        Binding("escape,backspace", "app.back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
 
@@ -69,6 +79,10 @@ class TimelineScreen(Screen[None]):
         self.incident_id = incident_id
         self.pm: Postmortem | None = None
         self.kind: str | None = None
+        #: Times as the UTC clock (``a``) instead of relative to now.
+        self.absolute = False
+        self._width = 0
+        self._cells = CellCache()
 
     @property
     def owner(self) -> IncidentsMixin:
@@ -91,13 +105,8 @@ class TimelineScreen(Screen[None]):
         yield StatusBar(env, production=prod, read_only=ro)
         yield IncidentBar()
         yield Static(Text(f"{self.incident_id}: loading the timeline…"), id="timeline-info")
-        table: DataTable[Text] = DataTable(
-            id="timeline-table", cursor_type="row", zebra_stripes=True
-        )
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        yield table
-        yield Footer()
+        yield TimelineTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)  # compact: at 80 columns it still ends with e Export
 
     def on_mount(self) -> None:
         snap = getattr(self.app, "snapshot", None)
@@ -149,25 +158,39 @@ class TimelineScreen(Screen[None]):
         rows = self.pm.timeline if self.pm else ()
         return [r for r in rows if self.kind is None or r.event.kind == self.kind]
 
+    def now(self) -> float | None:
+        """The fleet's clock (relative times are relative to it)."""
+        return epoch(self.owner.now_iso())
+
+    def table_width(self) -> int:
+        """The table's width in cells (the screen's before the first layout)."""
+        return self.query_one(DataTable).size.width or self.app.size.width
+
+    def on_resize(self, event: Resize) -> None:
+        if self.pm is not None and self.table_width() != self._width:
+            self.render_rows()
+
     def render_rows(self) -> None:
-        """Rebuild the table (a timeline is short; the cursor stays on its event)."""
+        """Rebuild the table (a timeline is short; the cursor stays on its event).
+
+        The columns are fitted to the table's width each time, so the rows wrap to it.
+        """
         table: DataTable[Text] = self.query_one(DataTable)
         current = None
         if table.row_count and table.cursor_row < table.row_count:
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         rows = self.shown_rows()
+        now = self.now()
+        times = [when(r.event.at, now, absolute=self.absolute) for r in rows]
+        self._width = self.table_width()
+        cols = columns(self._width, max(map(len, times), default=8))
         with self.app.batch_update():
-            table.clear()
-            for r in rows:
-                e = r.event
-                table.add_row(
-                    Text(e.at),
-                    Text(e.kind, style=KIND_STYLE.get(e.kind, "")),
-                    Text(e.actor),
-                    Text(e.function_id or ""),
-                    Text(r.summary, style="bold #ff6b6b" if r.outcome == "outcome unknown" else ""),
-                    key=e.id,
-                )
+            table.clear(columns=True)
+            for c in cols:
+                table.add_column(c.label, key=c.key, width=c.width)
+            for r, t in zip(rows, times, strict=True):
+                row_cells, height = self._cells.cells(r, cols, t)
+                table.add_row(*row_cells, height=height, key=r.event.id)
             if current is not None and current in table.rows:
                 table.move_cursor(row=table.get_row_index(current))
         self.query_one("#timeline-info", Static).update(self._info(len(rows)))
@@ -198,6 +221,31 @@ class TimelineScreen(Screen[None]):
         else:
             i = kinds.index(self.kind)
             self.kind = kinds[i + 1] if i + 1 < len(kinds) else None
+        self.render_rows()
+
+    def selected_row(self) -> Row | None:
+        """The timeline row under the cursor (None on an empty table)."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.shown_rows() if r.event.id == key), None)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        """The whole event under the cursor, in a dialog (esc closes it)."""
+        from console.tui.screens.event_detail import EventDetailScreen
+
+        row = self.selected_row()
+        if row is not None:
+            self.app.push_screen(EventDetailScreen(row, self.now()))
+
+    def action_toggle_absolute(self) -> None:
+        """Times relative to now, or the UTC clock."""
+        self.absolute = not self.absolute
         self.render_rows()
 
     def action_clear_kind(self) -> None:
