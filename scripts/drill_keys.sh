@@ -160,8 +160,8 @@ confirm_status() { # confirm_status PHASE STATUS: press "Mark STATUS" in the con
 }
 
 check_store() { # check_store DB ROOT: the run is in the incident; the export names the actions
-  "$CB" --db "$1" incident show INC-0001 --json >"$2/incident.json"
-  "$CB" --db "$1" runs --json >"$2/runs.json"
+  $CB --db "$1" incident show INC-0001 --json >"$2/incident.json"
+  $CB --db "$1" runs --json >"$2/runs.json"
   "$PY" - "$2" <<'EOF'
 import json, sys
 from pathlib import Path
