@@ -33,7 +33,11 @@ declare -a PHASES=()
 declare -A COUNT=()
 
 t() { tmux -L "$SOCK" "$@"; }
-cleanup() { [[ -n $SOCK ]] && t kill-server 2>/dev/null || true; }
+cleanup() { # stop this size's private server and remove its socket file
+  [[ -n $SOCK ]] || return 0
+  t kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+}
 trap cleanup EXIT
 
 screen() { t capture-pane -p -t "$SESSION" 2>/dev/null || true; }
@@ -153,6 +157,7 @@ drill() { # drill COLS ROWS
   local IFS=,
   echo "keys at ${cols}x$rows: $total (${parts[*]// /=}; q to quit not counted)"
   rm -rf "$root"
+  cleanup
 }
 
 confirm_status() { # confirm_status PHASE STATUS: press "Mark STATUS" in the confirmation
