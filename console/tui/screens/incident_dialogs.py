@@ -124,9 +124,13 @@ class NoteScreen(_Dialog[str | None]):
 
 
 class ConfirmStatusScreen(_Dialog[bool | None]):
-    """``Mark INC-0001 resolved?``; dismisses True, or None. The focus starts on Cancel."""
+    """``Mark INC-0001 resolved?``; dismisses True, or None.
 
-    AUTO_FOCUS = ".cancel"
+    The dialog is the guard against a stray ``m``/``R``: its focus starts on the button it
+    names, so Enter confirms (a second deliberate key) and Esc cancels, without a ``tab``.
+    """
+
+    AUTO_FOCUS = "#status-ok"
 
     def __init__(self, incident_id: str, status: str) -> None:
         super().__init__()
