@@ -118,7 +118,7 @@ drill() { # drill COLS ROWS
   key rollback Enter
   wait_for "recorded in INC-0001"
   key timeline i
-  wait_for "Filter kind"
+  wait_for "what happened"  # the timeline's header row
   key note n
   wait_for "Note on INC-0001"
   key note "rolled back checkout to v2.13.2" -l
