@@ -83,6 +83,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Incident timeline",
         (
+            ("enter", "the whole event: time, actor, run, data (esc closes)"),
+            ("a", "times: relative / UTC clock"),
             ("f / F", "filter: next event kind / all kinds"),
             ("n", "add a note"),
             ("m / R", "mark mitigated / resolved (asks first)"),
