@@ -153,7 +153,9 @@ def test_credential_headers_echoed_back_are_masked_without_knowing_the_value() -
 def test_clip_redacts_before_cutting_and_drops_a_partial_secret_at_the_cut() -> None:
     r = Redactor()
     r.add("Zq8sK3vW9xT2mN7p", "tok")
-    assert r.clip("x" * 10 + "Zq8sK3vW9xT2mN7p", 16) == "x" * 10 + "«reda…"
+    # redacted first; a cut inside the «redacted:tok» marker drops the marker's half too
+    assert r.clip("x" * 10 + "Zq8sK3vW9xT2mN7p", 16) == "x" * 10 + "…"
+    assert r.clip("x" * 10 + "Zq8sK3vW9xT2mN7p", 40) == "x" * 10 + "«redacted:tok»"
     # Text someone already cut: half a secret is not recognisable, so the edge is dropped.
     assert r.clip("x" * 10 + "Zq8sK3vW9x", 16) == "x" * 10 + "…"
     assert r.clip("vW9xT2mN7p" + "y" * 10, 12, tail=True) == "…" + "y" * 10

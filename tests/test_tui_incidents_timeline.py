@@ -209,3 +209,29 @@ async def test_kind_colours_follow_the_theme_and_read_at_aa(tmp_path: Path) -> N
                 colour = Color.parse(kind.style.split()[-1])
                 assert contrast(colour, back) >= AA, f"{kind.plain}: {kind.style} on {back.hex}"
         assert coloured  # the note and the finding are coloured
+
+
+async def test_a_note_written_with_n_is_under_the_cursor_and_on_screen(tmp_path: Path) -> None:
+    """At 80×24 the wrapped rows fill the screen: the note just written must not land below
+    the fold (the cursor moves to it once the timeline shows it)."""
+    from console.tui.screens.incident_dialogs import NoteScreen
+
+    app = CallboardApp(demo_fleet(), refresh_interval=3600, store=seeded(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_timeline(app, pilot)
+        table = screen.query_one(DataTable)
+        for _ in range(6):  # enough wrapped events to push the newest row off the screen
+            await pilot.press("n")
+            await until(app, pilot, lambda: isinstance(app.screen, NoteScreen))
+            await pilot.press(*"filler note that wraps across the narrow column", "enter")
+            await until(app, pilot, lambda: isinstance(app.screen, TimelineScreen))
+        await pilot.press("n")
+        await until(app, pilot, lambda: isinstance(app.screen, NoteScreen))
+        await pilot.press(*"rolled back checkout", "enter")
+        await until(app, pilot, lambda: any("rolled back checkout" in r[-1]
+                                            for r in table_rows(app)))  # fmt: skip
+        await pilot.pause()
+        assert "rolled back checkout" in table_rows(app)[table.cursor_row][-1]
+        region = table.scrollable_content_region
+        row_y = sum(table.rows[k].height for k in list(table.rows)[: table.cursor_row])
+        assert table.scroll_y <= row_y < table.scroll_y + region.height

@@ -221,8 +221,15 @@ class Redactor:
             return text
         keep = max(limit - len(mark), 0)
         if tail:
-            return mark + self.drop_partial(text[len(text) - keep :], at_start=True)
-        return self.drop_partial(text[:keep]) + mark
+            part = text[len(text) - keep :]
+            close, open_ = part.find("»"), part.find("«")
+            if close != -1 and (open_ == -1 or close < open_):  # half a «redacted…» marker
+                part = part[close + 1 :]
+            return mark + self.drop_partial(part, at_start=True)
+        part = text[:keep]
+        if part.rfind("«") > part.rfind("»"):  # the cut fell inside a «redacted…» marker
+            part = part[: part.rfind("«")]
+        return self.drop_partial(part) + mark
 
     def redact_obj(self, obj: Any) -> Any:
         """A copy of ``obj`` with secrets replaced in every string, dict key and list item.

@@ -83,6 +83,9 @@ class TimelineScreen(Screen[None]):
         self.absolute = False
         self._width = 0
         self._cells = CellCache()
+        #: After ``n``: the row count before the note; the first reload with more rows puts
+        #: the cursor on the newest, so the note just written is on screen.
+        self._follow_after: int | None = None
 
     @property
     def owner(self) -> IncidentsMixin:
@@ -191,7 +194,10 @@ class TimelineScreen(Screen[None]):
             for r, t in zip(rows, times, strict=True):
                 row_cells, height = self._cells.cells(r, cols, t)
                 table.add_row(*row_cells, height=height, key=r.event.id)
-            if current is not None and current in table.rows:
+            if self._follow_after is not None and len(rows) > self._follow_after:
+                self._follow_after = None
+                table.move_cursor(row=table.row_count - 1)
+            elif current is not None and current in table.rows:
                 table.move_cursor(row=table.get_row_index(current))
         self.query_one("#timeline-info", Static).update(self._info(len(rows)))
 
@@ -266,6 +272,7 @@ class TimelineScreen(Screen[None]):
 
         def done(text: str | None) -> None:
             if text:
+                self._follow_after = len(self.shown_rows())
                 self.owner.write_note(inc, text)
 
         self.app.push_screen(NoteScreen(inc.id), done)
