@@ -40,23 +40,8 @@ cleanup() { # stop this size's private server and remove its socket file
 }
 trap cleanup EXIT
 
-screen() { t capture-pane -p -t "$SESSION" 2>/dev/null || true; }
-
-wait_for() { # wait_for TEXT: poll the pane until TEXT shows, or fail after $TIMEOUT seconds
-  local deadline=$((SECONDS + TIMEOUT))
-  until screen | grep -qF -- "$1"; do
-    if ! t has-session -t "$SESSION" 2>/dev/null; then
-      echo "callboard exited while waiting for: $1" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "timed out after ${TIMEOUT}s waiting for: $1" >&2
-      screen >&2
-      exit 1
-    fi
-    sleep 0.05
-  done
-}
+# shellcheck source=scripts/tmux_wait.sh
+source "$(dirname "$0")/tmux_wait.sh"
 
 wait_gone() { # wait_gone TEXT: poll until TEXT is no longer on the pane (a dialog closed)
   local deadline=$((SECONDS + TIMEOUT))
