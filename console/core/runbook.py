@@ -38,7 +38,6 @@ STEP_KINDS = ("check", "verify", "action", "command", "http", "manual", "note")
 MUTATING_KINDS = frozenset({"command", "http"})
 #: The only http methods a step may declare read-only (``mutates: false``).
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
 
 @dataclass(frozen=True)
