@@ -10,6 +10,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 from console.errors import BackendError, BackendUnavailable
@@ -76,11 +77,14 @@ class CircuitBreaker:
 
 
 def backoff_delay(
-    attempt: int, base: float = 0.2, cap: float = 5.0, rng: random.Random | None = None
+    attempt: int, base: float, cap: float, draw: Callable[[], float] = random.random
 ) -> float:
-    """Full jitter: uniform(0, min(cap, base × 2^attempt))."""
-    r = rng or random
-    return r.uniform(0.0, min(cap, base * (2**attempt)))
+    """Full jitter: ``draw() × min(cap, base × 2^attempt)``, ``draw`` uniform in [0, 1).
+
+    The one backoff of the project: backend calls (:func:`call`) and a runbook step's
+    retries (:mod:`console.engine.steprunner`) both wait this long.
+    """
+    return draw() * min(cap, base * (2**attempt))
 
 
 async def call(
@@ -113,6 +117,7 @@ async def call(
     if breaker is not None and not breaker.allow():
         first = f"; first error: {breaker.first_error}" if breaker.first_error else ""
         raise CircuitOpen(f"circuit open after {breaker.failures} failures, retrying later{first}")
+    draw = random.random if rng is None else partial(rng.uniform, 0.0, 1.0)
     deadline = clock() + timeout
     last: BackendError | None = None
     for attempt in range(max(1, attempts)):
@@ -133,7 +138,7 @@ async def call(
             return result
         if attempt >= attempts - 1:
             break
-        delay = backoff_delay(attempt, base, cap, rng)
+        delay = backoff_delay(attempt, base, cap, draw)
         if clock() + delay >= deadline:
             break  # no room left for another try within the budget
         await sleep(delay)

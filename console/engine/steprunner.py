@@ -21,6 +21,7 @@ from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
 from console.engine.confirmation import Confirm, ConfirmRequest, Decide
 from console.engine.events import EventLog, utc_now
+from console.engine.resilience import backoff_delay
 from console.engine.runs import RunRecord, RunStore, StepRecord
 from console.engine.step_records import RecordsRun
 from console.engine.stepkinds import Outcome
@@ -205,7 +206,7 @@ class StepRunner(RecordsRun):
                     await self._annotate(record, step, ended, outcome.output)
                 return ended
             self._result_event(record, step, status, outcome.output, outcome.exit_code, took)
-            if await self._pause(self.rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)):
+            if await self._pause(backoff_delay(attempt, BACKOFF_BASE_S, BACKOFF_CAP_S, self.rand)):
                 why = f"cancelled before attempt {attempt + 2}: {outcome.output}"
                 return self._end(record, step, rec, "cancelled", why, outcome.exit_code, None)
         return "failed"  # unreachable: the loop returns on its last attempt
