@@ -1,4 +1,5 @@
-"""What the fleet answers on demand, outside the refresh: traces, series and actions.
+"""What the fleet answers on demand, outside the refresh: one function's health, traces,
+series and actions.
 
 A mixin of :class:`console.engine.fleet.Fleet`; every call goes through the fleet's
 ``_call`` (timeout, retries, breaker) without caching.
@@ -13,30 +14,81 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from console.core.classify import DEFAULT_COUNTED, success_rate
+from console.core.diagnose import Thresholds, diagnose
 from console.core.model import (
     ActionPlan,
     ActionRequest,
     ActionResult,
     Function,
+    Signals,
     Trace,
     TraceQuery,
     TraceSummary,
 )
 from console.core.redact import drop_partial, redact
 from console.core.sanitize import clean_line, clean_obj
+from console.core.slo import evaluate
+from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.backend import Backend
+from console.engine.inventory import merge_signals
 from console.errors import ActionError, BackendError, CallboardError
-from console.plugin_api import Actions, Metrics, Traces
+from console.plugin_api import Actions, Baselines, Metrics, Traces
 
 log = logging.getLogger("callboard.actions")
 
 
 class OnDemand:
-    """Trace search, one trace, a signal's history, and actions (plan, then execute)."""
+    """One function's health, trace search, one trace, a signal's history, and actions
+    (plan, then execute)."""
 
     trace_errors: dict[str, str]
+    last: FleetSnapshot | None
+    window: str
+    thresholds: Thresholds
+    counted: frozenset[str]
+    runbooks: Any
     _call: Callable[..., Any]
     _capable: Callable[[type], list[Backend]]
+    refresh: Callable[[], Any]
+
+    async def read_function(self, function_id: str) -> FunctionHealth | None:
+        """One function's health now, asking each metrics backend for that function only.
+
+        What a runbook's ``check`` and ``verify`` read, instead of a whole refresh: the
+        function itself comes from the last snapshot (one refresh when there is none yet);
+        its signals from one ``signals([function], window)`` call per metrics backend (a
+        failing backend gives its last refresh's answer, as in a refresh); baselines as the
+        last refresh cached them; alerts and the trend as the last snapshot has them. The
+        snapshot, the trends and the inventory are left as they are.
+
+        Returns: None when the function is not in the fleet.
+        """
+        snapshot = self.last or await self.refresh()
+        known = snapshot.by_id().get(function_id)
+        if known is None:
+            return None
+        fn = known.function
+
+        async def signals_of(b: Backend) -> Any:
+            try:
+                call = partial(b.plugin.signals, [fn], self.window)
+                return await self._call(b, "signals", call, cache=False)
+            except BackendError:  # _call recorded the error: its last good answer stands
+                return b.cache.get("signals")
+
+        maps = await asyncio.gather(*(signals_of(b) for b in self._capable(Metrics)))
+        s = merge_signals([m for m in maps if m]).get(fn.id) or Signals()
+        if self.counted != DEFAULT_COUNTED:
+            s = replace(s, success_rate=success_rate(s, self.counted))
+        baselines = merge_signals(
+            [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
+        )
+        burn = evaluate(s, fn.slo) if s.error_ratio else None
+        findings = diagnose(
+            fn, s, baselines.get(fn.id), self.thresholds, burn=burn, runbooks=self.runbooks
+        )
+        return FunctionHealth(fn, s, findings, burn, known.alerts, known.trend)
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Search every trace source at once; errors first, then newest. A source that

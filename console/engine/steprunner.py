@@ -284,7 +284,8 @@ class StepRunner(RecordsRun):
         return health.function
 
     async def _health(self, scope: Scope) -> FunctionHealth:
-        health = (await self.fleet.refresh()).by_id().get(scope.function.id)
+        """The step's function now: its signals only, not a whole refresh."""
+        health = await self.fleet.read_function(scope.function.id)
         if health is None:
             raise LookupError(f"function {scope.function.id!r} is gone from the fleet")
         return health
