@@ -239,12 +239,9 @@ def run(
     try:
         record = asyncio.run(go())
     except KeyboardInterrupt:
-        if executor.current_run is not None:
-            runs.interrupt(executor.current_run)
-            click.echo(
-                f"interrupted: resume with `callboard run --resume {executor.current_run}`",
-                err=True,
-            )
+        stopped = executor.interrupted()  # never left marked running
+        if stopped is not None:
+            click.echo(f"interrupted: resume with `callboard run --resume {stopped.id}`", err=True)
         return 130
     if as_json:
         emit_json(record.to_json())

@@ -23,37 +23,128 @@ No Textual: the CLI and the TUI drive it and inject how to ask for confirmation
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.core.runbook import Runbook, Step, step_mutates
+from console.core.runbook import Runbook, Step
 from console.core.runbook_params import Duration, Scope
-from console.engine import stepkinds
-from console.engine.events import utc_now
-from console.engine.incident_link import declined, incident_for, link_run
+from console.engine import dryrun
+from console.engine.confirmation import Confirm, Decide
 from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
-from console.engine.steprunner import (
-    WRITES_ELSEWHERE,
-    ConfirmRequest,
-    StepRunner,
-    plan_text,
-    short_error,
-    unexpected_error,
-)
-from console.errors import ActionError, BackendError, SecretError, UserError
+from console.engine.step_records import RunRecorder
+from console.engine.steprunner import ConfirmRequest, StepRunner
+from console.errors import UserError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from console.engine.fleet import Fleet
+    from console.engine.store import Store
 
 __all__ = ["RESUMABLE", "ConfirmRequest", "Executor"]
 
 RESUMABLE = frozenset({"interrupted", "failed", "refused", "cancelled"})
 
 
-class Executor(StepRunner):
+async def _never(_: Any, *__: Any) -> Any:
+    return None
+
+
+class Executor:
     """Runs runbooks against a fleet, recording runs, steps and events in ``store``.
 
-    See :class:`~console.engine.steprunner.StepRunner` for the arguments.
+    It owns a :class:`~console.engine.step_records.RunRecorder` (the one writer of a run)
+    and a :class:`~console.engine.steprunner.StepRunner` (one step at a time), and the
+    cleanup of a run it cannot finish: whatever stops it — a cancelled task, an error —
+    the run is never left marked running.
+
+    Args:
+        secret: resolves ``{{ secrets.NAME }}`` (the SecretStore, which registers values
+            with the redactor).
+        confirm: asked before confirm/manual/production-mutating steps; None refuses them.
+        decide: asked on resume whether an unknown, non-idempotent step took effect.
+        poll_every: overrides every verify step's interval (tests pass 0); the number of
+            polls stays bounded by the step's own ``within / every``.
+        sleep, rand: injected for retries' full-jitter backoff (tests never wait).
+        on_update: called with the run after every recorded change (the TUI's live view).
     """
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        store: Store,
+        *,
+        secret: Callable[[str], str],
+        confirm: Confirm | None = None,
+        decide: Decide | None = None,
+        read_only: bool | None = None,
+        poll_every: float | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        http: httpx.AsyncClient | None = None,
+        on_update: Callable[[RunRecord], None] | None = None,
+    ) -> None:
+        self.fleet = fleet
+        self.recorder = RunRecorder(store, on_update=on_update)
+        self.steps = StepRunner(
+            fleet,
+            self.recorder,
+            secret=secret,
+            confirm=confirm,
+            read_only=read_only,
+            poll_every=poll_every,
+            sleep=sleep,
+            rand=rand,
+            http=http,
+        )
+        self.secret = secret
+        self.decide: Decide = decide or _never
+        self.read_only = self.steps.read_only
+        #: The operator declined linking this run to an incident (``--no-incident``).
+        self._no_link = False
+
+    @property
+    def on_update(self) -> Callable[[RunRecord], None] | None:
+        """Called with the run after every recorded change (settable while it runs)."""
+        return self.recorder.on_update
+
+    @on_update.setter
+    def on_update(self, listener: Callable[[RunRecord], None] | None) -> None:
+        self.recorder.on_update = listener
+
+    @property
+    def current(self) -> RunRecord | None:
+        """The run this executor is driving (or last drove), as recorded."""
+        return self.recorder.current
+
+    @property
+    def current_run(self) -> str | None:
+        """The id of :attr:`current` (None before the first run)."""
+        return None if self.recorder.current is None else self.recorder.current.id
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this executor created (an injected one is left open)."""
+        await self.steps.aclose()
+
+    def interrupted(self) -> RunRecord | None:
+        """The process is going away (Ctrl-C outside the loop): the current run, if still
+        running, is interrupted, its running step unknown; a resume settles it."""
+        return self.recorder.abandon("interrupted")
+
+    @contextmanager
+    def _never_left_running(self) -> Iterator[None]:
+        try:
+            yield
+        except asyncio.CancelledError:  # the driver went away (a screen closed): cancelled
+            self.recorder.abandon("cancelled")
+            raise
+        except BaseException:  # an error, or Ctrl-C: a resume settles the running step
+            self.recorder.abandon("interrupted")
+            raise
 
     # -- the public surface ------------------------------------------------------------
 
@@ -75,10 +166,10 @@ class Executor(StepRunner):
         Raises:
             UserError: the function is not in the fleet.
         """
-        fn = await self._function(function_id)
+        fn = await self.steps.function(function_id)
         # a duration is recorded as one ("20m"), and a resume parses it back the same way
         recorded = {k: str(v) if isinstance(v, Duration) else v for k, v in params.items()}
-        record = self.runs.create(
+        record = self.recorder.runs.new(
             runbook.id,
             runbook.path,
             function_id,
@@ -88,25 +179,22 @@ class Executor(StepRunner):
             incident_id=incident_id,
             environment=self.fleet.environment,
         )
-        self.current_run = record.id
-        self._event(
-            record,
-            "run.started",
-            {
-                "runbook": runbook.id,
-                "params": recorded,
-                "dry_run": dry_run,
-                "environment": self.fleet.environment,
-                "production": self.fleet.production,
-                "read_only": self.read_only,
-                "no_incident": no_incident,
-            },
-        )
+        started = {
+            "runbook": runbook.id,
+            "params": recorded,
+            "dry_run": dry_run,
+            "environment": self.fleet.environment,
+            "production": self.fleet.production,
+            "read_only": self.read_only,
+            "no_incident": no_incident,
+        }
+        self.recorder.start(record, started)
         self._no_link = no_incident
         scope = Scope(params, fn, self.secret, record.id)
-        if dry_run:
-            return await self._dry(runbook, record, scope)
-        return await self._drive(runbook, record, scope)
+        with self._never_left_running():
+            if dry_run:
+                return await dryrun.dry_run(self.steps, runbook, record, scope)
+            return await self._drive(runbook, record, scope)
 
     async def resume(self, runbook: Runbook, run_id: str, params: Mapping[str, Any]) -> RunRecord:
         """Carry on an interrupted (or failed, refused, cancelled) run where it stopped.
@@ -114,8 +202,7 @@ class Executor(StepRunner):
         Raises:
             UserError: no such run, a dry run, one still running, or the runbook changed.
         """
-        self.runs.reconcile()
-        record = self.runs.get(run_id)
+        record = self.recorder.load(run_id)
         if record is None:
             raise UserError(f"no run {run_id!r} (see `callboard runs`)")
         if record.dry_run:
@@ -129,40 +216,37 @@ class Executor(StepRunner):
             raise UserError(
                 f"runbook {runbook.id} changed since run {run_id} started: its steps differ"
             )
-        fn = await self._function(record.function_id)
-        self.runs.claim(run_id)
-        self.current_run = run_id
-        record.status = "running"
-        self._no_link = declined(self.runs.store, run_id)
+        fn = await self.steps.function(record.function_id)
+        self._no_link = self.recorder.declined(run_id)
         self._link(record)
-        self._event(record, "run.resumed", {"runbook": runbook.id})
-        self._baselines = self._shown_plans(run_id)
-        self._rechecking = True
-        for step, rec in zip(runbook.steps, record.steps, strict=False):
-            if rec.status in ("unknown", "running"):
-                if not await self._settle(record, step, rec):
-                    return self._finish(record, "refused")
-            elif rec.status != "done" or step.kind == "check":
-                rec.status = "pending"  # a check never mutates: it runs again, on today's facts
-                self.runs.save_step(record.id, rec)
+        self.recorder.claim(record, runbook.id)
+        self.steps.baselines = self.recorder.shown_plans(run_id)
+        self.steps.rechecking = True
         try:
-            return await self._drive(runbook, record, Scope(params, fn, self.secret, record.id))
+            with self._never_left_running():
+                for step, rec in zip(runbook.steps, record.steps, strict=False):
+                    if rec.status in ("unknown", "running"):
+                        if not await self._settle(record, step, rec):
+                            return self.recorder.finish(record, "refused")
+                    elif rec.status != "done" or step.kind == "check":
+                        rec.status = "pending"  # a check never mutates: it runs again, today
+                        self.recorder.step(record, rec, notify=False)
+                scope = Scope(params, fn, self.secret, record.id)
+                return await self._drive(runbook, record, scope)
         finally:
-            self._rechecking, self._baselines = False, {}
+            self.steps.rechecking, self.steps.baselines = False, {}
 
     def cancel(self) -> None:
         """Stop the run: before its next step, or at once inside a verify's wait, a retry's
         backoff or a command (stopped; its outcome unknown). A plugin action finishes."""
-        self._cancelled = True
-        self._cancel_event.set()
+        self.steps.cancel()
 
     async def undo(self, runbook: Runbook, run_id: str, params: Mapping[str, Any]) -> RunRecord:
         """Run the ``undo`` of every done step, newest first (after a cancel, on request).
 
         A step whose undo succeeded is no longer done: resuming the run runs it again.
         """
-        self.runs.reconcile()
-        record = self.runs.get(run_id)
+        record = self.recorder.load(run_id)
         if record is None:
             raise UserError(f"no run {run_id!r} (see `callboard runs`)")
         if record.dry_run:
@@ -176,39 +260,38 @@ class Executor(StepRunner):
         ]
         if not todo:
             raise UserError(f"run {run_id}: no done step has an undo")
-        fn = await self._function(record.function_id)
+        fn = await self.steps.function(record.function_id)
         scope = Scope(params, fn, self.secret, record.id)
-        self._cancelled = False
-        self._cancel_event.clear()
-        self.current_run = run_id
-        self._no_link = declined(self.runs.store, run_id)
+        self.steps.uncancel()
+        self.recorder.follow(record)
+        self._no_link = self.recorder.declined(run_id)
         self._link(record)
-        was = self._status_before_undo(run_id) or record.status
-        self._event(record, "run.undo", {"runbook": runbook.id, "was": was})
+        was = self.recorder.status_before_undo(run_id) or record.status
+        self.recorder.note(record, "run.undo", {"runbook": runbook.id, "was": was})
         # a finished run whose every undo ran is undone; a stopped one stays resumable
         final = "undone" if was in ("succeeded", "undone") else was
-        for step, rec in reversed(todo):
-            assert step.undo is not None
-            if self._cancelled:
-                self._event(record, "run.cancelled", {"before": step.undo.id})
-                final = "cancelled"
-                break
-            # the undo is asked like the step it reverses (a confirm step's undo asks too)
-            undo = replace(step.undo, confirm=step.undo.confirm or step.confirm)
-            undo_rec = StepRecord(UNDO_OFFSET + rec.idx, undo.id, undo.kind)
-            record.steps.append(undo_rec)
-            result = await self._step(record, undo, undo_rec, scope)
-            if result in ("cancelled", "unknown"):
-                self._event(record, "run.cancelled", {"in": undo.id})
-                result = "cancelled"
-            if result != "done":
-                final = result
-                break
-            # undone: no longer done, so a resume runs it again
-            rec.status = "pending"
-            rec.output = f"{rec.output}\n[undone by {step.undo.id}]".strip()
-            self._save(record, rec)
-        return self._finish(record, final)
+        with self._never_left_running():
+            for step, rec in reversed(todo):
+                assert step.undo is not None
+                if self.steps.cancelled:
+                    self.recorder.note(record, "run.cancelled", {"before": step.undo.id})
+                    final = "cancelled"
+                    break
+                # the undo is asked like the step it reverses (a confirm step's undo asks too)
+                undo = replace(step.undo, confirm=step.undo.confirm or step.confirm)
+                undo_rec = _undo_record(record, UNDO_OFFSET + rec.idx, undo)
+                result = await self.steps.run(record, undo, undo_rec, scope)
+                if result in ("cancelled", "unknown"):
+                    self.recorder.note(record, "run.cancelled", {"in": undo.id})
+                    result = "cancelled"
+                if result != "done":
+                    final = result
+                    break
+                # undone: no longer done, so a resume runs it again
+                rec.status = "pending"
+                rec.output = f"{rec.output}\n[undone by {step.undo.id}]".strip()
+                self.recorder.step(record, rec)
+            return self.recorder.finish(record, final)
 
     # -- driving -------------------------------------------------------------------------
 
@@ -216,110 +299,25 @@ class Executor(StepRunner):
         for step, rec in zip(runbook.steps, record.steps, strict=False):
             if rec.status == "done":
                 continue
-            if self._cancelled:
-                self._event(record, "run.cancelled", {"before": step.id})
-                return self._finish(record, "cancelled")
+            if self.steps.cancelled:
+                self.recorder.note(record, "run.cancelled", {"before": step.id})
+                return self.recorder.finish(record, "cancelled")
             self._link(record)  # an incident opened while the run goes takes it from here
-            result = await self._step(record, step, rec, scope)
+            result = await self.steps.run(record, step, rec, scope)
             if result in ("cancelled", "unknown"):  # unknown: a command stopped part-way
-                self._event(record, "run.cancelled", {"in": step.id})
-                return self._finish(record, "cancelled")
+                self.recorder.note(record, "run.cancelled", {"in": step.id})
+                return self.recorder.finish(record, "cancelled")
             if result != "done":
-                return self._finish(record, result)
-        return self._finish(record, "succeeded")
+                return self.recorder.finish(record, result)
+        return self.recorder.finish(record, "succeeded")
 
     def _link(self, record: RunRecord) -> None:
         """Join the function's open or mitigated incident (the one rule; see incident_link)."""
         if record.incident_id is not None or record.dry_run or self._no_link:
             return
-        found = incident_for(self.runs.store, record.function_id)
-        if found is None:
-            return
-        link_run(self.runs.store, record.id, found)
-        record.incident_id = found
-        self._event(record, "run.linked", {"incident": found, "runbook": record.runbook})
-
-    def _status_before_undo(self, run_id: str) -> str | None:
-        """The run's status when it was first undone (a refused undo does not change it)."""
-        rows = self.runs.store.query(
-            "SELECT data FROM events WHERE run_id = ? AND kind = 'run.undo' ORDER BY seq LIMIT 1",
-            (run_id,),
-        )
-        try:
-            was = json.loads(rows[0]["data"] or "{}").get("was") if rows else None
-        except (ValueError, AttributeError):
-            return None
-        return was if isinstance(was, str) else None
-
-    def _shown_plans(self, run_id: str) -> dict[str, str]:
-        """Step id → the plan the operator last confirmed, else the one first shown."""
-        shown: dict[str, str] = {}
-        confirmed: dict[str, str] = {}
-        rows = self.runs.store.query(
-            "SELECT kind, data FROM events WHERE run_id = ? AND kind IN"
-            " ('step.refused', 'step.confirmed', 'step.intent') ORDER BY seq",
-            (run_id,),
-        )
-        for row in rows:
-            try:
-                data = json.loads(row["data"] or "{}")
-            except ValueError:
-                continue
-            step, what = data.get("step"), data.get("what")
-            if not isinstance(step, str) or not isinstance(what, str) or not what:
-                continue
-            shown.setdefault(step, what)
-            if row["kind"] != "step.refused":
-                confirmed[step] = what
-        return {**shown, **confirmed}
-
-    async def _dry(self, runbook: Runbook, record: RunRecord, scope: Scope) -> RunRecord:
-        status = "succeeded"
-        for step, rec in zip(runbook.steps, record.steps, strict=False):
-            rec.status, rec.started = "planned", utc_now()
-            notes = []
-            try:
-                if step.kind == "action":
-                    plan = await self._plan(step, scope, record)
-                    rec.output = plan_text(plan)
-                    mutates = step_mutates(step, plan.mutates)
-                elif step.kind == "check" and step.expect is not None:
-                    health = await self._health(scope)
-                    _, seen = await stepkinds.evaluate(step.expect, health, self.fleet, scope)
-                    rec.output = f"{stepkinds.describe(step, scope)}; now {seen}"
-                    mutates = False
-                else:
-                    rec.output = stepkinds.describe(step, scope)
-                    mutates = step_mutates(step)
-            except (
-                ActionError,
-                BackendError,
-                SecretError,
-                KeyError,
-                LookupError,
-                TimeoutError,
-            ) as exc:
-                rec.status, rec.output, status = (
-                    "failed",
-                    f"cannot plan: {short_error(exc)}",
-                    "failed",
-                )
-                mutates = False
-            except Exception as exc:  # a plugin's bug fails the dry run, never crashes it
-                rec.status, rec.output, status = (
-                    "failed",
-                    f"cannot plan: {unexpected_error(exc)}",
-                    "failed",
-                )
-                mutates = False
-            if self.read_only and (mutates or step.action in WRITES_ELSEWHERE):
-                notes.append("read-only: this step would be refused")
-            elif step.confirm or step.kind == "manual" or (mutates and self.fleet.production):
-                notes.append("needs confirmation")
-            rec.output = "\n".join([rec.output, *notes]).strip()
-            rec.ended = utc_now()
-            self._save(record, rec)
-        return self._finish(record, status)
+        found = self.recorder.incident_for(record.function_id)
+        if found is not None:
+            self.recorder.link(record, found)
 
     async def _settle(self, record: RunRecord, step: Step, rec: StepRecord) -> bool:
         """Decide what to do with a step a crash left unknown; False refuses the resume."""
@@ -333,11 +331,22 @@ class Executor(StepRunner):
                 False: "operator: it did not take effect; re-run",
                 None: "outcome unknown and no decision given",
             }[decision]
-        self._event(record, "step.outcome", {"step": step.id, "decision": why}, step.id)
+        outcome = ("step.outcome", {"step": step.id, "decision": why})
         if decision is None:
-            self._event(record, "step.refused", {"step": step.id, "reason": why}, step.id)
+            refused = ("step.refused", {"step": step.id, "reason": why})
+            self.recorder.say(record, [outcome, refused])
             return False
         rec.status = "done" if decision else "pending"
         rec.output = f"{rec.output}\n[{why}]".strip()
-        self._save(record, rec)
+        self.recorder.step(record, rec, [outcome])
         return True
+
+
+def _undo_record(record: RunRecord, idx: int, undo: Step) -> StepRecord:
+    """A fresh record for an undo step, in index order; it replaces one a refused or
+    stopped undo left (one row per index, as stored)."""
+    rec = StepRecord(idx, undo.id, undo.kind)
+    record.steps[:] = [s for s in record.steps if s.idx != idx]
+    record.steps.append(rec)
+    record.steps.sort(key=lambda s: s.idx)
+    return rec

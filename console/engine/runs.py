@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,56 +190,100 @@ class RunStore:
         environment: str,
     ) -> RunRecord:
         """A new run (status ``running``, this process's pid) with every step ``pending``."""
-        run_id = uuid.uuid4().hex[:12]
-        now = utc_now()
-        clean = redact_obj(params)
+        record = self.new(
+            runbook,
+            runbook_path,
+            function_id,
+            params,
+            steps,
+            dry_run=dry_run,
+            incident_id=incident_id,
+            environment=environment,
+        )
         with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO runs (id, runbook, runbook_path, function_id, params, dry_run, status,"
-                " incident_id, environment, started_at, pid, owner)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    runbook,
-                    runbook_path,
-                    function_id,
-                    json.dumps(clean),
-                    int(dry_run),
-                    "running",
-                    incident_id,
-                    environment,
-                    now,
-                    os.getpid(),
-                    self.identity,
-                ),
-            )
-            for idx, (step_id, kind) in enumerate(steps):
-                conn.execute(
-                    "INSERT INTO steps (run_id, idx, step_id, kind, status) VALUES (?,?,?,?,?)",
-                    (run_id, idx, step_id, kind, "pending"),
-                )
-        record = self.get(run_id)
-        assert record is not None
+            self.insert(conn, record)
         return record
 
-    def set_status(self, run_id: str, status: str, *, ended: bool = True) -> None:
-        self.store.execute(
-            "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
-            (status, utc_now() if ended else None, run_id),
+    def new(
+        self,
+        runbook: str,
+        runbook_path: str,
+        function_id: str,
+        params: dict[str, Any],
+        steps: list[tuple[str, str]],
+        *,
+        dry_run: bool,
+        incident_id: str | None,
+        environment: str,
+    ) -> RunRecord:
+        """A new run in memory (status ``running``, this process), params redacted; see
+        :meth:`insert`."""
+        return RunRecord(
+            id=uuid.uuid4().hex[:12],
+            runbook=runbook,
+            runbook_path=runbook_path,
+            function_id=function_id,
+            params=redact_obj(params),
+            dry_run=dry_run,
+            status="running",
+            incident_id=incident_id,
+            environment=environment,
+            started=utc_now(),
+            ended=None,
+            pid=os.getpid(),
+            steps=[StepRecord(idx, step_id, kind) for idx, (step_id, kind) in enumerate(steps)],
         )
 
-    def claim(self, run_id: str) -> None:
-        """This process takes the run over (resume): status running, our pid."""
-        self.store.execute(
-            "UPDATE runs SET status = 'running', ended_at = NULL, pid = ?, owner = ? WHERE id = ?",
-            (os.getpid(), self.identity, run_id),
+    def insert(self, conn: sqlite3.Connection, record: RunRecord) -> None:
+        """Write a new run and its steps inside the caller's transaction on ``conn``."""
+        conn.execute(
+            "INSERT INTO runs (id, runbook, runbook_path, function_id, params, dry_run, status,"
+            " incident_id, environment, started_at, pid, owner)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.id,
+                record.runbook,
+                record.runbook_path,
+                record.function_id,
+                json.dumps(record.params),
+                int(record.dry_run),
+                record.status,
+                record.incident_id,
+                record.environment,
+                record.started,
+                record.pid,
+                self.identity,
+            ),
         )
+        for step in record.steps:
+            self.write_step(conn, record.id, step)
+
+    def write_run(
+        self, conn: sqlite3.Connection, record: RunRecord, *, claim: bool = False
+    ) -> None:
+        """Write the run's own row as ``record`` has it (status, end, incident) inside the
+        caller's transaction; ``claim``: this process takes the run over (a resume)."""
+        conn.execute(
+            "UPDATE runs SET status = ?, ended_at = ?, incident_id = ? WHERE id = ?",
+            (record.status, record.ended, record.incident_id, record.id),
+        )
+        if claim:
+            record.pid = os.getpid()
+            conn.execute(
+                "UPDATE runs SET pid = ?, owner = ? WHERE id = ?",
+                (record.pid, self.identity, record.id),
+            )
 
     def save_step(self, run_id: str, step: StepRecord) -> None:
         """Insert or update one step (output redacted and trimmed to its tail)."""
+        with self.store.transaction() as conn:
+            self.write_step(conn, run_id, step)
+
+    def write_step(self, conn: sqlite3.Connection, run_id: str, step: StepRecord) -> None:
+        """:meth:`save_step` inside the caller's transaction on ``conn``."""
         output = clip(step.output, OUTPUT_LIMIT + 1, tail=True)  # redacted before it is cut
         step.output = output
-        self.store.execute(
+        conn.execute(
             "INSERT INTO steps (run_id, idx, step_id, kind, status, output, exit_code, started_at,"
             " ended_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, idx) DO UPDATE SET"
             " status = excluded.status, output = excluded.output, exit_code = excluded.exit_code,"

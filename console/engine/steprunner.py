@@ -1,8 +1,9 @@
-"""One step at a time: refusal, confirmation, intent and result events, retries.
+"""One step at a time: refusal, confirmation, intent and result, retries.
 
-:class:`StepRunner` is the half of the executor that runs a single step and records it;
-:class:`~console.engine.executor.Executor` drives a whole run (order, dry run, resume,
-cancel, undo) on top of it. No Textual here.
+:class:`StepRunner` runs a single step and has the run's
+:class:`~console.engine.step_records.RunRecorder` write each change; the
+:class:`~console.engine.executor.Executor` owns both and drives a whole run (order, dry
+run, resume, cancel, undo). No Textual here.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from console.core.runbook import Step, step_mutates
 from console.core.runbook_params import Scope, fill, fill_obj
 from console.engine import stepkinds
 from console.engine.confirmation import Confirm, ConfirmRequest, Decide
-from console.engine.events import EventLog, utc_now
+from console.engine.events import utc_now
 from console.engine.resilience import backoff_delay
-from console.engine.runs import RunRecord, RunStore, StepRecord
-from console.engine.step_records import RecordsRun
+from console.engine.runs import RunRecord, StepRecord
+from console.engine.step_records import RunRecorder, result_data
 from console.engine.stepkinds import Outcome
 from console.errors import ActionError, BackendError, CallboardError, SecretError, UserError
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
     from console.core.snapshot import FunctionHealth
     from console.engine.fleet import Fleet
-    from console.engine.store import Store
 
 __all__ = ["Confirm", "ConfirmRequest", "Decide", "StepRunner", "short_error", "unexpected_error"]
 
@@ -50,96 +50,93 @@ async def _never(_: Any, *__: Any) -> Any:
     return None
 
 
-class StepRunner(RecordsRun):
-    """Runs single steps against a fleet, recording steps and events in ``store``.
+class StepRunner:
+    """Runs single steps against a fleet; ``recorder`` writes what happens.
 
     Args:
         secret: resolves ``{{ secrets.NAME }}`` (the SecretStore, which registers values
             with the redactor).
         confirm: asked before confirm/manual/production-mutating steps; None refuses them.
-        decide: asked on resume whether an unknown, non-idempotent step took effect.
         poll_every: overrides every verify step's interval (tests pass 0); the number of
             polls stays bounded by the step's own ``within / every``.
         sleep, rand: injected for retries' full-jitter backoff (tests never wait).
-        on_update: called with the run after every recorded change (the TUI's live view).
     """
 
     def __init__(
         self,
         fleet: Fleet,
-        store: Store,
+        recorder: RunRecorder,
         *,
         secret: Callable[[str], str],
         confirm: Confirm | None = None,
-        decide: Decide | None = None,
         read_only: bool | None = None,
         poll_every: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         http: httpx.AsyncClient | None = None,
-        on_update: Callable[[RunRecord], None] | None = None,
     ) -> None:
         self.fleet = fleet
-        self.runs = RunStore(store)
-        self.events = EventLog(store)
+        self.recorder = recorder
         self.secret = secret
         self.confirm: Confirm = confirm or _never
-        self.decide: Decide = decide or _never
         self.read_only = fleet.read_only if read_only is None else read_only
         self.poll_every = poll_every
         self.sleep = sleep
         self.rand = rand
         self.http = http
-        self.on_update = on_update
-        self._cancelled = False
+        self.cancelled = False
         #: Set by :meth:`cancel`: a verify's wait or a retry's backoff ends at once.
         self._cancel_event = asyncio.Event()
         #: On resume: the plan each action step showed first (or was last confirmed with).
-        self._baselines: dict[str, str] = {}
+        self.baselines: dict[str, str] = {}
         #: On resume: a failing check means the guard no longer holds.
-        self._rechecking = False
-        #: The operator declined linking this run to an incident (``--no-incident``).
-        self._no_link = False
+        self.rechecking = False
         self._own_http = False
-        #: The run this executor is driving (the CLI marks it interrupted on Ctrl-C).
-        self.current_run: str | None = None
+
+    def cancel(self) -> None:
+        """Stop: at once inside a verify's wait, a retry's backoff or a command."""
+        self.cancelled = True
+        self._cancel_event.set()
+
+    def uncancel(self) -> None:
+        """Ready to run again after a cancel (an undo after a cancelled run)."""
+        self.cancelled = False
+        self._cancel_event.clear()
 
     async def aclose(self) -> None:
-        """Close the HTTP client this executor created (an injected one is left open)."""
+        """Close the HTTP client this runner created (an injected one is left open)."""
         if self.http is not None and self._own_http:
             await self.http.aclose()
             self.http = None
 
-    async def _step(self, record: RunRecord, step: Step, rec: StepRecord, scope: Scope) -> str:
+    async def run(self, record: RunRecord, step: Step, rec: StepRecord, scope: Scope) -> str:
         """Run one step through refusal, confirmation, retries; returns its final status."""
         plan: ActionPlan | None = None
         target = record.function_id
         try:
             if step.kind == "action":
-                plan = await self._plan(step, scope, record)
+                plan = await self.plan(step, scope, record)
                 target = plan.request.function_id
         except (ActionError, BackendError, SecretError, KeyError, TimeoutError) as exc:
-            return self._end(
+            return self.recorder.end_step(
                 record, step, rec, "failed", f"cannot plan: {short_error(exc)}", None, 0.0
             )
         except Exception as exc:  # a plugin's bug must fail the step, not crash the run
-            return self._end(
+            return self.recorder.end_step(
                 record, step, rec, "failed", f"cannot plan: {unexpected_error(exc)}", None, 0.0
             )
         mutates = step_mutates(step, None if plan is None else plan.mutates)
         detail = plan_text(plan) if plan is not None else stepkinds.describe(step, scope)
         if self.read_only and (mutates or step.action in WRITES_ELSEWHERE):
-            return self._refuse(record, step, rec, "read-only: mutating steps are refused", detail)
-        previous = self._baselines.pop(step.id, "") if step.kind in _PLANNED_KINDS else ""
+            return self.recorder.refuse(
+                record, step, rec, "read-only: mutating steps are refused", detail
+            )
+        previous = self.baselines.pop(step.id, "") if step.kind in _PLANNED_KINDS else ""
         if previous == detail:
             previous = ""
         if previous:
-            self._event(
-                record,
-                "step.replanned",
-                {"step": step.id, "before": previous, "after": detail},
-                step.id,
-            )
+            data = {"step": step.id, "before": previous, "after": detail}
+            self.recorder.note(record, "step.replanned", data)
         reason = (
             REPLANNED
             if previous
@@ -165,29 +162,22 @@ class StepRunner(RecordsRun):
                 previous,
             )
             if not await self.confirm(req):
-                return self._refuse(record, step, rec, f"confirmation not given ({reason})", detail)
-            self._event(
-                record,
-                "step.confirmed",
-                {"step": step.id, "target": target, "reason": reason, "what": detail},
-                step.id,
-            )
+                return self.recorder.refuse(
+                    record, step, rec, f"confirmation not given ({reason})", detail
+                )
+            data = {"step": step.id, "target": target, "reason": reason, "what": detail}
+            self.recorder.note(record, "step.confirmed", data)
         outcome = Outcome(False, "not run")
         for attempt in range(step.retries + 1):
             rec.status, rec.started = "running", utc_now()
-            self._event(
-                record,
-                "step.intent",
-                {
-                    "step": step.id,
-                    "kind": step.kind,
-                    "target": target,
-                    "attempt": attempt + 1,
-                    "what": detail,
-                },
-                step.id,
-            )
-            self._save(record, rec)
+            intent = {
+                "step": step.id,
+                "kind": step.kind,
+                "target": target,
+                "attempt": attempt + 1,
+                "what": detail,
+            }
+            self.recorder.step(record, rec, [("step.intent", intent)])  # before it runs
             began = time.monotonic()
             outcome = await self._attempt(step, scope, plan)
             took = time.monotonic() - began
@@ -196,19 +186,21 @@ class StepRunner(RecordsRun):
                 status = "unknown"  # killed part-way: a resume asks whether it took effect
             elif outcome.details.get("cancelled"):
                 status = "cancelled"
-            elif step.kind == "check" and not outcome.ok and self._rechecking:
+            elif step.kind == "check" and not outcome.ok and self.rechecking:
                 outcome.output = f"guard no longer holds: {outcome.output}"
             if outcome.ok or status in ("cancelled", "unknown") or attempt == step.retries:
-                ended = self._end(
+                ended = self.recorder.end_step(
                     record, step, rec, status, outcome.output, outcome.exit_code, took
                 )
                 if step.kind == "action" and record.incident_id:
                     await self._annotate(record, step, ended, outcome.output)
                 return ended
-            self._result_event(record, step, status, outcome.output, outcome.exit_code, took)
+            failed = result_data(step, status, outcome.output, outcome.exit_code, took)
+            self.recorder.note(record, "step.result", failed)  # this attempt; a retry follows
             if await self._pause(backoff_delay(attempt, BACKOFF_BASE_S, BACKOFF_CAP_S, self.rand)):
                 why = f"cancelled before attempt {attempt + 2}: {outcome.output}"
-                return self._end(record, step, rec, "cancelled", why, outcome.exit_code, None)
+                end = self.recorder.end_step
+                return end(record, step, rec, "cancelled", why, outcome.exit_code, None)
         return "failed"  # unreachable: the loop returns on its last attempt
 
     async def _attempt(self, step: Step, scope: Scope, plan: ActionPlan | None) -> Outcome:
@@ -224,7 +216,7 @@ class StepRunner(RecordsRun):
             if step.kind == "http":
                 return await stepkinds.run_http(step, scope, self._client(), timeout)
             if step.kind == "check" and step.expect is not None:
-                health = await asyncio.wait_for(self._health(scope), timeout)
+                health = await asyncio.wait_for(self.health(scope), timeout)
                 ok, seen = await stepkinds.evaluate(step.expect, health, self.fleet, scope)
                 return Outcome(ok, seen)
             if step.kind == "verify":
@@ -246,7 +238,7 @@ class StepRunner(RecordsRun):
         seen = ""
         for n in range(1, polls + 1):
             ok, seen = await stepkinds.evaluate(
-                step.expect, await self._health(scope), self.fleet, scope
+                step.expect, await self.health(scope), self.fleet, scope
             )
             if ok:
                 return Outcome(True, f"poll {n}: {seen}")
@@ -260,7 +252,7 @@ class StepRunner(RecordsRun):
     async def _pause(self, seconds: float) -> bool:
         """Wait ``seconds`` (through the injected sleep) unless a cancel comes first;
         returns whether the run was cancelled."""
-        if self._cancelled:
+        if self.cancelled:
             return True
         wait = asyncio.ensure_future(self.sleep(seconds))
         stop = asyncio.ensure_future(self._cancel_event.wait())
@@ -270,11 +262,11 @@ class StepRunner(RecordsRun):
             for task in (wait, stop):
                 task.cancel()
             await asyncio.gather(wait, stop, return_exceptions=True)
-        return self._cancelled
+        return self.cancelled
 
     # -- helpers ----------------------------------------------------------------------
 
-    async def _function(self, function_id: str) -> Function:
+    async def function(self, function_id: str) -> Function:
         snap = self.fleet.last or await self.fleet.refresh()
         health = snap.by_id().get(function_id) or (await self.fleet.refresh()).by_id().get(
             function_id
@@ -283,14 +275,14 @@ class StepRunner(RecordsRun):
             raise UserError(f"no function {function_id!r} in the fleet (see `callboard status`)")
         return health.function
 
-    async def _health(self, scope: Scope) -> FunctionHealth:
+    async def health(self, scope: Scope) -> FunctionHealth:
         """The step's function now: its signals only, not a whole refresh."""
         health = await self.fleet.read_function(scope.function.id)
         if health is None:
             raise LookupError(f"function {scope.function.id!r} is gone from the fleet")
         return health
 
-    async def _plan(self, step: Step, scope: Scope, record: RunRecord) -> ActionPlan:
+    async def plan(self, step: Step, scope: Scope, record: RunRecord) -> ActionPlan:
         target = str(fill(step.target, scope)) if step.target else record.function_id
         reason = (
             str(fill(step.reason, scope))
@@ -299,6 +291,28 @@ class StepRunner(RecordsRun):
         )
         request = ActionRequest(step.action, target, fill_obj(dict(step.params), scope), reason)
         return await asyncio.wait_for(self.fleet.plan(request), step.timeout or 30.0)
+
+    async def _annotate(self, record: RunRecord, step: Step, status: str, output: str) -> None:
+        """An action taken during an incident goes to the dashboards too (best effort)."""
+        from console.engine.annotations import REFUSED, annotate
+
+        first = output.splitlines()[0] if output else ""
+        text = f"{record.runbook} · {step.id} {status} on {record.function_id}: {first}"
+        errors = await annotate(
+            self.fleet.backends,
+            text,
+            incident_id=record.incident_id or "",
+            function_id=record.function_id,
+            tags=("action", step.action or step.kind),
+            read_only=self.read_only,
+        )
+        refused = {k: v for k, v in errors.items() if v == REFUSED}
+        failed = {k: v for k, v in errors.items() if v != REFUSED}
+        if refused:
+            data = {"step": step.id, "backends": sorted(refused), "reason": REFUSED}
+            self.recorder.note(record, "annotation.refused", data)
+        if failed:
+            self.recorder.note(record, "annotation.failed", {"step": step.id, "errors": failed})
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:

@@ -165,18 +165,9 @@ class RunDriverScreen(Screen[None]):
                 record = await executor.start(
                     self.runbook, self.function_id, values, dry_run=mode == "dry"
                 )
-        except asyncio.CancelledError:
-            # Abandoned (the screen went away mid-step): never leave the run marked running.
-            current = executor.current_run
-            run = executor.runs.get(current) if current is not None else None
-            if run is not None and run.status == "running":
-                executor.runs.set_status(run.id, "cancelled")
-            raise
-        except Exception as exc:
+        except Exception as exc:  # the executor left the run interrupted, never running
             self.post_message(WorkFailed(f"Runbook {self.runbook.id}", exc))
-            if executor.current_run is not None:  # never leave a run marked running
-                executor.runs.interrupt(executor.current_run)
-                record = executor.runs.get(executor.current_run)
+            record = executor.current
         finally:
             await executor.aclose()
         self.post_message(RunEnded(mode, copy.deepcopy(record)))
