@@ -4,6 +4,9 @@ executor cannot finish is never left marked running — whoever drives it."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,64 @@ async def test_every_run_the_executor_returns_is_the_run_the_store_holds(tmp_pat
     assert run.status == "succeeded" and run == runs.get(run.id)
     ended = [e.data["status"] for e in EventLog(store).iter(run_id=run.id) if e.kind == "run.ended"]
     assert ended == ["refused", "refused", "refused", "succeeded"]
+
+
+class Watched(Store):
+    """A store noting which tables each write (a transaction or one statement) changed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes: list[set[str]] = []
+        self._open_write: set[str] | None = None
+
+    def _note(self, action: int, table: str | None, *_: Any) -> int:
+        writes = action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
+        if writes and self._open_write is not None and table is not None:
+            self._open_write.add(table)
+        return sqlite3.SQLITE_OK
+
+    @contextmanager
+    def _watch(self) -> Iterator[None]:
+        outer = self._open_write is None
+        if outer:
+            self._open_write = set()
+            self.conn.set_authorizer(self._note)
+        try:
+            yield
+        finally:
+            if outer:
+                self.conn.set_authorizer(None)
+                if self._open_write:
+                    self.writes.append(self._open_write)
+                self._open_write = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._watch(), super().transaction() as conn:
+            yield conn
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        with self._watch():
+            return super().execute(sql, params)
+
+
+async def test_each_change_to_a_run_is_one_write_of_its_row_and_its_event(
+    tmp_path: Path,
+) -> None:
+    store = Watched(tmp_path / "cb.db")
+    fleet = build_fleet(Config.demo_only(), store=store)
+    rb = runbook(
+        "id: w\ntitle: t\nsteps:\n  - {id: say, kind: note, text: hello}\n"
+        "  - {id: look, kind: check, signal: timeout_rate, op: '>', value: 0.02}\n"
+    )
+    store.conn.execute("SELECT 1")  # the schema is in place before the watching starts
+    store.writes.clear()
+    run = await Executor(fleet, store, secret=str).start(rb, "checkout:POST /pay", {})
+    assert run.status == "succeeded"
+    run_writes = [w for w in store.writes if w & {"runs", "steps"}]
+    # started; each step's intent and its result; ended — every one with its event
+    assert len(run_writes) == 6
+    assert all("events" in w for w in run_writes), run_writes
 
 
 async def test_a_run_whose_task_is_cancelled_is_recorded_cancelled(tmp_path: Path) -> None:
