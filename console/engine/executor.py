@@ -19,6 +19,8 @@ No Textual: the CLI and the TUI drive it and inject how to ask for confirmation
 - A run on a function with an open or mitigated incident belongs to it
   (:mod:`console.engine.incident_link`) unless started with ``no_incident``.
 - Cancel stops before the next step and at once inside a verify's wait or a backoff.
+- A run it cannot finish — its task cancelled (a screen closed), an error, Ctrl-C — is
+  recorded ``cancelled`` or ``interrupted`` by the executor itself, never left running.
 """
 
 from __future__ import annotations
