@@ -1,8 +1,11 @@
 """Modal questions the runbook runner asks: confirm a step, settle an unknown outcome.
 
-Both open with the focus on the safe answer (Cancel): Enter alone never changes anything.
-Tab moves to the other buttons. In production the confirmation is red from edge to edge
-and names the environment in capitals.
+In production the confirmation opens with the focus on Cancel: Enter alone changes nothing,
+Tab moves to Confirm; it is red from edge to edge and names the environment in capitals.
+Elsewhere the focus starts on Confirm, so Enter approves the step the runbook asked about
+(the title, the target row and the button name the target either way); offered an incident
+(none open on the function yet), that Enter also opens one and "Confirm only" sits beside it.
+The outcome question (:class:`DecideScreen`) always opens on Cancel (decide later).
 """
 
 from __future__ import annotations
@@ -81,15 +84,23 @@ def confirm_text(req: ConfirmRequest) -> Text:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Approve one step. Dismisses True only from the Confirm button."""
+    """Approve one step. Dismisses True only from a Confirm button.
+
+    With ``offer_incident`` (no incident is open on the target) a second Confirm button also
+    opens one: :attr:`with_incident` says which was pressed. The focus starts on Cancel in
+    production, elsewhere on the first Confirm button.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = "#confirm-cancel"
+    AUTO_FOCUS = ""  # on_mount focuses by environment
     DEFAULT_CSS = CSS
 
-    def __init__(self, request: ConfirmRequest) -> None:
+    def __init__(self, request: ConfirmRequest, *, offer_incident: bool = False) -> None:
         super().__init__(classes="-production" if request.production else "")
         self.request = request
+        self.offer_incident = offer_incident
+        #: Set when "Confirm + open an incident" was pressed.
+        self.with_incident = False
 
     def compose(self) -> ComposeResult:
         req = self.request
@@ -102,19 +113,39 @@ class ConfirmScreen(ModalScreen[bool]):
                 id="confirm-title",
             )
             yield Static(confirm_text(req), id="confirm-body")
+            variant = "error" if req.production else "warning"
+            confirm = (
+                f"Confirm the new plan on {req.target}"
+                if req.changed
+                else f"Confirm on {req.target}"
+            )
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="default")
-                yield Button(
-                    f"Confirm the new plan on {req.target}"
-                    if req.changed
-                    else f"Confirm on {req.target}",
-                    id="confirm-ok",
-                    variant="error" if req.production else "warning",
-                )
+                if self.offer_incident:
+                    yield Button(
+                        f"{confirm} + open an incident", id="confirm-incident", variant=variant
+                    )
+                    yield Button("Confirm only", id="confirm-ok", variant="default")
+                else:
+                    yield Button(confirm, id="confirm-ok", variant=variant)
             yield Static(Text(HINT, style="dim"), id="confirm-hint")
+
+    def on_mount(self) -> None:
+        # Production keeps the safe answer under Enter; elsewhere the runbook's own
+        # confirm step is the question, and Enter answers it.
+        if self.request.production:
+            first = "#confirm-cancel"
+        else:
+            first = "#confirm-incident" if self.offer_incident else "#confirm-ok"
+        self.query_one(first, Button).focus()
 
     @on(Button.Pressed, "#confirm-ok")
     def _ok(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-incident")
+    def _ok_and_incident(self) -> None:
+        self.with_incident = True
         self.dismiss(True)
 
     @on(Button.Pressed, "#confirm-cancel")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -21,12 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
 from console.core.runbook import Runbook
 from console.core.runbook_params import FUNCTION_FIELDS, from_evidence
 from console.core.snapshot import FleetSnapshot
+from console.engine.confirmation import ConfirmRequest
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
@@ -150,6 +152,7 @@ class RunnerScreen(RunDriverScreen):
                 dry_ok=self._dry_ok(),
                 problems=len(self.form.errors),
                 no_incident=self._no_incident(),
+                confirm_offers=self._confirm_offers(),
             )
         )
         self.query_one("#rb-steps", Static).update(
@@ -253,24 +256,59 @@ class RunnerScreen(RunDriverScreen):
 
     def _should_offer(self) -> bool:
         """In production, before the first real run that may change something with no
-        incident open: ask (Enter opens one). Elsewhere the summary line says ``i`` opens
-        one, and no question stands in the way."""
+        incident open: ask (Enter opens one). Elsewhere the run's first confirmation offers
+        it (see :meth:`_confirm`), and the summary line says ``i`` opens one."""
         return self._env[1] and not self._offered and self._no_incident()
 
-    def _offer(self, values: dict[str, Any]) -> None:
+    def _incident_defaults(self) -> tuple[str, str]:
+        """The title and severity an incident opened from here gets (the worst finding)."""
         from console.tui.screens.incident_dialogs import default_severity, default_title
-        from console.tui.screens.offer_incident import OfferIncidentScreen
 
         snap = getattr(self.app, "snapshot", None)
         health = snap.by_id().get(self.function_id) if snap is not None else None
-        title = default_title(self.function_id, health)
+        return default_title(self.function_id, health), default_severity(health)
+
+    def _confirm_offers(self) -> bool:
+        """Whether the next real run's confirmation will offer the incident: outside
+        production, not answered yet, and a step asks (a ``confirm`` or ``manual`` step)."""
+        asks = any(s.confirm or s.kind == "manual" for s in self.runbook.steps)
+        return asks and not self._env[1] and not self._offered and self._no_incident()
+
+    async def _confirm(self, request: ConfirmRequest) -> bool:
+        """The executor's question. Outside production, on the first real run with no
+        incident open, the confirmation itself offers one (its default button): the same
+        Enter approves the step and opens the incident, which the run joins before its next
+        step (the executor links at each step; the export follows the run either way)."""
+        if self.mode != "run" or self._env[1] or self._offered or not self._no_incident():
+            return await super()._confirm(request)
+        from console.tui.screens.confirm import ConfirmScreen
+
+        self._asking(f"Waiting for your confirmation: {request.step}")
+        screen = ConfirmScreen(request, offer_incident=True)
+        ok = bool(await self.app.push_screen_wait(cast("Screen[object]", screen)))
+        self._offered = ok  # answered (with or without one); a refusal offers it again
+        if ok and screen.with_incident:
+            await self._open_incident(*self._incident_defaults())
+        return ok
+
+    async def _open_incident(self, title: str, severity: str) -> None:
+        """Open the incident and wait until it is written (its failure is notified by the
+        app; the run goes on without it)."""
+        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            await writer.wait()
+
+    def _offer(self, values: dict[str, Any]) -> None:
+        from console.tui.screens.offer_incident import OfferIncidentScreen
+
+        title, severity = self._incident_defaults()
 
         def answered(answer: bool | None) -> None:
             if answer is None:
                 return  # Esc: back to the runner, nothing ran
             self._offered = True
             if answer:
-                self._open_then_run(title, default_severity(health), values)
+                self._open_then_run(title, severity, values)
             else:
                 self._start("run", "Running", values)
 
@@ -283,9 +321,7 @@ class RunnerScreen(RunDriverScreen):
         # The incident is written first, so the run's first step is already recorded in it.
         self.activity = "Opening an incident"
         self.redraw()
-        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
-        with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
-            await writer.wait()
+        await self._open_incident(title, severity)
         self.activity = None
         self._start("run", "Running", values)
 
