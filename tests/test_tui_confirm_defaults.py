@@ -103,7 +103,8 @@ async def test_with_no_incident_open_the_same_enter_opens_one_and_the_run_joins_
         await pilot.press("enter")
         await modal(pilot, app, ConfirmScreen)
         assert focused_id(app) == "confirm-incident"
-        assert label(app, "#confirm-incident") == f"Confirm on {PAY} + open an incident"
+        assert label(app, "#confirm-incident") == "Confirm + open an incident"
+        assert f"Approve this step on {PAY} in demo" in screen_text(app)
         assert label(app, "#confirm-ok") == "Confirm only"
         await pilot.press("enter")
         await idle(pilot, screen)
@@ -158,3 +159,17 @@ async def test_in_production_the_offer_comes_first_and_the_confirmation_keeps_ca
         await pilot.press("escape")
         await idle(pilot, screen)
         assert screen.record is not None and screen.record.status == "refused"
+
+
+async def test_at_80x24_every_button_of_the_offer_is_on_screen(ctx: AppContext) -> None:
+    app = with_incidents(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await runner_for(app, pilot)
+        await dry_run(pilot, screen)
+        await pilot.press("enter")
+        await modal(pilot, app, ConfirmScreen)
+        await pilot.pause()
+        for button in app.screen.query(Button):
+            assert 0 <= button.region.x and button.region.right <= 80, button.id
+            assert button.region.width >= len(str(button.label)), button.id
+        assert focused_id(app) == "confirm-incident"

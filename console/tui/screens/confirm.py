@@ -30,7 +30,7 @@ HINT = "Tab: next button · Enter: press it · Esc: cancel"
 
 CSS = """
 ConfirmScreen, DecideScreen { align: center middle; }
-#confirm-box { width: 100; height: auto; max-height: 90%; border: thick #e5c07b;
+#confirm-box { width: 100; max-width: 100%; height: auto; max-height: 90%; border: thick #e5c07b;
                background: $panel; padding: 0 2 1 2; }
 #confirm-title { background: #e5c07b; color: #1e1e1e; margin: 0 -2 1 -2; padding: 0 1; }
 ConfirmScreen.-production #confirm-box { border: thick #ff3b3b; background: #2a0b0b; }
@@ -122,8 +122,9 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="default")
                 if self.offer_incident:
+                    # short enough for 80 columns: the title and the Target row name it
                     yield Button(
-                        f"{confirm} + open an incident", id="confirm-incident", variant=variant
+                        "Confirm + open an incident", id="confirm-incident", variant=variant
                     )
                     yield Button("Confirm only", id="confirm-ok", variant="default")
                 else:
