@@ -173,3 +173,15 @@ async def test_at_80x24_every_button_of_the_offer_is_on_screen(ctx: AppContext) 
             assert 0 <= button.region.x and button.region.right <= 80, button.id
             assert button.region.width >= len(str(button.label)), button.id
         assert focused_id(app) == "confirm-incident"
+
+
+def test_the_help_says_what_enter_e_and_f_do_now() -> None:
+    from console.tui.screens.help import KEYS
+
+    keys = {(title, key): what for title, rows in KEYS for key, what in rows}
+    runner = [what for title, rows in KEYS for key, what in rows if title == "Runbook runner"]
+    assert "in a confirmation: Confirm (with no incident open: and open one)" in runner
+    assert "in production, Cancel to Confirm" in keys[("Runbook runner", "tab")]
+    assert "Markdown" in keys[("Incident timeline", "e")]
+    assert "json" in keys[("Incident timeline", "E")]
+    assert "it opens there" in keys[("Waterfall", "f")]
