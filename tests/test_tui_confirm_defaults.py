@@ -113,9 +113,7 @@ async def test_with_no_incident_open_the_same_enter_opens_one_and_the_run_joins_
         record = screen.record
         assert record is not None and record.status == "succeeded"
         assert record.incident_id == opened[0].id
-        await until(
-            pilot, lambda: f"recorded in {opened[0].id}" in screen_text(app), "the summary"
-        )
+        await until(pilot, lambda: f"recorded in {opened[0].id}" in screen_text(app), "the summary")
         assert "i opens one" not in screen_text(app)
 
 
@@ -170,7 +168,7 @@ async def test_at_80x24_every_button_of_the_offer_is_on_screen(ctx: AppContext) 
         await modal(pilot, app, ConfirmScreen)
         await pilot.pause()
         for button in app.screen.query(Button):
-            assert 0 <= button.region.x and button.region.right <= 80, button.id
+            assert button.region.x >= 0 and button.region.right <= 80, button.id
             assert button.region.width >= len(str(button.label)), button.id
         assert focused_id(app) == "confirm-incident"
 

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 from console.core.runbook import Step
 from console.engine.runs import StepRecord
@@ -113,7 +114,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 id="confirm-title",
             )
             yield Static(confirm_text(req), id="confirm-body")
-            variant = "error" if req.production else "warning"
+            variant: ButtonVariant = "error" if req.production else "warning"
             confirm = (
                 f"Confirm the new plan on {req.target}"
                 if req.changed
