@@ -1,7 +1,10 @@
 """The runbook runner: params, a dry run first, then the real run with live steps.
 
 Enter dry-runs (nothing changes); after a clean dry run with the same params, Enter runs for
-real. Steps that need it ask through a modal naming the target and the environment. ``c``
+real. Steps that need it ask through a modal naming the target and the environment (Enter
+confirms outside production; in production the focus starts on Cancel); with no incident
+open, the first real run offers one — in production before it runs, elsewhere as the
+confirmation's default button. ``c``
 cancels at once (inside a verify's wait too), ``u`` undoes the done steps of a finished or
 stopped run (each undo planned and confirmed), ``R`` resumes
 the newest stopped run of this runbook on this function. The engine's ``Executor`` does
