@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button
 
 from console.config import Config
 from console.context import AppContext
 from console.core.model import FailureMode
 from console.engine.build import build_fleet
+from console.engine.confirmation import ConfirmRequest
 from console.engine.incidents import list_incidents
 from console.tui.app import CallboardApp
 from console.tui.screens.confirm import ConfirmScreen
@@ -51,6 +53,13 @@ def with_incidents(ctx: AppContext, *, production: bool = False) -> CallboardApp
     if production:
         fleet.environment, fleet.production = "prod-eu", True
     return CallboardApp(fleet, refresh_interval=3600, context=ctx, store=ctx.store)
+
+
+async def quiet(app: CallboardApp, pilot: Pilot[None]) -> None:
+    """Let the incident writes and their reloads finish before the app closes."""
+    await until(pilot, lambda: bool(app.incidents), "the incident reloaded")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def focused_id(app: CallboardApp) -> str | None:
@@ -115,6 +124,7 @@ async def test_with_no_incident_open_the_same_enter_opens_one_and_the_run_joins_
         assert record.incident_id == opened[0].id
         await until(pilot, lambda: f"recorded in {opened[0].id}" in screen_text(app), "the summary")
         assert "i opens one" not in screen_text(app)
+        await quiet(app, pilot)
 
 
 async def test_refused_it_is_offered_again_and_confirm_only_runs_without_one(
@@ -183,3 +193,16 @@ def test_the_help_says_what_enter_e_and_f_do_now() -> None:
     assert "Markdown" in keys[("Incident timeline", "e")]
     assert "json" in keys[("Incident timeline", "E")]
     assert "it opens there" in keys[("Waterfall", "f")]
+
+
+async def test_a_changed_plan_outside_production_opens_on_cancel(ctx: AppContext) -> None:
+    req = ConfirmRequest(
+        "run-1", "rollback", "Roll back", "action", PAY, "demo", False,
+        "the plan changed since it was first shown", "v2.14.0 → v2.13.1", "v2.14.0 → v2.13.2",
+    )  # fmt: skip
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(ConfirmScreen(req))
+        await until(pilot, lambda: focused_id(app) is not None, "the focus")
+        assert focused_id(app) == "confirm-cancel"
+        assert label(app, "#confirm-ok") == f"Confirm the new plan on {PAY}"

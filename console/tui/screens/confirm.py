@@ -2,9 +2,10 @@
 
 In production the confirmation opens with the focus on Cancel: Enter alone changes nothing,
 Tab moves to Confirm; it is red from edge to edge and names the environment in capitals.
-Elsewhere the focus starts on Confirm, so Enter approves the step the runbook asked about
-(the title, the target row and the button name the target either way); offered an incident
-(none open on the function yet), that Enter also opens one and "Confirm only" sits beside it.
+Elsewhere (unless a resumed plan changed) the focus starts on Confirm, so Enter approves the
+step the runbook asked about (the title and the Target row name the target either way);
+offered an incident (none open on the function yet), that Enter also opens one, with
+"Confirm only" beside it.
 The outcome question (:class:`DecideScreen`) always opens on Cancel (decide later).
 """
 
@@ -93,7 +94,7 @@ class ConfirmScreen(ModalScreen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = ""  # on_mount focuses by environment
+    AUTO_FOCUS = ".-first-focus"  # not "-default": Button adds its variant as a class
     DEFAULT_CSS = CSS
 
     def __init__(self, request: ConfirmRequest, *, offer_incident: bool = False) -> None:
@@ -102,6 +103,15 @@ class ConfirmScreen(ModalScreen[bool]):
         self.offer_incident = offer_incident
         #: Set when "Confirm + open an incident" was pressed.
         self.with_incident = False
+        # Production, and a plan that changed since it was shown, keep the safe answer
+        # under Enter; elsewhere the runbook's own confirm step is the question, and Enter
+        # answers it (AUTO_FOCUS finds that button).
+        safe = request.production or request.changed
+        self._default = "cancel" if safe else "incident" if offer_incident else "ok"
+
+    def _button(self, label: str, name: str, variant: ButtonVariant) -> Button:
+        first = "-first-focus" if name == self._default else ""
+        return Button(label, id=f"confirm-{name}", variant=variant, classes=first)
 
     def compose(self) -> ComposeResult:
         req = self.request
@@ -121,25 +131,14 @@ class ConfirmScreen(ModalScreen[bool]):
                 else f"Confirm on {req.target}"
             )
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-cancel", variant="default")
+                yield self._button("Cancel", "cancel", "default")
                 if self.offer_incident:
                     # short enough for 80 columns: the title and the Target row name it
-                    yield Button(
-                        "Confirm + open an incident", id="confirm-incident", variant=variant
-                    )
-                    yield Button("Confirm only", id="confirm-ok", variant="default")
+                    yield self._button("Confirm + open an incident", "incident", variant)
+                    yield self._button("Confirm only", "ok", "default")
                 else:
-                    yield Button(confirm, id="confirm-ok", variant=variant)
+                    yield self._button(confirm, "ok", variant)
             yield Static(Text(HINT, style="dim"), id="confirm-hint")
-
-    def on_mount(self) -> None:
-        # Production keeps the safe answer under Enter; elsewhere the runbook's own
-        # confirm step is the question, and Enter answers it.
-        if self.request.production:
-            first = "#confirm-cancel"
-        else:
-            first = "#confirm-incident" if self.offer_incident else "#confirm-ok"
-        self.query_one(first, Button).focus()
 
     @on(Button.Pressed, "#confirm-ok")
     def _ok(self) -> None:

@@ -14,9 +14,8 @@ the work in one worker; its updates come back as messages, its failure as one no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -24,18 +23,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from console.core.model import Finding
 from console.core.runbook import Runbook
 from console.core.runbook_params import FUNCTION_FIELDS, from_evidence
 from console.core.snapshot import FleetSnapshot
-from console.engine.confirmation import ConfirmRequest
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
-from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.run_driver import RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.screens.runner_offer import IncidentOfferDriver
 from console.tui.screens.runner_view import (
     reflow,
     resumable_text,
@@ -51,7 +49,7 @@ from console.tui.widgets.status_bar import StatusBar
 __all__ = ["ResumableLoaded", "RunnerScreen"]
 
 
-class RunnerScreen(RunDriverScreen):
+class RunnerScreen(IncidentOfferDriver):
     """One runbook on one function."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -262,44 +260,6 @@ class RunnerScreen(RunDriverScreen):
         incident open: ask (Enter opens one). Elsewhere the run's first confirmation offers
         it (see :meth:`_confirm`), and the summary line says ``i`` opens one."""
         return self._env[1] and not self._offered and self._no_incident()
-
-    def _incident_defaults(self) -> tuple[str, str]:
-        """The title and severity an incident opened from here gets (the worst finding)."""
-        from console.tui.screens.incident_dialogs import default_severity, default_title
-
-        snap = getattr(self.app, "snapshot", None)
-        health = snap.by_id().get(self.function_id) if snap is not None else None
-        return default_title(self.function_id, health), default_severity(health)
-
-    def _confirm_offers(self) -> bool:
-        """Whether the next real run's confirmation will offer the incident: outside
-        production, not answered yet, and a step asks (a ``confirm`` or ``manual`` step)."""
-        asks = any(s.confirm or s.kind == "manual" for s in self.runbook.steps)
-        return asks and not self._env[1] and not self._offered and self._no_incident()
-
-    async def _confirm(self, request: ConfirmRequest) -> bool:
-        """The executor's question. Outside production, on the first real run with no
-        incident open, the confirmation itself offers one (its default button): the same
-        Enter approves the step and opens the incident, which the run joins before its next
-        step (the executor links at each step; the export follows the run either way)."""
-        if self.mode != "run" or self._env[1] or self._offered or not self._no_incident():
-            return await super()._confirm(request)
-        from console.tui.screens.confirm import ConfirmScreen
-
-        self._asking(f"Waiting for your confirmation: {request.step}")
-        screen = ConfirmScreen(request, offer_incident=True)
-        ok = bool(await self.app.push_screen_wait(cast("Screen[object]", screen)))
-        self._offered = ok  # answered (with or without one); a refusal offers it again
-        if ok and screen.with_incident:
-            await self._open_incident(*self._incident_defaults())
-        return ok
-
-    async def _open_incident(self, title: str, severity: str) -> None:
-        """Open the incident and wait until it is written (its failure is notified by the
-        app; the run goes on without it)."""
-        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
-        with contextlib.suppress(Exception):
-            await writer.wait()
 
     def _offer(self, values: dict[str, Any]) -> None:
         from console.tui.screens.offer_incident import OfferIncidentScreen
