@@ -7,16 +7,20 @@
 #
 # The path (the fleet opens on the worst page, checkout:POST /pay, F1):
 #   look      ⏎ the function
-#   traces    t  ⏎ the first (error) trace  f the first error span
-#   rollback  r the finding's runbook (rollback-bad-deploy)
-#   incident  i  ⏎ open one from the runner, before the run (the run then links to it)
-#             (the demo is not production: the runner offers one before the first real
-#             run in production only)
-#   rollback  ⏎ dry run  ⏎ run for real  ⇥ ⏎ confirm; verify steps watch the signal recover
+#   traces    t  ⏎ the first (error) trace: the waterfall opens on its first error span,
+#             the span's detail ("canceling statement due to statement timeout") below
+#   rollback+incident
+#             r the finding's runbook (rollback-bad-deploy)  ⏎ dry run  ⏎ run for real
+#             ⏎ in the confirmation: outside production the focus starts on its default,
+#             "Confirm on … + open an incident" (none is open yet), so one Enter approves
+#             the rollback and opens INC-0001, which the run joins; verify steps watch the
+#             signal recover. (In production the focus starts on Cancel, and the incident
+#             is offered before the run instead: one more key.)
 #   timeline  i the open incident's timeline
 #   note      n  <text>  ⏎ (the note's typed characters count as ONE key)
 #   mitigate  m + its confirmation        resolve  R + its confirmation
-#   export    e  ⏎ markdown
+#             (the status never goes back, so both keep their one-key confirmation)
+#   export    e  Markdown at once (E picks another format)
 # Then, on the same store: `callboard incident show --json` has the run, `runs --json` has it
 # succeeded, and the export file exists and names the actions.
 # Prints "keys at COLSxROWS: N (phase n, ...)" per size. Env: CALLBOARD (the command,
@@ -86,21 +90,16 @@ drill() { # drill COLS ROWS
   key traces t
   wait_for "Traces of"
   key traces Enter # pressed before the traces arrive, it opens the first one when they do
-  wait_for "first error"
-  key traces f
+  wait_for "▶ first error  SELECT" # the detail pane's head: the cursor is on that span
   wait_for "canceling statement due to statement timeout"
-  key rollback r
+  local act=rollback+incident
+  key $act r
   wait_for "Enter: dry run (changes nothing)"
-  key incident i
-  wait_for "Open an incident on"
-  key incident Enter
-  wait_for "Opened INC-0001"
-  key rollback Enter
+  key $act Enter
   wait_for "Enter: run for real"
-  key rollback Enter
-  wait_for "Confirm on checkout:POST /pay"
-  key rollback Tab
-  key rollback Enter
+  key $act Enter
+  wait_for "+ open an incident"
+  key $act Enter # the default: confirm the rollback and open the incident
   wait_for "recorded in INC-0001"
   key timeline i
   wait_for "what happened"  # the timeline's header row
@@ -119,8 +118,6 @@ drill() { # drill COLS ROWS
   confirm_status resolve resolved
   wait_for "INC-0001 is now resolved"
   key export e
-  wait_for "as a postmortem"
-  key export Enter
   wait_for "Exported"
   key quit q
   local deadline=$((SECONDS + TIMEOUT))

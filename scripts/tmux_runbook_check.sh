@@ -7,9 +7,10 @@
 #
 # Keys (the fleet opens with the worst function selected: checkout:POST /pay, F1):
 #   r  the runner for its worst finding's runbook (rollback-bad-deploy: no required params)
-#   ⏎  dry run            ⏎  run for real (the confirmation opens, focus on Cancel)
-#   ⇥  to Confirm         ⏎  confirm: rollback, verify, verify, note
-#   q  quit (the 6th key)
+#   ⏎  dry run            ⏎  run for real (the confirmation opens; outside production the
+#   focus starts on Confirm, here "Confirm + open an incident": no incident is open yet)
+#   ⏎  confirm: rollback, verify, verify, note
+#   q  quit (the 5th key)
 # Env: CALLBOARD (the command, default `callboard`), PYTHON (to read the JSON, default
 # python3), TMUX_CHECK_TIMEOUT (seconds per wait, default 30). Every wait polls the screen
 # with a deadline; a private tmux server keeps other sessions (and their env) out.
@@ -52,8 +53,7 @@ screen | grep -qF "rollback-bad-deploy" || {
 key Enter
 wait_for "Enter: run for real"
 key Enter
-wait_for "Confirm on checkout:POST /pay"
-key Tab
+wait_for "Approve this step on checkout:POST /pay"
 key Enter
 wait_for "succeeded — recorded"
 verified=$(now)

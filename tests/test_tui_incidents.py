@@ -110,16 +110,24 @@ async def test_open_record_note_filter_export_resolve(tmp_path: Path) -> None:
         await pilot.pause()
         assert len(table_rows(app)) == len(screen.pm.timeline if screen.pm else ())
 
-        # e: export as Markdown into the exports folder next to the database
+        # e: Markdown at once into the exports folder next to the database (issue 13: no
+        # format picker in the way); the toast names the file
         await pilot.press("e")
         await pilot.pause()
-        assert isinstance(app.screen, ExportScreen)
-        await pilot.click("#export-md")
+        assert isinstance(app.screen, TimelineScreen)
         path = tmp_path / "exports" / "INC-0001-postmortem.md"
         await until(app, pilot, path.exists)
         md = path.read_text(encoding="utf-8")
         assert "psp latency back to normal" in md and "F1 Timeout detected" in md
         assert "Incident opened" in md
+        await until(app, pilot, lambda: any(str(path) in n.message for n in app._notifications))
+
+        # E: the format picker (md, json, html, csv)
+        await pilot.press("E")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.click("#export-json")
+        await until(app, pilot, (tmp_path / "exports" / "INC-0001-postmortem.json").exists)
 
         # R: resolve after a confirmation (focus starts on Cancel)
         await pilot.press("R")

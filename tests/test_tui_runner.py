@@ -1,7 +1,7 @@
 """Pilot tests of the runbook runner on the seeded demo fleet (fixed clock, tmp store, 140×45).
 
-What an on-call engineer does and sees: a dry run that changes nothing, a confirmation with
-the focus on Cancel, a run that clears the finding, a refusal that is recorded, a failing
+What an on-call engineer does and sees: a dry run that changes nothing, a confirmation
+naming the target (outside production Enter confirms), a run that clears the finding, a refusal that is recorded, a failing
 step, a cancel between steps with its undo, and the resume of an interrupted run. Waits are
 bounded loops of ``pilot.pause()``; the verify poll interval is injected as zero.
 """
@@ -131,13 +131,13 @@ async def test_confirm_runs_verifies_and_the_finding_clears(ctx: AppContext) -> 
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await modal(pilot, app, ConfirmScreen)
-        assert isinstance(app.focused, Button) and app.focused.id == "confirm-cancel"
+        # outside production the focus starts on Confirm (in production: on Cancel, see
+        # tests/test_tui_confirm_defaults.py)
+        assert isinstance(app.focused, Button) and app.focused.id == "confirm-ok"
         text = screen_text(app)
         assert (
             f"on {PAY} in demo" in text and "the runbook asks: this step is marked confirm" in text
         )
-        await pilot.press("tab")
-        assert app.focused is not None and app.focused.id == "confirm-ok"
         await pilot.press("enter")
         await idle(pilot, screen)
         record = screen.record
@@ -159,7 +159,7 @@ async def test_cancel_in_the_confirmation_refuses_and_is_recorded(ctx: AppContex
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await modal(pilot, app, ConfirmScreen)
-        await pilot.press("enter")  # Enter alone presses Cancel
+        await pilot.click("#confirm-cancel")
         await idle(pilot, screen)
         record = screen.record
         assert record is not None and record.status == "refused"
@@ -325,7 +325,7 @@ async def test_resume_an_interrupted_run_after_deciding(ctx: AppContext) -> None
         await modal(pilot, app, DecideScreen)
         await pilot.press("tab", "tab", "enter")  # "It did not: run it again"
         await modal(pilot, app, ConfirmScreen)
-        await pilot.press("tab", "enter")
+        await pilot.press("enter")
         await idle(pilot, screen)
         record = screen.record
         assert record is not None and record.id == run.id and record.status == "succeeded"

@@ -53,7 +53,7 @@ async def test_incident_first_then_act_records_the_actions(ctx: AppContext) -> N
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await modal(pilot, app, ConfirmScreen)
-        await pilot.press("tab", "enter")
+        await pilot.press("enter")  # outside production the focus starts on Confirm
         await idle(pilot, screen)
         record = screen.record
         assert record is not None and not record.dry_run and record.status == "succeeded"
@@ -106,7 +106,7 @@ async def test_u_undoes_a_succeeded_run_with_a_confirmation(ctx: AppContext) -> 
         await dry_run(pilot, screen)
         await pilot.press("enter")
         await modal(pilot, app, ConfirmScreen)
-        await pilot.press("tab", "enter")
+        await pilot.press("enter")  # outside production the focus starts on Confirm
         await idle(pilot, screen)
         assert screen.record is not None and screen.record.status == "succeeded"
         assert screen.check_action("undo", ()) is True
@@ -115,7 +115,7 @@ async def test_u_undoes_a_succeeded_run_with_a_confirmation(ctx: AppContext) -> 
         await modal(pilot, app, ConfirmScreen)
         assert isinstance(app.screen, ConfirmScreen)
         assert "open → closed" in app.screen.request.detail
-        await pilot.press("tab", "enter")
+        await pilot.press("enter")
         await idle(pilot, screen)
         record = RunStore(ctx.store).get(screen.record.id)
         assert record is not None and record.status == "undone"

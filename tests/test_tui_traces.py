@@ -99,20 +99,26 @@ async def test_t_lists_the_functions_traces_errors_first() -> None:
         assert isinstance(app.screen, FunctionScreen)
 
 
-async def test_enter_opens_the_waterfall_and_f_finds_where_it_broke() -> None:
+async def test_enter_opens_the_waterfall_on_where_it_broke_and_f_jumps_back() -> None:
     app = CallboardApp(demo_fleet(), refresh_interval=3600)
     async with app.run_test(size=SIZE) as pilot:
         wf = await open_waterfall(app, pilot)
         trace = wf.trace
         assert trace is not None and len(wf.shown) == len(trace.spans)
-        assert wf.selected is not None and wf.selected.parent_id is None  # starts on the root
+        expected = core_traces.first_error_span(trace.spans)
+        assert expected is not None and expected.status_message
+        # Issue 13: it opens on the first error span, its detail shown (no f needed)
+        assert wf.selected is not None and wf.selected.span_id == expected.span_id
+        assert expected.status_message in text_of(app, "#wf-detail")
         shown = lines(wf)
         assert "duration" in shown[0] and "ms" in shown[0]  # the time axis
         assert shown[1].split()[-1].startswith("█")  # the root spans the whole axis
+        await pilot.press("home")
+        assert wf.selected is not None and wf.selected.parent_id is None  # the root
+        assert expected.status_message not in text_of(app, "#wf-detail")
         await pilot.press("f")
         span = wf.selected
-        expected = core_traces.first_error_span(trace.spans)
-        assert span is not None and expected is not None and span.span_id == expected.span_id
+        assert span is not None and span.span_id == expected.span_id
         assert span.status == "error" and span.status_message
         assert lines(wf)[wf.cursor + 1].startswith("▶ ")  # marked on its line
         detail = text_of(app, "#wf-detail")
@@ -130,7 +136,7 @@ async def test_collapse_hides_a_subtree_and_f_reopens_it() -> None:
     async with app.run_test(size=SIZE) as pilot:
         wf = await open_waterfall(app, pilot)
         total = len(wf.shown)
-        await pilot.press("enter")  # on the root: everything below folds away
+        await pilot.press("home", "enter")  # on the root: everything below folds away
         assert len(wf.shown) == 1
         assert f"▸ POST /pay +{total - 1}" in lines(wf)[1]
         await pilot.press("space")

@@ -1,8 +1,12 @@
 """Modal questions the runbook runner asks: confirm a step, settle an unknown outcome.
 
-Both open with the focus on the safe answer (Cancel): Enter alone never changes anything.
-Tab moves to the other buttons. In production the confirmation is red from edge to edge
-and names the environment in capitals.
+In production the confirmation opens with the focus on Cancel: Enter alone changes nothing,
+Tab moves to Confirm; it is red from edge to edge and names the environment in capitals.
+Elsewhere (unless a resumed plan changed) the focus starts on Confirm, so Enter approves the
+step the runbook asked about (the title and the Target row name the target either way);
+offered an incident (none open on the function yet), that Enter also opens one, with
+"Confirm only" beside it.
+The outcome question (:class:`DecideScreen`) always opens on Cancel (decide later).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 from console.core.runbook import Step
 from console.engine.runs import StepRecord
@@ -27,7 +32,7 @@ HINT = "Tab: next button · Enter: press it · Esc: cancel"
 
 CSS = """
 ConfirmScreen, DecideScreen { align: center middle; }
-#confirm-box { width: 100; height: auto; max-height: 90%; border: thick #e5c07b;
+#confirm-box { width: 100; max-width: 100%; height: auto; max-height: 90%; border: thick #e5c07b;
                background: $panel; padding: 0 2 1 2; }
 #confirm-title { background: #e5c07b; color: #1e1e1e; margin: 0 -2 1 -2; padding: 0 1; }
 ConfirmScreen.-production #confirm-box { border: thick #ff3b3b; background: #2a0b0b; }
@@ -81,15 +86,32 @@ def confirm_text(req: ConfirmRequest) -> Text:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Approve one step. Dismisses True only from the Confirm button."""
+    """Approve one step. Dismisses True only from a Confirm button.
+
+    With ``offer_incident`` (no incident is open on the target) a second Confirm button also
+    opens one: :attr:`with_incident` says which was pressed. The focus starts on Cancel in
+    production, elsewhere on the first Confirm button.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    AUTO_FOCUS = "#confirm-cancel"
+    AUTO_FOCUS = ".-first-focus"  # not "-default": Button adds its variant as a class
     DEFAULT_CSS = CSS
 
-    def __init__(self, request: ConfirmRequest) -> None:
+    def __init__(self, request: ConfirmRequest, *, offer_incident: bool = False) -> None:
         super().__init__(classes="-production" if request.production else "")
         self.request = request
+        self.offer_incident = offer_incident
+        #: Set when "Confirm + open an incident" was pressed.
+        self.with_incident = False
+        # Production, and a plan that changed since it was shown, keep the safe answer
+        # under Enter; elsewhere the runbook's own confirm step is the question, and Enter
+        # answers it (AUTO_FOCUS finds that button).
+        safe = request.production or request.changed
+        self._default = "cancel" if safe else "incident" if offer_incident else "ok"
+
+    def _button(self, label: str, name: str, variant: ButtonVariant) -> Button:
+        first = "-first-focus" if name == self._default else ""
+        return Button(label, id=f"confirm-{name}", variant=variant, classes=first)
 
     def compose(self) -> ComposeResult:
         req = self.request
@@ -102,19 +124,29 @@ class ConfirmScreen(ModalScreen[bool]):
                 id="confirm-title",
             )
             yield Static(confirm_text(req), id="confirm-body")
+            variant: ButtonVariant = "error" if req.production else "warning"
+            confirm = (
+                f"Confirm the new plan on {req.target}"
+                if req.changed
+                else f"Confirm on {req.target}"
+            )
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-cancel", variant="default")
-                yield Button(
-                    f"Confirm the new plan on {req.target}"
-                    if req.changed
-                    else f"Confirm on {req.target}",
-                    id="confirm-ok",
-                    variant="error" if req.production else "warning",
-                )
+                yield self._button("Cancel", "cancel", "default")
+                if self.offer_incident:
+                    # short enough for 80 columns: the title and the Target row name it
+                    yield self._button("Confirm + open an incident", "incident", variant)
+                    yield self._button("Confirm only", "ok", "default")
+                else:
+                    yield self._button(confirm, "ok", variant)
             yield Static(Text(HINT, style="dim"), id="confirm-hint")
 
     @on(Button.Pressed, "#confirm-ok")
     def _ok(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-incident")
+    def _ok_and_incident(self) -> None:
+        self.with_incident = True
         self.dismiss(True)
 
     @on(Button.Pressed, "#confirm-cancel")

@@ -64,7 +64,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Waterfall",
         (
-            ("f", "jump to the first error span (where it broke)"),
+            ("f", "back to the first error span (it opens there: where it broke)"),
             ("enter, space", "collapse / expand the span's subtree"),
             ("↑ ↓ j k pgup pgdn", "move (home, end too); the span's details show below"),
             ("y", "copy the trace id (OSC 52)"),
@@ -74,7 +74,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Runbook runner",
         (
             ("enter", "dry run; after it, enter runs for real"),
-            ("tab", "in a confirmation: from Cancel to Confirm"),
+            ("enter", "in a confirmation: Confirm (with no incident open: and open one)"),
+            ("tab", "in a confirmation: the next button (in production, Cancel to Confirm)"),
             ("c", "cancel before the next step"),
             ("u", "undo the done steps of a stopped run"),
             ("R", "resume the newest stopped run"),
@@ -88,7 +89,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("f / F", "filter: next event kind / all kinds"),
             ("n", "add a note"),
             ("m / R", "mark mitigated / resolved (asks first)"),
-            ("e", "export the postmortem: md, json, html or csv"),
+            ("e", "export the postmortem as Markdown (the toast names the file)"),
+            ("E", "export as md, json, html or csv"),
         ),
     ),
 )

@@ -1,7 +1,10 @@
 """The runbook runner: params, a dry run first, then the real run with live steps.
 
 Enter dry-runs (nothing changes); after a clean dry run with the same params, Enter runs for
-real. Steps that need it ask through a modal naming the target and the environment. ``c``
+real. Steps that need it ask through a modal naming the target and the environment (Enter
+confirms outside production; in production the focus starts on Cancel); with no incident
+open, the first real run offers one — in production before it runs, elsewhere as the
+confirmation's default button. ``c``
 cancels at once (inside a verify's wait too), ``u`` undoes the done steps of a finished or
 stopped run (each undo planned and confirmed), ``R`` resumes
 the newest stopped run of this runbook on this function. The engine's ``Executor`` does
@@ -11,7 +14,6 @@ the work in one worker; its updates come back as messages, its failure as one no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,7 +32,8 @@ from console.core.snapshot import FleetSnapshot
 from console.engine.executor import RESUMABLE
 from console.engine.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
-from console.tui.run_driver import RunDriverScreen, RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.run_driver import RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.screens.runner_offer import IncidentOfferDriver
 from console.tui.screens.runner_view import (
     reflow,
     resumable_text,
@@ -46,7 +49,7 @@ from console.tui.widgets.status_bar import StatusBar
 __all__ = ["ResumableLoaded", "RunnerScreen"]
 
 
-class RunnerScreen(RunDriverScreen):
+class RunnerScreen(IncidentOfferDriver):
     """One runbook on one function."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -150,6 +153,7 @@ class RunnerScreen(RunDriverScreen):
                 dry_ok=self._dry_ok(),
                 problems=len(self.form.errors),
                 no_incident=self._no_incident(),
+                confirm_offers=self._confirm_offers(),
             )
         )
         self.query_one("#rb-steps", Static).update(
@@ -253,24 +257,21 @@ class RunnerScreen(RunDriverScreen):
 
     def _should_offer(self) -> bool:
         """In production, before the first real run that may change something with no
-        incident open: ask (Enter opens one). Elsewhere the summary line says ``i`` opens
-        one, and no question stands in the way."""
+        incident open: ask (Enter opens one). Elsewhere the run's first confirmation offers
+        it (see :meth:`_confirm`), and the summary line says ``i`` opens one."""
         return self._env[1] and not self._offered and self._no_incident()
 
     def _offer(self, values: dict[str, Any]) -> None:
-        from console.tui.screens.incident_dialogs import default_severity, default_title
         from console.tui.screens.offer_incident import OfferIncidentScreen
 
-        snap = getattr(self.app, "snapshot", None)
-        health = snap.by_id().get(self.function_id) if snap is not None else None
-        title = default_title(self.function_id, health)
+        title, severity = self._incident_defaults()
 
         def answered(answer: bool | None) -> None:
             if answer is None:
                 return  # Esc: back to the runner, nothing ran
             self._offered = True
             if answer:
-                self._open_then_run(title, default_severity(health), values)
+                self._open_then_run(title, severity, values)
             else:
                 self._start("run", "Running", values)
 
@@ -283,9 +284,7 @@ class RunnerScreen(RunDriverScreen):
         # The incident is written first, so the run's first step is already recorded in it.
         self.activity = "Opening an incident"
         self.redraw()
-        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
-        with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
-            await writer.wait()
+        await self._open_incident(title, severity)
         self.activity = None
         self._start("run", "Running", values)
 

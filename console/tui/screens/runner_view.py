@@ -163,9 +163,11 @@ def summary_line(
     dry_ok: bool,
     problems: int,
     no_incident: bool = False,
+    confirm_offers: bool = False,
 ) -> Text:
     """One line saying what happened and what Enter does next (and, with no incident
-    open, that ``i`` opens one for the run to join)."""
+    open, that ``i`` opens one for the run to join — or, ``confirm_offers``, that the
+    run's confirmation does)."""
     out = Text()
     if busy:
         out.append(f"{busy}…", style="bold #e5c07b")
@@ -190,6 +192,8 @@ def summary_line(
         out.append("Enter: dry run (changes nothing)", style="bold reverse #7fb4ca")
     if no_incident:
         out.append("   no incident open: i opens one (the run joins it)", style="#e5c07b")
+        if confirm_offers:
+            out.append(", or Enter in the confirmation", style="#e5c07b")
     return out
 
 

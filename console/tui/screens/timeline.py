@@ -4,7 +4,7 @@ Rows wrap at word boundaries to the terminal's width (see :mod:`.timeline_rows`)
 relative ("12 min ago"), ``a`` toggles the UTC clock; ``enter`` shows the whole event
 (:mod:`.event_detail`). ``f`` cycles a filter over the event kinds present, ``n`` adds a note,
 ``m`` / ``R`` mark the incident mitigated / resolved (after a confirmation), ``e`` exports
-the postmortem. Events
+the postmortem as Markdown at once, ``E`` asks for the format first. Events
 are read in a thread worker each time the app says the incidents changed (after every
 recorded refresh and every change made here).
 """
@@ -69,7 +69,8 @@ class TimelineScreen(Screen[None]):
         Binding("n", "note", "Note"),
         Binding("m", "status('mitigated')", "Mitigate"),
         Binding("R", "status('resolved')", "Resolve"),
-        Binding("e", "export", "Export"),
+        Binding("e", "export('md')", "Export"),
+        Binding("E", "export_as", "Export as…", show=False),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
     ]
@@ -293,7 +294,13 @@ class TimelineScreen(Screen[None]):
 
         self.app.push_screen(ConfirmStatusScreen(inc.id, status), done)
 
-    def action_export(self) -> None:
+    def action_export(self, fmt: str) -> None:
+        """``e``: the postmortem as Markdown at once (the toast names the file): at the end
+        of an incident the format is almost always the one a review reads."""
+        self.export(fmt, self.owner.export_dir)
+
+    def action_export_as(self) -> None:
+        """``E``: choose the format (md, json, html or csv)."""
         from console.tui.screens.incident_dialogs import ExportScreen
 
         where = self.owner.export_dir

@@ -1,7 +1,8 @@
 """One trace as a waterfall, with the selected span's details below it.
 
 The trace is fetched in a worker (``fleet.trace``); a trace handed in (the bench, a test)
-is shown at once. ``f`` jumps to the first error span: where the error began.
+is shown at once. It opens with the cursor on the first error span (where the error
+began) and its detail shown; ``f`` jumps back to it.
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ class WaterfallScreen(Screen[None]):
         wf = self.waterfall
         if wf.trace is not trace:
             wf.set_trace(trace)
+        # A responder opens a failing trace to see where it broke: the cursor starts on the
+        # first error span (its detail below), not on the root; ``f`` comes back to it.
+        if wf.first_error_id is not None:
+            wf.select(wf.first_error_id)
         self.query_one("#wf-title", Static).update(self._title(trace, wf))
         self._detail(wf.selected)
 
