@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -43,11 +43,19 @@ from console.tui.screens.runner_view import (
 from console.tui.widgets.params_form import ParamsForm
 from console.tui.widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from console.tui.app import CallboardApp
+
 __all__ = ["ResumableLoaded", "RunnerScreen"]
 
 
 class RunnerScreen(RunDriverScreen):
     """One runbook on one function."""
+
+    if TYPE_CHECKING:
+        app = getters.app(CallboardApp)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dry_run", "Dry run"),
@@ -117,11 +125,12 @@ class RunnerScreen(RunDriverScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         if snap is not None:
             self.show_snapshot(snap)
         else:
             self._title(None)
+        self.watch(self.app, "shown", self.show_snapshot, init=False)
         self.redraw()
         self.load_resumable()
         self.form.display = bool(self.runbook.params)
@@ -132,7 +141,6 @@ class RunnerScreen(RunDriverScreen):
         """A refresh: the header, and whether the finding is still diagnosed."""
         if not self.query("#rb-title"):
             return  # a refresh that lands before the screen is composed: on_mount shows it
-        self.query_one(StatusBar).snapshot = snapshot
         self._title(snapshot)
 
     def _title(self, snapshot: FleetSnapshot | None) -> None:
@@ -161,7 +169,7 @@ class RunnerScreen(RunDriverScreen):
     def _shown(self) -> dict[str, Any]:
         """What the plan's placeholders read: the function's fields, the params as typed
         (or as run)."""
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         h = snap.by_id().get(self.function_id) if snap is not None else None
         shown: dict[str, Any] = {"function.id": self.function_id}
         if h is not None:
@@ -180,7 +188,7 @@ class RunnerScreen(RunDriverScreen):
 
     def params(self) -> dict[str, Any] | None:
         """Every param's value, or None (each problem is shown next to its input)."""
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         ids = frozenset(h.id for h in snap.functions) if snap is not None else None
         return self.form.values(ids)
 
@@ -214,7 +222,7 @@ class RunnerScreen(RunDriverScreen):
         if action == "resume":
             return self.activity is None and bool(self.resumable)
         if action == "incident":
-            return getattr(self.app, "store", None) is not None
+            return self.app.desk is not None
         if action == "runbook":
             return self.activity is None
         return True
@@ -246,10 +254,10 @@ class RunnerScreen(RunDriverScreen):
         """Incidents are on, none is open on this function, and this runbook may change
         something (read-only refuses every change: nothing to record)."""
         app = self.app
-        active = getattr(app, "active_incident", None)
-        if active is None or getattr(app, "store", None) is None or self._env[2]:
+        if app.desk is None or self._env[2]:
             return False
-        return active(self.function_id) is None and any(s.may_mutate for s in self.runbook.steps)
+        active = app.active_incident(self.function_id)
+        return active is None and any(s.may_mutate for s in self.runbook.steps)
 
     def _should_offer(self) -> bool:
         """In production, before the first real run that may change something with no
@@ -261,7 +269,7 @@ class RunnerScreen(RunDriverScreen):
         from console.tui.screens.incident_dialogs import default_severity, default_title
         from console.tui.screens.offer_incident import OfferIncidentScreen
 
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         health = snap.by_id().get(self.function_id) if snap is not None else None
         title = default_title(self.function_id, health)
 
@@ -283,17 +291,17 @@ class RunnerScreen(RunDriverScreen):
         # The incident is written first, so the run's first step is already recorded in it.
         self.activity = "Opening an incident"
         self.redraw()
-        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
-        with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
-            await writer.wait()
+        desk = self.app.desk
+        if desk is not None:
+            writer = desk.write_incident(self.function_id, title, severity)
+            with contextlib.suppress(Exception):  # its failure is notified by the app; run anyway
+                await writer.wait()
         self.activity = None
         self._start("run", "Running", values)
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""
-        open_incident = getattr(self.app, "open_incident_for", None)
-        if open_incident is not None:
-            open_incident(self.function_id)
+        self.app.open_incident_for(self.function_id)
 
     def action_runbook(self) -> None:
         """Another runbook on this function (the picker when it has several)."""
@@ -353,9 +361,7 @@ class RunnerScreen(RunDriverScreen):
             self._dry_values = self._values if ok else None
         else:
             self._dry_values = None  # after a real run, the next Enter dry-runs again
-            refresh = getattr(self.app, "action_refresh_now", None)
-            if refresh is not None:
-                refresh()  # the fleet shows the effect (or not) at once
+            self.app.action_refresh_now()  # the fleet shows the effect (or not) at once
         self.load_resumable()
         self._keys_to_screen()
         self.redraw()
