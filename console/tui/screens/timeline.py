@@ -258,11 +258,6 @@ class TimelineScreen(CallboardScreen):
         self.kind = None
         self.render_rows()
 
-    def set_kind(self, kind: str | None) -> None:
-        """Show only events of ``kind`` (None: all)."""
-        self.kind = kind
-        self.render_rows()
-
     def action_note(self) -> None:
         from console.tui.screens.incident_dialogs import NoteScreen
 
