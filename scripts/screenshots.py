@@ -59,7 +59,7 @@ async def shoot_timeline() -> None:
             for _ in range(20):  # bounded: the recorder, then the timeline's read
                 await app.workers.wait_for_complete()
                 await pilot.pause()
-                if app.incidents and app._recorder is not None and app._recorder.is_finished:
+                if app.incidents and app.desk is not None and app.desk.recorded:
                     break
             await pilot.press("I")
             for _ in range(20):

@@ -3,6 +3,11 @@
 The engine does the I/O. One async worker runs ``fleet.refresh()``; a tick that finds the
 previous refresh still running is skipped, so refreshes never overlap and a hanging backend
 never blocks a key. Results come back as messages; worker failures become one notification.
+
+The console's state lives here, as reactive attributes screens and widgets watch
+(``self.watch(self.app, "shown", ...)``): ``snapshot`` (the latest refresh), ``shown`` (the
+one on screen: frozen while paused), ``health`` (the backends, read once per shown refresh),
+``paused``, ``refreshing``, ``receiver_note`` and ``incidents``. Nothing is pushed down.
 """
 
 from __future__ import annotations
@@ -10,38 +15,42 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.worker import Worker
 
 from console.core.causes import Onsets
 from console.core.redact import redact
+from console.core.snapshot import FleetSnapshot
+from console.engine.incident_service import IncidentService, iso_at, newest_active
+from console.engine.incidents import Incident
+from console.tui import incident_keys
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.fleetview import DEFAULT_WINDOW
-from console.tui.guard import LeaveGuardMixin
-from console.tui.incidents import IncidentsChanged, IncidentsMixin
-from console.tui.messages import SnapshotReady, WorkFailed
+from console.tui.guard import LEAVE_WAIT_S, LeaveGuard
+from console.tui.health import Health, read_health, turned_failing, unanswered
+from console.tui.incidents import IncidentDesk
+from console.tui.messages import IncidentsChanged, IncidentWritten, SnapshotReady, WorkFailed
 from console.tui.safe_render import install as install_safe_render
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
 from console.tui.screens.help import HelpScreen
-from console.tui.widgets.status_bar import StatusBar, refreshed_at
+from console.tui.widgets.status_bar import refreshed_at
 
 if TYPE_CHECKING:
     from console.context import AppContext
-    from console.core.snapshot import FleetSnapshot
     from console.engine.fleet import Fleet
-    from console.engine.incidents import Incident
     from console.engine.store import Store
     from console.tui.receiver import Receiver
 
 
-class CallboardApp(LeaveGuardMixin, IncidentsMixin):
+class CallboardApp(App[None]):
     """The console. Tests inject a ``Fleet`` (with its own clock) and a long interval."""
 
     CSS_PATH = "callboard.tcss"
@@ -54,7 +63,22 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         Binding("b", "backends", "Backends", show=False),
     ]
 
+    #: Live refresh frozen (``p``): refreshes still arrive, ``shown`` stays.
     paused: reactive[bool] = reactive(False)
+    #: The latest refresh (None before the first).
+    snapshot: var[FleetSnapshot | None] = var(None, always_update=True, init=False)
+    #: The refresh on screen: every screen and header watches it.
+    shown: var[FleetSnapshot | None] = var(None, always_update=True, init=False)
+    #: The backends as shown with ``shown`` (set just before it).
+    health: var[Health] = var(Health(), always_update=True, init=False)
+    #: A tick was skipped: the last refresh is still running.
+    refreshing: var[bool] = var(False, init=False)
+    #: What the header says about the OTLP receiver: (text, ok), or None.
+    receiver_note: var[tuple[str, bool] | None] = var(None, init=False)
+    #: The active (open or mitigated) incidents, newest first.
+    incidents: var[list[Incident]] = var(list, always_update=True, init=False)
+    #: Seconds to wait for a cancelled run when leaving (tests set 0: abandon it at once).
+    leave_wait_s: float = LEAVE_WAIT_S
 
     def __init__(
         self,
@@ -76,21 +100,16 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
         #: without one the runner records runs in an in-memory store).
         self.context = context
-        #: Incidents and their timelines (None: no incident keys; the recorder stays off).
+        self.desk: IncidentDesk | None = None
         self.store = store
-        self.incidents: list[Incident] = []
+        self.leave_guard = LeaveGuard(self)
         self.refresh_interval = refresh_interval
         self.window = window
         self.owns_fleet = owns_fleet
-        self.snapshot: FleetSnapshot | None = None
         self._refresh: Worker[None] | None = None
         self._gc_frozen = False
         self.receiver: Receiver | None = None
-        #: What the header says about the OTLP receiver: (text, ok), or None.
-        self.receiver_note: tuple[str, bool] | None = None
         self.theme = "textual-dark"
-        #: Each backend's state at the last refresh (name → ok), to notify a change once.
-        self._backend_ok: dict[str, bool] = {}
         #: The palette's screenshot: Downloads if it exists (None: platformdirs' answer),
         #: else the state dir; ``paths_env`` stands in for the environment (tests).
         self.downloads_dir: Path | None = None
@@ -99,6 +118,23 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.onsets = Onsets()
         #: ctrl+r asked for a refresh: show it even while paused.
         self._show_next = False
+
+    @property
+    def store(self) -> Store | None:
+        """Incidents and their timelines (None: no incident keys; the recorder stays off)."""
+        return self._store
+
+    @store.setter
+    def store(self, store: Store | None) -> None:
+        self._store = store
+        service = (
+            IncidentService(store, clock=self.fleet.clock, environment=self.fleet.environment)
+            if store is not None
+            else None
+        )
+        self.desk = (
+            IncidentDesk(self, service, self.fleet, lambda: self.snapshot) if service else None
+        )
 
     @property
     def env(self) -> tuple[str, bool, bool]:
@@ -113,7 +149,8 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.watch_theme(self.theme)  # the first theme's row colours (no change event)
         self.set_interval(self.refresh_interval, self._tick)
         self._tick()
-        self.reload_incidents()
+        if self.desk is not None:
+            self.desk.reload()
         if self.context is not None:
             self.run_receiver()
 
@@ -128,7 +165,6 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         except Exception as exc:  # the receiver is a convenience: never take the app down
             self.receiver, note, ok = None, f"OTLP receiver failed: {exc}", False
         self.receiver_note = (note, ok) if note else None
-        self._bars(receiver=self.receiver_note)
 
     async def on_unmount(self) -> None:
         if self.receiver is not None:
@@ -142,7 +178,9 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         if self.paused:
             return
         if self._refresh is not None and self._refresh.is_running:
-            self._bars(refreshing=True)  # skipped: the last refresh is still running
+            if self.snapshot is None:  # the first load: who it still waits on
+                self.health = replace(self.health, waiting=unanswered(self.fleet.backends))
+            self.refreshing = True  # skipped: the last refresh is still running
             return
         self._refresh = self.refresh_fleet()
 
@@ -157,14 +195,15 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.post_message(SnapshotReady(snapshot))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self._note_backends(self.snapshot, message.snapshot)
         self.snapshot = message.snapshot
         self.onsets.update(message.snapshot)
-        self._note_backends(message.snapshot)
-        self._bars(refreshing=False)
+        self.refreshing = False
         if not self.paused or self._show_next:
             self._show(message.snapshot)  # ctrl+r shows its refresh even while paused
         self._show_next = False
-        self.record_after_refresh(message.snapshot)
+        if self.desk is not None:
+            self.desk.record_after_refresh(message.snapshot)
         if self.tune_gc and not self._gc_frozen:
             # Everything alive after the first paint (modules, widgets, the fleet's functions)
             # lives as long as the app: keep it out of every later garbage collection, so
@@ -176,18 +215,15 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             self._gc_frozen = True
 
     def _show(self, snapshot: FleetSnapshot) -> None:
-        for screen in self.screen_stack:
-            show = getattr(screen, "show_snapshot", None)
-            if show is not None:
-                show(snapshot)
+        """Put ``snapshot`` on screen: the backends' health first (the banner and the fleet's
+        info line read it), then ``shown``, which every screen and header watches."""
+        self.health = read_health(self.fleet.backends, snapshot)
+        self.shown = snapshot
 
-    def _note_backends(self, snapshot: FleetSnapshot) -> None:
+    def _note_backends(self, before: FleetSnapshot | None, after: FleetSnapshot) -> None:
         """Say once, with its error, when a backend turns failing (or is first seen failing)."""
-        for b in snapshot.backends:
-            was = self._backend_ok.get(b.name)
-            self._backend_ok[b.name] = b.ok
-            if b.ok or was is False or b.error is None:
-                continue
+        for b in turned_failing(before, after):
+            assert b.error is not None
             self.notify(
                 f"{b.name} is failing: {redact(b.error)} — b shows every backend",
                 title="Backend failing",
@@ -195,10 +231,43 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
                 timeout=10,
             )
 
+    # -- incidents ---------------------------------------------------------------------
+
+    def now_iso(self) -> str:
+        """The fleet's clock as event time (tests and the demo run on their own clock)."""
+        return iso_at(self.fleet.clock())
+
     def on_incidents_changed(self, message: IncidentsChanged) -> None:
-        """The incident bars (the mixin) and the fleet's "what is on fire" strip."""
-        super().on_incidents_changed(message)
-        self.fleet_screen.show_fire()
+        """The incidents changed: the bars, the fire strip and the timelines watch them."""
+        was_empty = not self.incidents
+        self.incidents = message.incidents
+        if was_empty and self.incidents and self.snapshot is not None and self.desk is not None:
+            self.desk.record_after_refresh(self.snapshot)  # a new incident: what is wrong now
+
+    def on_incident_written(self, message: IncidentWritten) -> None:
+        """A change made here: say so, re-read the incidents, tell the dashboards."""
+        if message.said is not None:
+            self.notify(message.said, timeout=message.timeout)
+        if self.desk is not None:
+            self.desk.reload()
+            if message.incident is not None and message.annotation is not None:
+                self.desk.annotate(message.incident, message.annotation)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.desk is not None:
+            self.desk.worker_changed(event.worker)
+
+    def open_incident_for(self, function_id: str) -> None:
+        """``i`` on a function: its open incident's timeline, or a dialog to open one."""
+        incident_keys.open_incident_for(self, function_id)
+
+    def active_incident(self, function_id: str | None = None) -> Incident | None:
+        """The newest open or mitigated incident (on ``function_id`` if given)."""
+        return newest_active(self.incidents, function_id)
+
+    def action_show_timeline(self) -> None:
+        """``I``: the newest open incident's timeline."""
+        incident_keys.show_timeline(self)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees (and the log)."""
@@ -207,13 +276,6 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.notify(
             f"{message.what} failed: {err or type(err).__name__}", severity="error", timeout=8
         )
-
-    def _bars(self, **values: object) -> None:
-        """Set these attributes on every screen's header."""
-        for screen in self.screen_stack:
-            for bar in screen.query(StatusBar):
-                for name, value in values.items():
-                    setattr(bar, name, value)
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables plus the production header's (readable in every theme)."""
@@ -233,7 +295,6 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
             self._show(self.snapshot)  # re-colour the rows (a diff: only the styles change)
 
     def watch_paused(self, paused: bool) -> None:
-        self._bars(paused=paused)
         for screen in self.screen_stack:
             screen.refresh_bindings()  # the footer's p: Pause ↔ Resume
         if not paused and self.snapshot is not None:
@@ -262,7 +323,7 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         snap = self.snapshot
         at = refreshed_at(snap.generated_at) if snap is not None else None
         unmatched = snap.unmatched_alerts if snap is not None else ()
-        failing = self.fleet_screen.failing if snap is not None else []
+        failing = list(self.health.failing) if snap is not None else []
         self.push_screen(
             BackendsScreen(snap.backends if snap is not None else (), at, unmatched, failing)
         )
@@ -288,6 +349,10 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         self.notify(f"Screenshot saved to {saved}", title="Screenshot", timeout=8)
         return saved
 
+    async def action_quit(self) -> None:
+        """``q`` / ``ctrl+q``: quit, asking first while a run is in progress."""
+        self.leave_guard.leave_runs(self.exit, "quit", self.leave_wait_s)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -303,7 +368,9 @@ class CallboardApp(LeaveGuardMixin, IncidentsMixin):
         a runner is not abandoned without asking."""
         if self.snapshot is None:
             return
-        self.leave_runs(lambda: self._open_function(function_id), f"open {function_id}")
+        self.leave_guard.leave_runs(
+            lambda: self._open_function(function_id), f"open {function_id}", self.leave_wait_s
+        )
 
     def _open_function(self, function_id: str) -> None:
         if self.snapshot is None:

@@ -5,9 +5,9 @@ Theme switching is Textual's own system command, kept alongside these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -18,16 +18,24 @@ if TYPE_CHECKING:
 MAX_HITS = 30
 
 
+def console_of(provider: Provider) -> CallboardApp:
+    """The palette's app as the console (these providers are only installed there)."""
+    from console.tui.app import CallboardApp  # here: the app module imports this one
+
+    app = provider.app
+    assert isinstance(app, CallboardApp)
+    return app
+
+
 class FunctionsProvider(Provider):
     """``checkout pay`` → open ``checkout:POST /pay``."""
 
     def _ids(self) -> list[str]:
-        app: CallboardApp = self.app  # type: ignore[assignment]
-        snap = app.snapshot
+        snap = console_of(self).snapshot
         return [h.id for h in snap.functions] if snap is not None else []
 
     async def search(self, query: str) -> Hits:
-        app: CallboardApp = self.app  # type: ignore[assignment]
+        app = console_of(self)
         matcher = self.matcher(query)
         scored: list[tuple[float, str]] = []
         for fid in self._ids():
@@ -47,10 +55,10 @@ class FunctionsProvider(Provider):
 class ViewProvider(Provider):
     """Toggles, sorting and pause, by name."""
 
-    def _commands(self) -> Iterable[tuple[str, str, object]]:
+    def _commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         from console.tui.fleetview import COLUMNS
 
-        app: CallboardApp = self.app  # type: ignore[assignment]
+        app = console_of(self)
         yield "Toggle: only unhealthy", "show only functions with findings", app.toggle_unhealthy
         yield "Toggle: group by owner", "group rows by owning team", app.toggle_group
         yield "Toggle: pause live refresh", "freeze the screen (p)", app.action_toggle_pause
@@ -69,11 +77,11 @@ class ViewProvider(Provider):
 
     async def discover(self) -> Hits:
         for title, help_, cb in self._commands():
-            yield DiscoveryHit(title, cb, help=help_)  # type: ignore[arg-type]
+            yield DiscoveryHit(title, cb, help=help_)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_, cb in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), cb, help=help_)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(title), cb, help=help_)

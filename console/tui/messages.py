@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from console.core.snapshot import FleetSnapshot
+from console.engine.incidents import Incident
 
 
 @dataclass
@@ -30,3 +31,22 @@ class WorkFailed(Message):
 
     what: str
     error: BaseException
+
+
+@dataclass
+class IncidentsChanged(Message):
+    """The active (open or mitigated) incidents, newest first, after a store change."""
+
+    incidents: list[Incident]
+
+
+@dataclass
+class IncidentWritten(Message):
+    """The incident service changed ``incident`` (None: a note was added): ``said`` is what
+    the operator is told, ``annotation`` what the dashboards get (None: nothing)."""
+
+    incident: Incident | None
+    said: str | None = None
+    annotation: str | None = None
+    #: How long ``said`` stays (None: the notification default).
+    timeout: float | None = None

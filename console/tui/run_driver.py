@@ -27,6 +27,7 @@ from console.engine.executor import Executor
 from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
 from console.engine.steprunner import ConfirmRequest
 from console.tui.messages import WorkFailed
+from console.tui.screens.base import CallboardScreen
 from console.tui.screens.confirm import ConfirmScreen, DecideScreen
 
 __all__ = ["RunDriverScreen", "RunEnded", "RunUpdated", "Sleep", "runner_context"]
@@ -60,7 +61,7 @@ class RunEnded(Message):
     record: RunRecord | None
 
 
-class RunDriverScreen(Screen[None]):
+class RunDriverScreen(CallboardScreen):
     """A screen that runs one runbook on one function through an ``Executor``."""
 
     def __init__(
@@ -126,7 +127,7 @@ class RunDriverScreen(Screen[None]):
     def _make_executor(self) -> Executor:
         ctx = runner_context(self.app)
         return Executor(
-            self.app.fleet,  # type: ignore[attr-defined]
+            self.app.fleet,
             ctx.store,
             secret=ctx.secrets.get,
             confirm=self._confirm,

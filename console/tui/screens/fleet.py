@@ -9,7 +9,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.core.onfire import burn_1h, on_fire
@@ -22,15 +21,16 @@ from console.tui.fleetview import (
     is_group,
     valid_regex,
 )
-from console.tui.widgets.backend_banner import BackendBanner, Failing, failing_backends
+from console.tui.screens.base import CallboardScreen
+from console.tui.widgets.backend_banner import BackendBanner, Failing
 from console.tui.widgets.fire_strip import FireStrip, strip_text
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
 
-class FleetScreen(Screen[None]):
-    """The home screen. Holds the view options; the app hands it each snapshot."""
+class FleetScreen(CallboardScreen):
+    """The home screen. Holds the view options; follows the app's shown snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # First, so an 80-column footer still shows it (the app's own ? comes last).
@@ -83,6 +83,8 @@ class FleetScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.table.focus()
+        self.watch(self.app, "shown", self.show_snapshot, init=False)
+        self.watch(self.app, "incidents", self.show_fire, init=False)
 
     # -- data in -----------------------------------------------------------------------
 
@@ -94,10 +96,7 @@ class FleetScreen(Screen[None]):
         down to the healthy ones."""
         healed = self._was_burning(self.table.cursor_key)
         self.snapshot = snapshot
-        self.query_one(StatusBar).snapshot = snapshot
-        fleet = getattr(self.app, "fleet", None)
-        self.failing = failing_backends(getattr(fleet, "backends", ()), snapshot.taken_at)
-        self.query_one(BackendBanner).show(self.failing)
+        self.failing = list(self.app.health.failing)  # the banner follows it itself
         self.show_fire()
         self.render_view()
         if healed is not None and not self._was_burning(healed):
@@ -127,7 +126,7 @@ class FleetScreen(Screen[None]):
         strip = self.query_one(FireStrip)
         strip.display = bool(self.snapshot and self.snapshot.functions)
         if self.snapshot is not None:
-            incidents = getattr(self.app, "incidents", ())
+            incidents = self.app.incidents
             strip.update(strip_text(on_fire(self.snapshot.functions), incidents))
 
     def render_view(self, *, resorted: bool = False) -> None:
@@ -185,26 +184,26 @@ class FleetScreen(Screen[None]):
         """``p`` reads Pause while live and Resume while paused (one of its two bindings
         shows; the app calls ``refresh_bindings`` when the state flips)."""
         if action in ("pause", "resume"):
-            return (action == "resume") == bool(getattr(self.app, "paused", False))
+            return (action == "resume") == self.app.paused
         return True
 
     def action_pause(self) -> None:
-        self.app.action_toggle_pause()  # type: ignore[attr-defined]
+        self.app.action_toggle_pause()
 
     def action_resume(self) -> None:
-        self.app.action_toggle_pause()  # type: ignore[attr-defined]
+        self.app.action_toggle_pause()
 
     def action_open(self) -> None:
         key = self.table.cursor_key
         if key is not None:
-            self.app.open_function(key)  # type: ignore[attr-defined]
+            self.app.open_function(key)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = str(event.row_key.value)
         if not is_group(key):  # a group-by-owner header opens nothing
-            self.app.open_function(key)  # type: ignore[attr-defined]
+            self.app.open_function(key)
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:

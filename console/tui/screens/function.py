@@ -13,16 +13,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.core import fmt
-from console.core.causes import Onsets, ago, clock, explain
+from console.core.causes import ago, clock, explain
 from console.core.model import BURN_WINDOWS, Finding, Signals
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.core.timeline import epoch
 from console.tui import cells
 from console.tui.messages import SeriesReady, WorkFailed
+from console.tui.screens.base import CallboardScreen
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
@@ -78,7 +78,7 @@ ABSOLUTE_FLOORS: dict[str, float] = {
 }
 
 
-class FunctionScreen(Screen[None]):
+class FunctionScreen(CallboardScreen):
     """Drill-down on one function. Esc or Backspace goes back to the fleet."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -120,6 +120,7 @@ class FunctionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self.snapshot)
+        self.watch(self.app, "shown", self.show_snapshot, init=False)
         self._stack(self.app.size.width)
 
     def on_resize(self) -> None:
@@ -146,7 +147,6 @@ class FunctionScreen(Screen[None]):
     def show_snapshot(self, snapshot: FleetSnapshot) -> None:
         """Re-render with a newer snapshot (the function may have gone: say so)."""
         self.snapshot = snapshot
-        self.query_one(StatusBar).snapshot = snapshot
         self._maybe_reload(snapshot)
         h = self.health
         if h is None:
@@ -177,8 +177,8 @@ class FunctionScreen(Screen[None]):
     async def load_series(self) -> None:
         """Fetch the last hour of every signal (one call per signal, concurrently)."""
         h = self.health
-        fleet = getattr(self.app, "fleet", None)
-        if h is None or fleet is None:
+        fleet = self.app.fleet
+        if h is None:
             return
         end = fleet.clock()
         start = end - SERIES_WINDOW_S + SERIES_STEP_S  # TREND_WIDTH points, the last at end
@@ -260,8 +260,7 @@ class FunctionScreen(Screen[None]):
         return out
 
     def _window(self) -> str:
-        fleet = getattr(self.app, "fleet", None)
-        return getattr(fleet, "window", "5m")
+        return self.app.fleet.window
 
     def _trend(self, h: FunctionHealth, name: str) -> Text:
         width = TREND_WIDTH
@@ -333,9 +332,9 @@ class FunctionScreen(Screen[None]):
 
     def _cause(self, h: FunctionHealth, f: Finding) -> str | None:
         """What preceded the finding's onset (a deploy, an alert), from the app's onsets."""
-        onsets = getattr(self.app, "onsets", None)
+        onsets = self.app.onsets
         now = self.snapshot.taken_at
-        if not isinstance(onsets, Onsets) or now is None:
+        if now is None:
             return None
         deploys = self.snapshot.deploys.get(h.id, ())
         return explain(onsets.onset(h.id, f), onsets.started, now, deploys, h.alerts)
@@ -414,7 +413,7 @@ class FunctionScreen(Screen[None]):
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""
-        self.app.open_incident_for(self.function_id)  # type: ignore[attr-defined]
+        self.app.open_incident_for(self.function_id)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.function_id)

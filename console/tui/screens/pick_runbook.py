@@ -6,11 +6,11 @@ diagnosis sorts pages first), then the other findings', then the function's own.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -24,6 +24,9 @@ from console.core.snapshot import FunctionHealth
 from console.errors import ConfigError, ConfigErrors, UserError
 from console.tui.run_driver import runner_context
 from console.tui.screens.runner import RunnerScreen
+
+if TYPE_CHECKING:
+    from console.tui.app import CallboardApp
 
 __all__ = ["PickRunbookScreen", "open_runbooks", "runbook_choices"]
 
@@ -86,9 +89,9 @@ class PickRunbookScreen(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-def open_runbooks(app: App[Any], function_id: str) -> None:
+def open_runbooks(app: CallboardApp, function_id: str) -> None:
     """Open the runner for ``function_id``'s worst finding (or the picker, or say why not)."""
-    snap = getattr(app, "snapshot", None)
+    snap = app.snapshot
     h = snap.by_id().get(function_id) if snap is not None else None
     if h is None:
         app.notify(f"{function_id}: no data yet.", timeout=3)
@@ -109,13 +112,15 @@ def open_runbooks(app: App[Any], function_id: str) -> None:
         app.push_screen(PickRunbookScreen(function_id, choices), picked)
 
 
-def open_runner(app: App[Any], function_id: str, runbook_id: str, finding: Finding | None) -> None:
+def open_runner(
+    app: CallboardApp, function_id: str, runbook_id: str, finding: Finding | None
+) -> None:
     """Load ``runbook_id`` from the catalog in a thread, then push its runner.
 
     Reading and parsing the runbook files stays off the UI thread; a bad file is notified.
     """
     ctx = runner_context(app)
-    env = getattr(app, "env", ("demo", False, False))
+    env = app.env
 
     def show(rb: Runbook) -> None:
         app.push_screen(RunnerScreen(rb, function_id, env, finding))

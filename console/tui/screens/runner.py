@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -46,11 +46,19 @@ from console.tui.screens.runner_view import (
 from console.tui.widgets.params_form import ParamsForm
 from console.tui.widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from console.tui.app import CallboardApp
+
 __all__ = ["ResumableLoaded", "RunnerScreen"]
 
 
 class RunnerScreen(IncidentOfferDriver):
     """One runbook on one function."""
+
+    if TYPE_CHECKING:
+        app = getters.app(CallboardApp)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dry_run", "Dry run"),
@@ -120,11 +128,12 @@ class RunnerScreen(IncidentOfferDriver):
         yield Footer()
 
     def on_mount(self) -> None:
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         if snap is not None:
             self.show_snapshot(snap)
         else:
             self._title(None)
+        self.watch(self.app, "shown", self.show_snapshot, init=False)
         self.redraw()
         self.load_resumable()
         self.form.display = bool(self.runbook.params)
@@ -135,7 +144,6 @@ class RunnerScreen(IncidentOfferDriver):
         """A refresh: the header, and whether the finding is still diagnosed."""
         if not self.query("#rb-title"):
             return  # a refresh that lands before the screen is composed: on_mount shows it
-        self.query_one(StatusBar).snapshot = snapshot
         self._title(snapshot)
 
     def _title(self, snapshot: FleetSnapshot | None) -> None:
@@ -165,7 +173,7 @@ class RunnerScreen(IncidentOfferDriver):
     def _shown(self) -> dict[str, Any]:
         """What the plan's placeholders read: the function's fields, the params as typed
         (or as run)."""
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         h = snap.by_id().get(self.function_id) if snap is not None else None
         shown: dict[str, Any] = {"function.id": self.function_id}
         if h is not None:
@@ -184,7 +192,7 @@ class RunnerScreen(IncidentOfferDriver):
 
     def params(self) -> dict[str, Any] | None:
         """Every param's value, or None (each problem is shown next to its input)."""
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         ids = frozenset(h.id for h in snap.functions) if snap is not None else None
         return self.form.values(ids)
 
@@ -218,7 +226,7 @@ class RunnerScreen(IncidentOfferDriver):
         if action == "resume":
             return self.activity is None and bool(self.resumable)
         if action == "incident":
-            return getattr(self.app, "store", None) is not None
+            return self.app.desk is not None
         if action == "runbook":
             return self.activity is None
         return True
@@ -250,10 +258,10 @@ class RunnerScreen(IncidentOfferDriver):
         """Incidents are on, none is open on this function, and this runbook may change
         something (read-only refuses every change: nothing to record)."""
         app = self.app
-        active = getattr(app, "active_incident", None)
-        if active is None or getattr(app, "store", None) is None or self._env[2]:
+        if app.desk is None or self._env[2]:
             return False
-        return active(self.function_id) is None and any(s.may_mutate for s in self.runbook.steps)
+        active = app.active_incident(self.function_id)
+        return active is None and any(s.may_mutate for s in self.runbook.steps)
 
     def _should_offer(self) -> bool:
         """In production, before the first real run that may change something with no
@@ -290,9 +298,7 @@ class RunnerScreen(IncidentOfferDriver):
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""
-        open_incident = getattr(self.app, "open_incident_for", None)
-        if open_incident is not None:
-            open_incident(self.function_id)
+        self.app.open_incident_for(self.function_id)
 
     def action_runbook(self) -> None:
         """Another runbook on this function (the picker when it has several)."""
@@ -352,9 +358,7 @@ class RunnerScreen(IncidentOfferDriver):
             self._dry_values = self._values if ok else None
         else:
             self._dry_values = None  # after a real run, the next Enter dry-runs again
-            refresh = getattr(self.app, "action_refresh_now", None)
-            if refresh is not None:
-                refresh()  # the fleet shows the effect (or not) at once
+            self.app.action_refresh_now()  # the fleet shows the effect (or not) at once
         self.load_resumable()
         self._keys_to_screen()
         self.redraw()

@@ -33,7 +33,7 @@ class IncidentOfferDriver(RunDriverScreen):
         """The title and severity an incident opened from here gets (the worst finding)."""
         from console.tui.screens.incident_dialogs import default_severity, default_title
 
-        snap = getattr(self.app, "snapshot", None)
+        snap = self.app.snapshot
         health = snap.by_id().get(self.function_id) if snap is not None else None
         return default_title(self.function_id, health), default_severity(health)
 
@@ -63,6 +63,9 @@ class IncidentOfferDriver(RunDriverScreen):
     async def _open_incident(self, title: str, severity: str) -> None:
         """Open the incident and wait until it is written (its failure is notified by the
         app; the run goes on without it)."""
-        writer = self.app.write_incident(self.function_id, title, severity)  # type: ignore[attr-defined]
+        desk = self.app.desk
+        if desk is None:
+            return
+        writer = desk.write_incident(self.function_id, title, severity)
         with contextlib.suppress(Exception):
             await writer.wait()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
@@ -29,12 +28,13 @@ from console.core.timeline import epoch
 from console.engine.atomic import write_atomic
 from console.engine.export import export_bytes, postmortem
 from console.tui.messages import WorkFailed
+from console.tui.screens.base import CallboardScreen
 from console.tui.screens.timeline_rows import CellCache, columns, when
 from console.tui.widgets.incident_bar import IncidentBar
 from console.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from console.tui.incidents import IncidentsMixin
+    from console.tui.incidents import IncidentDesk
 
 
 class TimelineTable(DataTable[Text]):
@@ -53,7 +53,7 @@ class TimelineLoaded(Message):
     postmortem: Postmortem
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(CallboardScreen):
     """One incident's timeline. Esc goes back."""
 
     DEFAULT_CSS = """
@@ -89,8 +89,11 @@ class TimelineScreen(Screen[None]):
         self._follow_after: int | None = None
 
     @property
-    def owner(self) -> IncidentsMixin:
-        return self.app  # type: ignore[return-value]
+    def owner(self) -> IncidentDesk:
+        """The app's incident desk (a timeline is only opened when there is one)."""
+        desk = self.app.desk
+        assert desk is not None
+        return desk
 
     @property
     def onset_window_s(self) -> float:
@@ -98,14 +101,16 @@ class TimelineScreen(Screen[None]):
         from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
         from console.errors import CallboardError
 
-        context: Any = getattr(self.app, "context", None)
+        context = self.app.context
+        if context is None:  # tests
+            return DEFAULT_ONSET_WINDOW_S
         try:  # loaded (and checked) before the console started
             return float(context.config.incidents.onset_window_seconds)
-        except (AttributeError, CallboardError):  # no context (tests) or no config
+        except CallboardError:  # no config
             return DEFAULT_ONSET_WINDOW_S
 
     def compose(self) -> ComposeResult:
-        env, prod, ro = getattr(self.app, "env", ("", False, False))
+        env, prod, ro = self.app.env
         yield StatusBar(env, production=prod, read_only=ro)
         yield IncidentBar()
         yield Static(Text(f"{self.incident_id}: loading the timeline…"), id="timeline-info")
@@ -113,15 +118,10 @@ class TimelineScreen(Screen[None]):
         yield Footer(compact=True)  # compact: at 80 columns it still ends with e Export
 
     def on_mount(self) -> None:
-        snap = getattr(self.app, "snapshot", None)
-        if snap is not None:
-            self.query_one(StatusBar).snapshot = snap
         self.query_one(DataTable).focus()
         self.reload()
-
-    def show_snapshot(self, snapshot: object) -> None:
-        """The header follows each refresh (the events follow the recorder, see reload)."""
-        self.query_one(StatusBar).snapshot = snapshot  # type: ignore[assignment]
+        # The header follows each refresh itself; the events follow the recorder.
+        self.watch(self.app, "incidents", self.reload, init=False)
 
     # -- data --------------------------------------------------------------------------
 
@@ -257,11 +257,6 @@ class TimelineScreen(Screen[None]):
 
     def action_clear_kind(self) -> None:
         self.kind = None
-        self.render_rows()
-
-    def set_kind(self, kind: str | None) -> None:
-        """Show only events of ``kind`` (None: all)."""
-        self.kind = kind
         self.render_rows()
 
     def action_note(self) -> None:

@@ -6,7 +6,6 @@ source that fails is named with its message and the others' traces are still lis
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -16,16 +15,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.core import fmt
 from console.core.model import Function, TraceQuery, TraceSummary
 from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
+from console.tui.screens.base import CallboardScreen
 from console.tui.screens.waterfall import WaterfallScreen
 from console.tui.widgets.row_table import RowTable
-from console.tui.widgets.status_bar import StatusBar, status_bar_for
+from console.tui.widgets.status_bar import status_bar_for
 
 #: How far back the list looks, and how many traces it shows at most.
 LOOKBACK_S = 3600.0
@@ -112,7 +111,7 @@ def row(t: TraceSummary, columns: dict[str, int] | None = None) -> list[Text]:
     return [cells[k] for k in widths]
 
 
-class TracesScreen(Screen[None]):
+class TracesScreen(CallboardScreen):
     """The recent traces of ``function``. Enter opens a waterfall; ``e`` errors only."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -185,11 +184,6 @@ class TracesScreen(Screen[None]):
         for t in self.traces:
             self.table.add_row(*row(t, self.columns), key=t.trace_id)
 
-    def show_snapshot(self, snapshot: Any) -> None:
-        """The app's refresh: keep the header current."""
-        for bar in self.query(StatusBar):
-            bar.snapshot = snapshot
-
     # -- loading -----------------------------------------------------------------------
 
     def action_reload(self) -> None:
@@ -201,10 +195,8 @@ class TracesScreen(Screen[None]):
     @work(group="traces", exclusive=True, exit_on_error=False)
     async def search(self) -> None:
         """Ask every trace source for the function's recent traces."""
-        fleet = getattr(self.app, "fleet", None)
-        if fleet is None:
-            return
-        now = fleet.clock() if callable(getattr(fleet, "clock", None)) else time.time()
+        fleet = self.app.fleet
+        now = fleet.clock()
         fn = self.function
         query = TraceQuery(
             service=fn.service,
@@ -294,9 +286,7 @@ class TracesScreen(Screen[None]):
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""
-        open_incident = getattr(self.app, "open_incident_for", None)
-        if open_incident is not None:
-            open_incident(self.function.id)
+        self.app.open_incident_for(self.function.id)
 
     def action_errors_only(self) -> None:
         self.errors_only = not self.errors_only

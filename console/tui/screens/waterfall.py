@@ -18,14 +18,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.core import traces as core_traces
 from console.core.model import Span, Trace
 from console.plugin_api import Traces
 from console.tui.messages import WorkFailed
-from console.tui.widgets.status_bar import StatusBar, status_bar_for
+from console.tui.screens.base import CallboardScreen
+from console.tui.widgets.status_bar import status_bar_for
 from console.tui.widgets.waterfall import Waterfall, span_duration
 
 RED = "#ff6b6b"
@@ -47,7 +47,7 @@ def _value(v: Any) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-class WaterfallScreen(Screen[None]):
+class WaterfallScreen(CallboardScreen):
     """The waterfall of ``trace_id``. Esc goes back to the trace list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,19 +96,12 @@ class WaterfallScreen(Screen[None]):
         else:
             self.load_trace()
 
-    def show_snapshot(self, snapshot: Any) -> None:
-        """The app's refresh: keep the header current."""
-        for bar in self.query(StatusBar):
-            bar.snapshot = snapshot
-
     # -- loading -----------------------------------------------------------------------
 
     @work(group="trace", exclusive=True, exit_on_error=False)
     async def load_trace(self) -> None:
         """Fetch the trace from the first source that has it."""
-        fleet = getattr(self.app, "fleet", None)
-        if fleet is None:
-            return
+        fleet = self.app.fleet
         asked = [b.name for b in fleet.backends if b.has(Traces)]
         try:
             found = await fleet.trace(self.trace_id)
@@ -249,9 +242,8 @@ class WaterfallScreen(Screen[None]):
 
     def action_incident(self) -> None:
         """Open an incident on the function, or its open incident's timeline."""
-        open_incident = getattr(self.app, "open_incident_for", None)
-        if self.function_id is not None and open_incident is not None:
-            open_incident(self.function_id)
+        if self.function_id is not None:
+            self.app.open_incident_for(self.function_id)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)

@@ -7,60 +7,23 @@ until the backend recovers and says which backend, where (its URL), what went wr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from console.core import fmt
-from console.core.redact import redact
+from console.tui.health import Failing, Health, failing_backends
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from console.tui.app import CallboardApp
+
+__all__ = ["BackendBanner", "Failing", "banner_text", "failing_backends", "failing_since"]
 
 #: Failing backends named one a line before "and N more".
 SHOWN = 3
-
-
-@dataclass(frozen=True)
-class Failing:
-    """One failing backend as the banner and ``b`` show it."""
-
-    name: str
-    url: str | None
-    #: The first error of this run of failures (redacted).
-    first_error: str
-    #: Seconds since that first error (None: not known).
-    age_s: float | None
-    #: Whether the fleet gets its function list from this backend.
-    inventory: bool
-    #: "open" / "half-open" while a capability's circuit is not closed, else None.
-    circuit: str | None = None
-
-
-def failing_backends(backends: Iterable[object], now: float | None) -> list[Failing]:
-    """The failing ones among the engine's backends (duck-typed: the app's ``fleet``)."""
-    from console.plugin_api import Inventory
-
-    out = []
-    for b in backends:
-        failing = getattr(b, "failing", None)
-        state = failing() if callable(failing) else None
-        if state is None:
-            continue
-        error, since = state
-        circuits = [br.state for br in getattr(b, "breakers", {}).values()]
-        circuit = "open" if "open" in circuits else "half-open" if "half-open" in circuits else None
-        has = getattr(b, "has", None)
-        out.append(
-            Failing(
-                name=str(getattr(b, "name", "?")),
-                url=redact(b.url) if getattr(b, "url", None) else None,  # type: ignore[attr-defined]
-                first_error=redact(error),
-                age_s=None if since is None or now is None else max(0.0, now - since),
-                inventory=bool(callable(has) and has(Inventory)),
-                circuit=circuit,
-            )
-        )
-    return out
 
 
 def failing_since(f: Failing) -> str:
@@ -104,9 +67,18 @@ class BackendBanner(Static):
     BackendBanner.-active { display: block; }
     """
 
+    if TYPE_CHECKING:
+        app = getters.app(CallboardApp)
+
     def __init__(self) -> None:
         super().__init__(id="backend-banner")
         self.failing: list[Failing] = []
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "health", self._health)
+
+    def _health(self, health: Health) -> None:
+        self.show(list(health.failing))
 
     def show(self, failing: list[Failing]) -> None:
         """Show ``failing`` (hide the banner when it is empty)."""

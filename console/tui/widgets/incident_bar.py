@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
@@ -10,6 +11,11 @@ from textual.widgets import Static
 from console.core import fmt
 from console.core.timeline import epoch
 from console.engine.incidents import Incident
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from console.tui.app import CallboardApp
 
 #: Severities shown in red (they page); the others are amber.
 PAGING = ("SEV1", "SEV2")
@@ -37,8 +43,11 @@ def incident_line(incidents: Sequence[Incident], now: str) -> Text:
 class IncidentBar(Static):
     """Hidden while no incident is active; red for SEV1/SEV2, amber otherwise.
 
-    The app hands it the active incidents (newest first) with :meth:`show`.
+    It follows the app's active incidents (newest first).
     """
+
+    if TYPE_CHECKING:
+        app = getters.app(CallboardApp)
 
     DEFAULT_CSS = """
     IncidentBar {
@@ -55,11 +64,10 @@ class IncidentBar(Static):
         super().__init__(id="incident-bar")
 
     def on_mount(self) -> None:
-        app = self.app
-        incidents = getattr(app, "incidents", None)
-        now = getattr(app, "now_iso", None)
-        if incidents and callable(now):
-            self.show(incidents, now())
+        self.watch(self.app, "incidents", self._changed)
+
+    def _changed(self, incidents: list[Incident]) -> None:
+        self.show(incidents, self.app.now_iso())
 
     def show(self, incidents: Sequence[Incident], now: str) -> None:
         """Show the newest of ``incidents`` (hide the bar when there is none)."""

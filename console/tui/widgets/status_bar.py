@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from rich.style import Style
 from rich.text import Span, Text
+from textual.app import App
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.core import fmt
 from console.core.model import BackendStatus
 from console.core.snapshot import FleetSnapshot
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from console.tui.app import CallboardApp
+    from console.tui.health import Health
 
 #: A backend answering slower than this is shown as slow.
 SLOW_MS = 2000.0
@@ -38,13 +47,22 @@ def refreshed_at(generated_at: str) -> str:
 
 
 class StatusBar(Static):
-    """One line across the top; red when the environment is production."""
+    """One line across the top; red when the environment is production.
+
+    It follows the app's state itself (``shown``, ``paused``, ``refreshing``, the receiver
+    and, while the first load waits, who it waits on): nothing sets it from outside.
+    """
+
+    if TYPE_CHECKING:
+        app = getters.app(CallboardApp)
 
     snapshot: reactive[FleetSnapshot | None] = reactive(None, always_update=True)
     paused: reactive[bool] = reactive(False)
     refreshing: reactive[bool] = reactive(False)
     #: The embedded OTLP receiver: (text, ok), or None when it does not run.
     receiver: reactive[tuple[str, bool] | None] = reactive(None)
+    #: Backends with neither an answer nor an error yet (named while the first load waits).
+    waiting: reactive[tuple[str, ...]] = reactive(())
 
     def __init__(self, environment: str, *, production: bool, read_only: bool) -> None:
         super().__init__(id="status-bar")
@@ -54,16 +72,29 @@ class StatusBar(Static):
         self.set_class(production, "-production")
 
     def on_mount(self) -> None:
-        self.receiver = getattr(self.app, "receiver_note", None)
+        app = self.app
+        # A header pushed later starts from the latest refresh, then follows what is shown.
+        self.snapshot = app.snapshot
+        self.watch(app, "shown", self._show, init=False)
+        self.watch(app, "paused", self._paused)
+        self.watch(app, "refreshing", self._refreshing)
+        self.watch(app, "receiver_note", self._receiver)
+        self.watch(app, "health", self._health)
 
-    def _unanswered(self) -> list[str]:
-        """Backends with neither an answer nor an error yet (what the first load waits on)."""
-        fleet = getattr(self.app, "fleet", None)
-        return [
-            b.name
-            for b in getattr(fleet, "backends", ())
-            if getattr(b, "latency_ms", None) is None and getattr(b, "last_error", None) is None
-        ]
+    def _show(self, snapshot: FleetSnapshot | None) -> None:
+        self.snapshot = snapshot
+
+    def _paused(self, paused: bool) -> None:
+        self.paused = paused
+
+    def _refreshing(self, refreshing: bool) -> None:
+        self.refreshing = refreshing
+
+    def _receiver(self, note: tuple[str, bool] | None) -> None:
+        self.receiver = note
+
+    def _health(self, health: Health) -> None:
+        self.waiting = health.waiting
 
     def render(self) -> Text:
         snap = self.snapshot
@@ -76,7 +107,7 @@ class StatusBar(Static):
         if snap is None:
             out.append("loading the fleet…", style="italic")
             if self.refreshing:
-                waiting = ", ".join(self._unanswered()) or "a backend"
+                waiting = ", ".join(self.waiting) or "a backend"
                 out.append(f" still waiting for {waiting}", style="italic #e5c07b")
         else:
             for b in snap.backends:
@@ -104,13 +135,12 @@ class StatusBar(Static):
         return out
 
 
-def status_bar_for(app: object) -> StatusBar | None:
-    """A header for a screen pushed over the fleet: the app's environment and its latest
-    snapshot, so it is right before the next refresh arrives (None outside the console)."""
-    env = getattr(app, "env", None)
-    if env is None:
+def status_bar_for(app: App[Any]) -> StatusBar | None:
+    """A header for a screen pushed over the fleet, in the app's environment (None outside
+    the console: the waterfall bench pushes its screen onto a bare app)."""
+    from console.tui.app import CallboardApp
+
+    if not isinstance(app, CallboardApp):
         return None
-    name, prod, ro = env
-    bar = StatusBar(name, production=prod, read_only=ro)
-    bar.snapshot = getattr(app, "snapshot", None)
-    return bar
+    name, prod, ro = app.env
+    return StatusBar(name, production=prod, read_only=ro)
