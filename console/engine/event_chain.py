@@ -160,14 +160,9 @@ def verify_chain(store: Store, *, batch: int = 50_000) -> VerifyResult:
     sha = hashlib.sha256
     last = 0
     while True:
-        with store._lock:
-            cur = store.conn.cursor()
-            cur.row_factory = None
-            rows = cur.execute(
-                "SELECT seq, id, at, kind, actor, incident_id, run_id, function_id, data,"
-                " prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (last, batch),
-            ).fetchall()
+        rows = store.tuples(
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+        )
         if not rows:
             break
         for seq, eid, at, kind, actor, inc, run, fn, data, prev_hash, digest in rows:

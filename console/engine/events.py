@@ -165,13 +165,10 @@ class EventLog:
         last = 0
         loads = json.loads
         while True:
-            with self.store._lock:
-                cur = self.store.conn.cursor()
-                cur.row_factory = None  # plain tuples: much cheaper than sqlite3.Row here
-                rows = cur.execute(
-                    f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
-                    (last, *args, batch),
-                ).fetchall()
+            rows = self.store.tuples(
+                f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                (last, *args, batch),
+            )
             if not rows:
                 return
             for r in rows:

@@ -50,12 +50,7 @@ class StoredEvent(NamedTuple):
 
 
 def _read_events(store: Store, where: str, args: tuple[Any, ...]) -> list[StoredEvent]:
-    with store._lock:
-        cur = store.conn.cursor()
-        cur.row_factory = None  # plain tuples: far cheaper than sqlite3.Row per row
-        rows = cur.execute(
-            f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args
-        ).fetchall()
+    rows = store.tuples(f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args)
     loads, make = json.loads, tuple.__new__
     out: list[StoredEvent] = []
     for r in rows:
