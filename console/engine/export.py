@@ -12,7 +12,7 @@ import gc
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from console.core.postmortem import Postmortem, Row, build_postmortem
 from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
 from console.engine.events import COLUMNS, utc_now
+from console.engine.export_html import render_html
 from console.engine.incidents import get_incident
 from console.engine.store import Store
 
@@ -317,12 +318,6 @@ def render_csv(pm: Postmortem) -> str:
     return buf.getvalue()
 
 
-def render_html(pm: Postmortem) -> str:
-    from console.engine.export_html import render_html as _html
-
-    return _html(pm)
-
-
 RENDERERS: dict[str, Callable[[Postmortem], str]] = {
     "md": render_md,
     "json": render_json,
@@ -330,7 +325,3 @@ RENDERERS: dict[str, Callable[[Postmortem], str]] = {
     "html": render_html,
 }
 
-
-def write_all(pm: Postmortem, formats: Iterable[str]) -> dict[str, str]:
-    """Render several formats of one postmortem (redacted)."""
-    return {f: redact(RENDERERS[f](pm)) for f in formats}
