@@ -15,15 +15,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.core.events import GENESIS, NewEvent
 from console.core.redact import redact_obj
 from console.engine.store import Store
 
-if TYPE_CHECKING:  # events.py imports this module
-    from console.engine.events import NewEvent
-
-GENESIS = "0" * 64
+__all__ = ["COLUMNS", "GENESIS", "INSERT_EVENT", "VerifyResult", "bulk_write", "chain",
+           "chain_hash", "verify_chain"]  # fmt: skip
 
 
 def canonical_json(obj: Any) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from console.core import events as ev
 from console.core.runbook import Runbook, Step, step_mutates
 from console.core.runbook_params import Duration, Scope
 from console.engine import stepkinds
@@ -89,19 +90,10 @@ class Executor(StepRunner):
             environment=self.fleet.environment,
         )
         self.current_run = record.id
-        self._event(
-            record,
-            "run.started",
-            {
-                "runbook": runbook.id,
-                "params": recorded,
-                "dry_run": dry_run,
-                "environment": self.fleet.environment,
-                "production": self.fleet.production,
-                "read_only": self.read_only,
-                "no_incident": no_incident,
-            },
-        )
+        self._event(record, ev.run_started(
+            runbook.id, recorded, dry_run=dry_run, environment=self.fleet.environment,
+            production=self.fleet.production, read_only=self.read_only, no_incident=no_incident,
+        ))  # fmt: skip
         self._no_link = no_incident
         scope = Scope(params, fn, self.secret, record.id)
         if dry_run:
@@ -135,7 +127,7 @@ class Executor(StepRunner):
         record.status = "running"
         self._no_link = declined(self.runs.store, run_id)
         self._link(record)
-        self._event(record, "run.resumed", {"runbook": runbook.id})
+        self._event(record, ev.run_resumed(runbook.id))
         self._baselines = self._shown_plans(run_id)
         self._rechecking = True
         for step, rec in zip(runbook.steps, record.steps, strict=False):
@@ -184,13 +176,13 @@ class Executor(StepRunner):
         self._no_link = declined(self.runs.store, run_id)
         self._link(record)
         was = self._status_before_undo(run_id) or record.status
-        self._event(record, "run.undo", {"runbook": runbook.id, "was": was})
+        self._event(record, ev.run_undo(runbook.id, was))
         # a finished run whose every undo ran is undone; a stopped one stays resumable
         final = "undone" if was in ("succeeded", "undone") else was
         for step, rec in reversed(todo):
             assert step.undo is not None
             if self._cancelled:
-                self._event(record, "run.cancelled", {"before": step.undo.id})
+                self._event(record, ev.run_cancelled(before=step.undo.id))
                 final = "cancelled"
                 break
             # the undo is asked like the step it reverses (a confirm step's undo asks too)
@@ -199,7 +191,7 @@ class Executor(StepRunner):
             record.steps.append(undo_rec)
             result = await self._step(record, undo, undo_rec, scope)
             if result in ("cancelled", "unknown"):
-                self._event(record, "run.cancelled", {"in": undo.id})
+                self._event(record, ev.run_cancelled(in_step=undo.id))
                 result = "cancelled"
             if result != "done":
                 final = result
@@ -217,12 +209,12 @@ class Executor(StepRunner):
             if rec.status == "done":
                 continue
             if self._cancelled:
-                self._event(record, "run.cancelled", {"before": step.id})
+                self._event(record, ev.run_cancelled(before=step.id))
                 return self._finish(record, "cancelled")
             self._link(record)  # an incident opened while the run goes takes it from here
             result = await self._step(record, step, rec, scope)
             if result in ("cancelled", "unknown"):  # unknown: a command stopped part-way
-                self._event(record, "run.cancelled", {"in": step.id})
+                self._event(record, ev.run_cancelled(in_step=step.id))
                 return self._finish(record, "cancelled")
             if result != "done":
                 return self._finish(record, result)
@@ -237,7 +229,7 @@ class Executor(StepRunner):
             return
         link_run(self.runs.store, record.id, found)
         record.incident_id = found
-        self._event(record, "run.linked", {"incident": found, "runbook": record.runbook})
+        self._event(record, ev.run_linked(found, record.runbook))
 
     def _status_before_undo(self, run_id: str) -> str | None:
         """The run's status when it was first undone (a refused undo does not change it)."""
@@ -333,9 +325,9 @@ class Executor(StepRunner):
                 False: "operator: it did not take effect; re-run",
                 None: "outcome unknown and no decision given",
             }[decision]
-        self._event(record, "step.outcome", {"step": step.id, "decision": why}, step.id)
+        self._event(record, ev.step_outcome(step.id, why))
         if decision is None:
-            self._event(record, "step.refused", {"step": step.id, "reason": why}, step.id)
+            self._event(record, ev.step_refused(step.id, why))
             return False
         rec.status = "done" if decision else "pending"
         rec.output = f"{rec.output}\n[{why}]".strip()

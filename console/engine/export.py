@@ -14,14 +14,14 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
 from console.core.inert import csv_cell, md_code, md_text, utf8_inert
 from console.core.postmortem import Postmortem, Row, build_postmortem
 from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
-from console.engine.events import COLUMNS, utc_now
+from console.engine.events import COLUMNS, Event, row_events, utc_now
 from console.engine.export_html import render_html
 from console.engine.incidents import get_incident
 from console.engine.store import Store
@@ -29,54 +29,25 @@ from console.engine.store import Store
 FORMATS = ("md", "json", "csv", "html")
 
 
-class StoredEvent(NamedTuple):
-    """An event read back for export; ``raw`` is its data column exactly as stored.
-
-    The stored data is ``canonical_json(data)``, so where nothing had to be masked the JSON
-    export writes ``raw`` instead of encoding the parsed data again (same bytes, less work).
-    """
-
-    seq: int
-    id: str
-    at: str
-    kind: str
-    actor: str
-    incident_id: str | None
-    run_id: str | None
-    function_id: str | None
-    data: dict[str, Any]
-    prev_hash: str
-    hash: str
-    raw: str | None = None
+def _read_events(store: Store, where: str, args: tuple[Any, ...]) -> list[Event]:
+    return row_events(
+        store.tuples(f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args)
+    )
 
 
-def _read_events(store: Store, where: str, args: tuple[Any, ...]) -> list[StoredEvent]:
-    rows = store.tuples(f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args)
-    loads, make = json.loads, tuple.__new__
-    out: list[StoredEvent] = []
-    for r in rows:
-        raw = r[8]
-        try:
-            data = loads(raw)
-        except (TypeError, ValueError):
-            data, raw = {"_unreadable": str(raw)}, None
-        out.append(make(StoredEvent, (*r[:8], data, r[9], r[10], raw)))
-    return out
-
-
-def incident_events(store: Store, incident_id: str) -> list[StoredEvent]:
+def incident_events(store: Store, incident_id: str) -> list[Event]:
     """The incident's events plus those of its runbook runs, in chain order."""
     with gc_paused():
         return _incident_events(store, incident_id)
 
 
-def _incident_events(store: Store, incident_id: str) -> list[StoredEvent]:
+def _incident_events(store: Store, incident_id: str) -> list[Event]:
     events = _read_events(store, "incident_id = ?", (incident_id,))
     runs = {e.run_id for e in events if e.run_id}
     runs |= {
         r["id"] for r in store.query("SELECT id FROM runs WHERE incident_id = ?", (incident_id,))
     }
-    extra: list[StoredEvent] = []
+    extra: list[Event] = []
     for run in sorted(runs):  # a run's events written without the incident id
         extra += _read_events(store, "run_id = ? AND incident_id IS NOT ?", (run, incident_id))
     if extra:
@@ -324,4 +295,3 @@ RENDERERS: dict[str, Callable[[Postmortem], str]] = {
     "csv": render_csv,
     "html": render_html,
 }
-

@@ -8,8 +8,9 @@ so what the store and the timeline say about a run is decided in one place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from console.core import events as ev
 from console.core.redact import redact
 from console.core.runbook import Step
 from console.engine.events import EventLog, utc_now
@@ -29,9 +30,7 @@ class RecordsRun:
     on_update: Callable[[RunRecord], None] | None
 
     def _refuse(self, record: RunRecord, step: Step, rec: StepRecord, why: str, detail: str) -> str:
-        self._event(
-            record, "step.refused", {"step": step.id, "reason": why, "what": detail}, step.id
-        )
+        self._event(record, ev.step_refused(step.id, why, detail))
         return self._end(record, step, rec, "refused", f"refused: {why}\n{detail}", None, None)
 
     def _end(
@@ -60,15 +59,8 @@ class RecordsRun:
         code: int | None,
         took: float | None,
     ) -> None:
-        data = {
-            "step": step.id,
-            "kind": step.kind,
-            "status": status,
-            "output": output[-4000:],
-            "exit_code": code,
-            "duration_ms": None if took is None else round(took * 1000, 1),
-        }
-        self._event(record, "step.result", data, step.id)
+        ms = None if took is None else round(took * 1000, 1)
+        self._event(record, ev.step_result(step.id, step.kind, status, output[-4000:], code, ms))
 
     async def _annotate(self, record: RunRecord, step: Step, status: str, output: str) -> None:
         """An action taken during an incident goes to the dashboards too (best effort)."""
@@ -87,15 +79,14 @@ class RecordsRun:
         refused = {k: v for k, v in errors.items() if v == REFUSED}
         failed = {k: v for k, v in errors.items() if v != REFUSED}
         if refused:
-            data = {"step": step.id, "backends": sorted(refused), "reason": REFUSED}
-            self._event(record, "annotation.refused", data, step.id)
+            self._event(record, ev.annotation_refused(sorted(refused), REFUSED, step=step.id))
         if failed:
-            self._event(record, "annotation.failed", {"step": step.id, "errors": failed}, step.id)
+            self._event(record, ev.annotation_failed(step.id, failed))
 
     def _finish(self, record: RunRecord, status: str) -> RunRecord:
         record.status = status
         self.runs.set_status(record.id, status)
-        self._event(record, "run.ended", {"status": status})
+        self._event(record, ev.run_ended(status))
         fresh = self.runs.get(record.id)
         if fresh is not None:
             record.ended, record.steps = fresh.ended, fresh.steps
@@ -108,13 +99,6 @@ class RecordsRun:
         if self.on_update is not None:
             self.on_update(record)
 
-    def _event(
-        self, record: RunRecord, kind: str, data: dict[str, Any], step: str | None = None
-    ) -> None:
-        self.events.append(
-            kind,
-            data,
-            incident_id=record.incident_id,
-            run_id=record.id,
-            function_id=record.function_id,
-        )
+    def _event(self, record: RunRecord, event: ev.NewEvent) -> None:
+        ids = {"incident_id": record.incident_id, "function_id": record.function_id}
+        self.events.append(event.on(run_id=record.id, **ids))

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from console.core import events as ev
 from console.core.model import ActionPlan, ActionRequest, Function
 from console.core.redact import redact
 from console.core.runbook import Step, step_mutates
@@ -133,12 +134,7 @@ class StepRunner(RecordsRun):
         if previous == detail:
             previous = ""
         if previous:
-            self._event(
-                record,
-                "step.replanned",
-                {"step": step.id, "before": previous, "after": detail},
-                step.id,
-            )
+            self._event(record, ev.step_replanned(step.id, previous, detail))
         reason = (
             REPLANNED
             if previous
@@ -165,27 +161,11 @@ class StepRunner(RecordsRun):
             )
             if not await self.confirm(req):
                 return self._refuse(record, step, rec, f"confirmation not given ({reason})", detail)
-            self._event(
-                record,
-                "step.confirmed",
-                {"step": step.id, "target": target, "reason": reason, "what": detail},
-                step.id,
-            )
+            self._event(record, ev.step_confirmed(step.id, target, reason, detail))
         outcome = Outcome(False, "not run")
         for attempt in range(step.retries + 1):
             rec.status, rec.started = "running", utc_now()
-            self._event(
-                record,
-                "step.intent",
-                {
-                    "step": step.id,
-                    "kind": step.kind,
-                    "target": target,
-                    "attempt": attempt + 1,
-                    "what": detail,
-                },
-                step.id,
-            )
+            self._event(record, ev.step_intent(step.id, step.kind, target, attempt + 1, detail))
             self._save(record, rec)
             began = time.monotonic()
             outcome = await self._attempt(step, scope, plan)
