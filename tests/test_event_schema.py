@@ -89,3 +89,10 @@ def test_nothing_outside_the_store_touches_its_lock_or_connection() -> None:
         if private.search(line)
     ]
     assert hits == []
+
+
+def test_a_kind_no_writer_writes_reads_generically() -> None:
+    """``action.intent``/``verify.result`` were never written (git history: only test data
+    had them); like any unknown kind they show every field instead of vanishing."""
+    line = summarize("action.intent", {"action": "circuit_open", "step": "breaker"})
+    assert line == "action.intent: action=circuit_open, step=breaker"
