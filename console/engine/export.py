@@ -12,7 +12,7 @@ import gc
 import io
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
 from console.engine.events import COLUMNS, Event, row_events, utc_now
 from console.engine.export_html import render_html
+from console.engine.export_secrets import SecretSource, prime_redactor
 from console.engine.incidents import get_incident
 from console.engine.store import Store
 
@@ -99,10 +100,18 @@ def export_incident(
     *,
     now: str | None = None,
     onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+    secrets: SecretSource | None = None,
+    referenced: Iterable[str] = (),
 ) -> str:
-    """The incident rendered in ``fmt`` (one of FORMATS), redacted."""
+    """The incident rendered in ``fmt`` (one of FORMATS), redacted.
+
+    Every secret ``secrets`` knows (this install's keyring and environment when None) and
+    the ``referenced`` names are resolved first (see :func:`prime_redactor`), so a raw
+    secret in an event never reaches the output, whoever calls this.
+    """
     if fmt not in RENDERERS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    prime_redactor(secrets, referenced)
     with gc_paused():
         pm = postmortem(
             store, incident_id, now=now, with_signals=fmt != "json", onset_window_s=onset_window_s
@@ -117,10 +126,14 @@ def export_bytes(
     *,
     now: str | None = None,
     onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+    secrets: SecretSource | None = None,
+    referenced: Iterable[str] = (),
 ) -> bytes:
-    """The export as written to a file or standard output: UTF-8, redacted, inert (JSON
-    with control characters as ``\\u`` escapes, see :func:`console.core.inert.utf8_inert`)."""
-    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s)
+    """The export as written to a file or standard output: UTF-8, redacted (as
+    :func:`export_incident`), inert (JSON with control characters as ``\\u`` escapes, see
+    :func:`console.core.inert.utf8_inert`)."""
+    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s,
+                           secrets=secrets, referenced=referenced)  # fmt: skip
     return utf8_inert(text, json=fmt == "json")
 
 
