@@ -59,3 +59,23 @@ def test_an_export_asked_for_by_any_caller_is_primed(tmp_path: Path) -> None:
     for fmt in ("md", "json", "csv", "html"):
         text = export_incident(store, "INC-0001", fmt, secrets=known)
         assert "pasted the psp key" in text and secret not in text, fmt
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_incident_show_hides_a_secret_the_install_knows(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    as_json: bool,
+) -> None:
+    from console.cli import main
+
+    secret = f"show17-psp-live-{int(as_json)}c0ffee42"
+    raw_secret_db(tmp_path, secret).close()
+    monkeypatch.setenv("CALLBOARD_SECRET_PSP_KEY", secret)
+    args = ["--db", str(tmp_path / "callboard.db"), "incident", "show", "INC-0001"]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--json"] if as_json else args)
+    out = capsys.readouterr().out
+    assert exc.value.code in (0, None)
+    assert "pasted the psp key" in out and secret not in out
