@@ -21,9 +21,6 @@ from console.core.events import GENESIS, NewEvent
 from console.core.redact import redact_obj
 from console.engine.store import Store
 
-__all__ = ["COLUMNS", "GENESIS", "INSERT_EVENT", "VerifyResult", "bulk_write", "chain",
-           "chain_hash", "verify_chain"]  # fmt: skip
-
 
 def canonical_json(obj: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
