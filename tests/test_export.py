@@ -148,7 +148,9 @@ def test_a_crash_between_intent_and_result_shows_outcome_unknown(incident_db: Pa
 def test_secret_known_at_write_time_never_reaches_the_file(tmp_path: Path) -> None:
     REDACTOR.add(SECRET, "psp-key")
     store = Store(tmp_path / "s.db")
-    EventLog(store).append(NewEvent("action.intent", {"params": {"x": SECRET}}, incident_id="INC-0001"))
+    EventLog(store).append(
+        NewEvent("action.intent", {"params": {"x": SECRET}}, incident_id="INC-0001")
+    )
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
     assert SECRET.encode() not in raw
