@@ -132,7 +132,9 @@ def test_text_output_names_the_event(capsys: pytest.CaptureFixture[str], db: Pat
 
 def test_stored_hash_covers_the_canonical_event(tmp_path: Path) -> None:
     """The fast verify hashes what ``canonical_json(event.body())`` always hashed."""
-    ev = EventLog(Store(":memory:")).append("x", {"b": {10: 1, 9: 2}, "é": "ü", "n": None})
+    ev = EventLog(Store(":memory:")).append(
+        NewEvent("x", {"b": {10: 1, 9: 2}, "é": "ü", "n": None})
+    )
     text = body_text(ev.seq, ev.id, ev.at, ev.kind, ev.actor, ev.incident_id, ev.run_id,
                      ev.function_id, canonical_json(ev.data))  # fmt: skip
     assert text == canonical_json(ev.body())

@@ -15,7 +15,7 @@ from console.cli import main
 from console.core.postmortem import build_postmortem
 from console.core.redact import REDACTOR
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
-from console.engine.events import EventLog
+from console.engine.events import EventLog, NewEvent
 from console.engine.export import export_incident, incident_events
 from console.engine.incidents import get_incident
 from console.engine.store import Store
@@ -55,14 +55,14 @@ def incident_db(
     store = Store(db)
     log = EventLog(store)
     common = {"incident_id": "INC-0001", "run_id": "deadbeef0001", "function_id": PAY}
-    log.append("run.started", {"runbook": "throttle-caller",
-                               "params": {"note": SECRET, "api_token": TOKEN}}, **common)  # fmt: skip
-    log.append("step.intent", {"step": "throttle", "kind": "action", "target": PAY,
-                               "attempt": 1, "what": "demo: throttle callers to 50 rps"}, **common)  # fmt: skip
-    log.append("action.intent", {"action": "circuit_open", "step": "breaker",
+    log.append(NewEvent("run.started", {"runbook": "throttle-caller",
+                               "params": {"note": SECRET, "api_token": TOKEN}}, **common))  # fmt: skip
+    log.append(NewEvent("step.intent", {"step": "throttle", "kind": "action", "target": PAY,
+                               "attempt": 1, "what": "demo: throttle callers to 50 rps"}, **common))  # fmt: skip
+    log.append(NewEvent("action.intent", {"action": "circuit_open", "step": "breaker",
                                  "params": {"dependency": "psp", "authorization": f"Bearer {TOKEN}",
                                             "comment": f"key {SECRET}"},
-                                 "trace_id": "0af7651916cd43dd8448eb211c80319c"}, **common)  # fmt: skip
+                                 "trace_id": "0af7651916cd43dd8448eb211c80319c"}, **common))  # fmt: skip
     store.close()
     monkeypatch.setenv("CALLBOARD_SECRET_PSP_KEY", SECRET)  # the export process knows it
     assert cli(capsys, db, "incident", "resolve", "INC-0001")[0] == 0
@@ -148,7 +148,9 @@ def test_a_crash_between_intent_and_result_shows_outcome_unknown(incident_db: Pa
 def test_secret_known_at_write_time_never_reaches_the_file(tmp_path: Path) -> None:
     REDACTOR.add(SECRET, "psp-key")
     store = Store(tmp_path / "s.db")
-    EventLog(store).append("action.intent", {"params": {"x": SECRET}}, incident_id="INC-0001")
+    EventLog(store).append(
+        NewEvent("action.intent", {"params": {"x": SECRET}}, incident_id="INC-0001")
+    )
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
     assert SECRET.encode() not in raw

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from console.cli import main
 from console.engine.atomic import write_atomic
-from console.engine.events import EventLog
+from console.engine.events import EventLog, NewEvent
 from console.engine.export import FORMATS, export_bytes, export_incident
 from console.engine.incidents import add_note, open_incident
 from console.engine.store import Store
@@ -53,17 +53,17 @@ def hostile_db(tmp_path: Path) -> Path:
         add_note(store, inc.id, f"note {text}", log=log)
         add_note(store, inc.id, text, log=log)  # the cell starts with it
     common = {"incident_id": inc.id, "function_id": fid}
-    log.append("alert.firing", {"name": IMG, "severity": "page", "since": "x",
-                                "summary": f"{SCRIPT} {AUTOLINK} {ESCAPES}"}, **common)  # fmt: skip
-    log.append("finding.appeared", {"mode": "F1", "name": "Timeout", "severity": "page",
+    log.append(NewEvent("alert.firing", {"name": IMG, "severity": "page", "since": "x",
+                                "summary": f"{SCRIPT} {AUTOLINK} {ESCAPES}"}, **common))  # fmt: skip
+    log.append(NewEvent("finding.appeared", {"mode": "F1", "name": "Timeout", "severity": "page",
                                     "evidence": f"{IMG}{DATA_LINK}",
-                                    "trace_id": "`<script>x</script>`"}, **common)  # fmt: skip
-    log.append("deploy.seen", {"version": FORMULA, "author": "-cmd|' /C calc'!A0",
-                               "description": ESCAPES + SCRIPT}, **common)  # fmt: skip
-    log.append("step.intent", {"step": "s1", "kind": "command", "target": fid,
-                               "what": f"{JS_LINK} {IMG}"}, run_id="r1", **common)  # fmt: skip
-    log.append("step.result", {"step": "s1", "kind": "command", "status": "failed",
-                               "output": ESCAPES + SCRIPT}, run_id="r1", **common)  # fmt: skip
+                                    "trace_id": "`<script>x</script>`"}, **common))  # fmt: skip
+    log.append(NewEvent("deploy.seen", {"version": FORMULA, "author": "-cmd|' /C calc'!A0",
+                               "description": ESCAPES + SCRIPT}, **common))  # fmt: skip
+    log.append(NewEvent("step.intent", {"step": "s1", "kind": "command", "target": fid,
+                               "what": f"{JS_LINK} {IMG}"}, run_id="r1", **common))  # fmt: skip
+    log.append(NewEvent("step.result", {"step": "s1", "kind": "command", "status": "failed",
+                               "output": ESCAPES + SCRIPT}, run_id="r1", **common))  # fmt: skip
     store.close()
     return db
 

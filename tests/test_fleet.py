@@ -372,9 +372,9 @@ async def test_an_otlp_backend_configured_on_its_own_closes_its_store(tmp_path: 
     )
     assert await plugin.find_traces(TraceQuery(service="checkout")) == []
     store = plugin._own_store
-    assert store is not None and store._conn is not None  # the file is open
+    assert store is not None and store.is_open  # the file is open
     await plugin.aclose()
-    assert store._conn is None  # released
+    assert not store.is_open  # released
 
 
 async def test_a_plugin_without_check_does_not_break_the_refresh() -> None:

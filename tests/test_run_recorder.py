@@ -118,7 +118,7 @@ async def test_each_change_to_a_run_is_one_write_of_its_row_and_its_event(
         "id: w\ntitle: t\nsteps:\n  - {id: say, kind: note, text: hello}\n"
         "  - {id: look, kind: check, signal: timeout_rate, op: '>', value: 0.02}\n"
     )
-    store.conn.execute("SELECT 1")  # the schema is in place before the watching starts
+    store.open()  # the schema is in place before the watching starts
     store.writes.clear()
     run = await Executor(fleet, store, secret=str).start(rb, "checkout:POST /pay", {})
     assert run.status == "succeeded"

@@ -13,22 +13,16 @@ from console.engine.export import FORMATS, export_bytes
 from console.errors import CallboardError
 
 
-def prime_redactor(app: AppContext) -> None:
-    """Resolve every secret this install knows (keyring, environment, config references),
-    so the redactor hides them in the export even if a raw value slipped into an event."""
-    names: set[str] = set()
-    with contextlib.suppress(CallboardError):
-        names.update(app.secrets.names())
+def referenced_secrets(app: AppContext) -> list[str]:
+    """The secret names the config refers to (``secret: NAME``), for the export to resolve
+    with the install's own (see :func:`console.engine.export_secrets.prime_redactor`)."""
+    names: list[str] = []
     with contextlib.suppress(CallboardError):  # a broken config must not stop an export
         from console.config import secret_refs
 
         for backend in app.config.backends:
-            names.update(name for _, name in secret_refs(dict(backend.options)))
-    for name in sorted(names):
-        try:
-            app.secrets.get(name)  # registers the value with the redactor
-        except CallboardError:
-            continue
+            names += [name for _, name in secret_refs(dict(backend.options))]
+    return names
 
 
 def onset_window_s(app: AppContext) -> float:
@@ -56,9 +50,9 @@ def onset_window_s(app: AppContext) -> float:
 @click.pass_obj
 def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
     """Export an incident as a postmortem (times in UTC, secrets redacted)."""
-    prime_redactor(app)
     # Encoded once: an 80 MB export is costly to encode twice.
-    data = export_bytes(app.store, incident_id, fmt, onset_window_s=onset_window_s(app))
+    data = export_bytes(app.store, incident_id, fmt, onset_window_s=onset_window_s(app),
+                        secrets=app.secrets, referenced=referenced_secrets(app))  # fmt: skip
     if output is None:
         out = sys.stdout
         out.flush()

@@ -154,11 +154,13 @@ def list_cmd(app: AppContext, as_json: bool) -> int:
 @click.pass_obj
 def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
     """An incident and its timeline (UTC, sorted by time)."""
-    from console.commands.export import onset_window_s
+    from console.commands.export import onset_window_s, referenced_secrets
     from console.core.postmortem_lines import times_lines
     from console.engine.export import event_json, postmortem
+    from console.engine.export_secrets import prime_redactor
 
     pm = postmortem(app.store, incident_id, onset_window_s=onset_window_s(app))
+    prime_redactor(app.secrets, referenced_secrets(app))  # shown as an export would be
     if as_json:
         emit_json({
             "incident": pm.incident.to_json(),

@@ -12,7 +12,7 @@ def run_tui(app: AppContext) -> None:
     broken database or a missing secret fails with one line before the screen opens.
     """
     config = app.config
-    app.store.conn  # noqa: B018 - opens (and checks) the store: StoreError here, not in a worker
+    app.store.open()  # opens (and checks) the store: StoreError here, not in a worker
     fleet = app.fleet()
     from console.tui.app import CallboardApp
 

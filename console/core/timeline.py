@@ -8,9 +8,11 @@ generically, so new event kinds never vanish from a postmortem.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from console.core.events import EventKind
 
 #: Shown for an intent with no result: the process died, or the step is still running.
 OUTCOME_UNKNOWN = "outcome unknown"
@@ -175,58 +177,19 @@ def _generic(data: Mapping[str, Any]) -> str:
 
 
 def summarize(k: str, d: Mapping[str, Any]) -> str:
-    """One human line for an event of kind ``k`` with data ``d`` (mask ``d`` first)."""
-    step = _get(d, "step_id", "step", "idx")
-    label = f" {step}" if step is not None else ""
-    if k == "incident.opened":
-        fns = ", ".join(map(str, d.get("functions") or ()))
-        return f"Incident opened: {d.get('title', '')} ({d.get('severity', '?')}) on {fns}"
-    if k == "note":
-        return f"Note: {d.get('text', '')}"
-    if k == "status.changed":
-        return f"Status {d.get('from', '?')} → {d.get('to', '?')}"
-    if k == "finding.appeared":
-        return (
-            f"{d.get('mode', '')} {d.get('name', '')} detected ({d.get('severity', '?')}): "
-            f"{d.get('evidence', '')}"
-        )
-    if k == "finding.cleared":
-        return f"{d.get('mode', '')} {d.get('name', '')} cleared"
-    if k == "alert.firing":
-        summary = f": {d['summary']}" if d.get("summary") else ""
-        return f"Alert {d.get('name', '?')} firing ({d.get('severity', '?')}){summary}"
-    if k == "alert.resolved":
-        return f"Alert {d.get('name', '?')} resolved"
-    if k == "deploy.seen":
-        was = f" (was {d['previous_version']})" if d.get("previous_version") else ""
-        by = f" by {d['author']}" if d.get("author") else ""
-        return f"Deploy {d.get('version', '?')}{was}{by}"
-    if k == "signals.sampled":
-        return "Signals sampled"
-    if k == "run.started":
-        dry = " (dry run)" if d.get("dry_run") else ""
-        return f"Runbook {_get(d, 'runbook', 'runbook_id') or '?'} started{dry}{_params(d)}"
-    if k == "run.ended":
-        return f"Runbook run ended: {_get(d, 'status', 'outcome') or outcome_of(d)}"
-    if k in ("action.intent", "step.intent"):
-        what = _first_line(_get(d, "action", "what", "title"))
-        kind = f" ({d['kind']})" if d.get("kind") else ""
-        target = f" on {d['target']}" if d.get("target") else ""
-        attempt = f", attempt {d['attempt']}" if d.get("attempt") not in (None, 1) else ""
-        tail = f": {what}" if what else ""
-        return f"{k.split('.')[0].title()}{label}{kind}{target} started{attempt}{tail}{_params(d)}"
-    if k in ("action.result", "step.result"):
-        msg = _first_line(_get(d, "message", "output", "error"))
-        if d.get("kind") == "check" and msg.startswith(GUARD_FAILED):
-            return f"Guard{label} checked again on resume: {msg}; the run stops here"
-        kind = f" ({d['kind']})" if d.get("kind") else ""
-        tail = f": {msg}" if msg else ""
-        return f"{k.split('.')[0].title()}{label}{kind} {outcome_of(d)}{tail}"
-    if k == "verify.result":
-        msg = _get(d, "message", "detail", "expect")
-        return f"Verify{label} {outcome_of(d)}" + (f": {msg}" if msg else "")
-    line = run_line(k, d, label)
-    return f"{k}: {_generic(d)}" if line is None else line
+    """One human line for an event of kind ``k`` with data ``d`` (mask ``d`` first).
+
+    A kind the schema does not know (an older or foreign store) gets the generic line.
+    """
+    line = _LINES.get(k)
+    if line is None:
+        return f"{k}: {_generic(d)}"
+    step = _get(d, "step")
+    return line(d, f" {step}" if step is not None else "")
+
+
+#: How an event reads: ``(data, " <step>" or "") -> line``.
+Line = Callable[[Mapping[str, Any], str], str]
 
 
 def _what(d: Mapping[str, Any], key: str = "what") -> str:
@@ -235,41 +198,117 @@ def _what(d: Mapping[str, Any], key: str = "what") -> str:
     return f" — {line}" if line else ""
 
 
-def run_line(k: str, d: Mapping[str, Any], label: str) -> str | None:
-    """The line of a run's safety event (refusals, confirmations, re-plans on resume, links
-    to an incident, cancels, undos, annotations); None for a kind not handled here."""
-    if k == "step.refused":
-        return f"Step{label} refused: {d.get('reason', '')}{_what(d)}"
-    if k == "step.confirmed":
-        return f"Step{label} confirmed by the operator ({d.get('reason', '')}){_what(d)}"
-    if k == "step.replanned":
-        before, after = _first_line(d.get("before")), _first_line(d.get("after"))
-        return f"Step{label} re-planned on resume, the plan changed: was {before}; now {after}"
-    if k == "step.outcome":
-        return f"Step{label} left unknown by a crash, settled on resume: {d.get('decision', '')}"
-    if k == "run.linked":
-        rb = _get(d, "runbook") or "?"
-        return f"Runbook {rb} run linked to incident {d.get('incident', '?')}"
-    if k == "run.resumed":
-        rb = _get(d, "runbook") or "?"
-        return f"Runbook {rb} run resumed: checks run again, remaining steps planned again"
-    if k == "run.undo":
-        was = f" (it had {d['was']})" if d.get("was") else ""
-        return f"Undo of the runbook {_get(d, 'runbook') or '?'} run{was}: done steps reversed"
-    if k == "run.cancelled":
-        if d.get("in"):
-            return f"Run cancelled by the operator: stopped in step {d['in']}"
-        if d.get("before"):
-            return f"Run cancelled by the operator before step {d['before']}"
-        return "Run cancelled by the operator"
-    if k == "annotation.refused":
-        names = ", ".join(map(str, d.get("backends") or ())) or "the dashboards"
-        return f"Annotation refused (not posted to {names}): {d.get('reason', 'read-only')}"
-    if k == "annotation.failed":
-        errors = d.get("errors")
-        names = ", ".join(map(str, errors)) if isinstance(errors, Mapping) else "a dashboard"
-        return f"Annotation failed on {names}"
-    return None
+def _opened(d: Mapping[str, Any], _: str) -> str:
+    fns = ", ".join(map(str, d.get("functions") or ()))
+    return f"Incident opened: {d.get('title', '')} ({d.get('severity', '?')}) on {fns}"
+
+
+def _finding(d: Mapping[str, Any], _: str) -> str:
+    return (
+        f"{d.get('mode', '')} {d.get('name', '')} detected ({d.get('severity', '?')}): "
+        f"{d.get('evidence', '')}"
+    )
+
+
+def _alert(d: Mapping[str, Any], _: str) -> str:
+    summary = f": {d['summary']}" if d.get("summary") else ""
+    return f"Alert {d.get('name', '?')} firing ({d.get('severity', '?')}){summary}"
+
+
+def _deploy(d: Mapping[str, Any], _: str) -> str:
+    was = f" (was {d['previous_version']})" if d.get("previous_version") else ""
+    by = f" by {d['author']}" if d.get("author") else ""
+    return f"Deploy {d.get('version', '?')}{was}{by}"
+
+
+def _run_started(d: Mapping[str, Any], _: str) -> str:
+    dry = " (dry run)" if d.get("dry_run") else ""
+    return f"Runbook {_get(d, 'runbook') or '?'} started{dry}{_params(d)}"
+
+
+def _step_intent(d: Mapping[str, Any], label: str) -> str:
+    what = _first_line(d.get("what"))
+    kind = f" ({d['kind']})" if d.get("kind") else ""
+    target = f" on {d['target']}" if d.get("target") else ""
+    attempt = f", attempt {d['attempt']}" if d.get("attempt") not in (None, 1) else ""
+    tail = f": {what}" if what else ""
+    return f"Step{label}{kind}{target} started{attempt}{tail}{_params(d)}"
+
+
+def _step_result(d: Mapping[str, Any], label: str) -> str:
+    msg = _first_line(d.get("output"))
+    if d.get("kind") == "check" and msg.startswith(GUARD_FAILED):
+        return f"Guard{label} checked again on resume: {msg}; the run stops here"
+    kind = f" ({d['kind']})" if d.get("kind") else ""
+    tail = f": {msg}" if msg else ""
+    return f"Step{label}{kind} {outcome_of(d)}{tail}"
+
+
+def _replanned(d: Mapping[str, Any], label: str) -> str:
+    before, after = _first_line(d.get("before")), _first_line(d.get("after"))
+    return f"Step{label} re-planned on resume, the plan changed: was {before}; now {after}"
+
+
+def _undo(d: Mapping[str, Any], _: str) -> str:
+    was = f" (it had {d['was']})" if d.get("was") else ""
+    return f"Undo of the runbook {_get(d, 'runbook') or '?'} run{was}: done steps reversed"
+
+
+def _cancelled(d: Mapping[str, Any], _: str) -> str:
+    if d.get("in"):
+        return f"Run cancelled by the operator: stopped in step {d['in']}"
+    if d.get("before"):
+        return f"Run cancelled by the operator before step {d['before']}"
+    return "Run cancelled by the operator"
+
+
+def _annotation_refused(d: Mapping[str, Any], _: str) -> str:
+    names = ", ".join(map(str, d.get("backends") or ())) or "the dashboards"
+    return f"Annotation refused (not posted to {names}): {d.get('reason', 'read-only')}"
+
+
+def _annotation_failed(d: Mapping[str, Any], _: str) -> str:
+    errors = d.get("errors")
+    names = ", ".join(map(str, errors)) if isinstance(errors, Mapping) else "a dashboard"
+    return f"Annotation failed on {names}"
+
+
+K = EventKind
+_LINES: dict[str, Line] = {
+    K.INCIDENT_OPENED: _opened,
+    K.NOTE: lambda d, _: f"Note: {d.get('text', '')}",
+    K.STATUS_CHANGED: lambda d, _: f"Status {d.get('from', '?')} → {d.get('to', '?')}",
+    K.FINDING_APPEARED: _finding,
+    K.FINDING_CLEARED: lambda d, _: f"{d.get('mode', '')} {d.get('name', '')} cleared",
+    K.ALERT_FIRING: _alert,
+    K.ALERT_RESOLVED: lambda d, _: f"Alert {d.get('name', '?')} resolved",
+    K.DEPLOY_SEEN: _deploy,
+    K.SIGNALS_SAMPLED: lambda d, _: "Signals sampled",
+    K.RUN_STARTED: _run_started,
+    K.RUN_ENDED: lambda d, _: f"Runbook run ended: {_get(d, 'status') or outcome_of(d)}",
+    K.RUN_LINKED: lambda d, _: (
+        f"Runbook {_get(d, 'runbook') or '?'} run linked to incident {d.get('incident', '?')}"
+    ),
+    K.RUN_RESUMED: lambda d, _: (
+        f"Runbook {_get(d, 'runbook') or '?'} run resumed: checks run again, "
+        "remaining steps planned again"
+    ),
+    K.RUN_UNDO: _undo,
+    K.RUN_CANCELLED: _cancelled,
+    K.STEP_INTENT: _step_intent,
+    K.STEP_RESULT: _step_result,
+    K.STEP_REFUSED: lambda d, s: f"Step{s} refused: {d.get('reason', '')}{_what(d)}",
+    K.STEP_CONFIRMED: lambda d, s: (
+        f"Step{s} confirmed by the operator ({d.get('reason', '')}){_what(d)}"
+    ),
+    K.STEP_REPLANNED: _replanned,
+    K.STEP_OUTCOME: lambda d, s: (
+        f"Step{s} left unknown by a crash, settled on resume: {d.get('decision', '')}"
+    ),
+    K.ANNOTATION_REFUSED: _annotation_refused,
+    K.ANNOTATION_FAILED: _annotation_failed,
+}
+del K
 
 
 def _first_line(value: Any) -> str:

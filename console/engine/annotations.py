@@ -90,9 +90,10 @@ def record_refusals(
     store: Store | None, errors: Mapping[str, str], text: str, *, incident_id: str
 ) -> None:
     """Append one ``annotation.refused`` event naming the backends read-only refused."""
+    from console.core.events import annotation_refused
     from console.engine.events import EventLog
 
     refused = sorted(k for k, v in errors.items() if v == REFUSED)
     if refused and store is not None:
-        data = {"backends": refused, "reason": REFUSED, "text": text}
-        EventLog(store).append("annotation.refused", data, incident_id=incident_id)
+        event = annotation_refused(refused, REFUSED, text=text)
+        EventLog(store).append(event.on(incident_id=incident_id))

@@ -15,15 +15,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.core.events import GENESIS, NewEvent
 from console.core.redact import redact_obj
 from console.engine.store import Store
-
-if TYPE_CHECKING:  # events.py imports this module
-    from console.engine.events import NewEvent
-
-GENESIS = "0" * 64
 
 
 def canonical_json(obj: Any) -> str:
@@ -160,14 +156,9 @@ def verify_chain(store: Store, *, batch: int = 50_000) -> VerifyResult:
     sha = hashlib.sha256
     last = 0
     while True:
-        with store._lock:
-            cur = store.conn.cursor()
-            cur.row_factory = None
-            rows = cur.execute(
-                "SELECT seq, id, at, kind, actor, incident_id, run_id, function_id, data,"
-                " prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (last, batch),
-            ).fetchall()
+        rows = store.tuples(
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+        )
         if not rows:
             break
         for seq, eid, at, kind, actor, inc, run, fn, data, prev_hash, digest in rows:

@@ -12,14 +12,13 @@ import getpass
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
 from console.engine.event_chain import (
     COLUMNS,
-    GENESIS,
     INSERT_EVENT,
     VerifyResult,
     body_text,
@@ -32,11 +31,13 @@ from console.engine.event_chain import (
 )
 from console.engine.store import Store
 
-# The chain's encoding (from event_chain) is part of this module's API too.
+# The chain's encoding (from event_chain) and the schema's row types are part of this
+# module's API too.
 __all__ = [
     "COLUMNS",
     "GENESIS",
     "Event",
+    "EventKind",
     "EventLog",
     "NewEvent",
     "VerifyResult",
@@ -44,7 +45,6 @@ __all__ = [
     "canonical_json",
     "chain_hash",
     "current_actor",
-    "row_event",
     "utc_now",
 ]
 
@@ -62,50 +62,6 @@ def current_actor() -> str:
         return "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One timeline event as stored."""
-
-    seq: int
-    id: str
-    at: str
-    kind: str
-    actor: str
-    incident_id: str | None
-    run_id: str | None
-    function_id: str | None
-    data: dict[str, Any] = field(default_factory=dict)
-    prev_hash: str = GENESIS
-    hash: str = ""
-
-    def body(self) -> dict[str, Any]:
-        """What the hash covers."""
-        return {
-            "seq": self.seq,
-            "id": self.id,
-            "at": self.at,
-            "kind": self.kind,
-            "actor": self.actor,
-            "incident_id": self.incident_id,
-            "run_id": self.run_id,
-            "function_id": self.function_id,
-            "data": self.data,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append (see :meth:`EventLog.append_many`)."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-    incident_id: str | None = None
-    run_id: str | None = None
-    function_id: str | None = None
-    at: str | None = None
-    actor: str | None = None
-
-
 class EventLog:
     """Appends and reads events in one Store."""
 
@@ -113,20 +69,12 @@ class EventLog:
         self.store = store
         self.actor = actor or current_actor()
 
-    def append(
-        self,
-        kind: str,
-        data: dict[str, Any] | None = None,
-        *,
-        incident_id: str | None = None,
-        run_id: str | None = None,
-        function_id: str | None = None,
-        at: str | None = None,
-        actor: str | None = None,
-    ) -> Event:
-        """Append one event (redacted, chained, committed before returning)."""
-        new = NewEvent(kind, data or {}, incident_id, run_id, function_id, at, actor)
-        return self.append_many([new])[0]
+    def append(self, event: NewEvent) -> Event:
+        """Append one event (redacted, chained, committed before returning).
+
+        Build ``event`` with a constructor of :mod:`console.core.events`.
+        """
+        return self.append_many([event])[0]
 
     def append_many(self, events: Iterable[NewEvent]) -> list[Event]:
         """Append several events in one transaction (all or none), in the given order."""
@@ -143,7 +91,7 @@ class EventLog:
         out: list[Event] = []
         for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
             conn.execute(INSERT_EVENT, row)
-            out.append(Event(*row[:8], data=clean, prev_hash=row[9], hash=row[10]))
+            out.append(Event(*row[:8], clean, row[9], row[10], row[8]))
         return out
 
     def bulk_append(self, events: Iterable[NewEvent], *, batch: int = 50_000) -> int:
@@ -163,23 +111,14 @@ class EventLog:
         elif run_id is not None:
             where, args = " AND run_id = ?", (run_id,)
         last = 0
-        loads = json.loads
         while True:
-            with self.store._lock:
-                cur = self.store.conn.cursor()
-                cur.row_factory = None  # plain tuples: much cheaper than sqlite3.Row here
-                rows = cur.execute(
-                    f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
-                    (last, *args, batch),
-                ).fetchall()
+            rows = self.store.tuples(
+                f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                (last, *args, batch),
+            )
             if not rows:
                 return
-            for r in rows:
-                try:
-                    data = loads(r[8])
-                except (TypeError, ValueError):
-                    data = {"_unreadable": str(r[8])}
-                yield Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], data, r[9], r[10])
+            yield from row_events(rows)
             last = rows[-1][0]
 
     def verify(self, *, batch: int = 50_000) -> VerifyResult:
@@ -190,26 +129,15 @@ class EventLog:
         return verify_chain(self.store, batch=batch)
 
 
-def row_event(r: Any) -> Event:
-    """An Event from a stored ``events`` row."""
-    return _row_event(r)
-
-
-def _row_event(r: Any) -> Event:
-    try:
-        data = json.loads(r["data"])
-    except (TypeError, ValueError):
-        data = {"_unreadable": str(r["data"])}
-    return Event(
-        seq=r["seq"],
-        id=r["id"],
-        at=r["at"],
-        kind=r["kind"],
-        actor=r["actor"],
-        incident_id=r["incident_id"],
-        run_id=r["run_id"],
-        function_id=r["function_id"],
-        data=data,
-        prev_hash=r["prev_hash"],
-        hash=r["hash"],
-    )
+def row_events(rows: Iterable[tuple[Any, ...]]) -> list[Event]:
+    """The Events of stored rows (``COLUMNS`` order); unreadable data is kept as text."""
+    loads, make = json.loads, tuple.__new__
+    out: list[Event] = []
+    for r in rows:
+        raw = r[8]
+        try:
+            data = loads(raw)
+        except (TypeError, ValueError):
+            data, raw = {"_unreadable": str(raw)}, None
+        out.append(make(Event, (*r[:8], data, r[9], r[10], raw)))
+    return out

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from console.core import events as ev
 from console.core.runbook import Runbook, Step
 from console.core.runbook_params import Duration, Scope
 from console.engine import dryrun
@@ -181,15 +182,10 @@ class Executor:
             incident_id=incident_id,
             environment=self.fleet.environment,
         )
-        started = {
-            "runbook": runbook.id,
-            "params": recorded,
-            "dry_run": dry_run,
-            "environment": self.fleet.environment,
-            "production": self.fleet.production,
-            "read_only": self.read_only,
-            "no_incident": no_incident,
-        }
+        started = ev.run_started(
+            runbook.id, recorded, dry_run=dry_run, environment=self.fleet.environment,
+            production=self.fleet.production, read_only=self.read_only, no_incident=no_incident,
+        )  # fmt: skip
         self.recorder.start(record, started)
         self._no_link = no_incident
         scope = Scope(params, fn, self.secret, record.id)
@@ -269,14 +265,14 @@ class Executor:
         self._no_link = self.recorder.declined(run_id)
         self._link(record)
         was = self.recorder.status_before_undo(run_id) or record.status
-        self.recorder.note(record, "run.undo", {"runbook": runbook.id, "was": was})
+        self.recorder.note(record, ev.run_undo(runbook.id, was))
         # a finished run whose every undo ran is undone; a stopped one stays resumable
         final = "undone" if was in ("succeeded", "undone") else was
         with self._never_left_running():
             for step, rec in reversed(todo):
                 assert step.undo is not None
                 if self.steps.cancelled:
-                    self.recorder.note(record, "run.cancelled", {"before": step.undo.id})
+                    self.recorder.note(record, ev.run_cancelled(before=step.undo.id))
                     final = "cancelled"
                     break
                 # the undo is asked like the step it reverses (a confirm step's undo asks too)
@@ -284,7 +280,7 @@ class Executor:
                 undo_rec = _undo_record(record, UNDO_OFFSET + rec.idx, undo)
                 result = await self.steps.run(record, undo, undo_rec, scope)
                 if result in ("cancelled", "unknown"):
-                    self.recorder.note(record, "run.cancelled", {"in": undo.id})
+                    self.recorder.note(record, ev.run_cancelled(in_step=undo.id))
                     result = "cancelled"
                 if result != "done":
                     final = result
@@ -302,12 +298,12 @@ class Executor:
             if rec.status == "done":
                 continue
             if self.steps.cancelled:
-                self.recorder.note(record, "run.cancelled", {"before": step.id})
+                self.recorder.note(record, ev.run_cancelled(before=step.id))
                 return self.recorder.finish(record, "cancelled")
             self._link(record)  # an incident opened while the run goes takes it from here
             result = await self.steps.run(record, step, rec, scope)
             if result in ("cancelled", "unknown"):  # unknown: a command stopped part-way
-                self.recorder.note(record, "run.cancelled", {"in": step.id})
+                self.recorder.note(record, ev.run_cancelled(in_step=step.id))
                 return self.recorder.finish(record, "cancelled")
             if result != "done":
                 return self.recorder.finish(record, result)
@@ -333,9 +329,9 @@ class Executor:
                 False: "operator: it did not take effect; re-run",
                 None: "outcome unknown and no decision given",
             }[decision]
-        outcome = ("step.outcome", {"step": step.id, "decision": why})
+        outcome = ev.step_outcome(step.id, why)
         if decision is None:
-            refused = ("step.refused", {"step": step.id, "reason": why})
+            refused = ev.step_refused(step.id, why)
             self.recorder.say(record, [outcome, refused])
             return False
         rec.status = "done" if decision else "pending"

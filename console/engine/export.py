@@ -14,73 +14,41 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
 from console.core.inert import csv_cell, md_code, md_text, utf8_inert
 from console.core.postmortem import Postmortem, Row, build_postmortem
 from console.core.postmortem_lines import impact_lines, milestones
 from console.core.redact import redact
-from console.engine.events import COLUMNS, utc_now
+from console.engine.events import COLUMNS, Event, row_events, utc_now
+from console.engine.export_html import render_html
+from console.engine.export_secrets import SecretSource, prime_redactor
 from console.engine.incidents import get_incident
 from console.engine.store import Store
 
 FORMATS = ("md", "json", "csv", "html")
 
 
-class StoredEvent(NamedTuple):
-    """An event read back for export; ``raw`` is its data column exactly as stored.
-
-    The stored data is ``canonical_json(data)``, so where nothing had to be masked the JSON
-    export writes ``raw`` instead of encoding the parsed data again (same bytes, less work).
-    """
-
-    seq: int
-    id: str
-    at: str
-    kind: str
-    actor: str
-    incident_id: str | None
-    run_id: str | None
-    function_id: str | None
-    data: dict[str, Any]
-    prev_hash: str
-    hash: str
-    raw: str | None = None
+def _read_events(store: Store, where: str, args: tuple[Any, ...]) -> list[Event]:
+    return row_events(
+        store.tuples(f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args)
+    )
 
 
-def _read_events(store: Store, where: str, args: tuple[Any, ...]) -> list[StoredEvent]:
-    with store._lock:
-        cur = store.conn.cursor()
-        cur.row_factory = None  # plain tuples: far cheaper than sqlite3.Row per row
-        rows = cur.execute(
-            f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq", args
-        ).fetchall()
-    loads, make = json.loads, tuple.__new__
-    out: list[StoredEvent] = []
-    for r in rows:
-        raw = r[8]
-        try:
-            data = loads(raw)
-        except (TypeError, ValueError):
-            data, raw = {"_unreadable": str(raw)}, None
-        out.append(make(StoredEvent, (*r[:8], data, r[9], r[10], raw)))
-    return out
-
-
-def incident_events(store: Store, incident_id: str) -> list[StoredEvent]:
+def incident_events(store: Store, incident_id: str) -> list[Event]:
     """The incident's events plus those of its runbook runs, in chain order."""
     with gc_paused():
         return _incident_events(store, incident_id)
 
 
-def _incident_events(store: Store, incident_id: str) -> list[StoredEvent]:
+def _incident_events(store: Store, incident_id: str) -> list[Event]:
     events = _read_events(store, "incident_id = ?", (incident_id,))
     runs = {e.run_id for e in events if e.run_id}
     runs |= {
         r["id"] for r in store.query("SELECT id FROM runs WHERE incident_id = ?", (incident_id,))
     }
-    extra: list[StoredEvent] = []
+    extra: list[Event] = []
     for run in sorted(runs):  # a run's events written without the incident id
         extra += _read_events(store, "run_id = ? AND incident_id IS NOT ?", (run, incident_id))
     if extra:
@@ -132,10 +100,18 @@ def export_incident(
     *,
     now: str | None = None,
     onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+    secrets: SecretSource | None = None,
+    referenced: Iterable[str] = (),
 ) -> str:
-    """The incident rendered in ``fmt`` (one of FORMATS), redacted."""
+    """The incident rendered in ``fmt`` (one of FORMATS), redacted.
+
+    Every secret ``secrets`` knows (this install's keyring and environment when None) and
+    the ``referenced`` names are resolved first (see :func:`prime_redactor`), so a raw
+    secret in an event never reaches the output, whoever calls this.
+    """
     if fmt not in RENDERERS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    prime_redactor(secrets, referenced)
     with gc_paused():
         pm = postmortem(
             store, incident_id, now=now, with_signals=fmt != "json", onset_window_s=onset_window_s
@@ -150,10 +126,14 @@ def export_bytes(
     *,
     now: str | None = None,
     onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+    secrets: SecretSource | None = None,
+    referenced: Iterable[str] = (),
 ) -> bytes:
-    """The export as written to a file or standard output: UTF-8, redacted, inert (JSON
-    with control characters as ``\\u`` escapes, see :func:`console.core.inert.utf8_inert`)."""
-    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s)
+    """The export as written to a file or standard output: UTF-8, redacted (as
+    :func:`export_incident`), inert (JSON with control characters as ``\\u`` escapes, see
+    :func:`console.core.inert.utf8_inert`)."""
+    text = export_incident(store, incident_id, fmt, now=now, onset_window_s=onset_window_s,
+                           secrets=secrets, referenced=referenced)  # fmt: skip
     return utf8_inert(text, json=fmt == "json")
 
 
@@ -322,20 +302,9 @@ def render_csv(pm: Postmortem) -> str:
     return buf.getvalue()
 
 
-def render_html(pm: Postmortem) -> str:
-    from console.engine.export_html import render_html as _html
-
-    return _html(pm)
-
-
 RENDERERS: dict[str, Callable[[Postmortem], str]] = {
     "md": render_md,
     "json": render_json,
     "csv": render_csv,
     "html": render_html,
 }
-
-
-def write_all(pm: Postmortem, formats: Iterable[str]) -> dict[str, str]:
-    """Render several formats of one postmortem (redacted)."""
-    return {f: redact(RENDERERS[f](pm)) for f in formats}

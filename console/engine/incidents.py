@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.events import Event, EventLog, NewEvent, utc_now
+from console.core import events
+from console.engine.events import Event, EventLog, utc_now
 from console.engine.recorder import (
     ACTIVE,
     SAMPLE_EVERY_S,
@@ -143,12 +144,10 @@ def open_incident(
             " opened_by, environment) VALUES (?,?,?,?,?,?,?,?)",
             (iid, title.strip(), sev, "open", json.dumps(list(fns)), when, log.actor, environment),
         )
-        data: dict[str, Any] = {"title": title.strip(), "severity": sev, "functions": list(fns)}
-        if environment:
-            data["environment"] = environment
-        if signals is not None:
-            data["signals"] = dict(signals)
-        log.write(conn, [NewEvent("incident.opened", data, incident_id=iid, at=when)])
+        opened = events.incident_opened(
+            title.strip(), sev, fns, environment=environment, signals=signals
+        )
+        log.write(conn, [opened.on(incident_id=iid, at=when)])
     return get_incident(store, iid)
 
 
@@ -181,10 +180,8 @@ def add_note(
     inc = get_incident(store, incident_id)
     if not text.strip():
         raise UserError("an empty note: say what you saw or did")
-    data: dict[str, Any] = {"text": text.strip()}
-    if signals is not None:
-        data["signals"] = dict(signals)
-    return (log or EventLog(store)).append("note", data, incident_id=inc.id, at=at)
+    noted = events.note(text.strip(), signals=signals)
+    return (log or EventLog(store)).append(noted.on(incident_id=inc.id, at=at))
 
 
 def mitigate(store: Store, incident_id: str, **kw: Any) -> Incident:
@@ -223,9 +220,7 @@ def set_status(
     check_transition(inc, status)
     log = log or EventLog(store)
     when = at or utc_now()
-    data: dict[str, Any] = {"from": inc.status, "to": status}
-    if signals is not None:
-        data["signals"] = dict(signals)
+    changed = events.status_changed(inc.status, status, signals=signals)
     with store.transaction() as conn:
         conn.execute(
             f"UPDATE incidents SET status = ?, {status}_at = ? WHERE id = ?",
@@ -233,7 +228,7 @@ def set_status(
         )
         if status == "resolved" and inc.mitigated_at is None:
             conn.execute("UPDATE incidents SET mitigated_at = ? WHERE id = ?", (when, inc.id))
-        log.write(conn, [NewEvent("status.changed", data, incident_id=inc.id, at=when)])
+        log.write(conn, [changed.on(incident_id=inc.id, at=when)])
         if status == "resolved":  # the recorder is done with it
             conn.execute("DELETE FROM settings WHERE key = ?", (state_key(inc.id),))
     return get_incident(store, inc.id)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from console.core import events as ev
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.events import Event, EventLog, NewEvent
 from console.engine.store import Store
@@ -141,8 +142,8 @@ def _diff(
     signals = snapshot_signals(snapshot, functions)
     out: list[NewEvent] = []
 
-    def add(kind: str, fid: str, data: dict[str, Any], when: str = at) -> None:
-        out.append(NewEvent(kind, {**data, "signals": signals}, incident_id, None, fid, when))
+    def add(new: NewEvent, fid: str, when: str = at) -> None:
+        out.append(new.on(incident_id=incident_id, function_id=fid, at=when))
 
     for fid in functions:
         h = by_id.get(fid)
@@ -152,21 +153,12 @@ def _diff(
         for key, f in cur.items():
             if key not in findings:
                 findings[key] = {"mode": f.mode.value, "name": f.name}
-                add(
-                    "finding.appeared",
-                    fid,
-                    {
-                        "mode": f.mode.value,
-                        "name": f.name,
-                        "severity": f.severity.value,
-                        "evidence": f.evidence,
-                        "values": dict(f.values),
-                        "runbooks": list(f.runbooks),
-                    },
-                )
+                mode, sev = f.mode.value, f.severity.value
+                add(ev.finding_appeared(mode, f.name, sev, f.evidence, f.values, f.runbooks,
+                                        signals=signals), fid)  # fmt: skip
         for key in [k for k in findings if k.startswith(f"{fid}|") and k not in cur]:
             gone = findings.pop(key)
-            add("finding.cleared", fid, {"mode": gone["mode"], "name": gone["name"]})
+            add(ev.finding_cleared(gone["mode"], gone["name"], signals=signals), fid)
         firing = {
             f"{fid}|{a.name}|{json.dumps(dict(a.labels), sort_keys=True)}": a
             for a in h.alerts
@@ -175,21 +167,11 @@ def _diff(
         for key, a in firing.items():
             if key not in alerts:
                 alerts[key] = {"name": a.name, "severity": a.severity}
-                add(
-                    "alert.firing",
-                    fid,
-                    {
-                        "name": a.name,
-                        "severity": a.severity,
-                        "since": a.since,
-                        "summary": a.summary,
-                        "labels": dict(a.labels),
-                        "source": a.source,
-                    },
-                )
+                add(ev.alert_firing(a.name, a.severity, a.since, a.summary, a.labels, a.source,
+                                    signals=signals), fid)  # fmt: skip
         for key in [k for k in alerts if k.startswith(f"{fid}|") and k not in firing]:
             gone = alerts.pop(key)
-            add("alert.resolved", fid, {"name": gone["name"], "severity": gone["severity"]})
+            add(ev.alert_resolved(gone["name"], gone["severity"], signals=signals), fid)
         # A deploy is reported per function or per service (a service deploy is its functions').
         service = h.function.service
         for d in (*snapshot.deploys.get(fid, ()), *snapshot.deploys.get(service, ())):
@@ -197,24 +179,14 @@ def _diff(
             key = f"{fid}|{d.version}|{d.previous_version}"
             if key not in deploys:
                 deploys.append(key)
-                add(
-                    "deploy.seen",
-                    fid,
-                    {
-                        "version": d.version,
-                        "previous_version": d.previous_version,
-                        "deployed_at": d.at,
-                        "author": d.author,
-                        "description": d.description,
-                        "observed_at": at,
-                    },
-                    iso_ms(d.at),
-                )
+                seen = ev.deploy_seen(d.version, d.previous_version, d.at, d.author,
+                                      d.description, at, signals=signals)  # fmt: skip
+                add(seen, fid, iso_ms(d.at))
     last = old.get("sampled_at")
     if out:
         last = now
     elif now is not None and (last is None or now - float(last) >= sample_every_s):
-        out.append(NewEvent("signals.sampled", {"signals": signals}, incident_id, None, None, at))
+        out.append(ev.signals_sampled(signals).on(incident_id=incident_id, at=at))
         last = now
     state = {"findings": findings, "alerts": alerts, "deploys": deploys, "sampled_at": last}
     return out, state

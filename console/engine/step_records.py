@@ -14,33 +14,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from console.core import events as ev
+from console.core.events import NewEvent
 from console.core.redact import redact
 from console.core.runbook import Step
-from console.engine.events import EventLog, NewEvent, utc_now
+from console.engine.events import EventLog, utc_now
 from console.engine.incident_link import declined, incident_for
 from console.engine.runs import RunRecord, RunStore, StepRecord
 from console.engine.store import Store
 
-__all__ = ["RunRecorder", "result_data"]
+__all__ = ["RunRecorder", "Said", "result_event"]
 
-#: An event to write with a change: its kind and its data.
-Said = tuple[str, dict[str, Any]]
+#: An event to write with a change (built by a constructor of :mod:`console.core.events`;
+#: the recorder places it on the run).
+Said = NewEvent
 
 
-def result_data(
+def result_event(
     step: Step, status: str, output: str, code: int | None, took: float | None
-) -> dict[str, Any]:
-    """What a ``step.result`` event says: status, the output's tail, exit code, duration."""
-    return {
-        "step": step.id,
-        "kind": step.kind,
-        "status": status,
-        "output": output[-4000:],
-        "exit_code": code,
-        "duration_ms": None if took is None else round(took * 1000, 1),
-    }
+) -> NewEvent:
+    """The ``step.result`` event: status, the output's tail, exit code, duration."""
+    ms = None if took is None else round(took * 1000, 1)
+    return ev.step_result(step.id, step.kind, status, output[-4000:], code, ms)
 
 
 class RunRecorder:
@@ -116,17 +112,17 @@ class RunRecorder:
 
     # -- writes: each change once, its row and its event together --------------------------
 
-    def start(self, record: RunRecord, data: dict[str, Any]) -> RunRecord:
+    def start(self, record: RunRecord, started: NewEvent) -> RunRecord:
         """A new run (from :meth:`RunStore.new`) and its ``run.started`` event."""
         self.current = record
-        self._write(record, [("run.started", data)], run="new")
+        self._write(record, [started], run="new")
         return record
 
     def claim(self, record: RunRecord, runbook: str) -> None:
         """A resume takes the run over (running, this process) and says so."""
         self.current = record
         record.status, record.ended = "running", None
-        self._write(record, [("run.resumed", {"runbook": runbook})], run="claim")
+        self._write(record, [ev.run_resumed(runbook)], run="claim")
 
     def follow(self, record: RunRecord) -> None:
         """An undo records into this run from now on (its status is set by :meth:`finish`)."""
@@ -135,13 +131,12 @@ class RunRecorder:
     def link(self, record: RunRecord, incident_id: str) -> None:
         """The run belongs to ``incident_id`` from now on (its events export with it)."""
         record.incident_id = incident_id
-        data = {"incident": incident_id, "runbook": record.runbook}
-        self._write(record, [("run.linked", data)], run="row")
+        self._write(record, [ev.run_linked(incident_id, record.runbook)], run="row")
 
-    def note(self, record: RunRecord, kind: str, data: dict[str, Any]) -> None:
+    def note(self, record: RunRecord, event: NewEvent) -> None:
         """An event that changes no row (a confirmation, a re-plan, a cancel, a retry's
         failed attempt, an annotation's outcome)."""
-        self._write(record, [(kind, data)])
+        self._write(record, [event])
 
     def say(self, record: RunRecord, said: Iterable[Said]) -> None:
         """Several such events, in one transaction."""
@@ -171,13 +166,12 @@ class RunRecorder:
         rec.started = rec.started or rec.ended
         events = list(said)
         if status != "refused":
-            events.append(("step.result", result_data(step, status, output, code, took)))
+            events.append(result_event(step, status, output, code, took))
         self.step(record, rec, events)
         return status
 
     def refuse(self, record: RunRecord, step: Step, rec: StepRecord, why: str, detail: str) -> str:
         """A step is refused (read-only, or no confirmation): the event says why."""
-        data = {"step": step.id, "reason": why, "what": detail}
         return self.end_step(
             record,
             step,
@@ -186,13 +180,13 @@ class RunRecorder:
             f"refused: {why}\n{detail}",
             None,
             None,
-            [("step.refused", data)],
+            [ev.step_refused(step.id, why, detail)],
         )
 
     def finish(self, record: RunRecord, status: str) -> RunRecord:
         """The run ends ``status``: its row and ``run.ended`` together."""
         record.status, record.ended = status, utc_now()
-        self._write(record, [("run.ended", {"status": status})], run="row")
+        self._write(record, [ev.run_ended(status)], run="row")
         if self.on_update is not None:
             self.on_update(record)
         return record
@@ -226,8 +220,8 @@ class RunRecorder:
         step: StepRecord | None = None,
     ) -> None:
         events = [
-            NewEvent(kind, data, record.incident_id, record.id, record.function_id)
-            for kind, data in said
+            e.on(incident_id=record.incident_id, run_id=record.id, function_id=record.function_id)
+            for e in said
         ]
         with self.store.transaction() as conn:
             if run == "new":

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from console.core import events as ev
 from console.core.model import ActionPlan, ActionRequest, Function
 from console.core.redact import redact
 from console.core.runbook import Step, step_mutates
@@ -24,7 +25,7 @@ from console.engine.confirmation import Confirm, ConfirmRequest, Decide
 from console.engine.events import utc_now
 from console.engine.resilience import backoff_delay
 from console.engine.runs import RunRecord, StepRecord
-from console.engine.step_records import RunRecorder, result_data
+from console.engine.step_records import RunRecorder, result_event
 from console.engine.stepkinds import Outcome
 from console.errors import ActionError, BackendError, CallboardError, SecretError, UserError
 
@@ -135,8 +136,7 @@ class StepRunner:
         if previous == detail:
             previous = ""
         if previous:
-            data = {"step": step.id, "before": previous, "after": detail}
-            self.recorder.note(record, "step.replanned", data)
+            self.recorder.note(record, ev.step_replanned(step.id, previous, detail))
         reason = (
             REPLANNED
             if previous
@@ -165,19 +165,12 @@ class StepRunner:
                 return self.recorder.refuse(
                     record, step, rec, f"confirmation not given ({reason})", detail
                 )
-            data = {"step": step.id, "target": target, "reason": reason, "what": detail}
-            self.recorder.note(record, "step.confirmed", data)
+            self.recorder.note(record, ev.step_confirmed(step.id, target, reason, detail))
         outcome = Outcome(False, "not run")
         for attempt in range(step.retries + 1):
             rec.status, rec.started = "running", utc_now()
-            intent = {
-                "step": step.id,
-                "kind": step.kind,
-                "target": target,
-                "attempt": attempt + 1,
-                "what": detail,
-            }
-            self.recorder.step(record, rec, [("step.intent", intent)])  # before it runs
+            intent = ev.step_intent(step.id, step.kind, target, attempt + 1, detail)
+            self.recorder.step(record, rec, [intent])  # before it runs
             began = time.monotonic()
             outcome = await self._attempt(step, scope, plan)
             took = time.monotonic() - began
@@ -195,8 +188,8 @@ class StepRunner:
                 if step.kind == "action" and record.incident_id:
                     await self._annotate(record, step, ended, outcome.output)
                 return ended
-            failed = result_data(step, status, outcome.output, outcome.exit_code, took)
-            self.recorder.note(record, "step.result", failed)  # this attempt; a retry follows
+            failed = result_event(step, status, outcome.output, outcome.exit_code, took)
+            self.recorder.note(record, failed)  # this attempt; a retry follows
             if await self._pause(backoff_delay(attempt, BACKOFF_BASE_S, BACKOFF_CAP_S, self.rand)):
                 why = f"cancelled before attempt {attempt + 2}: {outcome.output}"
                 end = self.recorder.end_step
@@ -309,10 +302,11 @@ class StepRunner:
         refused = {k: v for k, v in errors.items() if v == REFUSED}
         failed = {k: v for k, v in errors.items() if v != REFUSED}
         if refused:
-            data = {"step": step.id, "backends": sorted(refused), "reason": REFUSED}
-            self.recorder.note(record, "annotation.refused", data)
+            self.recorder.note(
+                record, ev.annotation_refused(sorted(refused), REFUSED, step=step.id)
+            )
         if failed:
-            self.recorder.note(record, "annotation.failed", {"step": step.id, "errors": failed})
+            self.recorder.note(record, ev.annotation_failed(step.id, failed))
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:

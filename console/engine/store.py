@@ -173,24 +173,34 @@ class Store:
             except sqlite3.Error as exc:
                 raise self.fault(exc) from None
 
+    def tuples(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return all rows as plain tuples.
+
+        Far cheaper than ``sqlite3.Row`` per row: for readers of many rows (the event log,
+        exports, the chain check), which read in batches.
+        """
+        with self._lock:
+            try:
+                cur = self.conn.cursor()
+                cur.row_factory = None
+                return cur.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self.fault(exc) from None
+
+    def open(self) -> None:
+        """Open (and migrate) the file now: a bad store fails here, typed, not later."""
+        _ = self.conn
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the connection is open (``close`` releases the file)."""
+        return self._conn is not None
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    # -- settings -------------------------------------------------------------------
-
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))
-        return json.loads(rows[0]["value"]) if rows else default
-
-    def set_setting(self, key: str, value: Any) -> None:
-        self.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, json.dumps(value)),
-        )
 
     def plugin_state(self, backend: str) -> StoreState:
         """The persistent PluginState of one backend instance."""
