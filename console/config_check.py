@@ -10,15 +10,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import fields
 
-from console.config import (
-    BackendConfig,
-    Config,
-    DemoConfig,
-    Environment,
-    OtlpConfig,
-    parse_duration,
-)
 from console.config_fields import FieldChecker, describe, is_number, suggest
+from console.config_model import BackendConfig, Config, DemoConfig, Environment, OtlpConfig
+from console.core.durations import parse_duration
 from console.core.redact import is_secret_name
 from console.errors import ConfigError
 from console.yamlload import format_path

@@ -10,13 +10,12 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.config_model import IncidentsConfig
+from console.core.durations import parse_duration
 from console.errors import ConfigError
 from console.yamlload import LineMap, format_path
-
-if TYPE_CHECKING:
-    from console.config import IncidentsConfig
 
 #: The longest ``incidents.onset_window``: deploys are looked up 24 hours back.
 MAX_ONSET_WINDOW_S = 24 * 3600.0
@@ -103,9 +102,6 @@ class FieldChecker:
 
     def incidents(self, value: object) -> IncidentsConfig:
         """The ``incidents`` section: ``onset_window``, a duration from 0s to 24h."""
-        from console.config import IncidentsConfig
-        from console.core.durations import parse_duration
-
         path = ("incidents",)
         d = self.section(value, path, ("onset_window",))
         default = IncidentsConfig()
