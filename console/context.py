@@ -40,10 +40,6 @@ class AppContext:
         return self._config
 
     @property
-    def uses_demo(self) -> bool:
-        return self.demo or not self.config.backends
-
-    @property
     def store(self) -> Store:
         if self._store is None:
             from console import paths
