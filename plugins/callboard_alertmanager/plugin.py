@@ -54,6 +54,8 @@ class AlertmanagerPlugin:
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
+        #: Where the backend lives, for error text (``plugin_api.Located``).
+        self.url = self.http.url
         label_map = dict(parse.DEFAULT_LABEL_MAP)
         raw = options.get("label_map") or {}
         if not isinstance(raw, Mapping):

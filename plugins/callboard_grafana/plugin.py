@@ -1,4 +1,5 @@
-"""The Grafana plugin: one action, ``annotate``, posting to ``/api/annotations``.
+"""The Grafana plugin: annotations (the ``Annotations`` capability, and the same as the
+runbook action ``annotate``), posted to ``/api/annotations``.
 
 Config keys (besides ``name``/``plugin``): ``url`` (required); ``token`` — the API token
 or service-account token, given as ``{secret: NAME}`` (resolved from the keyring or
@@ -16,7 +17,7 @@ Action ``annotate`` params: ``text``, ``incident`` (its id becomes a tag), ``tag
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -104,6 +105,13 @@ class GrafanaPlugin:
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client is Callboard's."""
+
+    async def annotate(
+        self, text: str, *, incident_id: str, function_id: str, tags: Sequence[str]
+    ) -> ActionResult:
+        """Post one incident annotation: the ``annotate`` action, planned and carried out."""
+        params = {"text": text, "incident": incident_id, "tags": list(tags)}
+        return await self.execute(await self.plan(ActionRequest("annotate", function_id, params)))
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
         """The exact annotation that would be posted."""

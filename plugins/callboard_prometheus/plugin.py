@@ -81,6 +81,8 @@ class PrometheusPlugin:
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
+        #: Where the backend lives, for error text (``plugin_api.Located``).
+        self.url = self.http.url
         self.options = dict(options)
         if "conventions" in options:
             self.presets = pinned_conventions(options)
