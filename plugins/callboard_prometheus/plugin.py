@@ -39,7 +39,7 @@ from console.errors import BackendError, ConfigError
 from console.plugin_api import PluginContext
 
 from . import discovery as disc
-from . import parse, plan, probe, queries
+from . import parse, plan, probe, queries, scalar
 from .history import SERIES, series_one
 from .options import pinned_conventions
 from .queries import Preset
@@ -247,6 +247,10 @@ class PrometheusPlugin:
             return BackendStatus(self.name, "prometheus", ok=False, error=error)
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
+
+    async def query_scalar(self, query: str) -> float | None:
+        """One instant query's single number (``Query``); None: no data. Raises: BackendError."""
+        return await scalar.query_scalar(self.http, query, self.query_timeout)
 
     async def custom_queries(self, window: str) -> list[tuple[str, str]]:
         """Each custom template as ``(key, PromQL)``, filled as a refresh over ``window``."""
