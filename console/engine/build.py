@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.config import BackendConfig, Config, parse_duration, secret_refs
+from console.config import BackendConfig, Config, OtlpConfig, parse_duration, secret_refs
 from console.core.classify import validate_counted
 from console.core.diagnose import Thresholds
 from console.core.model import FailureMode
@@ -33,6 +33,17 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
     if size or config.demo.size:
         options["size"] = size or config.demo.size
     return BackendConfig(name="demo", plugin="demo", options=options, line=None)
+
+
+def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
+    """The embedded OTLP receiver's span store as a trace source: the ``otlp`` plugin,
+    loaded through the registry like any other, handed the store in ``ctx.span_store``."""
+    from console.engine.spanstore import SpanStore
+
+    spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
+    ctx = PluginContext(http=None, secret=lambda name: "", clock=time.time, span_store=spans)
+    plugin = registry.load("otlp")("otlp", {}, ctx)
+    return Backend(name="otlp", plugin_name="otlp", plugin=plugin)
 
 
 def make_http_client(transport: Any = None) -> httpx.AsyncClient:
