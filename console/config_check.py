@@ -117,7 +117,16 @@ class ConfigChecker(FieldChecker):
                 )
                 continue
             seen[name] = line
-            out.append(BackendConfig(name=name, plugin=plugin, options=options, line=line))
+            lines = {k: self.lines.of((*path, k)) or line for k in options}
+            out.append(
+                BackendConfig(
+                    name=name,
+                    plugin=plugin,
+                    options=options,
+                    line=line,
+                    option_lines={k: v for k, v in lines.items() if v is not None},
+                )
+            )
         return tuple(out)
 
     def secret_refs(self, value: object, path: tuple[Hashable, ...]) -> None:

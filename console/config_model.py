@@ -62,6 +62,8 @@ class BackendConfig:
     """Every other key, passed to the plugin untouched (it validates its own keys)."""
     line: int | None = None
     """Line of this backend in the config file, for errors found later."""
+    option_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """Line of each of ``options`` in the config file, for its plugin's option errors."""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from console.core.model import (
     TraceQuery,
     TraceSummary,
 )
+from console.core.options import COMMON_OPTIONS, Option, OptionError, check_options
 from console.core.redact import clip
 from console.errors import (
     ActionError,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "COMMON_OPTIONS",
     "ActionError",
     "ActionPlan",
     "ActionRequest",
@@ -79,6 +81,7 @@ __all__ = [
     "MemoryState",
     "Metrics",
     "Option",
+    "OptionError",
     "Plugin",
     "PluginContext",
     "PluginState",
@@ -91,6 +94,7 @@ __all__ = [
     "TraceSummary",
     "Traces",
     "Warned",
+    "check_options",
     # redact, then cut: a plugin quoting a backend's answer in an error cuts it with this, so a
     # secret the answer echoes is never left half-visible at the cut
     "clip",
@@ -159,47 +163,14 @@ class PluginContext:
     span_store: SpanSource | None = None
 
 
-@dataclass(frozen=True)
-class Option:
-    """One config key of a plugin, declared once in the plugin class's ``OPTIONS``.
-
-    Callboard checks a backend's keys against its plugin's options before building it:
-    an unknown key, a missing required one, or a value of the wrong type is reported at
-    ``file:line`` with ``help`` saying what was expected. Deeper checks (a URL's scheme,
-    one endpoint's fields) stay in the plugin, raised as ``ConfigError``.
-
-    Attributes:
-        name: the key, as written in the config file.
-        type: ``str``, ``int``, ``float``, ``bool``, ``list``, ``dict``, ``duration`` (a
-            number of seconds or ``30s``/``5m``), ``secret`` (text or ``{secret: NAME}``),
-            ``str|list`` (one or several) or ``any``.
-        required: the backend cannot be built without it.
-        default: the value a plugin uses when the key is absent (documentation; the plugin
-            applies it).
-        help: what the key means and what it expects, in the words an error quotes.
-        choices: the accepted values, when there is a fixed set.
-    """
-
-    name: str
-    type: str
-    help: str
-    required: bool = False
-    default: Any = None
-    choices: tuple[Any, ...] = ()
-
-
-#: Keys the engine itself reads from every backend (the plugin never sees ``timeout``).
-COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("timeout", "duration", "the budget of each call to this backend, e.g. 5s"),
-)
-
-
 @runtime_checkable
 class Plugin(Protocol):
     """What every plugin implements.
 
-    A plugin class may declare ``OPTIONS: ClassVar[tuple[Option, ...]]`` (see
-    :func:`options_of`); without it, its keys are passed through unchecked.
+    A plugin class declares its config keys once, ``OPTIONS: ClassVar[tuple[Option, ...]]``
+    (see :mod:`console.core.options`): Callboard checks a backend's keys against them, with
+    ``file:line``, before building it, and the plugin calls :func:`check_options` first in
+    its constructor. A plugin without ``OPTIONS`` gets its keys unchecked.
     """
 
     async def aclose(self) -> None:

@@ -67,7 +67,9 @@ class OnDemand:
         self.trace_errors = {}
         for b in self._capable(Traces):
             try:
-                t = await self._call(b, "trace", partial(b.cap(Traces).trace, trace_id), cache=False)
+                t = await self._call(
+                    b, "trace", partial(b.cap(Traces).trace, trace_id), cache=False
+                )
             except BackendError as exc:
                 self.trace_errors[b.name] = clean_line(str(exc)) or type(exc).__name__
                 continue
@@ -82,7 +84,10 @@ class OnDemand:
         for b in self._capable(Metrics):
             try:
                 pts = await self._call(
-                    b, "series", partial(b.cap(Metrics).series, fn, signal, start, end, step), cache=False
+                    b,
+                    "series",
+                    partial(b.cap(Metrics).series, fn, signal, start, end, step),
+                    cache=False,
                 )
             except BackendError:
                 continue

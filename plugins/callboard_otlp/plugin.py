@@ -12,22 +12,29 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from console.plugin_api import (
     BackendStatus,
+    Option,
     PluginContext,
     SpanSource,
     Trace,
     TraceQuery,
     TraceSummary,
+    check_options,
 )
 
 
 class OtlpPlugin:
     """Traces received by the embedded OTLP/HTTP receiver (Traces capability)."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("db", "str", "the database the receiver writes (default: $CALLBOARD_DB)"),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("otlp", self.OPTIONS, options)
         self.name = name
         source = ctx.span_store
         #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
