@@ -101,7 +101,7 @@ class GrafanaPlugin:
             )
         try:
             return resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep is not JSON we can read either
             raise BadResponse(f"{self.name}: {path} did not answer JSON") from None
 
     async def check(self) -> BackendStatus:
