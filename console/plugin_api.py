@@ -71,6 +71,7 @@ __all__ = [
     "Baselines",
     "Changes",
     "Deploy",
+    "Discovers",
     "FailureMode",
     "Function",
     "Health",
@@ -85,6 +86,7 @@ __all__ = [
     "Plugin",
     "PluginContext",
     "PluginState",
+    "Probed",
     "Query",
     "Signals",
     "Span",
@@ -337,6 +339,31 @@ class Query(Protocol):
         """Returns: the query's single value now; None when it has no data (no series,
         NaN). Raises: BadResponse when the answer is not one number (several series, a
         bad query), BackendError when the backend fails."""
+        ...
+
+
+@runtime_checkable
+class Probed(Protocol):
+    """Optional: queries of the user's own that ``callboard check --probe`` runs once."""
+
+    async def custom_queries(self, window: str) -> list[tuple[str, str]]:
+        """Returns: each configured query as ``(key, query text)``, filled for ``window``."""
+        ...
+
+    async def count_series(self, query: str) -> int:
+        """Returns: how many series ``query`` returns now. Raises: BackendError."""
+        ...
+
+
+@runtime_checkable
+class Discovers(Protocol):
+    """Optional: what the backend finds about its own conventions (``callboard discover``)."""
+
+    async def discover_report(self) -> dict[str, Any]:
+        """Returns: a JSON-able report (jobs, conventions, the config pinning them).
+
+        Raises: BackendError.
+        """
         ...
 
 

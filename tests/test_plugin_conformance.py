@@ -39,12 +39,14 @@ from console.plugin_api import (
     Annotations,
     Baselines,
     Changes,
+    Discovers,
     Health,
     Inventory,
     Metrics,
     OptionError,
     Plugin,
     PluginContext,
+    Probed,
     Query,
     Traces,
     options_of,
@@ -52,6 +54,7 @@ from console.plugin_api import (
 
 CAPABILITIES: tuple[type, ...] = (
     Inventory, Metrics, Traces, Alerts, Changes, Actions, Annotations, Query, Baselines, Health,
+    Probed, Discovers,
 )  # fmt: skip
 BUILT_IN = sorted(registry.available())
 NOW = time.time()
@@ -67,7 +70,7 @@ CLAIMS: dict[str, set[type]] = {
     "jaeger": {Traces},
     "kubernetes": {Actions},
     "otlp": {Traces},
-    "prometheus": {Inventory, Metrics, Query},
+    "prometheus": {Inventory, Metrics, Query, Probed, Discovers},
     "tempo": {Traces},
     "zipkin": {Traces},
 }

@@ -238,9 +238,9 @@ class PrometheusPlugin:
         """Each custom template as ``(key, PromQL)``, filled as a refresh over ``window``."""
         return await probe.custom_queries(self, window)
 
-    async def count_series(self, promql: str) -> int:
-        """Run ``promql`` once (an instant query): how many series it returns."""
-        return len(await self.query(promql))
+    async def count_series(self, query: str) -> int:
+        """Run ``query`` once (an instant PromQL query): how many series it returns."""
+        return len(await self.query(query))
 
     async def discover_report(self) -> dict[str, Any]:
         """What discovery finds now, for ``callboard discover``: each job's convention,
