@@ -10,15 +10,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import fields
 
-from console.config import (
-    BackendConfig,
-    Config,
-    DemoConfig,
-    Environment,
-    OtlpConfig,
-    parse_duration,
-)
 from console.config_fields import FieldChecker, describe, is_number, suggest
+from console.config_model import BackendConfig, Config, DemoConfig, Environment, OtlpConfig
+from console.core.durations import parse_duration
 from console.core.redact import is_secret_name
 from console.errors import ConfigError
 from console.yamlload import format_path
@@ -123,7 +117,16 @@ class ConfigChecker(FieldChecker):
                 )
                 continue
             seen[name] = line
-            out.append(BackendConfig(name=name, plugin=plugin, options=options, line=line))
+            lines = {k: self.lines.of((*path, k)) or line for k in options}
+            out.append(
+                BackendConfig(
+                    name=name,
+                    plugin=plugin,
+                    options=options,
+                    line=line,
+                    option_lines={k: v for k, v in lines.items() if v is not None},
+                )
+            )
         return tuple(out)
 
     def secret_refs(self, value: object, path: tuple[Hashable, ...]) -> None:

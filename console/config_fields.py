@@ -2,54 +2,25 @@
 
 :class:`FieldChecker` records a :class:`~console.errors.ConfigError` for every bad value and
 returns a default instead, so one pass reports every problem; :func:`describe` and
-:func:`suggest` word the "got ..." and "did you mean ..." parts of its messages.
+:func:`suggest` (shared with runbook and plugin option checks, :mod:`console.core.options`)
+word the "got ..." and "did you mean ..." parts of its messages.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
-from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Mapping
+from typing import Any
 
+from console.config_model import IncidentsConfig
+from console.core.durations import parse_duration
+from console.core.options import describe, is_number, suggest
 from console.errors import ConfigError
 from console.yamlload import LineMap, format_path
 
-if TYPE_CHECKING:
-    from console.config import IncidentsConfig
+__all__ = ["MAX_ONSET_WINDOW_S", "FieldChecker", "describe", "is_number", "suggest"]
 
 #: The longest ``incidents.onset_window``: deploys are looked up 24 hours back.
 MAX_ONSET_WINDOW_S = 24 * 3600.0
-
-
-def describe(value: object) -> str:
-    """How a wrong value is shown after "got": ``3``, ``'abc'``, ``a list``, ``nothing``."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, int | float):
-        return repr(value)
-    return f"a {type(value).__name__}"
-
-
-def is_number(value: object) -> bool:
-    """A finite int or float (not a bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def suggest(word: object, known: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for a near miss, else ``" (expected one of: ...)"``."""
-    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (expected one of: {', '.join(known)})"
 
 
 class FieldChecker:
@@ -103,9 +74,6 @@ class FieldChecker:
 
     def incidents(self, value: object) -> IncidentsConfig:
         """The ``incidents`` section: ``onset_window``, a duration from 0s to 24h."""
-        from console.config import IncidentsConfig
-        from console.core.durations import parse_duration
-
         path = ("incidents",)
         d = self.section(value, path, ("onset_window",))
         default = IncidentsConfig()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from console.config import Config
+    from console.engine.backend import Backend
     from console.engine.fleet import Fleet
     from console.engine.secrets import SecretStore
     from console.engine.store import Store
@@ -38,10 +39,6 @@ class AppContext:
                 cfg = replace(cfg, read_only=True)
             self._config = cfg
         return self._config
-
-    @property
-    def uses_demo(self) -> bool:
-        return self.demo or not self.config.backends
 
     @property
     def store(self) -> Store:
@@ -77,21 +74,10 @@ class AppContext:
             fleet.backends.insert(0, self._embedded_traces())
         return fleet
 
-    def _embedded_traces(self) -> Any:
-        import time
+    def _embedded_traces(self) -> Backend:
+        from console.engine.build import embedded_traces
 
-        from callboard_otlp import OtlpPlugin
-
-        from console.engine.fleet import Backend
-        from console.engine.spanstore import SpanStore
-        from console.plugin_api import PluginContext
-
-        cfg = self.config.otlp
-        spans = SpanStore(self.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
-        ctx = PluginContext(
-            http=None, secret=lambda name: "", clock=time.time, options={"span_store": spans}
-        )
-        return Backend(name="otlp", plugin_name="otlp", plugin=OtlpPlugin("otlp", {}, ctx))
+        return embedded_traces(self.store, self.config.otlp)
 
     def close(self) -> None:
         if self._store is not None:

@@ -5,13 +5,22 @@ makes one instance per configured backend: ``cls(name, options, context)``. A pl
 what it can do by implementing one or more capability protocols below; every method is
 async. Errors leave a plugin only as :mod:`console.errors` ``BackendError`` subclasses.
 
+Everything the engine reads from a plugin is declared here, and read only through these
+protocols (``isinstance`` against a runtime-checkable protocol): the capabilities
+(:class:`Inventory`, :class:`Metrics`, :class:`Traces`, :class:`Alerts`, :class:`Changes`,
+:class:`Actions`, :class:`Annotations`, :class:`Query`, :class:`Baselines`) and the optional
+traits (:class:`Health`, :class:`Warned`, :class:`Local`, :class:`Located`). What a plugin
+does not implement has the default its protocol documents. Each plugin class declares
+its config keys once, in ``OPTIONS`` (see :class:`Option`); Callboard checks a backend's
+keys against them, with ``file:line``, before the plugin is built.
+
 Plugins import only this module (and the model types it re-exports), never the engine or
 the TUI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -31,6 +40,7 @@ from console.core.model import (
     TraceQuery,
     TraceSummary,
 )
+from console.core.options import COMMON_OPTIONS, Option, OptionError, check_options
 from console.core.redact import clip
 from console.errors import (
     ActionError,
@@ -44,6 +54,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "COMMON_OPTIONS",
     "ActionError",
     "ActionPlan",
     "ActionRequest",
@@ -51,6 +62,7 @@ __all__ = [
     "Actions",
     "Alert",
     "Alerts",
+    "Annotations",
     "BackendAuthError",
     "BackendError",
     "BackendStatus",
@@ -59,24 +71,38 @@ __all__ = [
     "Baselines",
     "Changes",
     "Deploy",
+    "Discovers",
     "FailureMode",
     "Function",
+    "Health",
     "Inventory",
     "Kind",
+    "Local",
+    "Located",
     "MemoryState",
     "Metrics",
+    "Option",
+    "OptionError",
     "Plugin",
     "PluginContext",
     "PluginState",
+    "Probed",
+    "Query",
     "Signals",
     "Span",
+    "SpanSource",
     "Trace",
     "TraceQuery",
     "TraceSummary",
     "Traces",
+    "Warned",
+    "check_options",
     # redact, then cut: a plugin quoting a backend's answer in an error cuts it with this, so a
     # secret the answer echoes is never left half-visible at the cut
     "clip",
+    "is_local",
+    "options_of",
+    "warnings_of",
 ]
 
 
@@ -106,6 +132,16 @@ class MemoryState:
         self._d.pop(key, None)
 
 
+class SpanSource(Protocol):
+    """The embedded OTLP receiver's span store, as a trace source reads it."""
+
+    def find_traces(self, query: TraceQuery) -> list[TraceSummary]: ...
+
+    def trace(self, trace_id: str) -> Trace | None: ...
+
+    def count(self) -> int: ...
+
+
 @dataclass
 class PluginContext:
     """What Callboard hands a plugin at construction.
@@ -117,6 +153,8 @@ class PluginContext:
         clock: returns the current time as Unix seconds (tests pass a fixed clock).
         state: persistent per-instance state (the demo keeps applied actions here).
         options: global settings a plugin may read (e.g. ``demo_size``).
+        span_store: the embedded OTLP receiver's span store, handed to the ``otlp`` plugin
+            the engine adds as the first trace source; None for every other backend.
     """
 
     http: httpx.AsyncClient | None
@@ -124,20 +162,76 @@ class PluginContext:
     clock: Callable[[], float]
     state: PluginState = field(default_factory=MemoryState)
     options: Mapping[str, Any] = field(default_factory=dict)
+    span_store: SpanSource | None = None
 
 
+@runtime_checkable
 class Plugin(Protocol):
-    """What every plugin implements."""
+    """What every plugin implements.
 
-    name: str
+    A plugin class declares its config keys once, ``OPTIONS: ClassVar[tuple[Option, ...]]``
+    (see :mod:`console.core.options`): Callboard checks a backend's keys against them, with
+    ``file:line``, before building it, and the plugin calls :func:`check_options` first in
+    its constructor. A plugin without ``OPTIONS`` gets its keys unchecked.
+    """
+
+    async def aclose(self) -> None:
+        """Release resources (the shared HTTP client is closed by Callboard, not here)."""
+        ...
+
+
+def options_of(cls: type) -> tuple[Option, ...] | None:
+    """The options a plugin class declares, or None when it declares none (its keys then
+    go to it unchecked, as a third-party plugin written before ``OPTIONS`` expects)."""
+    for klass in cls.__mro__:
+        declared = vars(klass).get("OPTIONS")
+        if declared is not None:
+            return tuple(o for o in declared if isinstance(o, Option))
+    return None
+
+
+@runtime_checkable
+class Health(Protocol):
+    """Optional: a probe of the backend. Without one, a backend no refresh calls has an
+    unknown health (said so in its status)."""
 
     async def check(self) -> BackendStatus:
         """Probe the backend. Never raises: failures are reported in the status."""
         ...
 
-    async def aclose(self) -> None:
-        """Release resources (the shared HTTP client is closed by Callboard, not here)."""
-        ...
+
+@runtime_checkable
+class Warned(Protocol):
+    """Optional: notes the last call left (a query that matched nothing, a catalog entry
+    skipped), shown under the backend's status. Default: none."""
+
+    warnings: Sequence[str]
+
+
+def warnings_of(plugin: object) -> tuple[str, ...]:
+    """The plugin's current warnings; ``()`` for a plugin that keeps none."""
+    return tuple(plugin.warnings) if isinstance(plugin, Warned) and plugin.warnings else ()
+
+
+@runtime_checkable
+class Local(Protocol):
+    """Optional: ``local`` true says the plugin reads Callboard's own data (the embedded
+    span store), so it is healthy without a probe. Default: false."""
+
+    local: bool
+
+
+def is_local(plugin: object) -> bool:
+    """Whether the plugin says it is local (see :class:`Local`)."""
+    return isinstance(plugin, Local) and plugin.local is True
+
+
+@runtime_checkable
+class Located(Protocol):
+    """Optional: where the backend lives, for error text. Default: nowhere (not reached
+    over HTTP)."""
+
+    url: str
 
 
 @runtime_checkable
@@ -212,6 +306,64 @@ class Actions(Protocol):
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Returns: what happened. Raises: ActionError, BackendError."""
+        ...
+
+
+@runtime_checkable
+class Annotations(Protocol):
+    """Posts what happens in an incident to a dashboard (Grafana annotations).
+
+    ``auto_annotate`` true: every incident status change and every runbook action taken
+    during an incident is posted (best effort; the engine calls ``annotate`` with the
+    backend's timeout and circuit breaker). False: the capability is only used on request.
+    """
+
+    auto_annotate: bool
+
+    async def annotate(
+        self, text: str, *, incident_id: str, function_id: str, tags: Sequence[str]
+    ) -> ActionResult:
+        """Post one annotation. Returns: what happened (``ok`` false: not posted).
+
+        Raises: ActionError for a bad annotation, BackendError when the dashboard fails.
+        """
+        ...
+
+
+@runtime_checkable
+class Query(Protocol):
+    """Answers a query in the backend's own language (PromQL) with one number — what a
+    runbook's ``expect: {query: ...}`` compares."""
+
+    async def query_scalar(self, query: str) -> float | None:
+        """Returns: the query's single value now; None when it has no data (no series,
+        NaN). Raises: BadResponse when the answer is not one number (several series, a
+        bad query), BackendError when the backend fails."""
+        ...
+
+
+@runtime_checkable
+class Probed(Protocol):
+    """Optional: queries of the user's own that ``callboard check --probe`` runs once."""
+
+    async def custom_queries(self, window: str) -> list[tuple[str, str]]:
+        """Returns: each configured query as ``(key, query text)``, filled for ``window``."""
+        ...
+
+    async def count_series(self, query: str) -> int:
+        """Returns: how many series ``query`` returns now. Raises: BackendError."""
+        ...
+
+
+@runtime_checkable
+class Discovers(Protocol):
+    """Optional: what the backend finds about its own conventions (``callboard discover``)."""
+
+    async def discover_report(self) -> dict[str, Any]:
+        """Returns: a JSON-able report (jobs, conventions, the config pinning them).
+
+        Raises: BackendError.
+        """
         ...
 
 

@@ -283,7 +283,7 @@ async def test_otlp_plugin_reads_the_span_store() -> None:
     plugin = OtlpPlugin(
         "otlp",
         {},
-        PluginContext(http=None, secret=str, clock=lambda: NOW, options={"span_store": store}),
+        PluginContext(http=None, secret=str, clock=lambda: NOW, span_store=store),
     )
     assert isinstance(plugin, Traces) and (await plugin.check()).ok
     [row] = await plugin.find_traces(

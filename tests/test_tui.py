@@ -118,6 +118,7 @@ async def test_toggles_only_unhealthy_and_group_by_owner() -> None:
 async def test_pause_stops_refresh_and_says_so() -> None:
     fleet = fake_fleet(40)
     plugin = fleet.backends[0].plugin
+    assert isinstance(plugin, FakeFleetPlugin)
     app = CallboardApp(fleet, refresh_interval=3600)
     async with app.run_test(size=SIZE) as pilot:
         await settled(app, pilot)

@@ -180,6 +180,11 @@ class FakeDashboard:
     async def aclose(self) -> None:
         pass
 
+    async def annotate(self, text: str, **_: object) -> object:
+        from console.core.model import ActionRequest
+
+        return await self.execute(await self.plan(ActionRequest("annotate", "", {"text": text})))
+
     async def plan(self, request: object) -> object:
         from console.core.model import ActionPlan
 

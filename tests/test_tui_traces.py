@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from textual.app import App, ComposeResult
@@ -198,7 +199,7 @@ class _Untraced:
     def __init__(self, inner: object) -> None:
         self._inner = inner
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:  # the wrapped plugin's, as the contract types it
         if name in ("find_traces", "trace"):
             raise AttributeError(name)
         return getattr(self._inner, name)

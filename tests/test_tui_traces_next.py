@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -36,7 +37,7 @@ class _Gated:
         found: Trace | None = await self._inner.trace(trace_id)  # type: ignore[attr-defined]
         return found
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:  # the wrapped plugin's, as the contract types it
         return getattr(self._inner, name)
 
 

@@ -13,6 +13,7 @@ import click
 
 from console.context import AppContext
 from console.errors import BackendError
+from console.plugin_api import Discovers
 
 
 async def collect(app: AppContext) -> tuple[list[dict[str, Any]], list[str]]:
@@ -22,11 +23,11 @@ async def collect(app: AppContext) -> tuple[list[dict[str, Any]], list[str]]:
     errors: list[str] = []
     try:
         for b in fleet.backends:
-            report = getattr(b.plugin, "discover_report", None)
-            if not callable(report):
+            plugin = b.plugin
+            if not isinstance(plugin, Discovers):
                 continue
             try:
-                reports.append(await report())
+                reports.append(await plugin.discover_report())
             except BackendError as exc:
                 errors.append(f"backend {b.name}: {exc}")
     finally:

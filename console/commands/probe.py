@@ -20,6 +20,7 @@ import click
 from console.core.model import BackendStatus
 from console.core.sanitize import clean_line
 from console.errors import BackendError, ConfigError
+from console.plugin_api import Health, Probed, is_local
 
 if TYPE_CHECKING:
     import httpx
@@ -64,15 +65,15 @@ async def _probe_one(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"name": b.name, "plugin": b.plugin_name, "ok": False}
     out.update(latency_ms=None, error=None, queries=[])
-    if getattr(b.plugin, "local", False) is True:
+    plugin = b.plugin
+    if is_local(plugin):
         out["ok"] = True  # the embedded span store: nothing to reach
         return out
-    check = getattr(b.plugin, "check", None)
-    if not callable(check):
+    if not isinstance(plugin, Health):
         out["error"] = "the plugin has no check(): its health is unknown"
         return out
     try:
-        st = await fleet.call_once(b, "check", check)
+        st = await fleet.call_once(b, "check", plugin.check)
     except BackendError as exc:
         out["error"] = _safe(str(exc))
         return out
@@ -84,11 +85,10 @@ async def _probe_one(
         out["error"] = _safe(st.error or "check failed")
         return out  # a backend that does not answer is not asked its queries
     out["ok"] = True
-    custom = getattr(b.plugin, "custom_queries", None)
-    count = getattr(b.plugin, "count_series", None)
-    if not callable(custom) or not callable(count):
+    if not isinstance(plugin, Probed):
         return out
-    for key, promql in await custom(fleet.window):
+    count = plugin.count_series
+    for key, promql in await plugin.custom_queries(fleet.window):
         line = lines.get((b.name, key))
         q: dict[str, Any] = {"query": key, "source": f"{source}:{line}" if line else None}
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from console.context import AppContext
 from console.errors import ConfigError, UserError
+from console.plugin_api import Actions
 
 
 def offered_actions(app: AppContext) -> frozenset[str] | None:
@@ -18,7 +19,9 @@ def offered_actions(app: AppContext) -> frozenset[str] | None:
         fleet = app.fleet()
     except UserError:
         return None
-    offered = frozenset(a for b in fleet.backends for a in getattr(b.plugin, "actions", ()) or ())
+    offered = frozenset(
+        a for b in fleet.backends if isinstance(b.plugin, Actions) for a in b.plugin.actions
+    )
     if fleet.owned_http is not None:  # built only to ask; nothing was sent
         import asyncio
         import contextlib

@@ -43,20 +43,6 @@ STATUS: Mapping[int | str, str] = {
     "STATUS_CODE_ERROR": "error",
 }
 
-#: OTLP span field → meaning (JSON names; the protobuf decoder produces the same keys).
-SPAN_FIELDS: Mapping[str, str] = {
-    "traceId": "trace id (hex in OTLP JSON, base64 in gogo jsonpb, bytes in protobuf)",
-    "spanId": "span id",
-    "parentSpanId": "parent span id; absent or empty on a root",
-    "name": "span name",
-    "kind": "SpanKind, integer or enum name",
-    "startTimeUnixNano": "start, ns since epoch (uint64, number or decimal string)",
-    "endTimeUnixNano": "end, ns since epoch; duration = end - start",
-    "attributes": "[KeyValue]",
-    "events": "[{timeUnixNano, name, attributes}]",
-    "status": "{code, message}; missing means UNSET",
-}
-
 MAX_NS = 2**63 - 1  # what SQLite and our int fields can hold
 
 

@@ -6,7 +6,6 @@ every problem in a file.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Hashable, Mapping
@@ -15,6 +14,7 @@ from typing import Any
 
 from console.core.diagnose_rules import EVIDENCE_FACTS
 from console.core.model import FailureMode, Signals
+from console.core.options import suggest
 from console.core.redact import is_secret_name
 from console.core.runbook_params import (
     FUNCTION_FIELDS,
@@ -68,11 +68,6 @@ def kind_fields(kind: str) -> tuple[str, ...]:
     return _KIND_FIELDS[kind]
 
 
-def _suggest(word: object, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(known)})"
-
-
 class Checker:
     """Collects located problems while a runbook is built."""
 
@@ -90,7 +85,7 @@ class Checker:
     ) -> dict[str, Any]:
         for key in value:
             if key not in known:
-                self.fail((*path, key), f"unknown key{_suggest(key, known)}")
+                self.fail((*path, key), f"unknown key{suggest(key, known)}")
         return {str(k): v for k, v in value.items() if k in known}
 
     def slug(self, d: Mapping[str, Any], key: str, path: Path) -> str:
@@ -221,7 +216,7 @@ def placeholder_problem(name: str, params: set[str]) -> str | None:
             None
             if attr in FUNCTION_FIELDS
             else (
-                f"placeholder {{{{ {name} }}}}: unknown function field{_suggest(attr, FUNCTION_FIELDS)}"
+                f"placeholder {{{{ {name} }}}}: unknown function field{suggest(attr, FUNCTION_FIELDS)}"
             )
         )
     if name.startswith("secrets."):
@@ -230,7 +225,7 @@ def placeholder_problem(name: str, params: set[str]) -> str | None:
     if name == "run.id" or name in params:
         return None
     known = tuple(sorted(params))
-    hint = _suggest(name, known) if known else " (this runbook declares no params)"
+    hint = suggest(name, known) if known else " (this runbook declares no params)"
     return f"placeholder {{{{ {name} }}}} names no param{hint}"
 
 
@@ -258,7 +253,7 @@ def params_of(check: Checker, raw: Any) -> list[Param]:
         ptype = d.get("type", "string")
         if ptype not in PARAM_TYPES:
             check.fail(
-                (*path, "type"), f"unknown param type {ptype!r}{_suggest(ptype, PARAM_TYPES)}"
+                (*path, "type"), f"unknown param type {ptype!r}{suggest(ptype, PARAM_TYPES)}"
             )
             ptype = "string"
         limits: dict[str, float | None] = {}
@@ -315,7 +310,7 @@ def _param_source(check: Checker, raw: Any, path: Path) -> str | None:
     known = tuple(f"evidence.{k}" for k in sorted(EVIDENCE_FACTS))
     if text in known:
         return text
-    check.fail(path, f"unknown evidence fact {text!r}{_suggest(text, known)}")
+    check.fail(path, f"unknown evidence fact {text!r}{suggest(text, known)}")
     return None
 
 
@@ -359,7 +354,7 @@ def expectation(
         if d["signal"] not in SIGNAL_NAMES:
             check.fail(
                 (*path, "signal"),
-                f"unknown signal {d['signal']!r}{_suggest(d['signal'], SIGNAL_NAMES)}",
+                f"unknown signal {d['signal']!r}{suggest(d['signal'], SIGNAL_NAMES)}",
             )
         out["signal"] = str(d["signal"])
     else:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from console.core.model import Deploy, Function
 from console.engine import resilience
+from console.plugin_api import Located, Plugin
+
+C = TypeVar("C")
 
 #: The breaker keys of the calls a refresh makes (the others are on demand).
 REFRESH_CALLS = frozenset({"functions", "signals", "baselines", "deploys", "alerts", "check"})
@@ -19,7 +22,7 @@ class Backend:
 
     name: str
     plugin_name: str
-    plugin: Any
+    plugin: Plugin
     #: Consecutive failures of one capability before its circuit opens, and for how long.
     breaker_threshold: int = 3
     breaker_cooldown: float = 30.0
@@ -36,7 +39,19 @@ class Backend:
     checked_at: float | None = None
 
     def has(self, capability: type) -> bool:
+        """Whether the plugin implements ``capability`` (a protocol of the plugin API)."""
         return isinstance(self.plugin, capability)
+
+    def cap(self, capability: type[C]) -> C:
+        """The plugin as ``capability``, for a caller that chose this backend for it.
+
+        Raises:
+            TypeError: the plugin does not implement it (a caller's bug, not a backend's).
+        """
+        plugin = self.plugin
+        if not isinstance(plugin, capability):
+            raise TypeError(f"backend {self.name!r} is not a {capability.__name__}")
+        return plugin
 
     def breaker(self, key: str, clock: Callable[[], float]) -> resilience.CircuitBreaker:
         """The circuit breaker of one capability (each fails and recovers on its own)."""
@@ -49,12 +64,11 @@ class Backend:
 
     @property
     def url(self) -> str | None:
-        """Where this backend lives (the plugin's ``url`` or its HTTP helper's), for error
-        text; None for a backend that is not reached over HTTP."""
-        for obj in (self.plugin, getattr(self.plugin, "http", None)):
-            url = getattr(obj, "url", None)
-            if isinstance(url, str) and url:
-                return url
+        """Where this backend lives (see ``plugin_api.Located``), for error text; None for
+        a backend that is not reached over HTTP."""
+        plugin = self.plugin
+        if isinstance(plugin, Located) and isinstance(plugin.url, str) and plugin.url:
+            return plugin.url
         return None
 
     def failing(self) -> tuple[str, float | None] | None:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.config import BackendConfig, Config, parse_duration, secret_refs
+from console.config import BackendConfig, Config, OtlpConfig, parse_duration, secret_refs
 from console.core.classify import validate_counted
 from console.core.diagnose import Thresholds
 from console.core.model import FailureMode
+from console.core.options import problems as option_problems
 from console.engine import registry
 from console.engine.fleet import Backend, Fleet
 from console.errors import ConfigError, ConfigErrors, UserError
-from console.plugin_api import MemoryState, PluginContext
+from console.plugin_api import MemoryState, PluginContext, options_of
 
 if TYPE_CHECKING:
     import httpx
@@ -33,6 +34,17 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
     if size or config.demo.size:
         options["size"] = size or config.demo.size
     return BackendConfig(name="demo", plugin="demo", options=options, line=None)
+
+
+def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
+    """The embedded OTLP receiver's span store as a trace source: the ``otlp`` plugin,
+    loaded through the registry like any other, handed the store in ``ctx.span_store``."""
+    from console.engine.spanstore import SpanStore
+
+    spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
+    ctx = PluginContext(http=None, secret=lambda name: "", clock=time.time, span_store=spans)
+    plugin = registry.load("otlp")("otlp", {}, ctx)
+    return Backend(name="otlp", plugin_name="otlp", plugin=plugin)
 
 
 def make_http_client(transport: Any = None) -> httpx.AsyncClient:
@@ -70,6 +82,17 @@ def _close_built(plugins: list[Any], client: httpx.AsyncClient | None) -> None:
     task = loop.create_task(close())
     _CLOSING.add(task)
     task.add_done_callback(_CLOSING.discard)
+
+
+def located(
+    source: str | None, spec: BackendConfig, path: tuple[Hashable, ...], message: str
+) -> ConfigError:
+    """One of a backend's option problems, at the line of the key it is about (the
+    backend's line for a missing key)."""
+    line = spec.option_lines.get(str(path[0])) if path else None
+    return ConfigError(
+        f"backend {spec.name!r} ({spec.plugin}): {message}", source, line or spec.line
+    )
 
 
 def build_fleet(
@@ -114,6 +137,12 @@ def build_fleet(
         except UserError as exc:
             errors.append(ConfigError(f"backend {spec.name!r}: {exc}", config.source, spec.line))
             continue
+        declared = options_of(cls)
+        if declared is not None:
+            found = option_problems(declared, spec.options)
+            errors += [located(config.source, spec, path, message) for path, message in found]
+            if found:
+                continue
         ctx = PluginContext(
             http=client,
             secret=secret,

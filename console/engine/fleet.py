@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-abstract"
+# (Backend.cap takes a capability protocol: mypy#4717 flags passing one as type[C])
 """The fleet: configured backend instances, and the refresh that turns them into a snapshot.
 
 One refresh asks each backend once per capability (never once per function), in
@@ -35,7 +37,16 @@ from console.engine.backend import Backend, deploys_by_function
 from console.engine.inventory import merge_functions, merge_signals
 from console.engine.ondemand import OnDemand
 from console.errors import BackendError
-from console.plugin_api import Alerts, Baselines, Changes, Inventory, Metrics
+from console.plugin_api import (
+    Alerts,
+    Baselines,
+    Changes,
+    Health,
+    Inventory,
+    Metrics,
+    is_local,
+    warnings_of,
+)
 
 log = logging.getLogger("callboard.fleet")
 
@@ -146,8 +157,8 @@ class Fleet(OnDemand):
         if cache:
             backend.cache[key] = result
             backend.cache_at[key] = self.clock()
-        warnings = getattr(backend.plugin, "warnings", None)
-        backend.warnings = clean_obj(tuple(warnings)) if warnings else ()
+        warnings = warnings_of(backend.plugin)
+        backend.warnings = clean_obj(warnings) if warnings else ()
         return result
 
     async def call_once(self, backend: Backend, key: str, fn: Callable[[], Any]) -> Any:
@@ -168,19 +179,18 @@ class Fleet(OnDemand):
         Between probes the last outcome stands (its stale age grows). A plugin that says it
         is ``local`` (the embedded span store) is ok without a probe.
         """
-        if getattr(b.plugin, "local", False) is True:
+        if is_local(b.plugin):
             b.last_error, b.last_ok = None, now
             return
         if b.checked_at is not None and now - b.checked_at < CHECK_TTL_S:
             return
         b.checked_at = now
-        check = getattr(b.plugin, "check", None)
-        if not callable(check):
+        if not isinstance(b.plugin, Health):
             b.last_error = "the plugin has no check(): its health is unknown"
             return
         b.last_error = None
         try:
-            st = await self._call(b, "check", check, cache=False)
+            st = await self._call(b, "check", b.plugin.check, cache=False)
         except BackendError:
             return  # _call recorded the error
         if not isinstance(st, BackendStatus):
@@ -219,7 +229,9 @@ class Fleet(OnDemand):
             b.last_error = None
 
         inv = self._capable(Inventory)
-        lists = await asyncio.gather(*(self._call(b, "functions", b.plugin.functions) for b in inv))
+        lists = await asyncio.gather(
+            *(self._call(b, "functions", b.cap(Inventory).functions) for b in inv)
+        )
         functions = merge_functions([fl for fl in lists if fl])
 
         window = self.window
@@ -233,20 +245,22 @@ class Fleet(OnDemand):
         alert_backends = self._capable(Alerts)
 
         def sig(b: Backend) -> Any:
-            return self._call(b, "signals", lambda: b.plugin.signals(functions, window))
+            return self._call(b, "signals", lambda: b.cap(Metrics).signals(functions, window))
 
         def base(b: Backend) -> Any:
-            return self._call(b, "baselines", lambda: b.plugin.baselines(functions))
+            return self._call(b, "baselines", lambda: b.cap(Baselines).baselines(functions))
 
         def deps(b: Backend) -> Any:
             since = now - DEPLOY_LOOKBACK_S
-            return self._call(b, "deploys", lambda: b.plugin.deploys(None, since))
+            return self._call(b, "deploys", lambda: b.cap(Changes).deploys(None, since))
 
         results = await asyncio.gather(
             asyncio.gather(*(sig(b) for b in metric_backends)),
             asyncio.gather(*(base(b) for b in base_backends)),
             asyncio.gather(*(deps(b) for b in change_backends)),
-            asyncio.gather(*(self._call(b, "alerts", b.plugin.alerts) for b in alert_backends)),
+            asyncio.gather(
+                *(self._call(b, "alerts", b.cap(Alerts).alerts) for b in alert_backends)
+            ),
             asyncio.gather(*(self._check(b, now) for b in probed)),
         )
         for b in refreshed:

@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from console.core.model import BackendStatus
+from console.core.options import Option
 from console.core.redact import clip, drop_partial, redact
 from console.engine import jsonchunks
 from console.engine.offloop import off_loop, trim_soon
@@ -53,11 +54,27 @@ from console.errors import (
     ConfigError,
 )
 
-__all__ = ["INLINE_BYTES", "MAX_BYTES", "HttpBackend", "error_message", "resolve_secrets"]
+__all__ = [
+    "HTTP_OPTIONS",
+    "INLINE_BYTES",
+    "MAX_BYTES",
+    "HttpBackend",
+    "error_message",
+    "resolve_secrets",
+]
 
 #: Default largest answer read (bytes), per backend ``max_response_bytes``: ~100k Prometheus
 #: series with their labels; a larger one is a BadResponse, not a stall and an OOM.
 MAX_BYTES = 32 * 1024 * 1024
+#: The keys every plugin built on this helper accepts (it adds its own to these).
+HTTP_OPTIONS: tuple[Option, ...] = (
+    Option("url", "url", "the backend's base URL, e.g. http://127.0.0.1:9090", required=True),
+    Option("auth", "dict", "{bearer: {secret: NAME}} or {basic: {username, password}}"),
+    Option("headers", "dict", "extra request headers, e.g. {X-Scope-OrgID: team}"),
+    Option("tls_verify", "bool", "verify the server's TLS certificate", default=True),
+    Option("ca_file", "str", "a CA bundle file to verify the server's certificate with"),
+    Option("max_response_bytes", "int", "the largest answer read, in bytes", default=MAX_BYTES),
+)
 #: Bodies up to this size are decoded inline (a thread hop costs more than the decode).
 INLINE_BYTES = 256 * 1024
 _SNIPPET = 200

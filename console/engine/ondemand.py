@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-abstract"
+# (Backend.cap takes a capability protocol: mypy#4717 flags passing one as type[C])
 """What the fleet answers on demand, outside the refresh: one function's health, traces,
 series and actions.
 
@@ -72,7 +74,7 @@ class OnDemand:
 
         async def signals_of(b: Backend) -> Any:
             try:
-                call = partial(b.plugin.signals, [fn], self.window)
+                call = partial(b.cap(Metrics).signals, [fn], self.window)
                 return await self._call(b, "signals", call, cache=False)
             except BackendError:  # _call recorded the error: its last good answer stands
                 return b.cache.get("signals")
@@ -96,7 +98,7 @@ class OnDemand:
         sources = self._capable(Traces)
         results = await asyncio.gather(
             *(
-                self._call(b, "traces", partial(b.plugin.find_traces, query), cache=False)
+                self._call(b, "traces", partial(b.cap(Traces).find_traces, query), cache=False)
                 for b in sources
             ),
             return_exceptions=True,
@@ -117,7 +119,9 @@ class OnDemand:
         self.trace_errors = {}
         for b in self._capable(Traces):
             try:
-                t = await self._call(b, "trace", partial(b.plugin.trace, trace_id), cache=False)
+                t = await self._call(
+                    b, "trace", partial(b.cap(Traces).trace, trace_id), cache=False
+                )
             except BackendError as exc:
                 self.trace_errors[b.name] = clean_line(str(exc)) or type(exc).__name__
                 continue
@@ -132,7 +136,10 @@ class OnDemand:
         for b in self._capable(Metrics):
             try:
                 pts = await self._call(
-                    b, "series", partial(b.plugin.series, fn, signal, start, end, step), cache=False
+                    b,
+                    "series",
+                    partial(b.cap(Metrics).series, fn, signal, start, end, step),
+                    cache=False,
                 )
             except BackendError:
                 continue
@@ -143,9 +150,9 @@ class OnDemand:
     def action_backend(self, action: str) -> Backend:
         """The backend that offers ``action``. Raises ActionError when none does."""
         for b in self._capable(Actions):
-            if action in b.plugin.actions:
+            if action in b.cap(Actions).actions:
                 return b
-        offered = sorted({a for b in self._capable(Actions) for a in b.plugin.actions})
+        offered = sorted({a for b in self._capable(Actions) for a in b.cap(Actions).actions})
         raise ActionError(
             f"no configured backend offers action {action!r} (offered: {', '.join(offered) or 'none'})"
         )
@@ -154,7 +161,7 @@ class OnDemand:
         """The backend's dry run of ``request``. Raises: ActionError (also for a plugin bug)."""
         b = self.action_backend(request.action)
         try:
-            plan: ActionPlan = await b.plugin.plan(request)
+            plan: ActionPlan = await b.cap(Actions).plan(request)
         except CallboardError:
             raise
         except Exception as exc:  # a plugin bug is a typed failure, not a traceback
@@ -167,7 +174,7 @@ class OnDemand:
         req = plan.request
         log.info("action %s on %s via %s: %s", req.action, req.function_id, b.name, plan.summary)
         try:
-            result: ActionResult = await b.plugin.execute(plan)
+            result: ActionResult = await b.cap(Actions).execute(plan)
         except CallboardError as exc:
             log.warning("action %s on %s failed: %s", req.action, req.function_id, exc)
             raise

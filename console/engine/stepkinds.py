@@ -14,6 +14,7 @@ import operator
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from console.core import fmt
@@ -94,15 +95,19 @@ async def evaluate(
 
 
 async def query_scalar(fleet: Fleet, promql: str) -> float | None:
-    """One PromQL value from the first backend offering ``query_scalar``.
+    """One PromQL value from the first backend with the ``Query`` capability, through the
+    fleet's timeout, retries and breaker.
 
     Raises:
         LookupError: no configured backend answers PromQL.
+        BackendError: the backend failed, or its answer is not one number.
     """
+    from console.plugin_api import Query
+
     for b in fleet.backends:
-        call = getattr(b.plugin, "query_scalar", None)
-        if call is not None:
-            value = await call(promql)
+        plugin = b.plugin
+        if isinstance(plugin, Query):
+            value = await fleet.call_once(b, "query", partial(plugin.query_scalar, promql))
             return None if value is None else float(value)
     raise LookupError("no configured backend answers PromQL queries (add a prometheus backend)")
 

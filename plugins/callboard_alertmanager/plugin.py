@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 from console.core.durations import parse_duration
 from console.core.model import ActionPlan, ActionRequest, ActionResult, Alert, BackendStatus
-from console.engine.httpbackend import HttpBackend
+from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.errors import ActionError, BackendError, ConfigError
-from console.plugin_api import PluginContext
+from console.plugin_api import Option, PluginContext, check_options
 
 from . import parse, silences
 
@@ -49,11 +49,22 @@ class AlertmanagerPlugin:
     """Alerts and silence/unsilence actions against Alertmanager's API v2."""
 
     actions: ClassVar[frozenset[str]] = frozenset({"silence", "unsilence"})
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        *HTTP_OPTIONS,
+        Option("label_map", "dict", "role → label names (function, service, route, method, slo)"),
+        Option("filter", "str|list", 'matchers applied to every alert query, e.g. team="pay"'),
+        Option("receiver", "str", "only alerts routed to receivers matching this regex"),
+        Option("created_by", "str", "the author of the silences created", default="callboard"),
+        Option("max_duration", "duration", "the longest silence allowed", default="7d"),
+    )
 
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("alertmanager", self.OPTIONS, options)
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
+        #: Where the backend lives, for error text (``plugin_api.Located``).
+        self.url = self.http.url
         label_map = dict(parse.DEFAULT_LABEL_MAP)
         raw = options.get("label_map") or {}
         if not isinstance(raw, Mapping):

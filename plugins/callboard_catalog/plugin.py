@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from console.core.model import BackendStatus, Function
 from console.errors import BadResponse, ConfigError
-from console.plugin_api import PluginContext
+from console.plugin_api import Option, PluginContext, check_options
 
 from .walk import Catalog, catalog_files, walk
 
@@ -60,7 +60,12 @@ def _shown(warnings: list[str]) -> tuple[str, ...]:
 class CatalogPlugin:
     """Inventory from a Callboard function list and/or Backstage catalog-info.yaml files."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("path", "str|list", "a file, a directory or a list of them", required=True),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("catalog", self.OPTIONS, options)
         self.name = name
         raw = options.get("path")
         if isinstance(raw, str):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from callboard_demo.catalog import (
     BASE_SERVICES,
@@ -26,11 +25,9 @@ from callboard_demo.catalog import (
     PEOPLE,
     REGIONS,
 )
+from callboard_demo.scenario import Change, changes_for
 from console.core.model import SLO  # not re-exported by console.plugin_api (yet)
 from console.plugin_api import Function, Kind
-
-if TYPE_CHECKING:
-    from callboard_demo.scenario import Change
 
 
 @dataclass(slots=True)
@@ -83,8 +80,6 @@ class Fleet:
         """``scenario.changes_for`` the service, newest first (a shared list: read only)."""
         got = self._changes.get(service)
         if got is None:
-            from callboard_demo.scenario import changes_for  # scenario imports this module
-
             got = changes_for(self.seed, service, self.owners.get(service, service))
             self._changes[service] = got
         return got

@@ -34,11 +34,13 @@ from console.plugin_api import (
     BadResponse,
     Deploy,
     Function,
+    Option,
     PluginContext,
     Signals,
     Trace,
     TraceQuery,
     TraceSummary,
+    check_options,
 )
 
 SCENARIOS = ("default",)
@@ -84,22 +86,21 @@ class DemoPlugin:
     """A deterministic simulated fleet with ten failures active at once, and their cures."""
 
     actions: ClassVar[frozenset[str]] = ACTIONS
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("seed", "int", "the random seed: the same seed, the same fleet", default=7),
+        Option("size", "int", f"the number of functions, 1 to {MAX_SIZE}", default=48),
+        Option("scenario", "str", "the story told", default="default", choices=SCENARIOS),
+    )
 
     def __init__(self, name: str, options: Mapping[str, Any], context: PluginContext) -> None:
         """Raises: ValueError for an unknown option or a bad value (nothing is built yet)."""
-        unknown = sorted(set(options) - {"seed", "size", "scenario"})
-        if unknown:
-            raise ValueError(
-                f"demo: unknown option(s) {', '.join(unknown)} (accepted: seed, size, scenario)"
-            )
+        check_options("demo", self.OPTIONS, options)
         self.name = name
         self.context = context
         self.seed = _whole("seed", options.get("seed", 7), -(2**63), 2**63 - 1)
         size = context.options.get("demo_size") or options.get("size")
         self.size = None if size is None else _whole("size", size, 1, MAX_SIZE)
-        self.scenario = options.get("scenario", "default")
-        if self.scenario not in SCENARIOS:
-            raise ValueError(f"demo: unknown scenario {self.scenario!r} (available: default)")
+        self.scenario = options.get("scenario") or "default"
         self._fleet: Fleet | None = None
         self._sim: Simulator | None = None
         self._traces: TraceMaker | None = None

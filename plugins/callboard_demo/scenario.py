@@ -12,8 +12,8 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from callboard_demo.catalog import OVERRIDES
 from callboard_demo.controls import Controls
-from callboard_demo.fleet import OVERRIDES
 from console.plugin_api import FailureMode
 
 MIN = 60.0

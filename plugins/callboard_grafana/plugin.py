@@ -1,4 +1,5 @@
-"""The Grafana plugin: one action, ``annotate``, posting to ``/api/annotations``.
+"""The Grafana plugin: annotations (the ``Annotations`` capability, and the same as the
+runbook action ``annotate``), posted to ``/api/annotations``.
 
 Config keys (besides ``name``/``plugin``): ``url`` (required); ``token`` — the API token
 or service-account token, given as ``{secret: NAME}`` (resolved from the keyring or
@@ -16,7 +17,7 @@ Action ``annotate`` params: ``text``, ``incident`` (its id becomes a tag), ``tag
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -30,7 +31,9 @@ from console.plugin_api import (
     BackendStatus,
     BackendUnavailable,
     BadResponse,
+    Option,
     PluginContext,
+    check_options,
     clip,
 )
 
@@ -41,14 +44,26 @@ class GrafanaPlugin:
     """Posts incident actions and status changes to Grafana as annotations."""
 
     actions: ClassVar[frozenset[str]] = frozenset({"annotate"})
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("url", "url", "the Grafana base URL, like https://grafana.internal", required=True),
+        Option("token", "secret", "the API or service-account token, as {secret: NAME}"),
+        Option("token_secret", "str", "the name of the secret holding the token"),
+        Option("dashboard_uid", "str", "the dashboard annotations go to by default"),
+        Option("panel_id", "any", "the panel annotations go to by default"),
+        Option("tags", "str|list", "extra tags on every annotation"),
+        Option(
+            "auto_annotate",
+            "bool",
+            "post every incident status change and runbook action",
+            default=True,
+        ),
+    )
 
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("grafana", self.OPTIONS, options)
         self.name = name
         self.ctx = ctx
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ValueError("url: expected the Grafana base URL, like https://grafana.internal")
-        self.url = url.rstrip("/")
+        self.url = str(options["url"]).rstrip("/")
         token = options.get("token")
         self._token = token if isinstance(token, str) and token else None
         self._token_secret = options.get("token_secret")
@@ -58,11 +73,8 @@ class GrafanaPlugin:
         self.panel_id = options.get("panel_id")
         raw = options.get("tags") or ()
         self.tags = tuple([raw] if isinstance(raw, str) else map(str, raw))
-        auto = options.get("auto_annotate", True)
-        if not isinstance(auto, bool):
-            raise ValueError("auto_annotate: expected true or false")
         #: Post every incident status change and runbook action as an annotation.
-        self.auto_annotate = auto
+        self.auto_annotate: bool = options.get("auto_annotate", True) is not False
 
     def _headers(self) -> dict[str, str]:
         token = self._token or self.ctx.secret(str(self._token_secret))
@@ -89,7 +101,7 @@ class GrafanaPlugin:
             )
         try:
             return resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep is not JSON we can read either
             raise BadResponse(f"{self.name}: {path} did not answer JSON") from None
 
     async def check(self) -> BackendStatus:
@@ -104,6 +116,13 @@ class GrafanaPlugin:
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client is Callboard's."""
+
+    async def annotate(
+        self, text: str, *, incident_id: str, function_id: str, tags: Sequence[str]
+    ) -> ActionResult:
+        """Post one incident annotation: the ``annotate`` action, planned and carried out."""
+        params = {"text": text, "incident": incident_id, "tags": list(tags)}
+        return await self.execute(await self.plan(ActionRequest("annotate", function_id, params)))
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
         """The exact annotation that would be posted."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from console.plugin_api import (
@@ -38,7 +38,9 @@ from console.plugin_api import (
     BackendAuthError,
     BackendStatus,
     BackendUnavailable,
+    Option,
     PluginContext,
+    check_options,
     clip,
 )
 
@@ -50,7 +52,17 @@ _KEYS = frozenset({"method", "url", "json", "headers", "expect_status", "mutates
 class HttpActionsPlugin:
     """Actions carried out as HTTP requests to endpoints named in config."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "endpoints",
+            "dict",
+            "a mapping of action name to {method, url, json, headers, expect_status}",
+            required=True,
+        ),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], context: PluginContext) -> None:
+        check_options("http", self.OPTIONS, options)
         self.name = name
         self.context = context
         endpoints = options.get("endpoints")

@@ -13,18 +13,20 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from callboard_jaeger import parse
 from console.core import traces
-from console.engine.httpbackend import HttpBackend
+from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.plugin_api import (
     BackendStatus,
     BadResponse,
+    Option,
     PluginContext,
     Trace,
     TraceQuery,
     TraceSummary,
+    check_options,
 )
 
 DEFAULT_LOOKBACK_NS = 2 * 24 * 3600 * 10**9  # Jaeger's own default search window
@@ -48,11 +50,15 @@ def _no_match(body: bytes) -> bool:
 class JaegerPlugin:
     """Traces from Jaeger (Traces capability)."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        *HTTP_OPTIONS,
+        Option("api", "str", "which query API", default="auto", choices=("auto", "v3", "v1")),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("jaeger", self.OPTIONS, options)
         self.name = name
-        self.api = str(options.get("api", "auto"))
-        if self.api not in ("auto", "v3", "v1"):
-            raise ValueError(f"api: expected auto, v3 or v1, got {self.api!r}")
+        self.api = str(options.get("api") or "auto")
         self.backend = HttpBackend(options, ctx.http, ctx.secret)
         self.clock = ctx.clock
         self._search_mode: str | None = {"v1": "v1", "v3": "v3-traces"}.get(self.api)

@@ -32,30 +32,32 @@ from console.plugin_api import (
     BackendStatus,
     BackendUnavailable,
     BadResponse,
+    Option,
     PluginContext,
+    check_options,
 )
-
-_OPTIONS = frozenset({"context", "namespace", "kubectl", "deployments", "timeout"})
 
 
 class KubernetesPlugin:
     """Rollout undo/restart and scale of the Deployment behind a function."""
 
     actions: ClassVar[frozenset[str]] = frozenset({"rollback", "restart", "scale"})
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "context",
+            "str",
+            "the kubeconfig context to act in (never the current one by accident)",
+            required=True,
+        ),
+        Option("namespace", "str", "the namespace of the Deployments", default="default"),
+        Option("kubectl", "str", "the kubectl binary", default="kubectl"),
+        Option("deployments", "dict", "function id or service → Deployment name"),
+    )
 
     def __init__(self, name: str, options: Mapping[str, Any], context: PluginContext) -> None:
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            raise ValueError(
-                f"unknown option(s) {', '.join(unknown)} (expected: {', '.join(sorted(_OPTIONS))})"
-            )
-        ctx = options.get("context")
-        if not isinstance(ctx, str) or not ctx:
-            raise ValueError(
-                "context: required — the kubeconfig context to act in (never the current one by accident)"
-            )
+        check_options("kubernetes", self.OPTIONS, options)
         self.name = name
-        self.kube_context = ctx
+        self.kube_context = str(options["context"])
         self.namespace = str(options.get("namespace", "default"))
         self.kubectl = str(options.get("kubectl", "kubectl"))
         self.deployments = {str(k): str(v) for k, v in (options.get("deployments") or {}).items()}

@@ -2,8 +2,9 @@
 
 The receiver (``callboard otlp serve``, or the TUI) writes spans into Callboard's SQLite
 store; this plugin reads them back. The engine hands it the span store through
-``ctx.options["span_store"]``; configured on its own it opens the store at option ``db``
-(default: ``$CALLBOARD_DB``, else Callboard's default database).
+``ctx.span_store`` (the plugin is then ``local``: healthy without a probe); configured on
+its own it opens the store at option ``db`` (default: ``$CALLBOARD_DB``, else Callboard's
+default database).
 """
 
 from __future__ import annotations
@@ -11,27 +12,31 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
-from console.plugin_api import BackendStatus, PluginContext, Trace, TraceQuery, TraceSummary
-
-
-class SpanSource(Protocol):
-    """What this plugin needs from the span store (``console.engine.spanstore.SpanStore``)."""
-
-    def find_traces(self, query: TraceQuery) -> list[TraceSummary]: ...
-
-    def trace(self, trace_id: str) -> Trace | None: ...
-
-    def count(self) -> int: ...
+from console.plugin_api import (
+    BackendStatus,
+    Option,
+    PluginContext,
+    SpanSource,
+    Trace,
+    TraceQuery,
+    TraceSummary,
+    check_options,
+)
 
 
 class OtlpPlugin:
     """Traces received by the embedded OTLP/HTTP receiver (Traces capability)."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("db", "str", "the database the receiver writes (default: $CALLBOARD_DB)"),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("otlp", self.OPTIONS, options)
         self.name = name
-        source = ctx.options.get("span_store")
+        source = ctx.span_store
         #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
         self.local = source is not None
         #: The store this plugin opened itself (closed by aclose); None when handed one.

@@ -1,14 +1,39 @@
-"""Config options of the Prometheus plugin that need more than a type check. Pure."""
+"""The Prometheus plugin's config keys, declared once (:data:`OPTIONS`), and the ones that
+need more than a type check. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from console.engine.httpbackend import HTTP_OPTIONS
 from console.errors import ConfigError
+from console.plugin_api import Option
 
 from . import queries
 from .queries import Preset
+
+_WINDOW = "a window like 15s or 1m"
+#: Every key this plugin reads (the convention overrides go to ``queries.build_preset``).
+OPTIONS: tuple[Option, ...] = (
+    *HTTP_OPTIONS,
+    Option("preset", "str", "a convention (see callboard discover) or custom"),
+    Option("conventions", "list", "[{preset: NAME, jobs: [JOB, ...]}, ...]"),
+    Option("requests_metric", "any", "the request counter or histogram count metric"),
+    Option("buckets_metric", "any", "the latency histogram's bucket metric"),
+    Option("latency_unit", "str", "the histogram's unit", choices=("s", "ms")),
+    Option("selector", "any", 'matchers without braces, e.g. job="api"'),
+    Option("labels", "dict", "role → label names (service, route, method, code)"),
+    Option("queries", "dict", "custom PromQL templates: {requests: ..., latency: ...}"),
+    Option("route_patterns", "any", "routes to rewrite into templates, e.g. /orders/{id}"),
+    Option("collapse_routes", "bool", "collapse ids in routes into templates"),
+    Option("counting", "str", "how counters are read", choices=("rate", "delta")),
+    Option("scrape_interval", "str", f"{_WINDOW}: every range is at least 4× this"),
+    Option("rate_window", "str", f"{_WINDOW}: the range of rates and quantiles"),
+    Option("burn_windows", "bool", "also fetch the SLO burn-rate windows", default=True),
+    Option("discover", "bool", "list the functions found in the series", default=True),
+    Option("query_timeout", "str", "Prometheus's own query timeout, e.g. 10s"),
+)
 
 
 def pinned_conventions(options: Mapping[str, Any]) -> list[Preset]:

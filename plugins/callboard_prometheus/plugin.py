@@ -1,23 +1,11 @@
-"""The Prometheus plugin: functions discovered from series, and their signals.
+"""The Prometheus plugin: functions discovered from series, their signals, and PromQL
+answered as one number (the ``Query`` capability, :mod:`.scalar`).
 
-Config keys (besides ``name``/``plugin``):
-
-- ``url`` (required), ``auth``, ``headers``, ``tls_verify``, ``ca_file``: see
-  :mod:`console.engine.httpbackend`.
-- ``preset``: a convention of :mod:`callboard_prometheus.conventions` or ``custom``;
-  overrides ``requests_metric``, ``buckets_metric``, ``latency_unit``, ``selector``,
-  ``labels``, ``queries``, ``route_patterns``, ``collapse_routes`` (see
-  :func:`callboard_prometheus.queries.build_preset`). Without ``preset`` (and without
-  overrides) each job's convention is discovered (:mod:`callboard_prometheus.discovery`);
-  ``conventions: [{preset: NAME, jobs: [JOB, ...]}, ...]`` pins several side by side.
-- ``scrape_interval``: every range is at least 4× this long (default: read from
-  Prometheus's config, else 15s).
-- ``rate_window``: the range for rates and quantiles (default: 4 scrape intervals, at
-  least 1m, when the scrape interval is read from Prometheus; with ``scrape_interval``
-  set, the refresh window).
-- ``burn_windows`` (default true): also fetch the SLO burn-rate windows.
-- ``discover`` (default true): list functions found in the series.
-- ``query_timeout``: Prometheus's own ``timeout`` parameter (e.g. ``10s``).
+Config keys: :data:`OPTIONS` (declared once, checked by Callboard with ``file:line``).
+Without ``preset`` (and without overrides) each job's convention is discovered
+(:mod:`callboard_prometheus.discovery`); ``conventions: [{preset: NAME, jobs: [JOB, ...]}]``
+pins several side by side; the overrides are read by
+:func:`callboard_prometheus.queries.build_preset`.
 
 One refresh sends three queries whatever the fleet size: requests by status code,
 latency quantiles, and the burn windows. Every 10 minutes, with the inventory call, it
@@ -30,18 +18,18 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from console.core.model import BURN_WINDOWS, BackendStatus, Function, Signals
 from console.core.slo import parse_window
 from console.engine.httpbackend import HttpBackend
 from console.errors import BackendError, ConfigError
-from console.plugin_api import PluginContext
+from console.plugin_api import Option, PluginContext, check_options
 
 from . import discovery as disc
-from . import parse, plan, probe, queries
+from . import parse, plan, probe, queries, scalar
 from .history import SERIES, series_one
-from .options import pinned_conventions
+from .options import OPTIONS, pinned_conventions
 from .queries import Preset
 
 MAX_POINTS = 11_000
@@ -56,15 +44,6 @@ def _duration(value: Any, key: str) -> float:
         raise ConfigError(f"{key}: {exc}") from None
 
 
-def _flag(options: Mapping[str, Any], key: str, default: bool = True) -> bool:
-    """A yes/no option: a real boolean only (``"false"`` is a string, and bool() of it is
-    True: silently the opposite of what was meant)."""
-    value = options.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    return value
-
-
 def promql_duration(seconds: float) -> str:
     """Seconds as a PromQL duration (whole seconds, or minutes/hours/days when exact)."""
     s = max(1, round(seconds))
@@ -75,12 +54,17 @@ def promql_duration(seconds: float) -> str:
 
 
 class PrometheusPlugin:
-    """Inventory and Metrics from a Prometheus-compatible query API."""
+    """Inventory, Metrics and Query from a Prometheus-compatible query API."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS
 
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("prometheus", self.OPTIONS, options)
         self.name = name
         self.ctx = ctx
         self.http = HttpBackend(options, ctx.http, ctx.secret)
+        #: Where the backend lives, for error text (``plugin_api.Located``).
+        self.url = self.http.url
         self.options = dict(options)
         if "conventions" in options:
             self.presets = pinned_conventions(options)
@@ -100,8 +84,8 @@ class PrometheusPlugin:
         #: Highest finite bucket per preset index (seconds), and when it was read.
         self._tops: dict[str, float] = {}
         self._tops_at: float | None = None
-        self.burn = _flag(options, "burn_windows")
-        self.discover = _flag(options, "discover")
+        self.burn = options.get("burn_windows") is not False
+        self.discover = options.get("discover") is not False
         qt = options.get("query_timeout")
         self.query_timeout = promql_duration(_duration(qt, "query_timeout")) if qt else None
         #: Warnings from the last call's responses (the engine shows them).
@@ -246,13 +230,17 @@ class PrometheusPlugin:
         ms = round((time.perf_counter() - started) * 1000.0, 1)
         return BackendStatus(self.name, "prometheus", ok=True, latency_ms=ms)
 
+    async def query_scalar(self, query: str) -> float | None:
+        """One instant query's single number (``Query``); None: no data. Raises: BackendError."""
+        return await scalar.query_scalar(self.http, query, self.query_timeout)
+
     async def custom_queries(self, window: str) -> list[tuple[str, str]]:
         """Each custom template as ``(key, PromQL)``, filled as a refresh over ``window``."""
         return await probe.custom_queries(self, window)
 
-    async def count_series(self, promql: str) -> int:
-        """Run ``promql`` once (an instant query): how many series it returns."""
-        return len(await self.query(promql))
+    async def count_series(self, query: str) -> int:
+        """Run ``query`` once (an instant PromQL query): how many series it returns."""
+        return len(await self.query(query))
 
     async def discover_report(self) -> dict[str, Any]:
         """What discovery finds now, for ``callboard discover``: each job's convention,

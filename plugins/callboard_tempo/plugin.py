@@ -8,24 +8,32 @@ than v2 trace-by-id is served through ``/api/traces/{id}`` when the v2 route is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from callboard_tempo import parse
 from console.core import traces
-from console.engine.httpbackend import HttpBackend
+from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.plugin_api import (
     BackendStatus,
+    Option,
     PluginContext,
     Trace,
     TraceQuery,
     TraceSummary,
+    check_options,
 )
 
 
 class TempoPlugin:
     """Traces from Grafana Tempo (Traces capability)."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        *HTTP_OPTIONS,
+        Option("tenant", "str", "the tenant, sent as X-Scope-OrgID"),
+    )
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("tempo", self.OPTIONS, options)
         self.name = name
         opts = dict(options)
         headers = dict(opts.get("headers") or {})

@@ -8,17 +8,19 @@ Options: ``url`` (port 9411), optional ``headers`` and ``auth`` (``{bearer: TOKE
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from callboard_zipkin import parse
 from console.core import traces
-from console.engine.httpbackend import HttpBackend
+from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.plugin_api import (
     BackendStatus,
+    Option,
     PluginContext,
     Trace,
     TraceQuery,
     TraceSummary,
+    check_options,
 )
 
 DEFAULT_LOOKBACK_MS = 24 * 3600 * 1000  # Zipkin's own default
@@ -27,7 +29,10 @@ DEFAULT_LOOKBACK_MS = 24 * 3600 * 1000  # Zipkin's own default
 class ZipkinPlugin:
     """Traces from Zipkin (Traces capability)."""
 
+    OPTIONS: ClassVar[tuple[Option, ...]] = (*HTTP_OPTIONS,)
+
     def __init__(self, name: str, options: Mapping[str, Any], ctx: PluginContext) -> None:
+        check_options("zipkin", self.OPTIONS, options)
         self.name = name
         self.backend = HttpBackend(options, ctx.http, ctx.secret)
         self.clock = ctx.clock
