@@ -25,6 +25,12 @@ _NULL = Style.null()
 _EMPTY = Text(no_wrap=True, end="")
 
 
+#: Cells painted (their text, before the row's styles) kept for reuse: most cells repeat
+#: from one refresh to the next ("—", "  ok", a tier, an unchanged number).
+CELL_CACHE = 20_000
+_painted: dict[tuple[object, ...], list[Segment]] = {}
+
+
 class CellStyles:
     """The styles DataTable puts around a cell: ``pre`` under it, ``post`` over it."""
 
@@ -34,15 +40,19 @@ class CellStyles:
         self.pre, self.post = pre, post
 
 
-def cell_styles(row_style: Style, component: Style) -> CellStyles:
-    """DataTable's ``_get_styles_to_render_cell`` with both cursor priorities "css" (its
-    default): the component colours are laid over the cell's own."""
-    post = Style.from_color(color=component.color) + Style.from_color(bgcolor=component.bgcolor)
-    return CellStyles(row_style + component, post)
+def component_post(component: Style) -> Style:
+    """DataTable's post style for a row's component style, both cursor priorities "css"
+    (its default): the component colours are laid over the cell's own."""
+    return Style.from_color(color=component.color) + Style.from_color(bgcolor=component.bgcolor)
+
+
+def cell_styles(row_style: Style, component: Style, post: Style | None = None) -> CellStyles:
+    """DataTable's ``_get_styles_to_render_cell`` (``post``: :func:`component_post`)."""
+    return CellStyles(row_style + component, component_post(component) if post is None else post)
 
 
 def _apply(segments: Sequence[Segment], pre: Style, post: Style) -> list[Segment]:
-    # Segment.apply_style(segments, pre, post), as rich's Styled does.
+    # Segment.apply_style(segments, pre, post), as Textual's Styled does.
     out = []
     for text, style, _control in segments:
         s = pre + style if pre else style
@@ -57,13 +67,16 @@ def cell_options(base: ConsoleOptions, width: int) -> ConsoleOptions:
     return outer.update_width(width - 2 * PAD).update_height(1)
 
 
-def cell_segments(
-    console: Console, options: ConsoleOptions, cell: Text, width: int, styles: CellStyles
+def _painted_text(
+    console: Console, options: ConsoleOptions, cell: Text, width: int
 ) -> list[Segment]:
-    """The segments of ``cell`` in a column ``width`` cells wide (padding included).
-
-    ``options``: :func:`cell_options` for this column.
-    """
+    """The cell's own segments with its padding, before the row's styles (cached on what
+    the cell shows)."""
+    key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, cell.overflow,
+           cell.no_wrap, cell.end, width)  # fmt: skip
+    hit = _painted.get(key)
+    if hit is not None:
+        return hit
     inner = width - 2 * PAD
     cell = cell or _EMPTY
     # Empty segments show nothing but would split a run of one style in two.
@@ -73,4 +86,17 @@ def cell_segments(
     )
     line = next(iter(lines), None) or [Segment(" " * inner, _NULL)]
     pad = Segment(" " * PAD, _NULL)
-    return _apply([pad, *line, pad], styles.pre, styles.post)
+    if len(_painted) >= CELL_CACHE:
+        _painted.clear()
+    out = _painted[key] = [pad, *line, pad]
+    return out
+
+
+def cell_segments(
+    console: Console, options: ConsoleOptions, cell: Text, width: int, styles: CellStyles
+) -> list[Segment]:
+    """The segments of ``cell`` in a column ``width`` cells wide (padding included).
+
+    ``options``: :func:`cell_options` for this column.
+    """
+    return _apply(_painted_text(console, options, cell, width), styles.pre, styles.post)

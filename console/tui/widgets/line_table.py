@@ -21,7 +21,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.tui.widgets.fleet_render import cell_options, cell_segments, cell_styles
+from console.tui.widgets.fleet_render import (
+    cell_options,
+    cell_segments,
+    cell_styles,
+    component_post,
+)
 
 __all__ = ["Cells", "LineTable"]
 
@@ -212,9 +217,10 @@ class LineTable(ScrollView, can_focus=True):
         if cursor:
             component += get("datatable--cursor")
         console = self.app.console
+        post = component_post(component)
         out: list[Segment] = []
         for col, (cell, width) in enumerate(zip(cells, self._widths, strict=True)):
-            styles = cell_styles(row_style + self._meta_style(row, col), component)
+            styles = cell_styles(row_style + self._meta_style(row, col), component, post)
             out += cell_segments(console, self._cell_options(width), cell, width, styles)
         rest = max(0, self.size.width - sum(self._widths))
         extend = (
