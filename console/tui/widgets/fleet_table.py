@@ -47,6 +47,8 @@ class FleetTable(LineTable):
         self.sort_reverse: bool = False
         #: Cells that changed in the last apply, on the rows on screen (tests, the bench).
         self.last_updates = 0
+        #: Rows formatted since the table was made (tests: only painted rows are).
+        self.formatted = 0
         #: The columns shown (all of COLUMNS when the screen is wide enough).
         self.shown_columns: tuple[Column, ...] = COLUMNS
         self._set_columns(COLUMNS)
@@ -162,6 +164,7 @@ class FleetTable(LineTable):
         if cached is not None and (cached[0] is src or _same_source(cached[0], src)):
             return cached[1]
         full = src if isinstance(src, tuple) else src.cells()
+        self.formatted += 1
         fitted = tuple(self._fit(i, full[i]) for i in self._pick)
         if cached is not None:
             self._changed += sum(not same(a, b) for a, b in zip(cached[1], fitted, strict=True))
