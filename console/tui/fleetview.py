@@ -209,14 +209,31 @@ def haystack(h: FunctionHealth) -> str:
     return f"{fn.id}\n{fn.service}\n{fn.owner or ''}\n{modes}"
 
 
+class _Haystacks:
+    """The haystacks of the last fleet filtered. Every keystroke of a filter searches the
+    same snapshot; building 10,000 haystacks per key cost as much as the search."""
+
+    functions: tuple[FunctionHealth, ...] = ()
+    hay: list[str] = []  # noqa: RUF012 (one cache, replaced whole)
+
+    @classmethod
+    def of(cls, functions: tuple[FunctionHealth, ...]) -> list[str]:
+        if cls.functions is not functions:
+            cls.hay = [haystack(h) for h in functions]
+            cls.functions = functions
+        return cls.hay
+
+
 def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[FunctionHealth]:
     """Filter and sort on model values; ``None`` always sorts last."""
-    match = matcher(opts.filter)
-    picked = [
-        h
-        for h in functions
-        if (not opts.only_unhealthy or h.findings) and (not opts.filter or match(haystack(h)))
-    ]
+    if opts.filter:
+        match = matcher(opts.filter)
+        hay = _Haystacks.of(functions)
+        picked = [h for h, s in zip(functions, hay, strict=True) if match(s)]
+    else:
+        picked = list(functions)
+    if opts.only_unhealthy:
+        picked = [h for h in picked if h.findings]
     col = BY_KEY.get(opts.sort, COLUMNS[0])
     picked.sort(key=lambda h: h.id)
     keyed = [(col.sort(h), h) for h in picked]
