@@ -224,6 +224,11 @@ class _Haystacks:
         return cls.hay
 
 
+def prepare_filter(functions: tuple[FunctionHealth, ...]) -> None:
+    """Build the haystacks ``/`` searches now (the filter box opened), not on the first key."""
+    _Haystacks.of(functions)
+
+
 def order(functions: tuple[FunctionHealth, ...], opts: ViewOptions) -> list[FunctionHealth]:
     """Filter and sort on model values; ``None`` always sorts last."""
     if opts.filter:

@@ -20,6 +20,7 @@ from console.tui.fleetview import (
     ViewOptions,
     build_rows,
     is_group,
+    prepare_filter,
     valid_regex,
 )
 from console.tui.widgets.backend_banner import BackendBanner, Failing, failing_backends
@@ -236,6 +237,8 @@ class FleetScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        if self.snapshot is not None:  # while the box opens, not on the first key
+            prepare_filter(self.snapshot.functions)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
