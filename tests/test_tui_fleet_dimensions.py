@@ -1,12 +1,13 @@
 """Pilot: the fleet table's scrollable size comes from its fixed column widths without
-measuring cells (FleetTable._update_dimensions) and is what Textual's own method computes:
+measuring cells and is what Textual's DataTable computed (every column's width plus its
+padding, a line per row plus the header):
 ``end`` scrolls to the last of 1,000 rows and it is on screen, at 140×45 and 80×24.
 """
 
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable
+from textual.geometry import Size
 
 from console.tui.app import CallboardApp
 from console.tui.widgets.fleet_table import FleetTable
@@ -25,8 +26,8 @@ async def test_end_shows_the_last_of_1000_rows(size: tuple[int, int]) -> None:
                 break
         assert table.row_count >= 1000
         fast = table.virtual_size
-        DataTable._update_dimensions(table, list(table.rows))  # Textual's own: measures cells
-        assert table.virtual_size == fast
+        widths = sum(c.width + 2 for c in table.shown_columns)  # DataTable: width + padding
+        assert fast == Size(widths, table.row_count + table.header_height)
         assert fast.height == table.row_count + table.header_height
 
         table.focus()

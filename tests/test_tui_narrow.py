@@ -14,7 +14,7 @@ NARROW = (100, 30)
 
 
 def column_keys(app: CallboardApp) -> list[str]:
-    return [str(k.value) for k in table(app).columns]
+    return [c.key for c in table(app).shown_columns]
 
 
 async def test_fleet_keeps_the_modes_column_on_a_narrow_screen() -> None:

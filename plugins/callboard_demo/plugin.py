@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
 from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
@@ -102,6 +103,7 @@ class DemoPlugin:
         self.size = None if size is None else _whole("size", size, 1, MAX_SIZE)
         self.scenario = options.get("scenario") or "default"
         self._fleet: Fleet | None = None
+        self._building = threading.Lock()
         self._sim: Simulator | None = None
         self._traces: TraceMaker | None = None
         self._epoch: float | None = None
@@ -114,8 +116,16 @@ class DemoPlugin:
     @property
     def fleet(self) -> Fleet:
         if self._fleet is None:
-            self._fleet = build_fleet(self.seed, self.size, SCENARIO_FUNCTIONS)
+            with self._building:  # built once, on the loop or in the thread below
+                if self._fleet is None:
+                    self._fleet = build_fleet(self.seed, self.size, SCENARIO_FUNCTIONS)
         return self._fleet
+
+    async def _built(self) -> Fleet:
+        """The fleet; a big one (0.3 s for 10,000 functions) is generated off the UI loop."""
+        if self._fleet is None and (self.size or 0) > BIG_FLEET:
+            return await asyncio.to_thread(lambda: self.fleet)
+        return self.fleet
 
     @property
     def sim(self) -> Simulator:
@@ -158,7 +168,7 @@ class DemoPlugin:
     async def check(self) -> BackendStatus:
         """Always ok once the fleet builds; the latency is that of building or reading it."""
         started = time.perf_counter()
-        ok = bool(self.fleet.functions)
+        ok = bool((await self._built()).functions)
         latency = round((time.perf_counter() - started) * 1000.0, 3)
         return BackendStatus(self.name, "demo", ok, None if ok else "empty fleet", latency, 0.0)
 
@@ -177,7 +187,7 @@ class DemoPlugin:
 
     async def functions(self) -> list[Function]:
         """The whole fleet (built on the first call, then reused)."""
-        return list(self.fleet.functions)
+        return list((await self._built()).functions)
 
     async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
         """Every call advances the tick by one: tick 0 is what a one-shot command sees.
@@ -192,6 +202,8 @@ class DemoPlugin:
 
     async def baselines(self, functions: list[Function]) -> dict[str, Signals]:
         """Each function's healthy behaviour, what diagnosis compares against."""
+        if len(functions) > BIG_FLEET:  # 0.2 s for 10,000: off the UI loop
+            return await asyncio.to_thread(self.sim.baselines, [f.id for f in functions])
         return self.sim.baselines(f.id for f in functions)
 
     async def series(

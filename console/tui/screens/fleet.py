@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from console.core.onfire import burn_1h, on_fire
 from console.core.snapshot import FleetSnapshot, FunctionHealth
@@ -19,6 +19,7 @@ from console.tui.fleetview import (
     ViewOptions,
     build_rows,
     is_group,
+    prepare_filter,
     valid_regex,
 )
 from console.tui.screens.base import CallboardScreen
@@ -136,7 +137,7 @@ class FleetScreen(CallboardScreen):
             return
         view = build_rows(self.snapshot, self.options)
         self.view_order = view.order
-        self.table.apply(view.rows, resorted=resorted)
+        self.table.apply(view.entries, resorted=resorted)
         self.query_one("#fleet-info", Static).update(
             self._info(view.total, view.matched, view.unhealthy, len(view.order))
         )
@@ -198,17 +199,17 @@ class FleetScreen(CallboardScreen):
         if key is not None:
             self.app.open_function(key)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(FleetTable.RowSelected)
+    def _row_selected(self, event: FleetTable.RowSelected) -> None:
         event.stop()
-        key = str(event.row_key.value)
+        key = event.row_key
         if not is_group(key):  # a group-by-owner header opens nothing
             self.app.open_function(key)
 
-    @on(DataTable.HeaderSelected)
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+    @on(FleetTable.HeaderSelected)
+    def _header_selected(self, event: FleetTable.HeaderSelected) -> None:
         event.stop()
-        key = str(event.column_key.value)
+        key = event.column_key
         if key == self.options.sort:
             self._set(reverse=not self.options.reverse)
         else:
@@ -235,6 +236,8 @@ class FleetScreen(CallboardScreen):
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        if self.snapshot is not None:  # while the box opens, not on the first key
+            prepare_filter(self.snapshot.functions)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
