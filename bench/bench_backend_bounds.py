@@ -33,8 +33,8 @@ from pathlib import Path
 
 import httpx
 
-from console.engine import resilience
-from console.engine.httpbackend import HttpBackend
+from console.engine.fleet import resilience
+from console.engine.fleet.httpbackend import HttpBackend
 
 
 def rss_mb() -> float:

@@ -19,10 +19,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from console.engine.events import EventLog, NewEvent
-from console.engine.export import FORMATS, RENDERERS, export_incident, gc_paused, postmortem
-from console.engine.incidents import open_incident, resolve
-from console.engine.store import Store
+from console.engine.incidents.export import (
+    FORMATS,
+    RENDERERS,
+    export_incident,
+    gc_paused,
+    postmortem,
+)
+from console.engine.incidents.lifecycle import open_incident, resolve
+from console.engine.store.events import EventLog, NewEvent
+from console.engine.store.sqlite import Store
 
 FNS = ("checkout:POST /pay", "payments:rpc Authorize")
 T0 = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)

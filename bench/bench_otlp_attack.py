@@ -4,7 +4,7 @@ latency while it is processed, and a console key's latency meanwhile.
     .venv/bin/python bench/bench_otlp_attack.py            # receiver figures
     .venv/bin/python bench/bench_otlp_attack.py --console  # + the console key latency
 
-Receiver: each attack runs against a fresh receiver process (``console.engine.otlp_child``,
+Receiver: each attack runs against a fresh receiver process (``console.engine.otlp.child``,
 what the console runs, on a free loopback port, SQLite on disk), so its peak RSS (``VmHWM``) minus its RSS before the
 attack is what that body cost. While the attack body is in flight a second client sends
 the fixture span (OTLP JSON, one span) again and again; its latencies are reported beside
@@ -86,7 +86,7 @@ async def _attack(
     name: str, body: bytes, headers: dict[str, str], db: str, concurrent: int = 1
 ) -> dict[str, Any]:
     proc = subprocess.Popen(  # the receiver process the console runs (otlp.enabled)
-        [sys.executable, "-m", "console.engine.otlp_child", f"--db={db}", "--port=0"],
+        [sys.executable, "-m", "console.engine.otlp.child", f"--db={db}", "--port=0"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

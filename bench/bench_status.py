@@ -45,7 +45,7 @@ def run_status(size: int, db: str) -> tuple[float, float]:
 def core_cost(size: int, repeats: int = 5) -> float:
     """Best-of-N milliseconds of Fleet.build_snapshot over `size` demo functions."""
     from console.config import load_config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
 
     fleet = build_fleet(load_config(None), demo=True, demo_size=size)
     asyncio.run(fleet.refresh())

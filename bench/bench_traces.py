@@ -17,9 +17,9 @@ import httpx
 from console.core import traces
 from console.core.model import Trace
 from console.core.otlp import parse_resource_spans
-from console.engine.otlp_receiver import OtlpReceiver
-from console.engine.spanstore import SpanStore
-from console.engine.store import Store
+from console.engine.otlp.receiver import OtlpReceiver
+from console.engine.otlp.spanstore import SpanStore
+from console.engine.store.sqlite import Store
 
 N = 10_000
 T0 = 1_700_000_000 * 10**9

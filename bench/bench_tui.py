@@ -61,7 +61,7 @@ def first_paint(size: int, window: str = "1000", runs: int = 3) -> tuple[float, 
 async def refresh_cost(size: int, window: int | None, rounds: int = 5) -> dict[str, float]:
     """UI-thread ms to apply one refresh (rows + diff) and to repaint afterwards."""
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
     from console.tui.app import CallboardApp
 
     now = [time.time()]

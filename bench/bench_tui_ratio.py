@@ -95,7 +95,7 @@ Floor().run(headless=True, size=(140, 45), auto_pilot=pilot)
 async def fleet_rows(size: int, rounds: int = 1) -> tuple[list[tuple[str, str, int]], list[Any]]:
     """The fleet table's columns and its first 1,000 rows, for ``rounds`` refreshes 5 s apart."""
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
     from console.tui.fleetview import COLUMNS, ViewOptions, build_rows
 
     now = [1_800_000_000.0]
@@ -169,7 +169,7 @@ def _since(t: tuple[float, float]) -> dict[str, float]:
 async def callboard_refresh(size: int, rounds: int) -> dict[str, float]:
     """UI-thread ms from SnapshotReady to the repainted fleet (median of ``rounds``)."""
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
     from console.tui.app import CallboardApp
     from console.tui.messages import SnapshotReady
 
@@ -238,7 +238,7 @@ async def floor_refresh(size: int, rounds: int) -> dict[str, float]:
 async def callboard_filter(size: int) -> dict[str, float]:
     """UI-thread ms from the first filter key to the repainted table."""
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
     from console.tui.app import CallboardApp
 
     fleet = build_fleet(Config(), demo=True, demo_size=size, clock=lambda: 1_800_000_000.0)
@@ -266,7 +266,7 @@ async def floor_filter(size: int) -> dict[str, float]:
     from textual.widgets import DataTable, Input
 
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
     from console.tui.fleetview import COLUMNS, ViewOptions, build_rows
 
     fleet = build_fleet(Config(), demo=True, demo_size=size, clock=lambda: 1_800_000_000.0)

@@ -159,8 +159,8 @@ def _main(argv: list[str] | None) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except sqlite3.Error as exc:  # from code that drives the store's connection directly
-        from console.engine.store import Store
-        from console.engine.storefaults import fault
+        from console.engine.store.faults import fault
+        from console.engine.store.sqlite import Store
 
         typed = fault(exc, Store.last_path or "the database")
         if typed is None:

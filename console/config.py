@@ -9,7 +9,7 @@ read-only whatever the file says.
 
 A backend's keys other than ``name`` and ``plugin`` go to its plugin untouched; the plugin
 validates them, and the registry checks that the plugin exists. A value written
-``{secret: NAME}`` anywhere inside them is resolved by :mod:`console.engine.secrets`.
+``{secret: NAME}`` anywhere inside them is resolved by :mod:`console.engine.store.secrets`.
 """
 
 from __future__ import annotations

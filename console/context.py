@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from console.config import Config
-    from console.engine.backend import Backend
-    from console.engine.fleet import Fleet
-    from console.engine.secrets import SecretStore
-    from console.engine.store import Store
+    from console.engine.fleet.backend import Backend
+    from console.engine.fleet.refresh import Fleet
+    from console.engine.store.secrets import SecretStore
+    from console.engine.store.sqlite import Store
 
 
 @dataclass
@@ -44,7 +44,7 @@ class AppContext:
     def store(self) -> Store:
         if self._store is None:
             from console import paths
-            from console.engine.store import Store
+            from console.engine.store.sqlite import Store
 
             path = self.db_path or os.environ.get("CALLBOARD_DB") or str(paths.default_db())
             self._store = Store(Path(path) if path != ":memory:" else path)
@@ -53,7 +53,7 @@ class AppContext:
     @property
     def secrets(self) -> SecretStore:
         if self._secrets is None:
-            from console.engine.secrets import SecretStore
+            from console.engine.store.secrets import SecretStore
 
             self._secrets = SecretStore()
         return self._secrets
@@ -61,7 +61,7 @@ class AppContext:
     def fleet(self) -> Fleet:
         """A Fleet over the configured backends (or the demo), plus the embedded OTLP span
         store as the first trace source (it costs nothing per refresh: traces are on demand)."""
-        from console.engine.build import build_fleet
+        from console.engine.fleet.build import build_fleet
 
         fleet = build_fleet(
             self.config,
@@ -75,7 +75,7 @@ class AppContext:
         return fleet
 
     def _embedded_traces(self) -> Backend:
-        from console.engine.build import embedded_traces
+        from console.engine.fleet.build import embedded_traces
 
         return embedded_traces(self.store, self.config.otlp)
 

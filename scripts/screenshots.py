@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from console.config import Config
-from console.engine.build import build_fleet
+from console.engine.fleet.build import build_fleet
 from console.tui.app import CallboardApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -42,8 +42,8 @@ async def shoot_timeline() -> None:
     """The open incident's timeline (``I``): an incident and a note at fixed times."""
     import tempfile
 
-    from console.engine.incidents import add_note, open_incident
-    from console.engine.store import Store
+    from console.engine.incidents.lifecycle import add_note, open_incident
+    from console.engine.store.sqlite import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "callboard.db")

@@ -63,7 +63,7 @@ def test_plugins_use_the_plugin_api_and_the_pure_core_only() -> None:
         "console.errors",
         "console.core",
         "console.yamlload",
-        "console.engine.httpbackend",
+        "console.engine.fleet.httpbackend",
     )
     bad = [
         b

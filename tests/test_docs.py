@@ -9,7 +9,7 @@ import click
 
 from console.cli import cli
 from console.config import Config
-from console.engine import registry
+from console.engine.fleet import registry
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

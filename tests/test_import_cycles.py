@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def module_name(path: Path) -> str:
-    """``console/engine/fleet.py`` → ``console.engine.fleet``; a plugin package by its own name."""
+    """``console/engine/fleet/refresh.py`` → ``console.engine.fleet.refresh``; a plugin package by its own name."""
     rel = path.relative_to(ROOT / "plugins") if path.is_relative_to(ROOT / "plugins") else None
     parts = list((rel or path.relative_to(ROOT)).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -90,10 +90,10 @@ CONTRACT = (
     "console.plugin_api",
     "console.core.options",
     "console.context",
-    "console.engine.registry",
-    "console.engine.backend",
-    "console.engine.build",
-    "console.engine.annotations",
+    "console.engine.fleet.registry",
+    "console.engine.fleet.backend",
+    "console.engine.fleet.build",
+    "console.engine.runbooks.annotations",
 )
 
 

@@ -13,9 +13,9 @@ from console.cli import main
 from console.config import Config
 from console.core.diagnose import DEFAULT_RUNBOOKS
 from console.core.model import FailureMode
-from console.engine.build import build_fleet
-from console.engine.runbook_catalog import load_catalog
-from console.engine.store import Store
+from console.engine.fleet.build import build_fleet
+from console.engine.runbooks.catalog import load_catalog
+from console.engine.store.sqlite import Store
 
 SHIPPED = Path(__file__).resolve().parent.parent / "runbooks"
 

@@ -13,7 +13,7 @@ from console.core.model import (
     Kind,
     Signals,
 )
-from console.engine.fleet import Backend, Fleet
+from console.engine.fleet.refresh import Backend, Fleet
 from console.errors import BackendUnavailable
 
 #: 2026-11-26T21:00:00Z — every test fleet runs on this fixed clock.
@@ -166,6 +166,6 @@ def fake_fleet(size: int = 40, *extra: Backend, timeout: float = 5.0, **kwargs: 
 def demo_fleet(size: int | None = None, clock: object = fixed_clock) -> Fleet:
     """The seeded demo fleet on the fixed clock (what snapshots and screenshots show)."""
     from console.config import Config
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
 
     return build_fleet(Config(), demo=True, demo_size=size, clock=clock)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import click
 
 from console.commands.jsonout import emit_json
 from console.context import AppContext
-from console.engine.events import EventLog
+from console.engine.store.events import EventLog
 
 
 @click.group()

@@ -16,7 +16,7 @@ from console.context import AppContext
 from console.errors import ConfigError, ConfigErrors, SecretError, UserError
 
 if TYPE_CHECKING:
-    from console.engine.secrets import SecretStore
+    from console.engine.store.secrets import SecretStore
 
 
 class _NotingSecrets:
@@ -44,7 +44,7 @@ class _NotingSecrets:
 def check_fleet(app: AppContext) -> tuple[list[str], list[str]]:
     """Build every configured backend exactly as the other commands do (constructors do no
     network I/O), report what they reject with file:line, and close what was built."""
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
 
     secrets = _NotingSecrets(app.secrets)
     try:

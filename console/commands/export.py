@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from console.context import AppContext
-from console.engine.export import FORMATS, export_bytes
+from console.engine.incidents.export import FORMATS, export_bytes
 from console.errors import CallboardError
 
 
@@ -63,7 +63,7 @@ def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> 
         else:  # a text-only stream (some embedders)
             out.write(data.decode("utf-8"))
     else:
-        from console.engine.atomic import write_atomic
+        from console.engine.store.atomic import write_atomic
 
         write_atomic(output, data)  # the whole new file or the earlier one, never half
         click.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)", err=True)

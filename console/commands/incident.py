@@ -20,7 +20,7 @@ from console.context import AppContext
 from console.core.redact import redact
 from console.core.sanitize import clean_line, clean_text
 from console.core.snapshot import FleetSnapshot
-from console.engine import incidents as inc
+from console.engine.incidents import lifecycle as inc
 from console.errors import CallboardError
 
 _no_refresh = click.option(
@@ -41,7 +41,7 @@ def with_fleet(
     dashboard that fails is a warning too; under read-only each annotation is refused,
     recorded on the incident's timeline (``annotation.refused``) and warned about.
     """
-    from console.engine.annotations import REFUSED, annotate_incident
+    from console.engine.runbooks.annotations import REFUSED, annotate_incident
 
     async def run() -> tuple[inc.Incident, dict[str, str]]:
         fleet = None
@@ -156,8 +156,8 @@ def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
     """An incident and its timeline (UTC, sorted by time)."""
     from console.commands.export import onset_window_s, referenced_secrets
     from console.core.postmortem_lines import times_lines
-    from console.engine.export import event_json, postmortem
-    from console.engine.export_secrets import prime_redactor
+    from console.engine.incidents.export import event_json, postmortem
+    from console.engine.incidents.export_secrets import prime_redactor
 
     pm = postmortem(app.store, incident_id, onset_window_s=onset_window_s(app))
     prime_redactor(app.secrets, referenced_secrets(app))  # shown as an export would be

@@ -31,13 +31,13 @@ def otlp() -> None:
 @click.pass_obj
 def serve(app: AppContext, host: str | None, port: int | None) -> int:
     """Receive spans on POST /v1/traces (protobuf or JSON) until Ctrl-C."""
-    from console.engine.otlp_receiver import OtlpReceiver
-    from console.engine.spanstore import SpanStore
+    from console.engine.otlp.receiver import OtlpReceiver
+    from console.engine.otlp.spanstore import SpanStore
 
     cfg = app.config.otlp
     spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
     receiver = OtlpReceiver(spans, host=host or cfg.host, port=cfg.port if port is None else port)
-    from console.engine.otlp_child import tune_for_decoding
+    from console.engine.otlp.child import tune_for_decoding
 
     tune_for_decoding()  # the receiver has this process to itself
     try:
@@ -58,7 +58,7 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
 
 
 async def _serve(receiver: object, db: str) -> None:
-    from console.engine.otlp_receiver import OtlpReceiver
+    from console.engine.otlp.receiver import OtlpReceiver
 
     assert isinstance(receiver, OtlpReceiver)
     await asyncio.to_thread(receiver.spans.prune)  # apply the age cap to what is already stored

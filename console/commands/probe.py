@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     import httpx
 
     from console.config import Config
-    from console.engine.backend import Backend
-    from console.engine.fleet import Fleet
-    from console.engine.secrets import SecretStore
+    from console.engine.fleet.backend import Backend
+    from console.engine.fleet.refresh import Fleet
+    from console.engine.store.secrets import SecretStore
 
 
 def _safe(text: str) -> str:
@@ -108,7 +108,7 @@ async def probe_fleet(
     Raises:
         ConfigErrors: a backend could not be built (e.g. a secret missing here).
     """
-    from console.engine.build import build_fleet
+    from console.engine.fleet.build import build_fleet
 
     fleet = build_fleet(config, secrets=secrets, http=http, runbooks={})
     lines = _query_lines(config)

@@ -44,7 +44,7 @@ def _indent(text: str) -> str:
 def _confirmer(yes: bool, accepted: tuple[str, ...] = (), again: str = "") -> Any:
     """Answers the executor's confirmations: ``--yes`` confirms an unchanged plan only; a
     plan that changed since it was first shown needs ``--accept-plan`` with its digest."""
-    from console.engine.executor import ConfirmRequest
+    from console.engine.runbooks.executor import ConfirmRequest
 
     async def confirm(req: ConfirmRequest) -> bool:
         what = f"{req.step} on {req.target} in {req.environment}"
@@ -159,9 +159,9 @@ def run(
     """Run RUNBOOK (an id or a path) on --function; or --resume RUN_ID; or --undo RUN_ID."""
     from console import paths
     from console.core.runbook_params import resolve_params
-    from console.engine.executor import Executor
-    from console.engine.runbook_catalog import find_runbook
-    from console.engine.runs import RunStore
+    from console.engine.runbooks.catalog import find_runbook
+    from console.engine.runbooks.executor import Executor
+    from console.engine.runbooks.runs import RunStore
 
     if assume_done and assume_not_done:
         raise UserError("--assume-done and --assume-not-done contradict each other")
@@ -272,7 +272,7 @@ def run(
 @click.pass_obj
 def runs_cmd(app: AppContext, as_json: bool, limit: int) -> int:
     """List recent runbook runs (interrupted ones are detected and marked)."""
-    from console.engine.runs import RunStore
+    from console.engine.runbooks.runs import RunStore
 
     records = RunStore(app.store).recent(limit)
     if as_json:

@@ -34,7 +34,7 @@ def offered_actions(app: AppContext) -> frozenset[str] | None:
 def check_runbooks(app: AppContext) -> tuple[list[str], list[str]]:
     """Returns (problems, notes): each problem a located line, each note a sentence."""
     from console import paths
-    from console.engine.runbook_catalog import load_catalog
+    from console.engine.runbooks.catalog import load_catalog
 
     problems: list[str] = []
     notes: list[str] = []

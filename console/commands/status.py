@@ -105,7 +105,7 @@ def render_table(snap: FleetSnapshot, *, all_rows: bool, limit: int) -> None:
 def status(app: AppContext, as_json: bool, all_rows: bool, limit: int) -> int:
     """One refresh of the fleet, printed as a table or as JSON, then exit."""
     snap = asyncio.run(refresh_once(app))
-    from console.engine.recorder import record_snapshot
+    from console.engine.incidents.recorder import record_snapshot
 
     record_snapshot(app.store, snap)  # a no-op unless an incident is open
     if as_json:

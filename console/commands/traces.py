@@ -24,7 +24,7 @@ from console.errors import UserError
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from console.engine.fleet import Fleet
+    from console.engine.fleet.refresh import Fleet
 
 
 #: The furthest back a search may reach (no trace backend keeps more than about a year).

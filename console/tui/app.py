@@ -28,10 +28,11 @@ from textual.worker import Worker
 from console.core.causes import Onsets
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
-from console.engine.incident_service import IncidentService, iso_at, newest_active
-from console.engine.incidents import Incident
+from console.engine.incidents.lifecycle import Incident
+from console.engine.incidents.service import IncidentService, iso_at, newest_active
 from console.tui import incident_keys
 from console.tui.commands import FunctionsProvider, ViewProvider
+from console.tui.dialogs.help import HelpScreen
 from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LEAVE_WAIT_S, LeaveGuard
 from console.tui.health import Health, read_health, turned_failing, unanswered
@@ -40,13 +41,12 @@ from console.tui.messages import IncidentsChanged, IncidentWritten, SnapshotRead
 from console.tui.safe_render import install as install_safe_render
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
-from console.tui.screens.help import HelpScreen
 from console.tui.widgets.status_bar import refreshed_at
 
 if TYPE_CHECKING:
     from console.context import AppContext
-    from console.engine.fleet import Fleet
-    from console.engine.store import Store
+    from console.engine.fleet.refresh import Fleet
+    from console.engine.store.sqlite import Store
     from console.tui.receiver import Receiver
 
 
@@ -316,7 +316,7 @@ class CallboardApp(App[None]):
 
     def action_backends(self) -> None:
         """Each backend's state, error, latency, warnings and age (``b``)."""
-        from console.tui.screens.backends import BackendsScreen
+        from console.tui.dialogs.backends import BackendsScreen
 
         if isinstance(self.screen, BackendsScreen):
             return

@@ -13,8 +13,8 @@ from typing import Any
 
 from textual.app import App
 
+from console.tui.dialogs.leave import LeaveRunScreen
 from console.tui.run_driver import RunDriverScreen
-from console.tui.screens.leave import LeaveRunScreen
 
 __all__ = ["LEAVE_WAIT_S", "LeaveGuard"]
 

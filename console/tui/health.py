@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from console.core.model import BackendStatus
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
-from console.engine.backend import Backend
+from console.engine.fleet.backend import Backend
 
 __all__ = ["Failing", "Health", "failing_backends", "read_health", "turned_failing", "unanswered"]
 

@@ -24,7 +24,7 @@ def open_incident_for(app: CallboardApp, function_id: str) -> None:
     if inc is not None:
         show_timeline(app, inc.id)
         return
-    from console.tui.screens.incident_dialogs import OpenIncidentScreen, default_title
+    from console.tui.dialogs.incident_dialogs import OpenIncidentScreen, default_title
 
     snap = app.snapshot
     health = snap.by_id().get(function_id) if snap is not None else None

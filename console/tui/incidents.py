@@ -21,10 +21,10 @@ from textual.worker import Worker
 from console.core.postmortem import IncidentLike
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
-from console.engine.fleet import Fleet
-from console.engine.incident_service import IncidentService
-from console.engine.incidents import Incident
-from console.engine.store import Store
+from console.engine.fleet.refresh import Fleet
+from console.engine.incidents.lifecycle import Incident
+from console.engine.incidents.service import IncidentService
+from console.engine.store.sqlite import Store
 from console.tui.messages import IncidentsChanged, IncidentWritten, WorkFailed
 
 __all__ = ["IncidentDesk"]
@@ -164,7 +164,7 @@ class IncidentDesk:
         )
 
     async def _annotate(self, incident: Incident, text: str) -> None:
-        from console.engine.annotations import REFUSED, annotate_incident
+        from console.engine.runbooks.annotations import REFUSED, annotate_incident
 
         # under read-only nothing is posted; each refusal is recorded on the timeline
         errors = await annotate_incident(self.store, self._fleet, incident, text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from console.core.snapshot import FleetSnapshot
-from console.engine.incidents import Incident
+from console.engine.incidents.lifecycle import Incident
 
 
 @dataclass

@@ -29,7 +29,7 @@ class Receiver(Protocol):
 
 
 class ReceiverProcess:
-    """``console.engine.otlp_child`` as a subprocess; it stops when we close its stdin."""
+    """``console.engine.otlp.child`` as a subprocess; it stops when we close its stdin."""
 
     def __init__(self, db: str, host: str, port: int, *, max_spans: int, max_age_s: float) -> None:
         self.host, self.port = host, port
@@ -50,7 +50,7 @@ class ReceiverProcess:
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "console.engine.otlp_child",
+            "console.engine.otlp.child",
             *self._args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -95,8 +95,8 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
     receiver: ReceiverProcess | OtlpReceiver
     db = str(context.store.path)
     if db == ":memory:":
-        from console.engine.otlp_receiver import OtlpReceiver
-        from console.engine.spanstore import SpanStore
+        from console.engine.otlp.receiver import OtlpReceiver
+        from console.engine.otlp.spanstore import SpanStore
 
         spans = SpanStore(context.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
         receiver = OtlpReceiver(spans, host=cfg.host, port=cfg.port)
@@ -113,4 +113,4 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
 
 
 if TYPE_CHECKING:
-    from console.engine.otlp_receiver import OtlpReceiver
+    from console.engine.otlp.receiver import OtlpReceiver

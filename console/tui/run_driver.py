@@ -23,12 +23,12 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from console.context import AppContext
 from console.core.runbook import Runbook, Step
-from console.engine.executor import Executor
-from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
-from console.engine.steprunner import ConfirmRequest
+from console.engine.runbooks.executor import Executor
+from console.engine.runbooks.runs import UNDO_OFFSET, RunRecord, StepRecord
+from console.engine.runbooks.steprunner import ConfirmRequest
+from console.tui.dialogs.confirm import ConfirmScreen, DecideScreen
 from console.tui.messages import WorkFailed
 from console.tui.screens.base import CallboardScreen
-from console.tui.screens.confirm import ConfirmScreen, DecideScreen
 
 __all__ = ["RunDriverScreen", "RunEnded", "RunUpdated", "Sleep", "runner_context"]
 

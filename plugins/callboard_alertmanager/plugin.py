@@ -1,7 +1,7 @@
 """The Alertmanager plugin: active alerts, and silences as a reversible action.
 
 Config keys (besides ``name``/``plugin``): ``url`` (required), ``auth``, ``headers``,
-``tls_verify``, ``ca_file`` (see :mod:`console.engine.httpbackend`); ``label_map``
+``tls_verify``, ``ca_file`` (see :mod:`console.engine.fleet.httpbackend`); ``label_map``
 (role → label names for ``function``, ``service``, ``route``, ``method``, ``slo``; the
 defaults recognise the prometheus presets, Sloth and Pyrra, see :mod:`.parse`); ``filter`` (matchers applied to every alert query,
 e.g. ``['team="payments"']``); ``receiver`` (regex); ``created_by`` (default
@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from console.core.durations import parse_duration
 from console.core.model import ActionPlan, ActionRequest, ActionResult, Alert, BackendStatus
-from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
+from console.engine.fleet.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.errors import ActionError, BackendError, ConfigError
 from console.plugin_api import Option, PluginContext, check_options
 

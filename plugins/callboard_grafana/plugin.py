@@ -7,7 +7,7 @@ or service-account token, given as ``{secret: NAME}`` (resolved from the keyring
 ``dashboard_uid`` and ``panel_id`` (optional defaults); ``tags`` (extra tags on every
 annotation); ``auto_annotate`` (default true: incident status changes and every runbook
 action taken during an incident are posted automatically, see
-:mod:`console.engine.annotations`).
+:mod:`console.engine.runbooks.annotations`).
 
 Action ``annotate`` params: ``text``, ``incident`` (its id becomes a tag), ``tags``,
 ``time`` / ``time_end`` (epoch ms, Unix seconds or ISO 8601; default now),

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from callboard_jaeger import parse
 from console.core import traces
-from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
+from console.engine.fleet.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.plugin_api import (
     BackendStatus,
     BadResponse,

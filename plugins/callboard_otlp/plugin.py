@@ -43,8 +43,8 @@ class OtlpPlugin:
         self._own_store: Any = None
         if source is None:
             from console import paths
-            from console.engine.spanstore import SpanStore
-            from console.engine.store import Store
+            from console.engine.otlp.spanstore import SpanStore
+            from console.engine.store.sqlite import Store
 
             db = options.get("db") or os.environ.get("CALLBOARD_DB") or paths.default_db()
             self._own_store = Store(str(db))

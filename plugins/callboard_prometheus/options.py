@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.engine.httpbackend import HTTP_OPTIONS
+from console.engine.fleet.httpbackend import HTTP_OPTIONS
 from console.errors import ConfigError
 from console.plugin_api import Option
 

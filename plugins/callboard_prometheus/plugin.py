@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from console.core.model import BURN_WINDOWS, BackendStatus, Function, Signals
 from console.core.slo import parse_window
-from console.engine.httpbackend import HttpBackend
+from console.engine.fleet.httpbackend import HttpBackend
 from console.errors import BackendError, ConfigError
 from console.plugin_api import Option, PluginContext, check_options
 

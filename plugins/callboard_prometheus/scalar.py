@@ -27,7 +27,7 @@ from console.errors import BadResponse
 from . import parse
 
 if TYPE_CHECKING:
-    from console.engine.httpbackend import HttpBackend
+    from console.engine.fleet.httpbackend import HttpBackend
 
 
 def value_of(payload: Any) -> float | None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from callboard_tempo import parse
 from console.core import traces
-from console.engine.httpbackend import HTTP_OPTIONS, HttpBackend
+from console.engine.fleet.httpbackend import HTTP_OPTIONS, HttpBackend
 from console.plugin_api import (
     BackendStatus,
     Option,

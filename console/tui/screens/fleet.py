@@ -271,7 +271,7 @@ class FleetScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run the selected function's worst finding's runbook."""
-        from console.tui.screens.pick_runbook import open_runbooks
+        from console.tui.dialogs.pick_runbook import open_runbooks
 
         key = self.table.cursor_key
         if key is not None:

@@ -407,7 +407,7 @@ class FunctionScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run the worst finding's runbook (a picker when there are several)."""
-        from console.tui.screens.pick_runbook import open_runbooks
+        from console.tui.dialogs.pick_runbook import open_runbooks
 
         open_runbooks(self.app, self.function_id)
 

@@ -29,8 +29,8 @@ from console.core.model import Finding
 from console.core.runbook import Runbook
 from console.core.runbook_params import FUNCTION_FIELDS, from_evidence
 from console.core.snapshot import FleetSnapshot
-from console.engine.executor import RESUMABLE
-from console.engine.runs import RunRecord, RunStore
+from console.engine.runbooks.executor import RESUMABLE
+from console.engine.runbooks.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
 from console.tui.run_driver import RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_offer import IncidentOfferDriver
@@ -270,7 +270,7 @@ class RunnerScreen(IncidentOfferDriver):
         return self._env[1] and not self._offered and self._no_incident()
 
     def _offer(self, values: dict[str, Any]) -> None:
-        from console.tui.screens.offer_incident import OfferIncidentScreen
+        from console.tui.dialogs.offer_incident import OfferIncidentScreen
 
         title, severity = self._incident_defaults()
 
@@ -302,7 +302,7 @@ class RunnerScreen(IncidentOfferDriver):
 
     def action_runbook(self) -> None:
         """Another runbook on this function (the picker when it has several)."""
-        from console.tui.screens.pick_runbook import open_runbooks
+        from console.tui.dialogs.pick_runbook import open_runbooks
 
         open_runbooks(self.app, self.function_id)
 

@@ -13,7 +13,7 @@ from typing import cast
 
 from textual.screen import Screen
 
-from console.engine.confirmation import ConfirmRequest
+from console.engine.runbooks.confirmation import ConfirmRequest
 from console.tui.run_driver import RunDriverScreen
 
 __all__ = ["IncidentOfferDriver"]
@@ -31,7 +31,7 @@ class IncidentOfferDriver(RunDriverScreen):
 
     def _incident_defaults(self) -> tuple[str, str]:
         """The title and severity an incident opened from here gets (the worst finding)."""
-        from console.tui.screens.incident_dialogs import default_severity, default_title
+        from console.tui.dialogs.incident_dialogs import default_severity, default_title
 
         snap = self.app.snapshot
         health = snap.by_id().get(self.function_id) if snap is not None else None
@@ -50,7 +50,7 @@ class IncidentOfferDriver(RunDriverScreen):
         step (the executor links at each step; the export follows the run either way)."""
         if self.mode != "run" or self._env[1] or self._offered or not self._no_incident():
             return await super()._confirm(request)
-        from console.tui.screens.confirm import ConfirmScreen
+        from console.tui.dialogs.confirm import ConfirmScreen
 
         self._asking(f"Waiting for your confirmation: {request.step}")
         screen = ConfirmScreen(request, offer_incident=True)

@@ -17,7 +17,7 @@ from console.core.model import Finding
 from console.core.runbook import Runbook, Step
 from console.core.runbook_params import PLACEHOLDER
 from console.core.snapshot import FunctionHealth
-from console.engine.runs import UNDO_OFFSET, RunRecord, StepRecord
+from console.engine.runbooks.runs import UNDO_OFFSET, RunRecord, StepRecord
 
 __all__ = [
     "MARK",

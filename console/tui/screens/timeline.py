@@ -25,8 +25,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.core.postmortem import Postmortem, Row
 from console.core.timeline import epoch
-from console.engine.atomic import write_atomic
-from console.engine.export import export_bytes, postmortem
+from console.engine.incidents.export import export_bytes, postmortem
+from console.engine.store.atomic import write_atomic
 from console.tui.messages import WorkFailed
 from console.tui.screens.base import CallboardScreen
 from console.tui.screens.timeline_rows import CellCache, columns, when
@@ -244,7 +244,7 @@ class TimelineScreen(CallboardScreen):
 
     def action_detail(self) -> None:
         """The whole event under the cursor, in a dialog (esc closes it)."""
-        from console.tui.screens.event_detail import EventDetailScreen
+        from console.tui.dialogs.event_detail import EventDetailScreen
 
         row = self.selected_row()
         if row is not None:
@@ -260,7 +260,7 @@ class TimelineScreen(CallboardScreen):
         self.render_rows()
 
     def action_note(self) -> None:
-        from console.tui.screens.incident_dialogs import NoteScreen
+        from console.tui.dialogs.incident_dialogs import NoteScreen
 
         if self.pm is None:
             return
@@ -274,7 +274,7 @@ class TimelineScreen(CallboardScreen):
         self.app.push_screen(NoteScreen(inc.id), done)
 
     def action_status(self, status: str) -> None:
-        from console.tui.screens.incident_dialogs import ConfirmStatusScreen
+        from console.tui.dialogs.incident_dialogs import ConfirmStatusScreen
 
         if self.pm is None:
             return
@@ -296,7 +296,7 @@ class TimelineScreen(CallboardScreen):
 
     def action_export_as(self) -> None:
         """``E``: choose the format (md, json, html or csv)."""
-        from console.tui.screens.incident_dialogs import ExportScreen
+        from console.tui.dialogs.incident_dialogs import ExportScreen
 
         where = self.owner.export_dir
 

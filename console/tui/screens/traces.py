@@ -280,7 +280,7 @@ class TracesScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run a runbook on this function (its worst finding's first)."""
-        from console.tui.screens.pick_runbook import open_runbooks
+        from console.tui.dialogs.pick_runbook import open_runbooks
 
         open_runbooks(self.app, self.function.id)
 

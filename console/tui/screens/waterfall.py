@@ -235,7 +235,7 @@ class WaterfallScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run a runbook on the function (its worst finding's first)."""
-        from console.tui.screens.pick_runbook import open_runbooks
+        from console.tui.dialogs.pick_runbook import open_runbooks
 
         if self.function_id is not None:
             open_runbooks(self.app, self.function_id)

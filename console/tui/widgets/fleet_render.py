@@ -4,7 +4,7 @@ DataTable renders each cell through ``console.render_lines(Styled(Padding(cell, 
 pre, post), options)``: about 0.2 ms a cell, 10 cells a line, every line again after any
 change. A cell here is always a one-line ``rich.text.Text``, so the same segments come
 from the Text's own renderer plus the padding and styles DataTable adds around it
-(Textual 8.2.8, rich 14; ``tests/test_fleet_render.py`` compares the two line by line).
+(Textual 8.2.8, rich 14; ``tests/tui/test_fleet_render.py`` compares the two line by line).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from console.core import fmt
 from console.core.timeline import epoch
-from console.engine.incidents import Incident
+from console.engine.incidents.lifecycle import Incident
 
 if TYPE_CHECKING:
     from textual import getters

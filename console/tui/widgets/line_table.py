@@ -4,7 +4,7 @@ Only the lines on screen are painted, each cached until its cells, the cursor, t
 or the styles change. A subclass says what the rows are: ``_order`` (row keys, in
 order), ``_row_cells(key)`` (one ``Text`` per column), ``_labels``, ``_column_keys`` and
 ``_widths`` (column widths with their padding). Keys, mouse and look follow DataTable's
-(Textual 8.2.8): ``tests/test_fleet_render.py`` compares the two line by line.
+(Textual 8.2.8): ``tests/tui/test_fleet_render.py`` compares the two line by line.
 """
 
 from __future__ import annotations

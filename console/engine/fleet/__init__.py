@@ -1,0 +1,1 @@
+"""The fleet: backends, plugin registry, refresh, resilience, on-demand reads."""

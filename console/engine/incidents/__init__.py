@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, the refresh recorder, run links, postmortem export."""

@@ -1,0 +1,1 @@
+"""The embedded OTLP receiver: HTTP reader, decoders, memory budget, span store."""

@@ -1,0 +1,1 @@
+"""Runbooks: catalog, executor, steps, run records, confirmations, annotations."""

@@ -1,0 +1,1 @@
+"""The SQLite store: tables, the hash-chained event log, secrets, atomic writes."""

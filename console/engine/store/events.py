@@ -1,0 +1,143 @@
+"""The append-only, hash-chained event log: every finding, alert, action and note.
+
+Each event stores ``hash = sha256(prev_hash + canonical_json(event))`` where the event is
+its sequence number, id, time, kind, actor, incident, run, function and data. Changing,
+deleting or reordering any stored row breaks the chain at that row, and ``verify`` names
+it. Event data is redacted before it is hashed and written: secrets never reach the file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from console.core.events import GENESIS, Event, EventKind, NewEvent
+from console.core.sanitize import clean_line
+from console.engine.store.chain import (
+    COLUMNS,
+    INSERT_EVENT,
+    VerifyResult,
+    body_text,
+    bulk_write,
+    canonical_json,
+    chain,
+    chain_hash,
+    chain_head,
+    verify_chain,
+)
+from console.engine.store.sqlite import Store
+
+# The chain's encoding (from event_chain) and the schema's row types are part of this
+# module's API too.
+__all__ = [
+    "COLUMNS",
+    "GENESIS",
+    "Event",
+    "EventKind",
+    "EventLog",
+    "NewEvent",
+    "VerifyResult",
+    "body_text",
+    "canonical_json",
+    "chain_hash",
+    "current_actor",
+    "utc_now",
+]
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 with milliseconds and a Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def current_actor() -> str:
+    """The OS user, for the ``actor`` of events (``$USER`` is outside text: cleaned)."""
+    try:
+        return clean_line(getpass.getuser()) or "unknown"
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+class EventLog:
+    """Appends and reads events in one Store."""
+
+    def __init__(self, store: Store, actor: str | None = None) -> None:
+        self.store = store
+        self.actor = actor or current_actor()
+
+    def append(self, event: NewEvent) -> Event:
+        """Append one event (redacted, chained, committed before returning).
+
+        Build ``event`` with a constructor of :mod:`console.core.events`.
+        """
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Iterable[NewEvent]) -> list[Event]:
+        """Append several events in one transaction (all or none), in the given order."""
+        with self.store.transaction() as conn:
+            return self.write(conn, events)
+
+    def write(self, conn: sqlite3.Connection, events: Iterable[NewEvent]) -> list[Event]:
+        """Append events inside the caller's open transaction on ``conn``.
+
+        Lets a caller change its own rows (an incident's status) and record the event that
+        says so atomically.
+        """
+        seq, prev = chain_head(conn)
+        out: list[Event] = []
+        for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
+            conn.execute(INSERT_EVENT, row)
+            out.append(Event(*row[:8], clean, row[9], row[10], row[8]))
+        return out
+
+    def bulk_append(self, events: Iterable[NewEvent], *, batch: int = 50_000) -> int:
+        """Append many events fast (``executemany`` per batch, one transaction per batch).
+
+        For imports and benchmarks: returns only the count, keeps no events in memory.
+        """
+        return bulk_write(self.store, events, default_actor=self.actor, now=utc_now, batch=batch)
+
+    def iter(
+        self, *, incident_id: str | None = None, run_id: str | None = None, batch: int = 5000
+    ) -> Iterator[Event]:
+        """Events in chain order, optionally for one incident or run, read in batches."""
+        where, args = "", tuple[str, ...]()
+        if incident_id is not None:
+            where, args = " AND incident_id = ?", (incident_id,)
+        elif run_id is not None:
+            where, args = " AND run_id = ?", (run_id,)
+        last = 0
+        while True:
+            rows = self.store.tuples(
+                f"SELECT {COLUMNS} FROM events WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                (last, *args, batch),
+            )
+            if not rows:
+                return
+            yield from row_events(rows)
+            last = rows[-1][0]
+
+    def verify(self, *, batch: int = 50_000) -> VerifyResult:
+        """Walk the whole chain; the first row whose hash or link does not hold is named.
+
+        See :func:`~console.engine.event_chain.verify_chain`.
+        """
+        return verify_chain(self.store, batch=batch)
+
+
+def row_events(rows: Iterable[tuple[Any, ...]]) -> list[Event]:
+    """The Events of stored rows (``COLUMNS`` order); unreadable data is kept as text."""
+    loads, make = json.loads, tuple.__new__
+    out: list[Event] = []
+    for r in rows:
+        raw = r[8]
+        try:
+            data = loads(raw)
+        except (TypeError, ValueError):
+            data, raw = {"_unreadable": str(raw)}, None
+        out.append(make(Event, (*r[:8], data, r[9], r[10], raw)))
+    return out

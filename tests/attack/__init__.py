@@ -1,0 +1,1 @@
+"""Hostile input: escapes, secrets, oversize payloads, parameter injection."""

@@ -1,0 +1,1 @@
+"""The CLI commands, as a user runs them."""

@@ -1,0 +1,1 @@
+"""The pure core: classification, SLOs, formatting, redaction, formats."""

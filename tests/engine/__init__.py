@@ -1,0 +1,1 @@
+"""The engine: fleet refresh, store, executor, incidents, export, OTLP."""
