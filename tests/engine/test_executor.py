@@ -376,3 +376,28 @@ async def test_an_untyped_error_in_a_step_fails_it_and_the_run_ends_failed(
     stored = RunStore(store).get(run.id)
     assert stored is not None and stored.status == "failed"
     assert ("step.result", "look") in kinds(store, run.id)
+
+
+async def test_an_incident_opened_while_the_last_step_asks_takes_the_run(tmp_path: Path) -> None:
+    """The console's confirmation can open the incident (issue 13): when the step that asks
+    is the runbook's last, the run must still join it (it used to link only before a step)."""
+    from console.engine.incidents.lifecycle import get_incident, open_incident
+
+    store, fleet = demo(tmp_path)
+    last_asks = runbook(
+        "id: t-ask-last\ntitle: ask last\nsteps:\n"
+        "  - {id: say, kind: note, text: hello}\n"
+        "  - {id: act, kind: action, action: rollback, confirm: true}\n"
+    )
+    opened: list[str] = []
+
+    async def yes_and_open(req: ConfirmRequest) -> bool:
+        opened.append(open_incident(store, "pay is down", [PAY]).id)
+        return True
+
+    run = await executor(store, fleet, confirm=yes_and_open).start(last_asks, PAY, {})
+    assert run.status == "succeeded" and opened
+    assert run.incident_id == opened[0]
+    assert RunStore(store).get(run.id).incident_id == opened[0]
+    assert ("run.linked", None) in kinds(store, run.id)
+    assert get_incident(store, opened[0]).id == opened[0]

@@ -302,6 +302,7 @@ class Executor:
                 return self.recorder.finish(record, "cancelled")
             self._link(record)  # an incident opened while the run goes takes it from here
             result = await self.steps.run(record, step, rec, scope)
+            self._link(record)  # ... also one opened by the step's own confirmation
             if result in ("cancelled", "unknown"):  # unknown: a command stopped part-way
                 self.recorder.note(record, ev.run_cancelled(in_step=step.id))
                 return self.recorder.finish(record, "cancelled")
