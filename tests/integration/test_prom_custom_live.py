@@ -50,7 +50,7 @@ async def test_worked_custom_example_gives_the_apps_numbers(stack: Stack) -> Non
         functions = await plugin.functions()
         pay = next(f for f in functions if f.id == "checkout:POST /pay")
         signals = (await plugin.signals([pay], "5m"))[pay.id]
-    assert signals.rate_rps == pytest.approx(10.0, rel=0.02)
+    assert signals.rate_rps == pytest.approx(10.0, rel=0.05)
     assert signals.success_rate == pytest.approx(0.95, abs=1e-4)
     assert signals.p99_ms == pytest.approx(app.expected_quantile(0.99) * 1000, rel=0.01)
     assert plugin.warnings == ()
