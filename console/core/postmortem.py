@@ -26,6 +26,7 @@ from console.core.postmortem_actions import (
     is_action,
     is_verify,
 )
+from console.core.postmortem_row import Row
 from console.core.slo import parse_window
 from console.core.timeline import (
     OUTCOME_UNKNOWN,
@@ -66,18 +67,6 @@ class IncidentLike(Protocol):
     @property
     def opened_by(self) -> str: ...
     def to_json(self) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One timeline line. ``outcome`` is set on intents and results (else None)."""
-
-    t: float | None
-    event: EventLike
-    data: Mapping[str, Any]
-    summary: str
-    outcome: str | None
-    signals: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.core.postmortem_row import Row
 from console.core.timeline import OUTCOME_UNKNOWN, EventLike, mask_sensitive, outcome_of, step_key
-
-if TYPE_CHECKING:
-    from console.core.postmortem import Row
 
 #: Runbook step kinds that change something: their intents are "actions taken".
 ACTION_STEPS = frozenset({"action", "command", "http"})

@@ -4,10 +4,9 @@ The engine does the I/O. One async worker runs ``fleet.refresh()``; a tick that 
 previous refresh still running is skipped, so refreshes never overlap and a hanging backend
 never blocks a key. Results come back as messages; worker failures become one notification.
 
-The console's state lives here, as reactive attributes screens and widgets watch
-(``self.watch(self.app, "shown", ...)``): ``snapshot`` (the latest refresh), ``shown`` (the
-one on screen: frozen while paused), ``health`` (the backends, read once per shown refresh),
-``paused``, ``refreshing``, ``receiver_note`` and ``incidents``. Nothing is pushed down.
+The console's state is declared on its base, :class:`~console.tui.state.ConsoleApp` (the
+type screens and widgets give ``self.app``), as reactive attributes they watch; this module
+sets it and implements the navigation the base declares. Nothing is pushed down.
 """
 
 from __future__ import annotations
@@ -22,25 +21,24 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.reactive import reactive, var
 from textual.worker import Worker
 
 from console.core.causes import Onsets
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
-from console.engine.incidents.lifecycle import Incident
-from console.engine.incidents.service import IncidentService, iso_at, newest_active
+from console.engine.incidents.service import IncidentService
 from console.tui import incident_keys
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.dialogs.help import HelpScreen
 from console.tui.fleetview import DEFAULT_WINDOW
 from console.tui.guard import LEAVE_WAIT_S, LeaveGuard
-from console.tui.health import Health, read_health, turned_failing, unanswered
+from console.tui.health import read_health, turned_failing, unanswered
 from console.tui.incidents import IncidentDesk
 from console.tui.messages import IncidentsChanged, IncidentWritten, SnapshotReady, WorkFailed
 from console.tui.safe_render import install as install_safe_render
 from console.tui.screens.fleet import FleetScreen
 from console.tui.screens.function import FunctionScreen
+from console.tui.state import ConsoleApp
 from console.tui.widgets.status_bar import refreshed_at
 
 if TYPE_CHECKING:
@@ -50,7 +48,7 @@ if TYPE_CHECKING:
     from console.tui.receiver import Receiver
 
 
-class CallboardApp(App[None]):
+class CallboardApp(ConsoleApp):
     """The console. Tests inject a ``Fleet`` (with its own clock) and a long interval."""
 
     CSS_PATH = "callboard.tcss"
@@ -63,20 +61,6 @@ class CallboardApp(App[None]):
         Binding("b", "backends", "Backends", show=False),
     ]
 
-    #: Live refresh frozen (``p``): refreshes still arrive, ``shown`` stays.
-    paused: reactive[bool] = reactive(False)
-    #: The latest refresh (None before the first).
-    snapshot: var[FleetSnapshot | None] = var(None, always_update=True, init=False)
-    #: The refresh on screen: every screen and header watches it.
-    shown: var[FleetSnapshot | None] = var(None, always_update=True, init=False)
-    #: The backends as shown with ``shown`` (set just before it).
-    health: var[Health] = var(Health(), always_update=True, init=False)
-    #: A tick was skipped: the last refresh is still running.
-    refreshing: var[bool] = var(False, init=False)
-    #: What the header says about the OTLP receiver: (text, ok), or None.
-    receiver_note: var[tuple[str, bool] | None] = var(None, init=False)
-    #: The active (open or mitigated) incidents, newest first.
-    incidents: var[list[Incident]] = var(list, always_update=True, init=False)
     #: Seconds to wait for a cancelled run when leaving (tests set 0: abandon it at once).
     leave_wait_s: float = LEAVE_WAIT_S
 
@@ -100,7 +84,7 @@ class CallboardApp(App[None]):
         #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
         #: without one the runner records runs in an in-memory store).
         self.context = context
-        self.desk: IncidentDesk | None = None
+        self.desk = None
         self.store = store
         self.leave_guard = LeaveGuard(self)
         self.refresh_interval = refresh_interval
@@ -135,11 +119,6 @@ class CallboardApp(App[None]):
         self.desk = (
             IncidentDesk(self, service, self.fleet, lambda: self.snapshot) if service else None
         )
-
-    @property
-    def env(self) -> tuple[str, bool, bool]:
-        f = self.fleet
-        return f.environment, f.production, f.read_only
 
     def get_default_screen(self) -> FleetScreen:
         env, prod, ro = self.env
@@ -233,10 +212,6 @@ class CallboardApp(App[None]):
 
     # -- incidents ---------------------------------------------------------------------
 
-    def now_iso(self) -> str:
-        """The fleet's clock as event time (tests and the demo run on their own clock)."""
-        return iso_at(self.fleet.clock())
-
     def on_incidents_changed(self, message: IncidentsChanged) -> None:
         """The incidents changed: the bars, the fire strip and the timelines watch them."""
         was_empty = not self.incidents
@@ -261,13 +236,15 @@ class CallboardApp(App[None]):
         """``i`` on a function: its open incident's timeline, or a dialog to open one."""
         incident_keys.open_incident_for(self, function_id)
 
-    def active_incident(self, function_id: str | None = None) -> Incident | None:
-        """The newest open or mitigated incident (on ``function_id`` if given)."""
-        return newest_active(self.incidents, function_id)
-
     def action_show_timeline(self) -> None:
         """``I``: the newest open incident's timeline."""
         incident_keys.show_timeline(self)
+
+    def open_runbooks(self, function_id: str) -> None:
+        """``r`` on a function: the runner for its worst finding (or a picker, or why not)."""
+        from console.tui.dialogs.pick_runbook import open_runbooks
+
+        open_runbooks(self, function_id)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one place a worker's failure becomes something the user sees (and the log)."""

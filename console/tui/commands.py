@@ -7,23 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from console.tui.app import CallboardApp
+from console.tui.state import ConsoleApp
 
 #: Best matches shown at most (the fleet may hold 10,000 functions).
 MAX_HITS = 30
 
 
-def console_of(provider: Provider) -> CallboardApp:
+def console_of(provider: Provider) -> ConsoleApp:
     """The palette's app as the console (these providers are only installed there)."""
-    from console.tui.app import CallboardApp  # here: the app module imports this one
-
     app = provider.app
-    assert isinstance(app, CallboardApp)
+    assert isinstance(app, ConsoleApp)
     return app
 
 

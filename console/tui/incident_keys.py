@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 __all__ = ["open_incident_for", "show_timeline"]
 
 
-def open_incident_for(app: CallboardApp, function_id: str) -> None:
+def open_incident_for(app: ConsoleApp, function_id: str) -> None:
     """``i`` on a function: its open incident's timeline, or a dialog to open one."""
     desk = app.desk
     if desk is None:
@@ -36,7 +36,7 @@ def open_incident_for(app: CallboardApp, function_id: str) -> None:
     app.push_screen(OpenIncidentScreen(function_id, default_title(function_id, health)), opened)
 
 
-def show_timeline(app: CallboardApp, incident_id: str | None = None) -> None:
+def show_timeline(app: ConsoleApp, incident_id: str | None = None) -> None:
     """Push the timeline of ``incident_id`` (default: the newest active incident)."""
     from console.tui.screens.timeline import TimelineScreen
 

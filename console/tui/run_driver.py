@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from textual import work
-from textual.app import App
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
@@ -29,20 +28,20 @@ from console.engine.runbooks.steprunner import ConfirmRequest
 from console.tui.dialogs.confirm import ConfirmScreen, DecideScreen
 from console.tui.messages import WorkFailed
 from console.tui.screens.base import CallboardScreen
+from console.tui.state import ConsoleApp
 
 __all__ = ["RunDriverScreen", "RunEnded", "RunUpdated", "Sleep", "runner_context"]
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def runner_context(app: App[Any]) -> AppContext:
+def runner_context(app: ConsoleApp) -> AppContext:
     """The app's context; without one, an in-memory store (tests, screenshots)."""
-    ctx: AppContext | None = getattr(app, "context", None)
+    ctx = app.context
     if ctx is None:
         from console.config import Config
 
-        ctx = AppContext(db_path=":memory:", _config=Config())
-        app.context = ctx  # type: ignore[attr-defined]
+        ctx = app.context = AppContext(db_path=":memory:", _config=Config())
     return ctx
 
 

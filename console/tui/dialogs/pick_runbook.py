@@ -26,7 +26,7 @@ from console.tui.run_driver import runner_context
 from console.tui.screens.runner import RunnerScreen
 
 if TYPE_CHECKING:
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 __all__ = ["PickRunbookScreen", "open_runbooks", "runbook_choices"]
 
@@ -89,7 +89,7 @@ class PickRunbookScreen(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-def open_runbooks(app: CallboardApp, function_id: str) -> None:
+def open_runbooks(app: ConsoleApp, function_id: str) -> None:
     """Open the runner for ``function_id``'s worst finding (or the picker, or say why not)."""
     snap = app.snapshot
     h = snap.by_id().get(function_id) if snap is not None else None
@@ -113,7 +113,7 @@ def open_runbooks(app: CallboardApp, function_id: str) -> None:
 
 
 def open_runner(
-    app: CallboardApp, function_id: str, runbook_id: str, finding: Finding | None
+    app: ConsoleApp, function_id: str, runbook_id: str, finding: Finding | None
 ) -> None:
     """Load ``runbook_id`` from the catalog in a thread, then push its runner.
 

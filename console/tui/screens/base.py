@@ -1,4 +1,4 @@
-"""The base of the console's screens: ``self.app`` typed as the :class:`CallboardApp`.
+"""The base of the console's screens: ``self.app`` typed as the :class:`ConsoleApp`.
 
 Only for the type checker (Textual's own ``getters.app``): at run time ``app`` is Textual's
 property, so a screen pushed onto another app (the waterfall bench) still works.
@@ -13,13 +13,13 @@ from textual.screen import Screen
 if TYPE_CHECKING:
     from textual import getters
 
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 __all__ = ["CallboardScreen"]
 
 
 class CallboardScreen(Screen[None]):
-    """A full screen of the console (its state is the app's: see ``CallboardApp``)."""
+    """A full screen of the console (its state is the app's: see ``ConsoleApp``)."""
 
     if TYPE_CHECKING:
-        app = getters.app(CallboardApp)
+        app = getters.app(ConsoleApp)

@@ -271,11 +271,9 @@ class FleetScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run the selected function's worst finding's runbook."""
-        from console.tui.dialogs.pick_runbook import open_runbooks
-
         key = self.table.cursor_key
         if key is not None:
-            open_runbooks(self.app, key)
+            self.app.open_runbooks(key)
 
     def action_copy_id(self) -> None:
         key = self.table.cursor_key

@@ -407,9 +407,7 @@ class FunctionScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run the worst finding's runbook (a picker when there are several)."""
-        from console.tui.dialogs.pick_runbook import open_runbooks
-
-        open_runbooks(self.app, self.function_id)
+        self.app.open_runbooks(self.function_id)
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""

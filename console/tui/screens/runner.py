@@ -49,7 +49,7 @@ from console.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from textual import getters
 
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 __all__ = ["ResumableLoaded", "RunnerScreen"]
 
@@ -58,7 +58,7 @@ class RunnerScreen(IncidentOfferDriver):
     """One runbook on one function."""
 
     if TYPE_CHECKING:
-        app = getters.app(CallboardApp)
+        app = getters.app(ConsoleApp)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dry_run", "Dry run"),
@@ -302,9 +302,7 @@ class RunnerScreen(IncidentOfferDriver):
 
     def action_runbook(self) -> None:
         """Another runbook on this function (the picker when it has several)."""
-        from console.tui.dialogs.pick_runbook import open_runbooks
-
-        open_runbooks(self.app, self.function_id)
+        self.app.open_runbooks(self.function_id)
 
     def action_cancel_run(self) -> None:
         if self._executor is not None and self.activity:

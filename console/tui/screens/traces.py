@@ -280,9 +280,7 @@ class TracesScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run a runbook on this function (its worst finding's first)."""
-        from console.tui.dialogs.pick_runbook import open_runbooks
-
-        open_runbooks(self.app, self.function.id)
+        self.app.open_runbooks(self.function.id)
 
     def action_incident(self) -> None:
         """Open an incident on this function, or its open incident's timeline."""

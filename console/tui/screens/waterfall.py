@@ -235,10 +235,8 @@ class WaterfallScreen(CallboardScreen):
 
     def action_runbook(self) -> None:
         """Run a runbook on the function (its worst finding's first)."""
-        from console.tui.dialogs.pick_runbook import open_runbooks
-
         if self.function_id is not None:
-            open_runbooks(self.app, self.function_id)
+            self.app.open_runbooks(self.function_id)
 
     def action_incident(self) -> None:
         """Open an incident on the function, or its open incident's timeline."""

@@ -18,7 +18,7 @@ from console.tui.health import Failing, Health, failing_backends
 if TYPE_CHECKING:
     from textual import getters
 
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 __all__ = ["BackendBanner", "Failing", "banner_text", "failing_backends", "failing_since"]
 
@@ -68,7 +68,7 @@ class BackendBanner(Static):
     """
 
     if TYPE_CHECKING:
-        app = getters.app(CallboardApp)
+        app = getters.app(ConsoleApp)
 
     def __init__(self) -> None:
         super().__init__(id="backend-banner")

@@ -15,7 +15,7 @@ from console.engine.incidents.lifecycle import Incident
 if TYPE_CHECKING:
     from textual import getters
 
-    from console.tui.app import CallboardApp
+    from console.tui.state import ConsoleApp
 
 #: Severities shown in red (they page); the others are amber.
 PAGING = ("SEV1", "SEV2")
@@ -47,7 +47,7 @@ class IncidentBar(Static):
     """
 
     if TYPE_CHECKING:
-        app = getters.app(CallboardApp)
+        app = getters.app(ConsoleApp)
 
     DEFAULT_CSS = """
     IncidentBar {

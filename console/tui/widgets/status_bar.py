@@ -13,11 +13,11 @@ from textual.widgets import Static
 from console.core import fmt
 from console.core.model import BackendStatus
 from console.core.snapshot import FleetSnapshot
+from console.tui.state import ConsoleApp
 
 if TYPE_CHECKING:
     from textual import getters
 
-    from console.tui.app import CallboardApp
     from console.tui.health import Health
 
 #: A backend answering slower than this is shown as slow.
@@ -54,7 +54,7 @@ class StatusBar(Static):
     """
 
     if TYPE_CHECKING:
-        app = getters.app(CallboardApp)
+        app = getters.app(ConsoleApp)
 
     snapshot: reactive[FleetSnapshot | None] = reactive(None, always_update=True)
     paused: reactive[bool] = reactive(False)
@@ -138,9 +138,7 @@ class StatusBar(Static):
 def status_bar_for(app: App[Any]) -> StatusBar | None:
     """A header for a screen pushed over the fleet, in the app's environment (None outside
     the console: the waterfall bench pushes its screen onto a bare app)."""
-    from console.tui.app import CallboardApp
-
-    if not isinstance(app, CallboardApp):
+    if not isinstance(app, ConsoleApp):
         return None
     name, prod, ro = app.env
     return StatusBar(name, production=prod, read_only=ro)
