@@ -206,3 +206,16 @@ async def test_a_changed_plan_outside_production_opens_on_cancel(ctx: AppContext
         await until(pilot, lambda: focused_id(app) is not None, "the focus")
         assert focused_id(app) == "confirm-cancel"
         assert label(app, "#confirm-ok") == f"Confirm the new plan on {PAY}"
+
+
+async def test_an_incident_opened_elsewhere_takes_the_hint_away_at_once(ctx: AppContext) -> None:
+    """The runner's "no incident open: i opens one" follows the app's incidents: opened by
+    another screen or process, the hint goes without waiting for a run to end."""
+    app = with_incidents(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await runner_for(app, pilot)
+        assert "no incident open: i opens one" in screen_text(app)
+        assert app.desk is not None
+        await app.desk.write_incident(PAY, "pay is failing", "SEV2").wait()
+        await until(pilot, lambda: "i opens one" not in screen_text(app), "the hint to go")
+        await quiet(app, pilot)

@@ -134,6 +134,8 @@ class RunnerScreen(IncidentOfferDriver):
         else:
             self._title(None)
         self.watch(self.app, "shown", self.show_snapshot, init=False)
+        # an incident opened (here, from the confirmation, or anywhere) changes the hint
+        self.watch(self.app, "incidents", lambda _: self.redraw(), init=False)
         self.redraw()
         self.load_resumable()
         self.form.display = bool(self.runbook.params)
