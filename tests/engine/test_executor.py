@@ -398,6 +398,7 @@ async def test_an_incident_opened_while_the_last_step_asks_takes_the_run(tmp_pat
     run = await executor(store, fleet, confirm=yes_and_open).start(last_asks, PAY, {})
     assert run.status == "succeeded" and opened
     assert run.incident_id == opened[0]
-    assert RunStore(store).get(run.id).incident_id == opened[0]
+    stored = RunStore(store).get(run.id)
+    assert stored is not None and stored.incident_id == opened[0]
     assert ("run.linked", None) in kinds(store, run.id)
     assert get_incident(store, opened[0]).id == opened[0]
