@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -298,7 +298,7 @@ class PrometheusPlugin:
             jobs = [self.rows(plan.requests(self.presets, rng))]
             jobs.append(self.rows(lat_q) if lat_q else _nothing())
             jobs.append(self.rows(burn_q) if burn_q else _nothing())
-            req_rows, lat_rows, burn_rows = await asyncio.gather(*jobs)
+            req_rows, lat_rows, burn_rows = await _all(jobs)
             counts = parse.count_rows(req_rows)
             self._warn_grouped(parse.grouped_services(counts))
             return parse.build_signals(
@@ -384,3 +384,16 @@ class PrometheusPlugin:
 
 async def _nothing() -> list[parse.Row]:
     return []
+
+
+async def _all(jobs: list[Coroutine[Any, Any, list[parse.Row]]]) -> list[list[parse.Row]]:
+    """Every job's rows, run at once; when one fails the others are cancelled and awaited
+    first (a bare gather left them running: their sockets outlived the client)."""
+    tasks = [asyncio.ensure_future(j) for j in jobs]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
