@@ -67,6 +67,12 @@ def key_number(f: Finding) -> str:
     return f"{code} traffic {_factor(v.get('rps_factor'))}"
 
 
+#: The ranks, looked up once: ``Severity.PAGE.rank`` is a property over an enum's value,
+#: and ``Tally.add`` runs once per function (10,000+ per refresh).
+_PAGE = Severity.PAGE.rank
+_TICKET = Severity.TICKET.rank
+
+
 def burn_1h(h: FunctionHealth) -> float | None:
     """The 1-hour burn rate, or None when not known."""
     rate = h.burn.rates.get("1h") if h.burn else None
@@ -84,11 +90,12 @@ class Tally:
 
     def add(self, h: FunctionHealth) -> None:
         # A healthy function has no finding to rank (most of a 10,000-function fleet).
-        rank = h.worst_severity_rank if h.findings else 3
-        if rank == Severity.PAGE.rank:
-            self.pages += 1
-        elif rank == Severity.TICKET.rank:
-            self.tickets += 1
+        if h.findings:
+            rank = h.worst_severity_rank
+            if rank == _PAGE:
+                self.pages += 1
+            elif rank == _TICKET:
+                self.tickets += 1
         rate = burn_1h(h)
         if rate is not None and rate > 0 and (self.fastest is None or rate > self.fastest[0]):
             self.fastest = (rate, h.id)

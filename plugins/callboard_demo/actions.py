@@ -10,24 +10,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from callboard_demo.catalog import ACTIONS
 from callboard_demo.controls import Controls
 from callboard_demo.fleet import Fleet
 from callboard_demo.scenario import FAILURES, Change, changes_for
 from callboard_demo.sim import window_seconds
 from console.plugin_api import ActionError, ActionPlan, ActionRequest, BadResponse, Function, Kind
 
-ACTIONS: frozenset[str] = frozenset(
-    {
-        "rollback",
-        "throttle",
-        "circuit_open",
-        "circuit_close",
-        "scale",
-        "silence",
-        "restart",
-        "annotate",
-    }
-)
 #: action -> the parameters it accepts.
 PARAMS: dict[str, frozenset[str]] = {
     "rollback": frozenset(),

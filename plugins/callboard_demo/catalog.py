@@ -7,6 +7,21 @@ from __future__ import annotations
 
 from console.plugin_api import Kind
 
+#: The actions the demo carries out (``actions.plan_action`` plans them; kept here so the
+#: plugin class names them without importing the planner before the first action).
+ACTIONS: frozenset[str] = frozenset(
+    {
+        "rollback",
+        "throttle",
+        "circuit_open",
+        "circuit_close",
+        "scale",
+        "silence",
+        "restart",
+        "annotate",
+    }
+)
+
 #: service -> (owner team, [(operation, kind, tier, dependency ids)]).
 BASE_SERVICES: dict[str, tuple[str, list[tuple[str, Kind, int, tuple[str, ...]]]]] = {
     "checkout": ("storefront", [

@@ -117,13 +117,15 @@ def _profile(rng: random.Random, index: int, kind: Kind, tier: int, fid: str) ->
         instances=0,
     )
     p.instances = max(p.replicas, 1)
-    for key, value in OVERRIDES.get(fid, {}).items():
-        if key in ("replicas", "instances"):
-            setattr(p, key, int(value))
-        else:
-            setattr(p, key, value)
-    if p.p99 < p.p95:  # an override may move p99 below the drawn p95
-        p.p95 = p.p99 * 0.5
+    overrides = OVERRIDES.get(fid)
+    if overrides:  # a few named functions; the 10,000 generated ones have none
+        for key, value in overrides.items():
+            if key in ("replicas", "instances"):
+                setattr(p, key, int(value))
+            else:
+                setattr(p, key, value)
+        if p.p99 < p.p95:  # an override may move p99 below the drawn p95
+            p.p95 = p.p99 * 0.5
     return p
 
 

@@ -16,16 +16,16 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from callboard_demo.actions import ACTIONS, plan_action
+from callboard_demo.catalog import ACTIONS
 from callboard_demo.controls import EPOCH_KEY, Applied, History, load_applied, save_applied
 from callboard_demo.fleet import Fleet, build_fleet
+from callboard_demo.gcpause import gc_paused
 from callboard_demo.scenario import SCENARIO_FUNCTIONS
 from callboard_demo.sim import Simulator, noise_key
-from callboard_demo.traces import TraceMaker
 from console.plugin_api import (
     ActionPlan,
     ActionRequest,
@@ -43,6 +43,11 @@ from console.plugin_api import (
     TraceSummary,
     check_options,
 )
+
+if TYPE_CHECKING:
+    from callboard_demo.traces import TraceMaker
+
+_T = TypeVar("_T")
 
 SCENARIOS = ("default",)
 MAX_SIZE = 1_000_000
@@ -79,8 +84,15 @@ class Completed:
         yield from ()
 
 
-#: Above this many functions, signals are simulated in a thread.
+#: Above this many functions, signals are simulated in a thread (and with the collector
+#: paused: see ``gcpause``).
 BIG_FLEET = 2000
+
+
+def _paused(work: Callable[..., _T], *args: Any) -> _T:
+    """``work(*args)`` with the cyclic collector paused (a big fleet's batch)."""
+    with gc_paused():
+        return work(*args)
 
 
 class DemoPlugin:
@@ -118,7 +130,8 @@ class DemoPlugin:
         if self._fleet is None:
             with self._building:  # built once, on the loop or in the thread below
                 if self._fleet is None:
-                    self._fleet = build_fleet(self.seed, self.size, SCENARIO_FUNCTIONS)
+                    with gc_paused((self.size or 0) > BIG_FLEET):
+                        self._fleet = build_fleet(self.seed, self.size, SCENARIO_FUNCTIONS)
         return self._fleet
 
     async def _built(self) -> Fleet:
@@ -197,13 +210,15 @@ class DemoPlugin:
         tick = self.tick
         self.tick += 1
         if len(ids) > BIG_FLEET:  # simulated work of a big fleet must not stall the UI loop
-            return await asyncio.to_thread(self.sim.signals, ids, window, history, epoch, now, tick)
+            return await asyncio.to_thread(
+                _paused, self.sim.signals, ids, window, history, epoch, now, tick
+            )
         return self.sim.signals(ids, window, history, epoch, now, tick)
 
     async def baselines(self, functions: list[Function]) -> dict[str, Signals]:
         """Each function's healthy behaviour, what diagnosis compares against."""
         if len(functions) > BIG_FLEET:  # 0.2 s for 10,000: off the UI loop
-            return await asyncio.to_thread(self.sim.baselines, [f.id for f in functions])
+            return await asyncio.to_thread(_paused, self.sim.baselines, [f.id for f in functions])
         return self.sim.baselines(f.id for f in functions)
 
     async def series(
@@ -241,6 +256,10 @@ class DemoPlugin:
     @property
     def tracer(self) -> TraceMaker:
         if self._traces is None:
+            # Imported on first use: traces are on demand, and the first paint of the
+            # fleet does not need their modules (~30 ms of imports).
+            from callboard_demo.traces import TraceMaker
+
             self._traces = TraceMaker(self.fleet)
         return self._traces
 
@@ -303,11 +322,15 @@ class DemoPlugin:
 
     async def plan(self, request: ActionRequest) -> ActionPlan:
         """Exactly what ``request`` would change. Raises ActionError when it is invalid."""
+        from callboard_demo.actions import plan_action  # on first use: not on the first paint
+
         _, _, history = self._now()
         return plan_action(self.fleet, history.now, request, self.name)[0]
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Carry ``plan`` out (planned again against the current state) and remember it."""
+        from callboard_demo.actions import plan_action
+
         epoch, now, history = self._now(fresh=True)
         fresh, params = plan_action(self.fleet, history.now, plan.request, self.name)
         state = self.context.state

@@ -34,6 +34,7 @@ from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.fleet import resilience
 from console.engine.fleet.backend import Backend, deploys_by_function
+from console.engine.fleet.gcpause import gc_paused
 from console.engine.fleet.inventory import merge_functions, merge_signals
 from console.engine.fleet.ondemand import OnDemand
 from console.errors import BackendError
@@ -290,8 +291,13 @@ class Fleet(OnDemand):
         retired, self._retired = self._retired, []
         if len(functions) > BIG_FLEET:
             # Merging and diagnosing a big fleet takes tens of ms (a per-function loop
-            # each): off the event loop, so a UI stays live.
-            return await asyncio.to_thread(assemble, retired)
+            # each): off the event loop, so a UI stays live; and without the collector
+            # walking what it makes while it makes it (see ``gcpause``).
+            def big() -> FleetSnapshot:
+                with gc_paused():
+                    return assemble(retired)
+
+            return await asyncio.to_thread(big)
         return assemble(retired)
 
     def build_snapshot(
