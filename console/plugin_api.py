@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from console.core.gcpause import gc_paused
 from console.core.model import (
     ActionPlan,
     ActionRequest,
@@ -100,6 +101,7 @@ __all__ = [
     # redact, then cut: a plugin quoting a backend's answer in an error cuts it with this, so a
     # secret the answer echoes is never left half-visible at the cut
     "clip",
+    "gc_paused",
     "is_local",
     "options_of",
     "warnings_of",

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from callboard_demo.catalog import ACTIONS
 from callboard_demo.controls import EPOCH_KEY, Applied, History, load_applied, save_applied
 from callboard_demo.fleet import Fleet, build_fleet
-from callboard_demo.gcpause import gc_paused
 from callboard_demo.scenario import SCENARIO_FUNCTIONS
 from callboard_demo.sim import Simulator, noise_key
 from console.plugin_api import (
@@ -42,6 +41,7 @@ from console.plugin_api import (
     TraceQuery,
     TraceSummary,
     check_options,
+    gc_paused,
 )
 
 if TYPE_CHECKING:

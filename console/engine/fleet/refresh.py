@@ -21,6 +21,7 @@ from typing import Any
 from console.core.alerts import attach_alerts, unmatched_alerts
 from console.core.classify import DEFAULT_COUNTED, success_rate
 from console.core.diagnose import Thresholds, diagnose
+from console.core.gcpause import gc_paused
 from console.core.model import (
     Alert,
     BackendStatus,
@@ -34,7 +35,6 @@ from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.fleet import resilience
 from console.engine.fleet.backend import Backend, deploys_by_function
-from console.engine.fleet.gcpause import gc_paused
 from console.engine.fleet.inventory import merge_functions, merge_signals
 from console.engine.fleet.ondemand import OnDemand
 from console.errors import BackendError

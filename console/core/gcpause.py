@@ -1,11 +1,12 @@
-"""Pausing the cyclic garbage collector while a big fleet is generated.
+"""Pausing the cyclic garbage collector while a big fleet's snapshot is built.
 
-Generating 10,000 functions, their signals and their baselines allocates a few hundred
-thousand long-lived containers. Left alone, the collector runs hundreds of young
-collections and, as the survivors pile up, full collections that walk the whole heap
-(the console's widgets included): about 0.3 s of a 10,000-function first paint, for no
-garbage found. Nothing generated here forms a cycle to reclaim, so the collector waits
-until the batch is done. Reference counting still frees everything as usual.
+Building 10,000 functions' health (burn rates, findings, the snapshot's records) allocates
+tens of thousands of containers that live as long as the snapshot; left alone, the
+collector walks them (and the whole heap, in a full collection) again and again while
+they are made, for no garbage found. Reference counting still frees everything as usual.
+Used by the engine's snapshot build and, through ``console.plugin_api``, by the demo
+plugin's generation; pauses may nest and overlap across threads, and the collector ends
+enabled unless the caller had it off.
 
 Paused sections nest and may run in several threads at once (signals and baselines run
 side by side): the collector is enabled again when the last one ends, and only if it was
