@@ -14,14 +14,14 @@ JSON makes no cycles, and collections over the new answer were themselves ~0.5 s
 from __future__ import annotations
 
 import codecs
-import gc
 import json
 import json.decoder
 import json.scanner
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
+
+from console.core.gcpause import gc_paused
 
 __all__ = ["PY_LEVELS", "Cancelled", "loader", "loads"]
 
@@ -67,32 +67,6 @@ _WS = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
 
 _SLICE = 1024 * 1024
-_paused = 0
-_paused_lock = threading.Lock()
-_was_enabled = False
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector while any decode runs (nested and concurrent ones too)."""
-    global _paused, _was_enabled
-    with _paused_lock:
-        if _paused == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _paused += 1
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused -= 1
-            if _paused == 0 and _was_enabled:
-                # The answer's ~1M new objects would make the next collections walk them all
-                # (a 0.5 s stall) only to find no garbage: keep them out, as the console
-                # does with what it holds after its first paint. They are still freed by
-                # reference counting when the answer is dropped.
-                gc.freeze()
-                gc.enable()
 
 
 def _text(body: bytes) -> str:
@@ -110,7 +84,10 @@ def loads(body: bytes | str, cancel: threading.Event | None = None) -> Any:
     if _SCAN is None:  # pragma: no cover - Python without the C accelerator
         return json.loads(body)
     scan = _SCAN if cancel is None else _scanner(0, cancel)
-    with _gc_paused():
+    # The answer's ~1M new objects would make the next collections walk them all (a 0.5 s
+    # stall) only to find no garbage: frozen out of view, as the console does with what it
+    # holds after its first paint; reference counting still frees them with the answer.
+    with gc_paused(freeze=True):
         return _loads(scan, body if isinstance(body, str) else _text(body))
 
 
