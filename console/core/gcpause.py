@@ -1,7 +1,7 @@
 """Pausing the cyclic garbage collector while a large batch of long-lived objects is made.
 
-Building 10,000 functions' health, generating a big demo fleet, or decoding a large backend
-answer allocates hundreds of thousands of containers that outlive the batch; left alone,
+Building 10,000 functions' health, generating a big demo fleet, decoding a large backend
+answer or exporting a 100,000-event incident allocates hundreds of thousands of containers that outlive the batch; left alone,
 the collector walks them (and the whole heap, in a full collection) again and again while
 they are made, for no garbage found. Reference counting still frees everything as usual.
 

@@ -8,14 +8,13 @@ well as on the way in: a secret known to this process never reaches the output.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from console.core.gcpause import gc_paused
 from console.core.incident_times import DEFAULT_ONSET_WINDOW_S
 from console.core.inert import csv_cell, md_code, md_text, utf8_inert
 from console.core.postmortem import Postmortem, Row, build_postmortem
@@ -54,22 +53,6 @@ def _incident_events(store: Store, incident_id: str) -> list[Event]:
     if extra:
         events = sorted({e.seq: e for e in (*events, *extra)}.values(), key=lambda e: e.seq)
     return events
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk build.
-
-    A 100,000-event export allocates millions of small containers (none in cycles); the
-    collector would walk all of them several times over, about a third of the export time.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def postmortem(
