@@ -25,7 +25,7 @@ from console.context import AppContext
 from console.core.model import FailureMode
 from console.core.runbook import load_runbook
 from console.engine.fleet.build import build_fleet
-from console.engine.runbooks.runs import RunStore
+from console.engine.runbooks.runs import RunRecord, RunStore
 from console.engine.store.events import EventLog
 from console.tui.app import CallboardApp
 from console.tui.dialogs.confirm import ConfirmScreen, DecideScreen
@@ -286,12 +286,20 @@ steps:
         assert ("run.undo", None) in events(ctx, record.id)
 
 
+def crashed(runs: RunStore, run: RunRecord) -> None:
+    """Store ``run`` as a process that died mid-run leaves it (what ``reconcile`` finds):
+    interrupted, the step that was running ``unknown``."""
+    run.status = "interrupted"
+    with runs.store.transaction() as conn:
+        runs.insert(conn, run)
+
+
 async def test_resume_an_interrupted_run_after_deciding(ctx: AppContext) -> None:
     runs = RunStore(ctx.store)
     rb_steps = ["confirm-symptom", "announce", "rollback", "timeouts-recover"]
     rb_steps += ["finding-clears", "communicate"]
     kinds = ["check", "note", "action", "verify", "verify", "note"]
-    run = runs.create(
+    run = runs.new(
         "rollback-bad-deploy",
         "",
         PAY,
@@ -303,10 +311,8 @@ async def test_resume_an_interrupted_run_after_deciding(ctx: AppContext) -> None
     )
     for rec in run.steps[:2]:
         rec.status, rec.output = "done", "before the crash"
-        runs.save_step(run.id, rec)
-    run.steps[2].status = "running"  # the rollback had started when the process died
-    runs.save_step(run.id, run.steps[2])
-    runs.interrupt(run.id)
+    run.steps[2].status = "unknown"  # the rollback had started when the process died
+    crashed(runs, run)
 
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
@@ -425,11 +431,11 @@ async def test_the_runner_opens_while_the_store_is_slow_and_stopped_runs_follow(
     ctx: AppContext,
 ) -> None:
     runs = RunStore(ctx.store)
-    stopped = runs.create(
+    stopped = runs.new(
         "rollback-bad-deploy", "", PAY, {}, [("confirm-symptom", "check")],
         dry_run=False, incident_id=None, environment="demo",
     )  # fmt: skip
-    runs.interrupt(stopped.id)
+    crashed(runs, stopped)
     real = ctx.store.query
     release, finished = threading.Event(), threading.Event()
 

@@ -177,33 +177,6 @@ class RunStore:
         self.store = store
         self.identity = identity or process_identity()
 
-    def create(
-        self,
-        runbook: str,
-        runbook_path: str,
-        function_id: str,
-        params: dict[str, Any],
-        steps: list[tuple[str, str]],
-        *,
-        dry_run: bool,
-        incident_id: str | None,
-        environment: str,
-    ) -> RunRecord:
-        """A new run (status ``running``, this process's pid) with every step ``pending``."""
-        record = self.new(
-            runbook,
-            runbook_path,
-            function_id,
-            params,
-            steps,
-            dry_run=dry_run,
-            incident_id=incident_id,
-            environment=environment,
-        )
-        with self.store.transaction() as conn:
-            self.insert(conn, record)
-        return record
-
     def new(
         self,
         runbook: str,
@@ -274,13 +247,9 @@ class RunStore:
                 (record.pid, self.identity, record.id),
             )
 
-    def save_step(self, run_id: str, step: StepRecord) -> None:
-        """Insert or update one step (output redacted and trimmed to its tail)."""
-        with self.store.transaction() as conn:
-            self.write_step(conn, run_id, step)
-
     def write_step(self, conn: sqlite3.Connection, run_id: str, step: StepRecord) -> None:
-        """:meth:`save_step` inside the caller's transaction on ``conn``."""
+        """Insert or update one step (output redacted and trimmed to its tail) inside the
+        caller's transaction on ``conn``."""
         output = clip(step.output, OUTPUT_LIMIT + 1, tail=True)  # redacted before it is cut
         step.output = output
         conn.execute(
@@ -329,18 +298,6 @@ class RunStore:
                     (run_id,),
                 )
         return gone
-
-    def interrupt(self, run_id: str) -> None:
-        """Mark a run this process abandons (Ctrl-C) interrupted, its running step unknown."""
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
-                (run_id,),
-            )
-            conn.execute(
-                "UPDATE steps SET status = 'unknown' WHERE run_id = ? AND status = 'running'",
-                (run_id,),
-            )
 
     def _record(self, row: Any) -> RunRecord:
         steps = [
