@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from console.core.timeline import EventLike, epoch
+from console.core.timeline import EventLike, epoch, iso_at
 
 #: A deploy counts as the onset when it precedes the first finding by less than this.
 DEFAULT_ONSET_WINDOW_S = 3600.0
@@ -116,14 +115,9 @@ def _when(text: object) -> float | None:
     return t if t is not None and t > 0 else None
 
 
-def _iso(t: float) -> str:
-    """``t`` as UTC ISO 8601 with milliseconds and a Z, like every event time."""
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _moment(text: str | None, what: str) -> Moment | None:
     t = _when(text)
-    return None if t is None else Moment(_iso(t), t, what)
+    return None if t is None else Moment(iso_at(t), t, what)
 
 
 #: (Unix seconds, tie-break rank, what): one piece of evidence.
@@ -170,7 +164,7 @@ def incident_times(
     opened = _moment(incident.opened_at, "incident opened")
     seen, deploys = _evidence(events)
     first = min(seen, default=None)
-    detected = None if first is None else Moment(_iso(first[0]), first[0], first[2])
+    detected = None if first is None else Moment(iso_at(first[0]), first[0], first[2])
     candidates = [first] if first is not None else []
     if opened is not None:
         candidates.append((opened.t, _OPENED, opened.what))
@@ -179,7 +173,7 @@ def incident_times(
         candidates += [d for d in deploys if 0.0 <= ref.t - d[0] < onset_window_s]
     onset = min(candidates, default=None)
     return IncidentTimes(
-        onset=None if onset is None else Moment(_iso(onset[0]), onset[0], onset[2]),
+        onset=None if onset is None else Moment(iso_at(onset[0]), onset[0], onset[2]),
         detected=detected,
         opened=opened,
         mitigated=_moment(incident.mitigated_at, "marked mitigated"),

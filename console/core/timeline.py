@@ -59,6 +59,11 @@ def epoch(at: str) -> float | None:
     return (t.replace(tzinfo=UTC) if t.tzinfo is None else t).timestamp()
 
 
+def iso_at(t: float) -> str:
+    """Unix seconds as every event time is written: UTC ISO 8601, milliseconds, a Z."""
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 _sensitive_cache: dict[str, bool] = {}
 
 

@@ -21,8 +21,9 @@ from textual.reactive import reactive, var
 
 from console.core.causes import Onsets
 from console.core.snapshot import FleetSnapshot
+from console.core.timeline import iso_at
 from console.engine.incidents.lifecycle import Incident
-from console.engine.incidents.service import iso_at, newest_active
+from console.engine.incidents.service import newest_active
 from console.tui.health import Health
 
 if TYPE_CHECKING:

@@ -8,12 +8,12 @@ its own clock records its own times.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from console.core.postmortem import IncidentLike
 from console.core.snapshot import FleetSnapshot
+from console.core.timeline import iso_at
 from console.engine.incidents.lifecycle import (
     Incident,
     add_note,
@@ -25,13 +25,7 @@ from console.engine.incidents.lifecycle import (
 )
 from console.engine.store.sqlite import Store
 
-__all__ = ["IncidentService", "iso_at", "newest_active"]
-
-
-def iso_at(epoch_s: float) -> str:
-    """Unix seconds as the ISO 8601 UTC text events carry (milliseconds, Z)."""
-    t = datetime.fromtimestamp(epoch_s, UTC)
-    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["IncidentService", "newest_active"]
 
 
 def newest_active(incidents: Sequence[Incident], function_id: str | None) -> Incident | None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import getpass
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
+from console.core.timeline import iso_at
 from console.engine.store.chain import (
     COLUMNS,
     INSERT_EVENT,
@@ -51,7 +52,7 @@ __all__ = [
 
 def utc_now() -> str:
     """The current UTC time, ISO 8601 with milliseconds and a Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_at(time.time())
 
 
 def current_actor() -> str:
