@@ -18,7 +18,7 @@ from console.engine.fleet.refresh import Backend, Fleet
 from console.errors import BackendUnavailable
 from console.tui.app import CallboardApp
 from console.tui.dialogs.backends import BackendsScreen, backends_list
-from console.tui.widgets.backend_banner import Failing
+from console.tui.health import Failing
 from tests.tui.test_tui import SIZE, screen_text, settled
 from tests.tui_helpers import T0, FakeFleetPlugin
 

@@ -22,7 +22,7 @@ from console.core import fmt
 from console.core.alerts import own_labels, unmatched_by_backend, unmatched_note
 from console.core.model import Alert, BackendStatus
 from console.core.redact import redact
-from console.tui.widgets.backend_banner import Failing
+from console.tui.health import Failing
 from console.tui.widgets.status_bar import backend_state
 
 __all__ = ["BackendsScreen", "backends_table"]

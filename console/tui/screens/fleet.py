@@ -22,8 +22,9 @@ from console.tui.fleetview import (
     prepare_filter,
     valid_regex,
 )
+from console.tui.health import Failing
 from console.tui.screens.base import CallboardScreen
-from console.tui.widgets.backend_banner import BackendBanner, Failing
+from console.tui.widgets.backend_banner import BackendBanner
 from console.tui.widgets.fire_strip import FireStrip, strip_text
 from console.tui.widgets.fleet_table import FleetTable
 from console.tui.widgets.incident_bar import IncidentBar

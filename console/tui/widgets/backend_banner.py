@@ -13,14 +13,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.core import fmt
-from console.tui.health import Failing, Health, failing_backends
+from console.tui.health import Failing, Health
 
 if TYPE_CHECKING:
     from textual import getters
 
     from console.tui.state import ConsoleApp
 
-__all__ = ["BackendBanner", "Failing", "banner_text", "failing_backends", "failing_since"]
+__all__ = ["BackendBanner", "banner_text", "failing_since"]
 
 #: Failing backends named one a line before "and N more".
 SHOWN = 3
