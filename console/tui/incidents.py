@@ -108,54 +108,47 @@ class IncidentDesk:
     def write_incident(self, function_id: str, title: str, severity: str) -> Worker[None]:
         """Open an incident on ``function_id`` (in a thread: it writes SQLite)."""
 
-        def write() -> None:
-            try:
-                inc = self.service.open(function_id, title, severity, self._latest())
-            except Exception as exc:
-                self._app.post_message(WorkFailed("Opening the incident", exc))
-                return
-            self._app.post_message(
-                IncidentWritten(
-                    inc,
-                    f"Opened {inc.id} ({inc.severity}): {inc.title} — press i for its timeline",
-                    f"{inc.id} opened ({inc.severity}): {inc.title}",
-                )
+        def write() -> IncidentWritten:
+            inc = self.service.open(function_id, title, severity, self._latest())
+            return IncidentWritten(
+                inc,
+                f"Opened {inc.id} ({inc.severity}): {inc.title} — press i for its timeline",
+                f"{inc.id} opened ({inc.severity}): {inc.title}",
             )
 
-        return self._thread(write, "incidents-write")
+        return self._write("Opening the incident", write)
 
     def write_note(self, incident: IncidentLike, text: str) -> None:
         """Add a note to ``incident`` (in a thread)."""
 
-        def write() -> None:
-            try:
-                self.service.note(incident, text, self._latest())
-            except Exception as exc:
-                self._app.post_message(WorkFailed("Adding the note", exc))
-                return
-            self._app.post_message(IncidentWritten(None))
+        def write() -> IncidentWritten:
+            self.service.note(incident, text, self._latest())
+            return IncidentWritten(None)
 
-        self._thread(write, "incidents-write")
+        self._write("Adding the note", write)
 
     def write_status(self, incident: IncidentLike, status: str) -> None:
         """Move ``incident`` to ``status`` (mitigated or resolved; in a thread)."""
 
-        def write() -> None:
-            try:
-                inc = self.service.set_status(incident, status, self._latest())
-            except Exception as exc:
-                self._app.post_message(WorkFailed(f"Marking {incident.id} {status}", exc))
-                return
-            self._app.post_message(
-                IncidentWritten(
-                    inc,
-                    f"{inc.id} is now {inc.status}",
-                    f"{inc.id} {inc.status}: {inc.title}",
-                    timeout=4,
-                )
-            )
+        def write() -> IncidentWritten:
+            inc = self.service.set_status(incident, status, self._latest())
+            said = f"{inc.id} is now {inc.status}"
+            return IncidentWritten(inc, said, f"{inc.id} {inc.status}: {inc.title}", timeout=4)
 
-        self._thread(write, "incidents-write")
+        self._write(f"Marking {incident.id} {status}", write)
+
+    def _write(self, doing: str, write: Callable[[], IncidentWritten]) -> Worker[None]:
+        """Run one change in a thread; what it says, or its failure, back to the app."""
+
+        def run() -> None:
+            try:
+                said = write()
+            except Exception as exc:
+                self._app.post_message(WorkFailed(doing, exc))
+                return
+            self._app.post_message(said)
+
+        return self._thread(run, "incidents-write")
 
     def annotate(self, incident: Incident, text: str) -> None:
         """Send an incident change to the dashboards that want it (a warning if one fails)."""
