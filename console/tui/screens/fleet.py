@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
-from console.core.onfire import burn_1h, on_fire
+from console.core.onfire import OnFire, burn_1h, on_fire
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.tui.fleetview import (
     BY_KEY,
@@ -59,6 +59,8 @@ class FleetScreen(CallboardScreen):
         self._bar_args = (environment, production, read_only)
         self.options = ViewOptions(window=window)
         self.snapshot: FleetSnapshot | None = None
+        # what is on fire in ``snapshot``: worked out once per refresh, not per incident change
+        self._fire: tuple[FleetSnapshot, OnFire] | None = None
         #: The backends failing at the last refresh (the banner's lines).
         self.failing: list[Failing] = []
         #: The functions of the current view, in order (rows without group headers).
@@ -127,9 +129,11 @@ class FleetScreen(CallboardScreen):
         """The "what is on fire" strip for the current snapshot and active incidents."""
         strip = self.query_one(FireStrip)
         strip.display = bool(self.snapshot and self.snapshot.functions)
-        if self.snapshot is not None:
-            incidents = self.app.incidents
-            strip.update(strip_text(on_fire(self.snapshot.functions), incidents))
+        snap = self.snapshot
+        if snap is not None:
+            if self._fire is None or self._fire[0] is not snap:
+                self._fire = (snap, on_fire(snap.functions))
+            strip.update(strip_text(self._fire[1], self.app.incidents))
 
     def render_view(self, *, resorted: bool = False) -> None:
         """Re-apply the current options to the current snapshot (``resorted``: the user
