@@ -16,12 +16,12 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from console.core.classify import DEFAULT_COUNTED, success_rate
-from console.core.diagnose import Thresholds, diagnose
 from console.core.model import (
     ActionPlan,
     ActionRequest,
     ActionResult,
+    BurnRates,
+    Finding,
     Function,
     Signals,
     Trace,
@@ -30,7 +30,6 @@ from console.core.model import (
 )
 from console.core.redact import drop_partial, redact
 from console.core.sanitize import clean_line, clean_obj
-from console.core.slo import evaluate
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.fleet.backend import Backend
 from console.engine.fleet.inventory import merge_signals
@@ -47,9 +46,9 @@ class OnDemand:
     trace_errors: dict[str, str]
     last: FleetSnapshot | None
     window: str
-    thresholds: Thresholds
-    counted: frozenset[str]
-    runbooks: Any
+    judge: Callable[
+        [Function, Signals, Signals | None], tuple[Signals, tuple[Finding, ...], BurnRates | None]
+    ]
     _call: Callable[..., Any]
     _capable: Callable[[type], list[Backend]]
     refresh: Callable[[], Any]
@@ -81,15 +80,10 @@ class OnDemand:
 
         maps = await asyncio.gather(*(signals_of(b) for b in self._capable(Metrics)))
         s = merge_signals([m for m in maps if m]).get(fn.id) or Signals()
-        if self.counted != DEFAULT_COUNTED:
-            s = replace(s, success_rate=success_rate(s, self.counted))
         baselines = merge_signals(
             [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
         )
-        burn = evaluate(s, fn.slo) if s.error_ratio else None
-        findings = diagnose(
-            fn, s, baselines.get(fn.id), self.thresholds, burn=burn, runbooks=self.runbooks
-        )
+        s, findings, burn = self.judge(fn, s, baselines.get(fn.id))
         return FunctionHealth(fn, s, findings, burn, known.alerts, known.trend)
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:

@@ -25,8 +25,10 @@ from console.core.gcpause import gc_paused
 from console.core.model import (
     Alert,
     BackendStatus,
+    BurnRates,
     Deploy,
     FailureMode,
+    Finding,
     Function,
     Signals,
 )
@@ -311,37 +313,22 @@ class Fleet(OnDemand):
     ) -> FleetSnapshot:
         """The pure, per-function part of a refresh: classify, burn rates, diagnose."""
         by_fn_alerts = attach_alerts(alerts, functions)
-        thresholds = self.thresholds
-        counted = self.counted
-        recount = counted != DEFAULT_COUNTED
         empty = Signals()
         trends = self._trends
-        runbooks = self.runbooks
+        judge = self.judge
         no_alerts: tuple[Alert, ...] = ()
         alerts_of = {fid: tuple(al) for fid, al in by_fn_alerts.items()}
         healths: list[FunctionHealth] = []
         append = healths.append
         for fn in functions:
             fid = fn.id
-            s = signals.get(fid, empty)
-            if recount:
-                s = replace(s, success_rate=success_rate(s, counted))
-            burn = evaluate(s, fn.slo) if s.error_ratio else None
+            s, findings, burn = judge(fn, signals.get(fid, empty), baselines.get(fid))
             trend = trends.get(fid, ())
             if s.success_rate is not None:
                 # an immutable tuple, replaced each refresh: the snapshot can share it
                 trend = (*trend[1 - TREND_POINTS :], 1.0 - s.success_rate)
                 trends[fid] = trend
-            append(
-                FunctionHealth(
-                    fn,
-                    s,
-                    diagnose(fn, s, baselines.get(fid), thresholds, burn=burn, runbooks=runbooks),
-                    burn,
-                    alerts_of.get(fid, no_alerts),
-                    trend,
-                )
-            )
+            append(FunctionHealth(fn, s, findings, burn, alerts_of.get(fid, no_alerts), trend))
         return FleetSnapshot(
             generated_at=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             functions=tuple(healths),
@@ -353,6 +340,18 @@ class Fleet(OnDemand):
             taken_at=now,
             unmatched_alerts=unmatched_alerts(alerts, by_fn_alerts),
         )
+
+    def judge(
+        self, fn: Function, s: Signals, baseline: Signals | None
+    ) -> tuple[Signals, tuple[Finding, ...], BurnRates | None]:
+        """One function's signals as the fleet counts them (success rate recounted when
+        ``slo_counted`` differs from the default), its findings and burn rates: the part of
+        a snapshot a runbook's check or verify also needs for one function."""
+        if self.counted != DEFAULT_COUNTED:
+            s = replace(s, success_rate=success_rate(s, self.counted))
+        burn = evaluate(s, fn.slo) if s.error_ratio else None
+        findings = diagnose(fn, s, baseline, self.thresholds, burn=burn, runbooks=self.runbooks)
+        return s, findings, burn
 
     def status(self, b: Backend, now: float) -> BackendStatus:
         """A backend's state for the header and ``status --json``: ok only after a
