@@ -24,11 +24,7 @@ from console.engine.runbooks.runs import RunRecord, RunStore, StepRecord
 from console.engine.store.events import EventLog, utc_now
 from console.engine.store.sqlite import Store
 
-__all__ = ["RunRecorder", "Said", "result_event"]
-
-#: An event to write with a change (built by a constructor of :mod:`console.core.events`;
-#: the recorder places it on the run).
-Said = NewEvent
+__all__ = ["RunRecorder", "result_event"]
 
 
 def result_event(
@@ -138,12 +134,17 @@ class RunRecorder:
         failed attempt, an annotation's outcome)."""
         self._write(record, [event])
 
-    def say(self, record: RunRecord, said: Iterable[Said]) -> None:
+    def say(self, record: RunRecord, said: Iterable[NewEvent]) -> None:
         """Several such events, in one transaction."""
         self._write(record, said)
 
     def step(
-        self, record: RunRecord, rec: StepRecord, said: Iterable[Said] = (), *, notify: bool = True
+        self,
+        record: RunRecord,
+        rec: StepRecord,
+        said: Iterable[NewEvent] = (),
+        *,
+        notify: bool = True,
     ) -> None:
         """A step's row as ``rec`` has it, with the events that say what happened to it."""
         self._write(record, said, step=rec)
@@ -159,7 +160,7 @@ class RunRecorder:
         output: str,
         code: int | None,
         took: float | None,
-        said: Iterable[Said] = (),
+        said: Iterable[NewEvent] = (),
     ) -> str:
         """A step ends ``status`` (``step.result`` unless refused); returns the status."""
         rec.status, rec.output, rec.exit_code, rec.ended = status, redact(output), code, utc_now()
@@ -214,7 +215,7 @@ class RunRecorder:
     def _write(
         self,
         record: RunRecord,
-        said: Iterable[Said],
+        said: Iterable[NewEvent],
         *,
         run: str = "",
         step: StepRecord | None = None,
