@@ -8,17 +8,11 @@ and the incident is offered before the run, default yes, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button
 
-from console.config import Config
 from console.context import AppContext
 from console.core.model import FailureMode
-from console.engine.fleet.build import build_fleet
 from console.engine.incidents.lifecycle import list_incidents
 from console.engine.runbooks.confirmation import ConfirmRequest
 from console.tui.app import CallboardApp
@@ -26,7 +20,6 @@ from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.dialogs.offer_incident import OfferIncidentScreen
 from tests.tui.test_tui import screen_text
 from tests.tui.test_tui_runner import (
-    NO_RECEIVER,
     PAY,
     SIZE,
     dry_run,
@@ -37,22 +30,11 @@ from tests.tui.test_tui_runner import (
     runner_for,
     until,
 )
-from tests.tui_helpers import fixed_clock
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
 
 
 def with_incidents(ctx: AppContext, *, production: bool = False) -> CallboardApp:
     """The app as ``callboard --demo --db FILE`` runs it: incidents on."""
-    fleet = build_fleet(Config(), store=ctx.store, demo=True, clock=fixed_clock)
-    if production:
-        fleet.environment, fleet.production = "prod-eu", True
-    return CallboardApp(fleet, refresh_interval=3600, context=ctx, store=ctx.store)
+    return make_app(ctx, production=production, incidents=True)
 
 
 async def quiet(app: CallboardApp, pilot: Pilot[None]) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import Button
 
 from console.context import AppContext
@@ -22,19 +20,11 @@ from tests.tui.test_tui_runner import (
     AUTHORIZE,
     FLAKY,
     HEALTHY,
-    NO_RECEIVER,
     SIZE,
     dry_run,
     make_app,
     until,
 )
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
 
 
 def runbook_file(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
-from console.config import Config, OtlpConfig
+from console.config import Config
 from console.context import AppContext
 from console.core.model import FailureMode
 from console.core.runbook import load_runbook
@@ -37,24 +37,19 @@ from tests.tui_helpers import fixed_clock
 
 SIZE = (140, 45)
 #: The console's own OTLP receiver stays off here: no port 4318 in tests.
-NO_RECEIVER = Config(otlp=OtlpConfig(enabled=False))
 PAY = "checkout:POST /pay"
 AUTHORIZE = "payments:rpc Authorize"
 HEALTHY = "cart:GET /cart"
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
-
-
-def make_app(ctx: AppContext, *, production: bool = False) -> CallboardApp:
+def make_app(ctx: AppContext, *, production: bool = False, incidents: bool = False) -> CallboardApp:
+    """The demo app on ``ctx``; ``incidents``: as ``callboard --demo --db FILE`` runs it,
+    incidents on (the app gets the store)."""
     fleet = build_fleet(Config(), store=ctx.store, demo=True, clock=fixed_clock)
     if production:
         fleet.environment, fleet.production = "prod-eu", True
-    return CallboardApp(fleet, refresh_interval=3600, context=ctx)
+    store = ctx.store if incidents else None
+    return CallboardApp(fleet, refresh_interval=3600, context=ctx, store=store)
 
 
 async def until(pilot: Pilot[None], ready: Callable[[], bool], what: str) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
-import pytest
 from rich.console import Console, RenderableType
 from textual.widgets import Input, Static
 
@@ -33,7 +31,6 @@ from console.tui.screens.runner import RunnerScreen
 from tests.tui.test_tui import screen_text, settled
 from tests.tui.test_tui_runner import (
     AUTHORIZE,
-    NO_RECEIVER,
     PAY,
     SIZE,
     dry_run,
@@ -50,13 +47,6 @@ def render_plain(renderable: object, width: int = 200) -> str:
     out = io.StringIO()
     Console(file=out, width=width, color_system=None).print(cast("RenderableType", renderable))
     return out.getvalue()
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
 
 
 WAIT = """\

@@ -5,10 +5,8 @@ changed shows the old and the new plan. Waits are events and bounded loops, neve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import Button
 
 from console.context import AppContext
@@ -21,17 +19,10 @@ from console.engine.store.events import EventLog
 from console.tui.dialogs.confirm import ConfirmScreen, confirm_text
 from console.tui.screens.runner import RunnerScreen
 from tests.tui.test_tui import settled
-from tests.tui.test_tui_runner import NO_RECEIVER, SIZE, dry_run, idle, make_app, modal, until
+from tests.tui.test_tui_runner import SIZE, dry_run, idle, make_app, modal, until
 
 PAY = "checkout:POST /pay"
 AUTHORIZE = "payments:rpc Authorize"
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
 
 
 async def test_incident_first_then_act_records_the_actions(ctx: AppContext) -> None:

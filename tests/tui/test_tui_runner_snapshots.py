@@ -17,18 +17,18 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console.config import Config, OtlpConfig
+from console.config import Config
 from console.context import AppContext
 from console.engine.fleet.build import build_fleet
 from console.engine.runbooks import runs
 from console.tui.app import CallboardApp
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.screens.runner import RunnerScreen
+from tests.tui.conftest import NO_RECEIVER
 from tests.tui_helpers import fixed_clock
 
 SIZE = (140, 45)
 #: The console's own OTLP receiver stays off here: no port 4318 in tests.
-NO_RECEIVER = Config(otlp=OtlpConfig(enabled=False))
 
 
 @pytest.fixture

@@ -3,27 +3,15 @@ after a re-sort, the modes column's order, and the wording of a few lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from console.context import AppContext
 from console.tui.app import CallboardApp
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.dialogs.help import HelpScreen
 from console.tui.screens.waterfall import WaterfallScreen
 from tests.tui.test_tui import SIZE, keys, screen_text, settled, table
-from tests.tui.test_tui_runner import NO_RECEIVER, PAY, dry_run, make_app, modal, runner_for
+from tests.tui.test_tui_runner import PAY, dry_run, make_app, modal, runner_for
 from tests.tui.test_tui_traces import chain, open_traces, text_of
 from tests.tui_helpers import FakeFleetPlugin, demo_fleet, fake_fleet
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), demo=True, _config=NO_RECEIVER)
-    yield context
-    context.close()
 
 
 async def test_home_and_end_go_to_the_first_and_last_row() -> None:
