@@ -39,6 +39,13 @@ from console.plugin_api import Actions, Baselines, Metrics, Traces
 log = logging.getLogger("callboard.actions")
 
 
+#: One function's (signals, findings, burn rates), judged as the fleet does (see
+#: :meth:`console.engine.fleet.refresh.Fleet.judges`).
+Judge = Callable[
+    [Function, Signals, Signals | None], tuple[Signals, tuple[Finding, ...], BurnRates | None]
+]
+
+
 class OnDemand:
     """One function's health, trace search, one trace, a signal's history, and actions
     (plan, then execute)."""
@@ -46,9 +53,7 @@ class OnDemand:
     trace_errors: dict[str, str]
     last: FleetSnapshot | None
     window: str
-    judge: Callable[
-        [Function, Signals, Signals | None], tuple[Signals, tuple[Finding, ...], BurnRates | None]
-    ]
+    judges: Callable[[], Judge]
     _call: Callable[..., Any]
     _capable: Callable[[type], list[Backend]]
     refresh: Callable[[], Any]
@@ -83,7 +88,7 @@ class OnDemand:
         baselines = merge_signals(
             [b.cache.get("baselines") or {} for b in self._capable(Baselines)]
         )
-        s, findings, burn = self.judge(fn, s, baselines.get(fn.id))
+        s, findings, burn = self.judges()(fn, s, baselines.get(fn.id))
         return FunctionHealth(fn, s, findings, burn, known.alerts, known.trend)
 
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:

@@ -38,7 +38,7 @@ from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.fleet import resilience
 from console.engine.fleet.backend import Backend, deploys_by_function
 from console.engine.fleet.inventory import merge_functions, merge_signals
-from console.engine.fleet.ondemand import OnDemand
+from console.engine.fleet.ondemand import Judge, OnDemand
 from console.errors import BackendError
 from console.plugin_api import (
     Alerts,
@@ -315,7 +315,7 @@ class Fleet(OnDemand):
         by_fn_alerts = attach_alerts(alerts, functions)
         empty = Signals()
         trends = self._trends
-        judge = self.judge
+        judge = self.judges()
         no_alerts: tuple[Alert, ...] = ()
         alerts_of = {fid: tuple(al) for fid, al in by_fn_alerts.items()}
         healths: list[FunctionHealth] = []
@@ -341,17 +341,23 @@ class Fleet(OnDemand):
             unmatched_alerts=unmatched_alerts(alerts, by_fn_alerts),
         )
 
-    def judge(
-        self, fn: Function, s: Signals, baseline: Signals | None
-    ) -> tuple[Signals, tuple[Finding, ...], BurnRates | None]:
-        """One function's signals as the fleet counts them (success rate recounted when
-        ``slo_counted`` differs from the default), its findings and burn rates: the part of
-        a snapshot a runbook's check or verify also needs for one function."""
-        if self.counted != DEFAULT_COUNTED:
-            s = replace(s, success_rate=success_rate(s, self.counted))
-        burn = evaluate(s, fn.slo) if s.error_ratio else None
-        findings = diagnose(fn, s, baseline, self.thresholds, burn=burn, runbooks=self.runbooks)
-        return s, findings, burn
+    def judges(self) -> Judge:
+        """How this fleet judges one function: its signals as the fleet counts them
+        (success rate recounted when ``slo_counted`` differs from the default), its findings
+        and burn rates — the per-function part of a snapshot, which a runbook's check or
+        verify also needs for one function. The settings are read once, not per function."""
+        thresholds, counted, runbooks = self.thresholds, self.counted, self.runbooks
+        recount = counted != DEFAULT_COUNTED
+
+        def judge(
+            fn: Function, s: Signals, baseline: Signals | None
+        ) -> tuple[Signals, tuple[Finding, ...], BurnRates | None]:
+            if recount:
+                s = replace(s, success_rate=success_rate(s, counted))
+            burn = evaluate(s, fn.slo) if s.error_ratio else None
+            return s, diagnose(fn, s, baseline, thresholds, burn=burn, runbooks=runbooks), burn
+
+        return judge
 
     def status(self, b: Backend, now: float) -> BackendStatus:
         """A backend's state for the header and ``status --json``: ok only after a
