@@ -141,7 +141,7 @@ def test_cmd(app: AppContext, targets: tuple[str, ...], params: tuple[str, ...],
     if as_json:
         emit_json(summary)
         for t in failed:
-            click.echo(f"runbook {t.line()}", err=True)
+            click.echo(f"failed: {t.line()}", err=True)
         return 1 if failed else 0
     rows = [("runbook", "mode", "function", *CHECKS)]
     for t in trials:
@@ -156,7 +156,7 @@ def test_cmd(app: AppContext, targets: tuple[str, ...], params: tuple[str, ...],
         f"{sim} on the demo's simulated clock, {wall:g}s wall)"
     )
     for t in failed:
-        click.echo(f"runbook {t.line()}")
+        click.echo(f"failed: {t.line()}")
     return 1 if failed else 0
 
 
