@@ -223,8 +223,12 @@ def test_replay_config_names_the_incident_and_refuses_what_cannot_be_replayed(
     assert config == {
         "environment": {"name": f"replay-{incident.lower()}", "production": False},
         "read_only": True,
+        "otlp": {"enabled": False},
         "backends": [{"name": "replay", "plugin": "replay", "incident": incident, "db": store.path}],
     }
+    fast = replay_config(store, incident, speed=60.0)
+    assert fast["backends"][0]["speed"] == 60.0
+    assert parse_config(fast).backends[0].options["speed"] == 60.0
     with pytest.raises(UserError, match="no incident 'INC-9999'"):
         replay_config(store, "INC-9999")
     memory = Store(":memory:")

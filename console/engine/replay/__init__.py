@@ -41,9 +41,11 @@ def load_timeline(store: Store, incident_id: str) -> Timeline:
     return timeline
 
 
-def replay_config(store: Store, incident_id: str) -> dict[str, Any]:
+def replay_config(store: Store, incident_id: str, *, speed: float | None = None) -> dict[str, Any]:
     """The raw config mapping (as YAML would load it) that opens the console on a replay of
-    ``incident_id`` as recorded in ``store``.
+    ``incident_id`` as recorded in ``store``: read-only, not production, the embedded OTLP
+    receiver off (a replay receives nothing), ``speed`` recorded seconds per second
+    (default: as it happened).
 
     Raises:
         IncidentNotFound: no such incident. UserError: an in-memory store (a replay backend
@@ -54,10 +56,17 @@ def replay_config(store: Store, incident_id: str) -> dict[str, Any]:
     incident = get_incident(store, incident_id)
     if store.path == ":memory:":
         raise UserError("a replay reads its incident from a store file, not an in-memory store")
+    backend: dict[str, Any] = {
+        "name": "replay",
+        "plugin": "replay",
+        "incident": incident.id,
+        "db": store.path,
+    }
+    if speed is not None:
+        backend["speed"] = speed
     return {
         "environment": {"name": f"replay-{incident.id.lower()}", "production": False},
         "read_only": True,
-        "backends": [
-            {"name": "replay", "plugin": "replay", "incident": incident.id, "db": store.path}
-        ],
+        "otlp": {"enabled": False},
+        "backends": [backend],
     }
