@@ -69,7 +69,9 @@ def test_plugins_use_the_plugin_api_and_the_pure_core_only() -> None:
     bad = [
         b
         for b in offenders("plugins", allowed, ("console",))
-        if not b.startswith(("plugins/callboard_otlp/plugin.py", "plugins/callboard_replay/plugin.py"))
+        if not b.startswith(
+            ("plugins/callboard_otlp/plugin.py", "plugins/callboard_replay/plugin.py")
+        )
     ]
     assert bad == []
 

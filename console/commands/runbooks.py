@@ -106,7 +106,9 @@ def _given(items: tuple[str, ...], runbooks: list[Any]) -> dict[str, dict[str, s
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every trial and check as JSON.")
 @click.pass_obj
-def test_cmd(app: AppContext, targets: tuple[str, ...], params: tuple[str, ...], as_json: bool) -> int:
+def test_cmd(
+    app: AppContext, targets: tuple[str, ...], params: tuple[str, ...], as_json: bool
+) -> int:
     """Run every runbook (or those in PATH...) for real on a fresh demo fleet showing the
     failure mode it declares: its params validate, every step's dry run plans, the run
     clears the mode, and undo restores the findings before it. Exit 1 names each runbook

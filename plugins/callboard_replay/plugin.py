@@ -63,14 +63,11 @@ def rfc3339(t: float) -> str:
 
 
 def _speed(value: Any) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            pass
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or not 0 < value <= MAX_SPEED:
-        raise ValueError(f"replay: speed must be a number above 0, at most {MAX_SPEED:g}, got {value!r}")
+        raise ValueError(
+            f"replay: speed must be a number above 0, at most {MAX_SPEED:g}, got {value!r}"
+        )
     return float(value)
 
 
@@ -93,7 +90,9 @@ class ReplayPlugin:
         self.context = context
         incident = options.get("incident")
         if not isinstance(incident, str) or not incident.strip():
-            raise ValueError(f"replay: incident must name an incident like INC-0042, got {incident!r}")
+            raise ValueError(
+                f"replay: incident must name an incident like INC-0042, got {incident!r}"
+            )
         self.incident = incident.strip().upper()
         self.speed = _speed(options.get("speed", 1.0))
         self.db = str(options.get("db") or os.environ.get("CALLBOARD_DB") or "")
@@ -235,7 +234,9 @@ class ReplayPlugin:
         for a in tl.alerts_at(at):
             since = a.since
             parsed = None if since is None else _epoch(since)
-            shown = rfc3339(self.shown(parsed)) if parsed is not None else rfc3339(self.shown(a.firing))
+            shown = (
+                rfc3339(self.shown(parsed)) if parsed is not None else rfc3339(self.shown(a.firing))
+            )
             out.append(Alert(
                 name=a.name, severity=a.severity, state="firing", since=shown, summary=a.summary,
                 labels=dict(a.labels), function_id=a.function_id, source=self.name,

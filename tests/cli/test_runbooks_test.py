@@ -56,7 +56,9 @@ def test_every_shipped_runbook_passes_every_check(
         assert result["mode"] == mode.value and result["ok"] is True, result
         assert list(result["checks"]) == list(CHECKS)
         assert result["checks"]["cures"]["ok"] is True, result
-        assert f"{mode.value} cleared on {result['function']}" in result["checks"]["cures"]["detail"]
+        assert (
+            f"{mode.value} cleared on {result['function']}" in result["checks"]["cures"]["detail"]
+        )
         assert result["checks"]["dry_run"]["ok"] is True
     # the one shipped runbook with an undo: closing the circuit brings the outage back
     undo = by_id["dependency-circuit-open"]["checks"]["undo"]

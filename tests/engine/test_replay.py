@@ -32,7 +32,11 @@ from console.errors import UserError
 from console.plugin_api import ActionError
 
 SHIPPED = Path(__file__).resolve().parents[2] / "runbooks"
-PAY, AUTHORIZE, RESERVE = "checkout:POST /pay", "payments:rpc Authorize", "orders:worker reserve-stock"
+PAY, AUTHORIZE, RESERVE = (
+    "checkout:POST /pay",
+    "payments:rpc Authorize",
+    "orders:worker reserve-stock",
+)
 T0 = 1_800_000_000.0
 
 
@@ -224,7 +228,9 @@ def test_replay_config_names_the_incident_and_refuses_what_cannot_be_replayed(
         "environment": {"name": f"replay-{incident.lower()}", "production": False},
         "read_only": True,
         "otlp": {"enabled": False},
-        "backends": [{"name": "replay", "plugin": "replay", "incident": incident, "db": store.path}],
+        "backends": [
+            {"name": "replay", "plugin": "replay", "incident": incident, "db": store.path}
+        ],
     }
     fast = replay_config(store, incident, speed=60.0)
     assert fast["backends"][0]["speed"] == 60.0

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from callboard_replay import ReplayPlugin
+
 from console.config import parse_config
 from console.core.events import Event
 from console.engine.fleet.build import build_fleet
@@ -61,7 +61,11 @@ async def test_the_old_stores_incident_replays_on_the_fleets_clock(old_db: Path)
     p = plugin(old_db, clock)
     fns = await p.functions()
     assert [f.id for f in fns] == [PAY]
-    assert (fns[0].service, fns[0].operation, fns[0].slo.objective) == ("checkout", "POST /pay", 0.999)
+    assert (fns[0].service, fns[0].operation, fns[0].slo.objective) == (
+        "checkout",
+        "POST /pay",
+        0.999,
+    )
     s = (await p.signals(fns, "5m"))[PAY]
     assert s.timeout_rate == pytest.approx(0.08751653747558594)
     assert s.retry_rate is None  # not recorded: no data, never 0

@@ -180,7 +180,7 @@ class Timeline:
 
     def baseline(self, fid: str) -> Signals | None:
         """``fid``'s baseline as its findings recorded it (None when none did)."""
-        found: dict[str, float] = {}
+        found: dict[str, Any] = {}
         for f in self.findings:
             if f.function_id != fid:
                 continue

@@ -195,7 +195,9 @@ async def trial_runbook(
     store = Store(":memory:")
     fleet = build_fleet(Config.demo_only(), store=store, clock=clock, demo=True, runbooks={})
     try:
-        await asyncio.wait_for(_try(trial, rb, mode, given or {}, fleet, store, clock), wall_budget_s)
+        await asyncio.wait_for(
+            _try(trial, rb, mode, given or {}, fleet, store, clock), wall_budget_s
+        )
     except TimeoutError:
         for name in CHECKS:
             if name not in trial.checks:
@@ -231,7 +233,9 @@ def _one_line(text: str) -> str:
 def _params_text(rb: Runbook, values: Mapping[str, Any]) -> str:
     if not rb.params:
         return "no params"
-    return ", ".join(f"{p.name}={values[p.name]}" if p.name in values else p.name for p in rb.params)
+    return ", ".join(
+        f"{p.name}={values[p.name]}" if p.name in values else p.name for p in rb.params
+    )
 
 
 async def _try(
