@@ -272,8 +272,8 @@ class ReplayPlugin:
         params = ", ".join(f"{k}={v}" for k, v in sorted(dict(request.params).items()))
         what = f"{request.action} {request.function_id}" + (f" ({params})" if params else "")
         return ActionPlan(
-            request, self.name, f"replay: {what}",
-            (f"{what} — not carried out: a replay of {tl.incident_id} changes nothing",),
+            request, self.name, what,
+            (f"not carried out: a replay of {tl.incident_id} changes nothing",),
             mutates=True, details={"replay": tl.incident_id},
         )  # fmt: skip
 

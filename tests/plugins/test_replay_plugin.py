@@ -133,7 +133,7 @@ async def test_what_cannot_be_replayed_is_a_typed_error(old_db: Path, tmp_path: 
 async def test_actions_are_planned_and_never_carried_out(old_db: Path) -> None:
     p = plugin(old_db, Clock(WALL))
     plan = await p.plan(ActionRequest("throttle", PAY, {"rps": 5}))
-    assert plan.mutates and plan.summary == f"replay: throttle {PAY} (rps=5)"
+    assert plan.mutates and plan.summary == f"throttle {PAY} (rps=5)"
     assert "not carried out" in plan.changes[0]
     with pytest.raises(ActionError, match="never carried out"):
         await p.execute(plan)
