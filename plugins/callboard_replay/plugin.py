@@ -158,8 +158,9 @@ class ReplayPlugin:
             return BackendStatus(self.name, "replay", ok=False, error=str(exc))
         at = await self.now()
         assert tl.start is not None and tl.end is not None
-        done = "replayed to its end" if at >= tl.end else f"{at - tl.start:,.0f}s in"
-        note = f"replay of {tl.incident_id} ({tl.title}): {done} of {tl.end - tl.start:,.0f}s"
+        length = f"{tl.end - tl.start:,.0f}s"
+        where = "at its end" if at >= tl.end else f"{at - tl.start:,.0f}s of {length}"
+        note = f"replaying {tl.incident_id} ({tl.title}): {where}"
         return BackendStatus(self.name, "replay", ok=True, latency_ms=0.0, warnings=(note,))
 
     async def aclose(self) -> None:

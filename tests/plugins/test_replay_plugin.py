@@ -77,7 +77,7 @@ async def test_the_old_stores_incident_replays_on_the_fleets_clock(old_db: Path)
     shown = epoch(deploy.at)  # deployed 20 minutes before the first moment, whole seconds
     assert shown is not None and abs(shown - (WALL - 1200.681)) < 1.0
     status = await p.check()
-    assert status.ok and "replay of INC-0001 (Pay timeouts): 0s in of" in status.warnings[0]
+    assert status.ok and status.warnings == ("replaying INC-0001 (Pay timeouts): 0s of 13s",)
     # 13 seconds on: past the recorded rollback
     clock.t += 13.0
     s = (await p.signals(fns, "5m"))[PAY]
@@ -88,6 +88,9 @@ async def test_the_old_stores_incident_replays_on_the_fleets_clock(old_db: Path)
     assert series[0] == (WALL, pytest.approx(0.08751653747558594))  # nothing before the start
     assert series[-1][1] == pytest.approx(5.923836847685718e-05)
     assert await p.series(fns[0], "cpu", WALL, clock.t, 1.0) == []  # never recorded
+    clock.t += 3600.0  # past the end: the fleet stays as it ended
+    assert (await p.check()).warnings == ("replaying INC-0001 (Pay timeouts): at its end",)
+    assert (await p.signals(fns, "5m"))[PAY].timeout_rate == pytest.approx(5.923836847685718e-05)
 
 
 async def test_through_the_engine_the_finding_clears_when_the_recording_did(old_db: Path) -> None:

@@ -142,6 +142,8 @@ class Timeline:
     slos: Mapping[str, SLO] = field(default_factory=dict)
     #: Events left unread past :data:`MAX_EVENTS` (0: the whole incident was read).
     truncated: int = 0
+    #: function id -> the times of its moments (for the bisection), built with the moments.
+    moment_times: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def start(self) -> float | None:
@@ -154,7 +156,10 @@ class Timeline:
     def key_signals(self, fid: str, t: float) -> Mapping[str, Any] | None:
         """The key signals ``fid`` was last sampled with at or before ``t`` (as recorded)."""
         moments = self.moments.get(fid, ())
-        i = bisect.bisect_right([m[0] for m in moments], t)
+        times = self.moment_times.get(fid)
+        if times is None or len(times) != len(moments):
+            times = tuple(m[0] for m in moments)
+        i = bisect.bisect_right(times, t)
         return moments[i - 1][1] if i else None
 
     def signals_at(self, fid: str, t: float) -> Signals | None:
@@ -304,6 +309,7 @@ def build_timeline(
         times=tuple(times),
         slos=slos,
         truncated=truncated,
+        moment_times={fid: tuple(t for t, _ in m) for fid, m in moments.items()},
     )
 
 
