@@ -196,3 +196,19 @@ def test_an_incident_that_recorded_no_signals_cannot_be_replayed(tmp_path: Path)
             load_timeline(store, inc.id)
     finally:
         store.close()
+
+
+def test_the_replay_starts_at_the_recorders_first_moment() -> None:
+    # opened in the console: the incident carries a refresh the recorder diagnoses only at
+    # the next one, five seconds later; the replay starts there, with the findings
+    high = {PAY: {"rate_rps": 40.0, "timeout_rate": 0.09, "success_rate": 0.91}}
+    events = [
+        event(1, "2026-12-03T17:00:00.000Z", "incident.opened", None, {"signals": high}),
+        event(2, "2026-12-03T17:00:05.000Z", "finding.appeared", PAY,
+              {"mode": "F1", "values": {"timeout_rate": 0.09}, "signals": high}),
+        event(3, "2026-12-03T17:00:09.000Z", "note", None, {"text": "x", "signals": high}),
+    ]  # fmt: skip
+    tl = build_timeline("INC-0001", "t", [PAY], events)
+    assert tl.start == epoch("2026-12-03T17:00:05.000Z")
+    assert tl.times == (tl.start, epoch("2026-12-03T17:00:09.000Z"))
+    assert tl.signals_at(PAY, tl.start - 1.0) is None

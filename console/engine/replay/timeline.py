@@ -10,8 +10,11 @@ signals do not carry). Diagnosing those Signals against the recorded baselines f
 same failure modes again, appearing and clearing in the recorded order.
 
 A ``deploy.seen`` event is placed at its deploy time, but its signals were sampled when it
-was seen (``observed_at``): that is the moment it counts for. Unknown stays unknown: a
-signal the recording does not hold is None, never 0.
+was seen (``observed_at``): that is the moment it counts for. The replay starts at the
+recorder's first moment: an incident opened in the console carries the signals of a refresh
+the recorder has not diagnosed yet (its findings follow with the next refresh), so signals
+from before that first moment would show findings earlier than they were recorded. Unknown
+stays unknown: a signal the recording does not hold is None, never 0.
 """
 
 from __future__ import annotations
@@ -207,6 +210,13 @@ class Timeline:
         return [(f.mode, f.function_id) for f in spans]
 
 
+#: The kinds the recorder writes from a refresh it diagnosed (the others carry signals too).
+RECORDED = frozenset({
+    EventKind.FINDING_APPEARED, EventKind.FINDING_CLEARED, EventKind.ALERT_FIRING,
+    EventKind.ALERT_RESOLVED, EventKind.DEPLOY_SEEN, EventKind.SIGNALS_SAMPLED,
+})  # fmt: skip
+
+
 def _moment(e: Event) -> float | None:
     """When an event's signals were sampled (a deploy: when it was seen)."""
     if e.kind == EventKind.DEPLOY_SEEN:
@@ -247,6 +257,7 @@ def build_timeline(
         if t is not None:
             chosen.append((t, e.seq, e))
     chosen.sort(key=lambda x: (x[0], x[1]))
+    first = next((t for t, _, e in chosen if e.kind in RECORDED), None)
     moments: dict[str, list[tuple[float, Mapping[str, Any]]]] = {}
     slos: dict[str, SLO] = {}
     opened: dict[tuple[str, str], tuple[float, int, dict[str, float], str]] = {}
@@ -257,7 +268,7 @@ def build_timeline(
     times: list[float] = []
     for t, seq, e in chosen:
         signals = e.data.get("signals")
-        if isinstance(signals, Mapping):
+        if isinstance(signals, Mapping) and first is not None and t >= first:
             for fid, sig in list(signals.items())[:1000]:
                 if not isinstance(fid, str) or not isinstance(sig, Mapping):
                     continue
