@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 
 #: The actions a replay plans (those of the shipped runbooks and the built-in backends).
 ACTIONS = frozenset(
-    {"rollback", "throttle", "circuit_open", "circuit_close", "scale", "silence", "restart",
-     "annotate"}
+    {"rollback", "throttle", "circuit_open", "circuit_close", "scale", "silence", "unsilence",
+     "restart", "annotate"}
 )  # fmt: skip
 MAX_SPEED = 10_000.0
 #: Points one ``series`` answer may hold (as the demo and Prometheus).
