@@ -209,6 +209,6 @@ def test_the_replay_starts_at_the_recorders_first_moment() -> None:
         event(3, "2026-12-03T17:00:09.000Z", "note", None, {"text": "x", "signals": high}),
     ]  # fmt: skip
     tl = build_timeline("INC-0001", "t", [PAY], events)
-    assert tl.start == epoch("2026-12-03T17:00:05.000Z")
+    assert tl.start is not None and tl.start == epoch("2026-12-03T17:00:05.000Z")
     assert tl.times == (tl.start, epoch("2026-12-03T17:00:09.000Z"))
     assert tl.signals_at(PAY, tl.start - 1.0) is None

@@ -54,7 +54,9 @@ async def test_the_console_on_a_replay_dry_runs_the_cure_against_the_replayed_mo
             assert keys(app) == [PAY]
             top = header(app)
             assert "replay-inc-0001" in top and "READ-ONLY" in top
-            assert [f.mode.value for f in app.shown.by_id()[PAY].findings] == ["F1"]
+            shown = app.shown
+            assert shown is not None
+            assert [f.mode.value for f in shown.by_id()[PAY].findings] == ["F1"]
             screen = await runner_for(app, pilot)
             await dry_run(pilot, screen)
             record = screen.record
