@@ -212,3 +212,30 @@ def test_a_configured_runbook_folder_is_tested_too(
     assert code == 1
     assert "failed: rollback-stale (F1): cures:" in out
     assert "10 of 11 trials passed" in out
+
+
+def test_a_runbook_without_a_failure_mode_gets_its_params_checked_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "announce.yaml").write_text(
+        "id: announce\ntitle: Tell the channel\n"
+        "params:\n  dep: {type: string, pattern: 'bank-.*', from: evidence.dependency}\n"
+        "  minutes: {type: int, min: 1, default: 0}\n"
+        "steps:\n  - {id: say, kind: note, text: '{{ dep }} for {{ minutes }}m'}\n"
+    )
+    code, out, err = cb(capsys, "runbooks", "test", str(tmp_path / "team"), "--json")
+    # a default outside the param's own limits is a malformed runbook, at its line
+    assert (
+        code == 2 and "announce.yaml:5: params.minutes.default: default must be at least 1" in err
+    )
+    text = (tmp_path / "team" / "announce.yaml").read_text().replace("default: 0", "default: 5")
+    (tmp_path / "team" / "announce.yaml").write_text(text)
+    code, out, _ = cb(capsys, "runbooks", "test", str(tmp_path / "team"), "--json")
+    doc = json.loads(out)
+    assert code == 0, doc
+    [result] = doc["results"]
+    assert result["mode"] is None and result["function"] is None
+    assert result["checks"]["params"] == {"ok": True, "detail": "dep, minutes=5"}
+    assert {result["checks"][c]["ok"] for c in ("dry_run", "cures", "undo")} == {None}
+    assert doc["simulated_s"] is None  # no trial ran on the demo: unknown, not 0

@@ -214,9 +214,10 @@ async def trial_runbook(
 
 def _static_params(trial: Trial, rb: Runbook, given: Mapping[str, object] | None) -> None:
     values = {**rb.test_params, **(given or {})}
-    sourced = {p.name: "x" for p in rb.params if p.source and p.name not in values}
+    # a param read off a finding has no finding to read here: the others are checked
+    checked = [p for p in rb.params if not (p.source and p.name not in values)]
     try:
-        resolve_params(rb.params, {**sourced, **values})
+        resolve_params(checked, values)
     except UserError as exc:
         trial.checks["params"] = Check(False, _one_line(str(exc)))
         return
