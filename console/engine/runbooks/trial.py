@@ -217,11 +217,11 @@ def _static_params(trial: Trial, rb: Runbook, given: Mapping[str, object] | None
     # a param read off a finding has no finding to read here: the others are checked
     checked = [p for p in rb.params if not (p.source and p.name not in values)]
     try:
-        resolve_params(checked, values)
+        resolved = resolve_params(checked, values)
     except UserError as exc:
         trial.checks["params"] = Check(False, _one_line(str(exc)))
         return
-    trial.checks["params"] = Check(True, _params_text(rb, values))
+    trial.checks["params"] = Check(True, _params_text(rb, resolved))
 
 
 def _one_line(text: str) -> str:
