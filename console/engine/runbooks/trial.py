@@ -22,8 +22,7 @@ so a runbook with one is planned but never run for real: ``cures`` and ``undo`` 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from console.engine.fleet.refresh import Fleet
     from console.engine.runbooks.executor import Executor
     from console.engine.runbooks.runs import RunRecord
+    from console.engine.store.sqlite import Store
 
 __all__ = ["CHECKS", "Check", "SimClock", "Trial", "trial_runbook"]
 
@@ -60,7 +60,7 @@ class SimClock:
         self.start = start
         self.now = start
         self.budget_s = budget_s
-        self.on_budget: Any = None
+        self.on_budget: Callable[[], None] | None = None
 
     def __call__(self) -> float:
         return self.now
@@ -189,10 +189,10 @@ async def trial_runbook(
         return trial
     from console.config import Config
     from console.engine.fleet.build import build_fleet
-    from console.engine.store.sqlite import Store
+    from console.engine.store.sqlite import Store as SQLiteStore
 
     clock = SimClock()
-    store = Store(":memory:")
+    store = SQLiteStore(":memory:")
     fleet = build_fleet(Config.demo_only(), store=store, clock=clock, demo=True, runbooks={})
     try:
         await asyncio.wait_for(
@@ -245,7 +245,7 @@ async def _try(
     mode: FailureMode,
     given: Mapping[str, object],
     fleet: Fleet,
-    store: Any,
+    store: Store,
     clock: SimClock,
 ) -> None:
     from console.engine.runbooks.executor import Executor
@@ -256,7 +256,9 @@ async def _try(
         key=lambda h: h.function.id,
     )
     if not showing:
-        trial.checks["params"] = Check(False, f"the demo fleet shows no {mode.value} to try it on")
+        _static_params(trial, rb, given)
+        trial.checks["dry_run"] = Check(None, f"no demo function shows {mode.value}")
+        trial.checks["cures"] = Check(False, f"the demo fleet shows no {mode.value} to cure")
         return
     health = showing[0]
     fid = trial.function = health.function.id
@@ -375,8 +377,3 @@ async def _undo(
             False,
             f"findings on {fid} after the undo: {_names(now)}; before the run: {_names(before)}",
         )
-
-
-def elapsed_wall(started: float) -> float:
-    """Wall seconds since ``started`` (``time.perf_counter``), for the summary line."""
-    return round(time.perf_counter() - started, 3)
