@@ -24,6 +24,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from console.core.events import Event, EventKind
@@ -42,6 +43,8 @@ __all__ = [
 
 #: Events read from one incident at most (a guard against a huge imported log).
 MAX_EVENTS = 200_000
+#: Functions read from one event's signals at most.
+MAX_FUNCTIONS = 1000
 #: Longest text kept from a recorded string (an evidence line, an alert summary).
 MAX_TEXT = 500
 _SIGNAL_FIELDS = frozenset(
@@ -260,6 +263,7 @@ def build_timeline(
     first = next((t for t, _, e in chosen if e.kind in RECORDED), None)
     moments: dict[str, list[tuple[float, Mapping[str, Any]]]] = {}
     slos: dict[str, SLO] = {}
+    seen_slo: dict[str, tuple[object, object]] = {}
     opened: dict[tuple[str, str], tuple[float, int, dict[str, float], str]] = {}
     findings: list[FindingSpan] = []
     firing: dict[tuple[str, str], tuple[float, Event]] = {}
@@ -268,14 +272,17 @@ def build_timeline(
     times: list[float] = []
     for t, seq, e in chosen:
         signals = e.data.get("signals")
-        if isinstance(signals, Mapping) and first is not None and t >= first:
-            for fid, sig in list(signals.items())[:1000]:
-                if not isinstance(fid, str) or not isinstance(sig, Mapping):
+        if isinstance(signals, dict) and first is not None and t >= first:
+            for fid, sig in islice(signals.items(), MAX_FUNCTIONS):
+                if not isinstance(fid, str) or not isinstance(sig, dict):
                     continue
-                moments.setdefault(fid, []).append((t, dict(sig)))
-                objective, window = _number(sig.get("objective")), sig.get("slo_window")
-                if objective is not None and 0 < objective < 1 and isinstance(window, str):
-                    slos[fid] = SLO(objective=objective, window=_text(window))
+                moments.setdefault(fid, []).append((t, sig))  # decoded for us: not shared
+                slo = (sig.get("objective"), sig.get("slo_window"))
+                if seen_slo.get(fid) != slo:
+                    seen_slo[fid] = slo
+                    objective, window = _number(slo[0]), slo[1]
+                    if objective is not None and 0 < objective < 1 and isinstance(window, str):
+                        slos[fid] = SLO(objective=objective, window=_text(window))
             if not times or times[-1] != t:
                 times.append(t)
         fid = e.function_id or ""
