@@ -36,13 +36,24 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
     return BackendConfig(name="demo", plugin="demo", options=options, line=None)
 
 
-def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
-    """The embedded OTLP receiver's span store as a trace source: the ``otlp`` plugin,
-    loaded through the registry like any other, handed the store in ``ctx.span_store``."""
+def embedded_traces(
+    store: Store, otlp: OtlpConfig, clock: Callable[[], float] = time.time
+) -> Backend:
+    """The embedded OTLP receiver's span store as a trace source and its function-health
+    tallies as an inventory and metrics source: the ``otlp`` plugin, loaded through the
+    registry like any other, handed both in ``ctx.span_store`` and ``ctx.health_store``
+    (the tallies live in the span store's store)."""
+    from console.engine.otlp.health import HealthStore
     from console.engine.otlp.spanstore import SpanStore
 
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
-    ctx = PluginContext(http=None, secret=lambda name: "", clock=time.time, span_store=spans)
+    ctx = PluginContext(
+        http=None,
+        secret=lambda name: "",
+        clock=clock,
+        span_store=spans,
+        health_store=HealthStore(spans.store, clock=clock),
+    )
     plugin = registry.load("otlp")("otlp", {}, ctx)
     return Backend(name="otlp", plugin_name="otlp", plugin=plugin)
 

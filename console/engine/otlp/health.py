@@ -1,0 +1,527 @@
+"""Function health from what the embedded receiver gets: metric points and spans become
+per-function, per-minute tallies in the store (``red_tallies``, beside ``spans``), read
+back as windows.
+
+Which metrics count (name → family, the unit assumed when the point has none):
+
+==============================  ==========  =====  =========================================
+metric                          family      unit   gives
+==============================  ==========  =====  =========================================
+``http.server.request.duration``  http      s      requests by status class, latency
+``http.server.duration``          http      ms     the same (the older HTTP conventions)
+``rpc.server.call.duration``      rpc       s      requests by gRPC status class, latency
+``rpc.server.duration``           rpc       ms     the same (the older RPC conventions)
+``messaging.process.duration``    messaging s      messages processed (``error.type``: failed)
+``faas.invoke_duration``          faas      s      latency of a serverless function
+``faas.invocations``              faas      —      requests
+``faas.errors``                   faas      —      5xx-class failures (taken to include timeouts)
+``faas.timeouts``                 faas      —      timeouts (F1)
+``faas.coldstarts``               faas      —      cold starts (F4)
+==============================  ==========  =====  =========================================
+
+Every other metric is accepted and not kept. Spans: each SERVER and CONSUMER span is one
+request of its function (:func:`console.core.red.span_tally`). A function seen both ways
+is read from its metrics (a window where the metrics have no requests falls back to its
+spans), so nothing is counted twice.
+
+Temporality. A delta point counts as it is. A cumulative point counts its difference from
+the stream's previous point (the stream: the metric, the resource and the attributes); a
+*reset* — ``start_time_unix_nano`` changed, or the count went down — counts the new value
+whole. The first point of a stream counts whole when it started at most
+``first_interval_s`` (10 min) before its own time (a process that started recently: all it
+counted is news); an older one only sets the baseline (it may hold days counted before
+Callboard listened). A difference is spread evenly over the minutes of its interval. The
+streams' last values are stored too, so a restarted receiver goes on from them.
+
+Windows and retention: minute rows are kept 6 h 10 min, hour rows 3 days 2 hours
+(``MINUTE_KEEP_S``, ``HOUR_KEEP_S``); at most once a minute of writes, what is older is
+deleted by its ``(step, bucket)`` index. Windows up to 1 h are read from minute rows,
+longer ones from hour rows; a window's oldest row is weighted by how much of it the window
+covers. A window gets an error ratio only once the function has been seen for at least
+that long (``red_functions.first_at``): before, its burn rate is null, not guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.core import red
+from console.core.model import BURN_WINDOWS, Function, Signals, Span
+from console.core.otlp_metrics import CUMULATIVE, DELTA, Point
+from console.core.slo import parse_window
+from console.engine.store.sqlite import Store
+
+#: metric name → (family, the unit assumed when a point has none)
+DURATIONS: Mapping[str, tuple[str, str]] = {
+    "http.server.request.duration": ("http", "s"),
+    "http.server.duration": ("http", "ms"),
+    "rpc.server.call.duration": ("rpc", "s"),
+    "rpc.server.duration": ("rpc", "ms"),
+    "messaging.process.duration": ("messaging", "s"),
+    "faas.invoke_duration": ("faas", "s"),
+}
+FAAS_COUNTERS = ("faas.invocations", "faas.errors", "faas.timeouts", "faas.coldstarts")
+#: UCUM unit → milliseconds per unit
+UNITS: Mapping[str, float] = {
+    "s": 1000.0,
+    "ms": 1.0,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "ns": 1e-6,
+    "min": 6e4,
+}
+
+MINUTE, HOUR = 60, 3600
+MINUTE_KEEP_S = 6 * 3600 + 600
+HOUR_KEEP_S = 3 * 86400 + 2 * 3600
+#: Windows up to this long are read from minute rows.
+MINUTE_WINDOWS_UP_TO_S = 3600.0
+STREAM_KEEP_S = 86400.0
+_COLS = ", ".join(red.COLUMNS)
+_SUMS_OF = ", ".join(f"SUM({c} * wt)" for c in red.COLUMNS)
+_UPSERT = (
+    f"INSERT INTO red_tallies (function_id, source, step, bucket, {_COLS}) VALUES "
+    f"(?, ?, ?, ?, {', '.join('?' for _ in red.COLUMNS)}) "
+    "ON CONFLICT (function_id, source, step, bucket) DO UPDATE SET "
+    + ", ".join(f"{c} = red_tallies.{c} + excluded.{c}" for c in red.COLUMNS)
+)
+_UPSERT_FUNCTION = (
+    "INSERT INTO red_functions (function_id, service, operation, kind, first_at, last_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (function_id) DO UPDATE SET "
+    "first_at = CASE WHEN excluded.first_at < red_functions.first_at "
+    "THEN excluded.first_at ELSE red_functions.first_at END, "
+    "last_at = CASE WHEN excluded.last_at > red_functions.last_at "
+    "THEN excluded.last_at ELSE red_functions.last_at END"
+)
+_UPSERT_STREAM = (
+    "INSERT INTO red_streams (stream, start_ns, time_ns, vec, seen_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (stream) DO UPDATE SET start_ns = excluded.start_ns, "
+    "time_ns = excluded.time_ns, vec = excluded.vec, seen_at = excluded.seen_at"
+)
+
+Key = tuple[str, str, int]  # function id, source, minute
+
+
+@dataclass
+class HealthStats:
+    """What became of the points and spans handed in."""
+
+    points_tallied: int = 0
+    points_ignored: int = 0  # a metric that is not about function health
+    points_baseline: int = 0  # the first point of an old cumulative stream
+    points_out_of_time: int = 0  # too old for the retention, or in the future
+    spans_tallied: int = 0
+    functions_dropped: int = 0  # over max_functions
+    dropped: set[str] = field(default_factory=set, repr=False)
+
+
+@dataclass
+class _Batch:
+    tallies: dict[Key, list[float]] = field(default_factory=dict)
+    names: dict[str, red.Identity] = field(default_factory=dict)
+    seen: dict[str, tuple[float, float]] = field(default_factory=dict)
+    streams: dict[str, tuple[int, int, list[float]]] = field(default_factory=dict)
+
+    def tally(self, fid: str, source: str, minute: int) -> list[float]:
+        key = (fid, source, minute)
+        t = self.tallies.get(key)
+        if t is None:
+            t = self.tallies[key] = red.new_tally()
+        return t
+
+    def saw(self, fid: str, first: float, last: float) -> None:
+        old = self.seen.get(fid)
+        self.seen[fid] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
+
+
+def _fid(who: red.Identity) -> str:
+    return Function.make_id(who[0], who[1])
+
+
+def _minutes(t0: float, t1: float) -> list[tuple[int, float]]:
+    """(minute, fraction) of an interval ``(t0, t1]`` in seconds; all in t1's minute when the
+    interval is unknown, empty or longer than a day (a stream's clock is not to be trusted
+    that far)."""
+    end = int(t1 // MINUTE)
+    if not t0 or t1 - t0 <= 0 or t1 - t0 > 86400:
+        return [(end, 1.0)]
+    start = int(t0 // MINUTE)
+    if start == end:
+        return [(end, 1.0)]
+    width = t1 - t0
+    out = []
+    for m in range(start, end + 1):
+        lo, hi = max(t0, m * MINUTE), min(t1, (m + 1) * MINUTE)
+        if hi > lo:
+            out.append((m, (hi - lo) / width))
+    return out or [(end, 1.0)]
+
+
+class HealthStore:
+    """Tallies of function health in the store's ``red_*`` tables (see the module doc).
+
+    Args:
+        store: the store the span store uses (the tables come from its migrations).
+        clock: Unix seconds (tests pass a fixed clock).
+        max_functions: functions kept; a new one beyond it is not tallied (counted in
+            ``stats.functions_dropped``): a sender inventing routes cannot grow the table.
+        max_streams: cumulative streams remembered (beyond: a new stream's points only
+            set baselines that are not kept, so they are never counted).
+        first_interval_s: see the module doc.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_functions: int = 10_000,
+        max_streams: int = 200_000,
+        first_interval_s: float = 600.0,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_functions = max_functions
+        self.max_streams = max_streams
+        self.first_interval_s = first_interval_s
+        self.stats = HealthStats()
+        self._streams: dict[str, tuple[int, int, list[float]]] | None = None
+        self._known: set[str] | None = None
+        self._pruned_at = -math.inf
+        self._lock = threading.Lock()  # the receiver writes from worker threads
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._streams is None:
+            rows = self.store.tuples("SELECT stream, start_ns, time_ns, vec FROM red_streams")
+            self._streams = {r[0]: (int(r[1]), int(r[2]), json.loads(r[3])) for r in rows}
+            self._known = {r[0] for r in self.store.tuples("SELECT function_id FROM red_functions")}
+
+    def _admit(self, fid: str, b: _Batch) -> bool:
+        assert self._known is not None
+        if fid in self._known or fid in b.names:
+            return True
+        if len(self._known) + sum(1 for f in b.names if f not in self._known) >= self.max_functions:
+            self.stats.functions_dropped += 1
+            return False
+        return True
+
+    def add_spans(self, spans: Sequence[Span]) -> int:
+        """Tally the SERVER and CONSUMER spans; returns how many were tallied."""
+        with self._lock:
+            self._load()
+            b = _Batch()
+            now = self.clock()
+            n = 0
+            for s in spans:
+                found = red.span_tally(s)
+                if found is None:
+                    continue
+                who, t = found
+                end_s = (s.start_ns + s.duration_ns) / 1e9
+                if not self._in_time(end_s, now):
+                    continue
+                fid = _fid(who)
+                if not self._admit(fid, b):
+                    continue
+                b.names[fid] = who
+                red.add_into(b.tally(fid, "spans", int(end_s // MINUTE)), t)
+                b.saw(fid, end_s - s.duration_ns / 1e9, end_s)
+                n += 1
+            self._write(b, now)
+            self.stats.spans_tallied += n
+            return n
+
+    def _in_time(self, t: float, now: float) -> bool:
+        if now - HOUR_KEEP_S <= t <= now + 600:
+            return True
+        self.stats.points_out_of_time += 1
+        return False
+
+    def add_points(self, points: Sequence[Point]) -> int:
+        """Tally the metric points about function health; returns how many were tallied."""
+        with self._lock:
+            self._load()
+            b = _Batch()
+            now = self.clock()
+            n = 0
+            for p in points:
+                if self._point(p, b, now):
+                    n += 1
+            self._write(b, now)
+            self.stats.points_tallied += n
+            return n
+
+    def _point(self, p: Point, b: _Batch, now: float) -> bool:
+        duration = DURATIONS.get(p.metric)
+        if duration is None and p.metric not in FAAS_COUNTERS:
+            self.stats.points_ignored += 1
+            return False
+        family = duration[0] if duration is not None else "faas"
+        if duration is not None and p.shape not in ("histogram", "exponentialHistogram"):
+            self.stats.points_ignored += 1
+            return False
+        if duration is None and not (p.shape == "sum" and p.monotonic):
+            self.stats.points_ignored += 1
+            return False
+        who = red.identity(family, p.attributes, p.resource)
+        if who is None:
+            self.stats.points_ignored += 1
+            return False
+        t1 = p.time_ns / 1e9
+        if not self._in_time(t1, now):
+            return False
+        fid = _fid(who)
+        if not self._admit(fid, b):
+            return False
+        vec = self._vector(p, duration)
+        if vec is None:
+            self.stats.points_ignored += 1
+            return False
+        found = self._delta(p, fid, vec, b, now)
+        if found is None:
+            self.stats.points_baseline += 1
+            return False
+        delta, t0 = found
+        b.names[fid] = who
+        b.saw(fid, t0 or t1, t1)
+        cls = red.response_class(family, p.attributes) if family != "faas" else None
+        for minute, frac in _minutes(t0, t1):
+            t = b.tally(fid, "metrics", minute)
+            if duration is not None:
+                if family != "faas":
+                    red.count_class(t, cls, delta[0] * frac)
+                for i, v in enumerate(delta[1:]):
+                    if v:
+                        t[red.H0 + i] += v * frac
+            else:
+                self._faas(p.metric, t, delta[0] * frac)
+        return True
+
+    @staticmethod
+    def _faas(metric: str, t: list[float], d: float) -> None:
+        ix = red.COLUMNS.index
+        if metric == "faas.invocations":
+            for c in ("requests", "known", "ok", "cold_known"):
+                t[ix(c)] += d
+        elif metric == "faas.errors":
+            t[ix("e5xx")] += d
+            t[ix("ok")] -= d
+        elif metric == "faas.timeouts":  # already among the errors: moved from 5xx
+            t[ix("timeout")] += d
+            t[ix("e5xx")] -= d
+        else:
+            t[ix("cold")] += d
+
+    @staticmethod
+    def _vector(p: Point, duration: tuple[str, str] | None) -> list[float] | None:
+        if duration is None:
+            return [p.value]
+        to_ms = UNITS.get(p.unit or duration[1])
+        if to_ms is None:
+            return None  # a duration in a unit we cannot read is no latency at all
+        hist = [0.0] * red.NB
+        if p.shape == "histogram":
+            if p.counts:
+                red.explicit_histogram(p.bounds, p.counts, to_ms, hist)
+        else:
+            red.exponential_histogram(
+                p.scale, p.zero_count, p.offset, p.counts, p.negative, to_ms, hist
+            )
+        return [p.value, *hist]
+
+    def _stream_key(self, p: Point, fid: str) -> str:
+        ident = json.dumps(
+            [p.metric, sorted(p.resource.items()), sorted(p.attributes.items())],
+            default=str,
+            separators=(",", ":"),
+        )
+        return hashlib.sha1(ident.encode(), usedforsecurity=False).hexdigest()
+
+    def _delta(
+        self, p: Point, fid: str, vec: list[float], b: _Batch, now: float
+    ) -> tuple[list[float], float] | None:
+        """(the counts to add, the start of their interval in seconds), or None."""
+        if p.temporality == DELTA:
+            return vec, p.start_ns / 1e9
+        if p.temporality != CUMULATIVE:
+            return None
+        assert self._streams is not None
+        key = self._stream_key(p, fid)
+        prev = b.streams.get(key) or self._streams.get(key)
+        if prev is None and len(self._streams) + len(b.streams) >= self.max_streams:
+            return None
+        state = (p.start_ns, p.time_ns, vec)
+        if prev is not None and p.time_ns <= prev[1]:
+            return None  # a retry or out of order: already counted (or older)
+        b.streams[key] = state
+        if prev is None:
+            if p.start_ns and p.time_ns - p.start_ns <= self.first_interval_s * 1e9:
+                return vec, p.start_ns / 1e9
+            return None
+        pstart, ptime, pvec = prev
+        if p.start_ns != pstart or vec[0] < pvec[0] or len(pvec) != len(vec):
+            return vec, (p.start_ns / 1e9) or ptime / 1e9  # a reset: all of it is new
+        return [max(0.0, v - pv) for v, pv in zip(vec, pvec, strict=True)], ptime / 1e9
+
+    def _write(self, b: _Batch, now: float) -> None:
+        if not b.tallies and not b.streams:
+            return
+        hours: dict[tuple[str, str, int], list[float]] = {}
+        for (fid, source, minute), t in b.tallies.items():
+            key = (fid, source, minute * MINUTE // HOUR)
+            h = hours.get(key)
+            if h is None:
+                hours[key] = list(t)
+            else:
+                red.add_into(h, t)
+        rows = [(f, s, MINUTE, m, *t) for (f, s, m), t in b.tallies.items()]
+        rows += [(f, s, HOUR, h, *t) for (f, s, h), t in hours.items()]
+        functions = [
+            (fid, *b.names[fid][:2], b.names[fid][2].value, *b.seen[fid])
+            for fid in b.seen
+            if fid in b.names
+        ]
+        streams = [(k, s, t, json.dumps(v), now) for k, (s, t, v) in b.streams.items()]
+        prune = now - self._pruned_at >= MINUTE
+        with self.store.transaction() as conn:
+            conn.executemany(_UPSERT, rows)
+            conn.executemany(_UPSERT_FUNCTION, functions)
+            conn.executemany(_UPSERT_STREAM, streams)
+            if prune:
+                self._prune(conn, now)
+        assert self._streams is not None and self._known is not None
+        self._streams.update(b.streams)
+        self._known.update(b.names)
+        if prune:
+            self._pruned_at = now
+
+    def _prune(self, conn: Any, now: float) -> None:
+        conn.execute(
+            "DELETE FROM red_tallies WHERE step = ? AND bucket < ?",
+            (MINUTE, int((now - MINUTE_KEEP_S) // MINUTE)),
+        )
+        conn.execute(
+            "DELETE FROM red_tallies WHERE step = ? AND bucket < ?",
+            (HOUR, int((now - HOUR_KEEP_S) // HOUR)),
+        )
+        conn.execute("DELETE FROM red_functions WHERE last_at < ?", (now - HOUR_KEEP_S,))
+        gone = conn.execute(
+            "SELECT stream FROM red_streams WHERE seen_at < ?", (now - STREAM_KEEP_S,)
+        ).fetchall()
+        if gone:
+            conn.execute("DELETE FROM red_streams WHERE seen_at < ?", (now - STREAM_KEEP_S,))
+            assert self._streams is not None
+            for (key,) in gone:
+                self._streams.pop(key, None)
+        self._known = {r[0] for r in conn.execute("SELECT function_id FROM red_functions")}
+
+    def prune(self) -> None:
+        """Apply retention now (writes do it at most once a minute)."""
+        with self._lock, self.store.transaction() as conn:
+            self._load()
+            self._prune(conn, self.clock())
+            self._pruned_at = self.clock()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def functions(self) -> list[Function]:
+        """Every function seen within the retention, by id."""
+        rows = self.store.tuples(
+            "SELECT function_id, service, operation, kind FROM red_functions ORDER BY function_id"
+        )
+        return [red.function_of(r[0], r[1], r[2], r[3], "otlp") for r in rows]
+
+    def _sums(self, step: int, start: float, now: float, columns: str) -> list[tuple[Any, ...]]:
+        """Per (function, source): the weighted column sums of rows in ``(start, now]``."""
+        first = int(start // step)
+        frac = ((first + 1) * step - start) / step
+        return self.store.tuples(
+            f"SELECT function_id, source, {columns} FROM (SELECT *, CASE WHEN bucket = ? "
+            "THEN ? ELSE 1.0 END AS wt FROM red_tallies WHERE step = ? AND bucket >= ? "
+            "AND bucket <= ?) AS w GROUP BY function_id, source",
+            (first, frac, step, first, int(now // step)),
+        )
+
+    def signals(
+        self,
+        window: str = "5m",
+        windows: Iterable[str] = BURN_WINDOWS,
+        wanted: Iterable[str] | None = None,
+    ) -> dict[str, Signals]:
+        """Function id → Signals over ``window``, with an error ratio and a request count for
+        each of ``windows`` the function has been seen long enough to fill. Functions with
+        no row in ``window`` are left out (no data)."""
+        now = self.clock()
+        w_s = parse_window(window)
+        want = None if wanted is None else set(wanted)
+        first_at = {
+            r[0]: float(r[1])
+            for r in self.store.tuples("SELECT function_id, first_at FROM red_functions")
+        }
+        cur: dict[str, dict[str, list[float]]] = {}
+        for row in self._sums(MINUTE, now - w_s, now, _SUMS_OF):
+            if want is None or row[0] in want:
+                cur.setdefault(row[0], {})[row[1]] = [float(v or 0.0) for v in row[2:]]
+        burn: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+        bad = " + ".join(f"{c} * wt" for c in ("e5xx", "timeout"))
+        for w in dict.fromkeys(windows):
+            try:
+                ws = parse_window(w)
+            except ValueError:
+                continue
+            step = MINUTE if ws <= MINUTE_WINDOWS_UP_TO_S else HOUR
+            if ws > (MINUTE_KEEP_S if step == MINUTE else HOUR_KEEP_S) - step:
+                continue  # beyond what is kept: no number rather than a short one
+            for fid, source, n, nbad in self._sums(
+                step, now - ws, now, f"SUM(requests * wt), SUM({bad})"
+            ):
+                if (want is None or fid in want) and fid in cur:
+                    burn.setdefault(fid, {}).setdefault(w, {})[source] = (
+                        float(n or 0.0),
+                        max(0.0, float(nbad or 0.0)),
+                    )
+        out: dict[str, Signals] = {}
+        win_list = list(dict.fromkeys(windows))
+        for fid, by_source in cur.items():
+            t = _prefer(by_source, lambda v: v[0] > 0)
+            if t is None:
+                continue
+            hist_t = _prefer(by_source, lambda v: sum(v[red.H0 :]) > 0)
+            seen = now - first_at.get(fid, now)
+            ratios: dict[str, tuple[float, float] | None] = {}
+            for w in win_list:
+                try:
+                    ws = parse_window(w)
+                except ValueError:
+                    continue
+                v = burn.get(fid, {}).get(w)
+                if v is None or seen + 1.0 < ws:
+                    ratios[w] = None
+                    continue
+                ratios[w] = _prefer(v, lambda x: x[0] > 0) or (0.0, 0.0)
+            seconds = max(1.0, min(w_s, seen))
+            out[fid] = red.signals_of(
+                [max(0.0, x) for x in t],
+                seconds,
+                None if hist_t is None else hist_t[red.H0 :],
+                ratios,
+            )
+        return out
+
+
+def _prefer(by_source: Mapping[str, Any], has: Callable[[Any], bool]) -> Any:
+    """The metrics' value when it has data, else the spans', else None."""
+    for source in ("metrics", "spans"):
+        v = by_source.get(source)
+        if v is not None and has(v):
+            return v
+    return None
