@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "cb.db")
     yield s
     s.close()
@@ -82,7 +82,11 @@ def http_load(meter_provider: MeterProvider, n: int = 2000) -> None:
         code = 500 if i % 100 == 0 else 429 if i % 100 in (1, 2, 3) else 200
         h.record(
             0.6 if i % 50 == 7 else 0.02,
-            {"http.route": "/pay", "http.request.method": "POST", "http.response.status_code": code},
+            {
+                "http.route": "/pay",
+                "http.request.method": "POST",
+                "http.response.status_code": code,
+            },
         )
 
 
@@ -149,8 +153,21 @@ def test_the_protobuf_decoder_reads_what_the_sdk_writes_as_its_json_mapping_does
     assert len(mine.points) == len(theirs.points) == 7  # 3 status codes × 1 histogram + 4
 
     def key(p: Point) -> tuple[Any, ...]:
-        return (p.metric, p.shape, p.temporality, p.monotonic, p.value, p.counts, p.bounds,
-                p.scale, p.offset, p.zero_count, dict(p.attributes), p.start_ns, p.time_ns)  # fmt: skip
+        return (
+            p.metric,
+            p.shape,
+            p.temporality,
+            p.monotonic,
+            p.value,
+            p.counts,
+            p.bounds,
+            p.scale,
+            p.offset,
+            p.zero_count,
+            dict(p.attributes),
+            p.start_ns,
+            p.time_ns,
+        )
 
     assert sorted(map(key, mine.points)) == sorted(map(key, theirs.points))
     by = {p.metric: p for p in mine.points}
@@ -192,14 +209,20 @@ async def test_json_metrics_with_delta_temporality_and_exponential_histograms(
     receiver: tuple[OtlpReceiver, int], store: Store
 ) -> None:
     _, port = receiver
-    delta = {Histogram: AggregationTemporality.DELTA}
+    delta: dict[type, AggregationTemporality] = {Histogram: AggregationTemporality.DELTA}
 
     def exp_load(provider: MeterProvider) -> None:
         m = provider.get_meter("app")
         h = m.create_histogram("http.server.duration", unit="ms")  # the old conventions, ms
         for i in range(1000):
-            h.record(600.0 if i % 50 == 7 else 20.0, {"http.route": "/cart", "http.method": "GET",
-                     "http.status_code": 503 if i % 10 == 0 else 200})  # fmt: skip
+            h.record(
+                600.0 if i % 50 == 7 else 20.0,
+                {
+                    "http.route": "/cart",
+                    "http.method": "GET",
+                    "http.status_code": 503 if i % 10 == 0 else 200,
+                },
+            )
 
     # two exports of delta points, as JSON, each the SDK's own data converted
     reader = InMemoryMetricReader(preferred_temporality=delta)
@@ -237,8 +260,9 @@ def faas_load(provider: MeterProvider) -> None:
     m.create_counter("faas.coldstarts").add(100, attrs)
     m.create_counter("faas.errors").add(80, attrs)  # the timeouts are errors too
     m.create_counter("faas.timeouts").add(50, attrs)
-    d = m.create_histogram("faas.invoke_duration", unit="s",
-                           explicit_bucket_boundaries_advisory=HTTP_BOUNDS_S)  # fmt: skip
+    d = m.create_histogram(
+        "faas.invoke_duration", unit="s", explicit_bucket_boundaries_advisory=HTTP_BOUNDS_S
+    )
     for i in range(1000):
         d.record(2.0 if i % 20 == 0 else 0.08, attrs)
 
@@ -262,8 +286,18 @@ async def test_faas_metrics_feed_cold_starts_f4_and_timeouts_f1(
 
 
 def counter(value: float, start_ns: int, time_ns: int) -> Point:
-    return Point("faas.invocations", "", "sum", CUMULATIVE, True, {"service.name": "fn"},
-                 {"faas.name": "f"}, start_ns, time_ns, value)  # fmt: skip
+    return Point(
+        "faas.invocations",
+        "",
+        "sum",
+        CUMULATIVE,
+        True,
+        {"service.name": "fn"},
+        {"faas.name": "f"},
+        start_ns,
+        time_ns,
+        value,
+    )
 
 
 def requests_of(hs: HealthStore) -> float:
@@ -323,10 +357,16 @@ async def test_a_traces_only_service_gets_red_from_its_server_spans(
         for i in range(n):
             start = int((now - 600 + i * 600 / n) * 1e9)
             code = 401 if i % 20 == 0 else 503 if i % 100 == 1 else 200
-            span = tracer.start_span("GET /login", kind=SpanKind.SERVER, start_time=start,
-                                     attributes={"http.request.method": "GET",
-                                                 "http.route": "/login",
-                                                 "http.response.status_code": code})  # fmt: skip
+            span = tracer.start_span(
+                "GET /login",
+                kind=SpanKind.SERVER,
+                start_time=start,
+                attributes={
+                    "http.request.method": "GET",
+                    "http.route": "/login",
+                    "http.response.status_code": code,
+                },
+            )
             if code >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             with tracer.start_as_current_span("db", kind=SpanKind.CLIENT):
@@ -365,11 +405,22 @@ def aged_spans(now: float, minutes: int, per_minute: int, error_every: int) -> l
             end = now - m * 60 - 1 - k * (58 / per_minute)
             code = 500 if (m * per_minute + k) % error_every == 0 else 200
             out.append(
-                Span(f"{m:016x}{k:016x}", f"{m:08x}{k:08x}", None, "orders", "POST /order",
-                     int((end - 0.05) * 1e9), 50_000_000, kind="server",
-                     status="error" if code == 500 else "unset",
-                     attributes={"http.request.method": "POST", "http.route": "/order",
-                                 "http.response.status_code": code})  # fmt: skip
+                Span(
+                    f"{m:016x}{k:016x}",
+                    f"{m:08x}{k:08x}",
+                    None,
+                    "orders",
+                    "POST /order",
+                    int((end - 0.05) * 1e9),
+                    50_000_000,
+                    kind="server",
+                    status="error" if code == 500 else "unset",
+                    attributes={
+                        "http.request.method": "POST",
+                        "http.route": "/order",
+                        "http.response.status_code": code,
+                    },
+                )
             )
     return out
 
@@ -443,12 +494,18 @@ async def test_partial_success_names_the_rejected_data_points(
         assert "3 bucket counts for 1 bounds" in r.json()["partialSuccess"]["errorMessage"]
         _, as_pb = sdk_points(lambda p: http_load(p, 10))
         body = json.dumps(as_pb).encode()
-        r = await c.post(f"http://127.0.0.1:{port}/v1/metrics", content=body,
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+        r = await c.post(
+            f"http://127.0.0.1:{port}/v1/metrics",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
         assert (r.status_code, r.json()) == (200, {})
         pb, _ = sdk_points(lambda p: http_load(p, 10))
-        r = await c.post(f"http://127.0.0.1:{port}/v1/metrics", content=pb,
-                         headers={"Content-Type": "application/x-protobuf"})  # fmt: skip
+        r = await c.post(
+            f"http://127.0.0.1:{port}/v1/metrics",
+            content=pb,
+            headers={"Content-Type": "application/x-protobuf"},
+        )
         resp = ExportMetricsServiceResponse()
         resp.ParseFromString(r.content)
         assert r.status_code == 200 and resp.partial_success.rejected_data_points == 0

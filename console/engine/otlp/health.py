@@ -37,8 +37,9 @@ Windows and retention: minute rows are kept 6 h 10 min, hour rows 3 days 2 hours
 (``MINUTE_KEEP_S``, ``HOUR_KEEP_S``); at most once a minute of writes, what is older is
 deleted by its ``(step, bucket)`` index. Windows up to 1 h are read from minute rows,
 longer ones from hour rows; a window's oldest row is weighted by how much of it the window
-covers. A window gets an error ratio only once the function has been seen for at least
-that long (``red_functions.first_at``): before, its burn rate is null, not guessed.
+covers. A window gets an error ratio only from a source (metrics, else spans) that has
+sent the function's data for at least that long (``red_functions.first_at``, per
+source): before, its burn rate is null, not guessed.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ _UPSERT = (
     + ", ".join(f"{c} = red_tallies.{c} + excluded.{c}" for c in red.COLUMNS)
 )
 _UPSERT_FUNCTION = (
-    "INSERT INTO red_functions (function_id, service, operation, kind, first_at, last_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (function_id) DO UPDATE SET "
+    "INSERT INTO red_functions (function_id, source, service, operation, kind, first_at, "
+    "last_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (function_id, source) DO UPDATE SET "
     "first_at = CASE WHEN excluded.first_at < red_functions.first_at "
     "THEN excluded.first_at ELSE red_functions.first_at END, "
     "last_at = CASE WHEN excluded.last_at > red_functions.last_at "
@@ -126,7 +127,7 @@ class HealthStats:
 class _Batch:
     tallies: dict[Key, list[float]] = field(default_factory=dict)
     names: dict[str, red.Identity] = field(default_factory=dict)
-    seen: dict[str, tuple[float, float]] = field(default_factory=dict)
+    seen: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     streams: dict[str, tuple[int, int, list[float]]] = field(default_factory=dict)
 
     def tally(self, fid: str, source: str, minute: int) -> list[float]:
@@ -136,9 +137,10 @@ class _Batch:
             t = self.tallies[key] = red.new_tally()
         return t
 
-    def saw(self, fid: str, first: float, last: float) -> None:
-        old = self.seen.get(fid)
-        self.seen[fid] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
+    def saw(self, fid: str, source: str, first: float, last: float) -> None:
+        key = (fid, source)
+        old = self.seen.get(key)
+        self.seen[key] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
 
 
 def _fid(who: red.Identity) -> str:
@@ -234,7 +236,7 @@ class HealthStore:
                     continue
                 b.names[fid] = who
                 red.add_into(b.tally(fid, "spans", int(end_s // MINUTE)), t)
-                b.saw(fid, end_s - s.duration_ns / 1e9, end_s)
+                b.saw(fid, "spans", end_s - s.duration_ns / 1e9, end_s)
                 n += 1
             self._write(b, now)
             self.stats.spans_tallied += n
@@ -292,7 +294,7 @@ class HealthStore:
             return False
         delta, t0 = found
         b.names[fid] = who
-        b.saw(fid, t0 or t1, t1)
+        b.saw(fid, "metrics", t0 or t1, t1)
         cls = red.response_class(family, p.attributes) if family != "faas" else None
         for minute, frac in _minutes(t0, t1):
             t = b.tally(fid, "metrics", minute)
@@ -386,8 +388,8 @@ class HealthStore:
         rows = [(f, s, MINUTE, m, *t) for (f, s, m), t in b.tallies.items()]
         rows += [(f, s, HOUR, h, *t) for (f, s, h), t in hours.items()]
         functions = [
-            (fid, *b.names[fid][:2], b.names[fid][2].value, *b.seen[fid])
-            for fid in b.seen
+            (fid, source, *b.names[fid][:2], b.names[fid][2].value, *span)
+            for (fid, source), span in b.seen.items()
             if fid in b.names
         ]
         streams = [(k, s, t, json.dumps(v), now) for k, (s, t, v) in b.streams.items()]
@@ -436,7 +438,8 @@ class HealthStore:
     def functions(self) -> list[Function]:
         """Every function seen within the retention, by id."""
         rows = self.store.tuples(
-            "SELECT function_id, service, operation, kind FROM red_functions ORDER BY function_id"
+            "SELECT function_id, MIN(service), MIN(operation), MIN(kind) FROM red_functions "
+            "GROUP BY function_id ORDER BY function_id"
         )
         return [red.function_of(r[0], r[1], r[2], r[3], "otlp") for r in rows]
 
@@ -463,9 +466,9 @@ class HealthStore:
         now = self.clock()
         w_s = parse_window(window)
         want = None if wanted is None else set(wanted)
-        first_at = {
-            r[0]: float(r[1])
-            for r in self.store.tuples("SELECT function_id, first_at FROM red_functions")
+        first_at: dict[tuple[str, str], float] = {
+            (r[0], r[1]): float(r[2])
+            for r in self.store.tuples("SELECT function_id, source, first_at FROM red_functions")
         }
         cur: dict[str, dict[str, list[float]]] = {}
         for row in self._sums(MINUTE, now - w_s, now, _SUMS_OF):
@@ -490,38 +493,49 @@ class HealthStore:
                         max(0.0, float(nbad or 0.0)),
                     )
         out: dict[str, Signals] = {}
-        win_list = list(dict.fromkeys(windows))
+        win_list = [w for w in dict.fromkeys(windows) if _seconds(w) is not None]
         for fid, by_source in cur.items():
-            t = _prefer(by_source, lambda v: v[0] > 0)
-            if t is None:
+            source = _prefer(by_source, lambda v: v[0] > 0)
+            if source is None:
                 continue
-            hist_t = _prefer(by_source, lambda v: sum(v[red.H0 :]) > 0)
-            seen = now - first_at.get(fid, now)
+            t = by_source[source]
+            hist_source = _prefer(by_source, lambda v: sum(v[red.H0 :]) > 0)
             ratios: dict[str, tuple[float, float] | None] = {}
             for w in win_list:
-                try:
-                    ws = parse_window(w)
-                except ValueError:
-                    continue
-                v = burn.get(fid, {}).get(w)
-                if v is None or seen + 1.0 < ws:
-                    ratios[w] = None
-                    continue
-                ratios[w] = _prefer(v, lambda x: x[0] > 0) or (0.0, 0.0)
+                ws = _seconds(w) or 0.0
+                # each window from a source that has been sending for at least that long
+                # (metrics first); none: not filled yet, no ratio
+                ratios[w] = None
+                for src in SOURCES:
+                    v = burn.get(fid, {}).get(w, {}).get(src)
+                    if v is not None and v[0] > 0 and now - first_at.get((fid, src), now) + 1 >= ws:
+                        ratios[w] = v
+                        break
+            seen = now - first_at.get((fid, source), now)
             seconds = max(1.0, min(w_s, seen))
             out[fid] = red.signals_of(
                 [max(0.0, x) for x in t],
                 seconds,
-                None if hist_t is None else hist_t[red.H0 :],
+                None if hist_source is None else by_source[hist_source][red.H0 :],
                 ratios,
             )
         return out
 
 
-def _prefer(by_source: Mapping[str, Any], has: Callable[[Any], bool]) -> Any:
-    """The metrics' value when it has data, else the spans', else None."""
-    for source in ("metrics", "spans"):
+SOURCES = ("metrics", "spans")
+
+
+def _seconds(window: str) -> float | None:
+    try:
+        return parse_window(window)
+    except ValueError:
+        return None
+
+
+def _prefer(by_source: Mapping[str, Any], has: Callable[[Any], bool]) -> str | None:
+    """``metrics`` when it has data, else ``spans`` when it has, else None."""
+    for source in SOURCES:
         v = by_source.get(source)
         if v is not None and has(v):
-            return v
+            return source
     return None

@@ -104,8 +104,9 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (function_id, source, step, bucket))""",
         "CREATE INDEX red_tallies_age ON red_tallies (step, bucket)",
         """CREATE TABLE red_functions (
-            function_id TEXT PRIMARY KEY, service TEXT NOT NULL, operation TEXT NOT NULL,
-            kind TEXT NOT NULL, first_at REAL NOT NULL, last_at REAL NOT NULL)""",
+            function_id TEXT NOT NULL, source TEXT NOT NULL, service TEXT NOT NULL,
+            operation TEXT NOT NULL, kind TEXT NOT NULL, first_at REAL NOT NULL,
+            last_at REAL NOT NULL, PRIMARY KEY (function_id, source))""",
         """CREATE TABLE red_streams (
             stream TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, time_ns INTEGER NOT NULL,
             vec TEXT NOT NULL, seen_at REAL NOT NULL)""",
