@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.otlp import _over, _text, attributes, uint64
+from console.core.otlp import MAX_NS, _over, _text, attributes, uint64
 from console.core.otlp_limits import DecodeLimits, LimitError, NumberError, int64
 from console.core.sanitize import clean_line
 
@@ -40,6 +40,7 @@ _TEMPORALITY: Mapping[int | str, int] = {
 NO_RECORDED_VALUE = 1
 #: The scales an exponential histogram may use (the SDKs use 20 … -10).
 SCALES = (-10, 20)
+MAX_U64 = MAX_NS  # counts are uint64; what SQLite and the mapping accept is int64
 SHAPES = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
 
 
@@ -94,8 +95,15 @@ def _finite(v: Any, what: str) -> float:
 
 
 def _count(v: Any, what: str) -> float:
-    n = uint64(v)
-    return float(n)
+    if type(v) is int and 0 <= v <= MAX_U64:  # the protobuf decoder's: no parsing needed
+        return float(v)
+    return float(uint64(v))
+
+
+def _counts(values: list[Any]) -> tuple[float, ...]:
+    if all(type(c) is int and 0 <= c <= MAX_U64 for c in values):
+        return tuple(map(float, values))
+    return tuple(_count(c, "a bucket count") for c in values)
 
 
 def _number(raw: Mapping[str, Any]) -> float:
@@ -149,7 +157,7 @@ def _point(
         p.bounds = tuple(_finite(b, "a bound") for b in bounds)
         if any(b <= a for a, b in zip(p.bounds, p.bounds[1:], strict=False)):
             raise ValueError("explicitBounds are not increasing")
-        p.counts = tuple(_count(c, "a bucket count") for c in counts)
+        p.counts = _counts(counts)
     elif shape == "exponentialHistogram":
         p.value = _count(raw.get("count"), "count")
         scale = raw.get("scale") or 0
@@ -171,8 +179,8 @@ def _point(
         if isinstance(offset, bool) or not isinstance(offset, int) or abs(offset) > 1 << 31:
             raise ValueError("positive.offset is not a 32-bit integer")
         p.offset = offset
-        p.counts = tuple(_count(c, "a bucket count") for c in pc)
-        p.negative = sum(_count(c, "a bucket count") for c in nc)
+        p.counts = _counts(pc)
+        p.negative = sum(_counts(nc))
     else:  # summary: counted and summed, never read for health
         p.value = _count(raw.get("count"), "count")
     return p

@@ -36,6 +36,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from console.core.classify import DEFAULT_COUNTED, status_class, success_rate
@@ -282,15 +283,29 @@ def explicit_histogram(
 ) -> None:
     """An OTLP explicit-bounds histogram (``counts`` has ``len(bounds) + 1`` entries) in
     the sender's unit, ``to_ms`` milliseconds per unit, added into the fixed buckets."""
-    lo = -math.inf
+    plan = _plan(tuple(bounds), to_ms)
     for i, c in enumerate(counts):
-        hi = bounds[i] * to_ms if i < len(bounds) else math.inf
         if c:
-            if math.isinf(lo):
-                into[bucket_of(hi) if not math.isinf(hi) else NB - 1] += c
-            else:
-                spread(lo, hi, c, into)
+            for j, f in plan[i]:
+                into[j] += c * f
+
+
+@lru_cache(maxsize=256)
+def _plan(bounds: tuple[float, ...], to_ms: float) -> tuple[tuple[tuple[int, float], ...], ...]:
+    """For each source bucket, the fixed buckets it is spread over and each one's share
+    (worked out once per layout: a sender uses a handful)."""
+    out = []
+    lo = -math.inf
+    for i in range(len(bounds) + 1):
+        hi = bounds[i] * to_ms if i < len(bounds) else math.inf
+        share = [0.0] * NB
+        if math.isinf(lo):
+            share[bucket_of(hi) if not math.isinf(hi) else NB - 1] = 1.0
+        else:
+            spread(lo, hi, 1.0, share)
+        out.append(tuple((j, f) for j, f in enumerate(share) if f))
         lo = hi
+    return tuple(out)
 
 
 def exponential_histogram(

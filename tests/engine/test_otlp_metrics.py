@@ -439,8 +439,10 @@ async def test_burn_rates_are_null_until_each_window_has_been_seen_then_real(
     assert h.burn is not None and set(h.burn.rates) == {"5m"} and not h.burn.page
 
     hs.add_spans(aged_spans(now, 3 * 1440 + 30, 2, 50)[20 * 2 :])  # pre-aged: 3 days more
+    clock.now += 61  # the hour-row windows are read again at most once a minute
     h = next(f for f in (await fleet.refresh()).functions if f.function.id == "orders:POST /order")
     assert set(h.signals.error_ratio) == {"5m", "30m", "1h", "6h", "3d"}
+    assert h.signals.requests["3d"] == pytest.approx(3 * 1440 * 2 + 20 * 8, rel=0.02)
     for w in ("1h", "6h", "3d"):
         assert h.signals.error_ratio[w] == pytest.approx(0.02, abs=0.003), w
     assert h.burn is not None and h.burn.rates["1h"] == pytest.approx(20, rel=0.15)
