@@ -33,7 +33,7 @@ status is a 5xx, nothing at all is ok for a span and unknown for a metric point.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -47,7 +47,10 @@ from console.core.sanitize import clean_line
 #: They include every default bound of the OpenTelemetry SDKs' HTTP duration histograms
 #: (0.005 … 10 s for ``http.server.request.duration``, 5 … 10,000 ms for the older
 #: ``http.server.duration``), so such a histogram is stored without loss: a quantile lands
-#: in the very bucket it lands in on the sender's side.
+#: in the very bucket it lands in on the sender's side. Other layouts are spread evenly
+#: within each sender bucket (what linear interpolation assumes anyway); a sender's +Inf
+#: bucket is counted in the fixed bucket just above its highest bound (a quantile there
+#: reads as at most that bucket's upper bound; beyond 60 s it is flagged a lower bound).
 BOUNDS_MS: tuple[float, ...] = (
     1.0, 2.5, 5.0, 7.5, 10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 350.0, 500.0,
     750.0, 1000.0, 1500.0, 2500.0, 5000.0, 7500.0, 10000.0, 15000.0, 30000.0, 60000.0,
@@ -256,6 +259,10 @@ def spread(lo: float, hi: float, n: float, into: list[float]) -> None:
     (``into`` holds :data:`NB` values). Consistent with linear interpolation: a quantile
     read from the result lies in the interval it lies in on the sender's side."""
     if n <= 0:
+        return
+    if math.isinf(hi) and not math.isinf(lo):
+        # a sender's +Inf bucket: counted in the fixed bucket just above its highest bound
+        into[min(bisect_right(BOUNDS_MS, lo), NB - 1)] += n
         return
     if not hi > lo or math.isinf(lo) or math.isinf(hi):
         into[bucket_of(hi if not math.isinf(hi) else lo)] += n

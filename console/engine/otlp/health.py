@@ -539,17 +539,16 @@ class HealthStore:
             if ws <= (MINUTE_KEEP_S if step == MINUTE else HOUR_KEEP_S) - step:
                 by_step[step].append((w, ws))  # beyond what is kept: no number, not a short one
         for step, ws_list in by_step.items():
-            for w, row in self._cached_window_sums(step, ws_list, now):
-                fid, source = row[0], row[1]
+            for w, (fid, src, sums) in self._cached_window_sums(step, ws_list, now):
                 if fid in cur:
-                    burn.setdefault(fid, {}).setdefault(w, {})[source] = row[2]
+                    burn.setdefault(fid, {}).setdefault(w, {})[src] = sums
         out: dict[str, Signals] = {}
         win_list = [w for w in dict.fromkeys(windows) if _seconds(w) is not None]
         for fid, by_source in cur.items():
-            source = _prefer(by_source, lambda v: v[0] > 0)
-            if source is None:
+            chosen = _prefer(by_source, lambda v: v[0] > 0)
+            if chosen is None:
                 continue
-            t = by_source[source]
+            t = by_source[chosen]
             hist_source = _prefer(by_source, lambda v: sum(v[red.H0 :]) > 0)
             ratios: dict[str, tuple[float, float] | None] = {}
             for w in win_list:
@@ -562,7 +561,7 @@ class HealthStore:
                     if v is not None and v[0] > 0 and now - first_at.get((fid, src), now) + 1 >= ws:
                         ratios[w] = v
                         break
-            seen = now - first_at.get((fid, source), now)
+            seen = now - first_at.get((fid, chosen), now)
             seconds = max(1.0, min(w_s, seen))
             out[fid] = red.signals_of(
                 [max(0.0, x) for x in t],
