@@ -511,3 +511,65 @@ async def test_partial_success_names_the_rejected_data_points(
         resp = ExportMetricsServiceResponse()
         resp.ParseFromString(r.content)
         assert r.status_code == 200 and resp.partial_success.rejected_data_points == 0
+
+
+def rpc_and_messaging(provider: MeterProvider) -> None:
+    m = provider.get_meter("svc")
+    rpc = m.create_histogram("rpc.server.duration", unit="ms")  # the older RPC conventions
+    msg = m.create_histogram(
+        "messaging.process.duration", unit="s", explicit_bucket_boundaries_advisory=HTTP_BOUNDS_S
+    )
+    for i in range(500):
+        rpc.record(
+            30.0,
+            {"rpc.system": "grpc", "rpc.service": "shop.Cart", "rpc.method": "Add",
+             "rpc.grpc.status_code": 8 if i % 10 == 0 else 0},
+        )  # fmt: skip
+        attrs: dict[str, str] = {"messaging.destination.name": "orders"}
+        if i % 25 == 0:
+            attrs["error.type"] = "ValueError"
+        msg.record(0.2, attrs)
+
+
+async def test_rpc_and_messaging_metrics_are_functions_of_their_own(
+    receiver: tuple[OtlpReceiver, int], store: Store
+) -> None:
+    _, port = receiver
+    await asyncio.to_thread(export_with_sdk, port, rpc_and_messaging)
+    hs = HealthStore(store, clock=Clock(time.time() + 60))
+    kinds = {f.id: f.kind.value for f in hs.functions()}
+    assert kinds == {"checkout:shop.Cart/Add": "rpc", "checkout:orders": "worker"}
+    sig = hs.signals()
+    rpc, msg = sig["checkout:shop.Cart/Add"], sig["checkout:orders"]
+    assert rpc.throttle_rate == pytest.approx(0.1) and rpc.success_rate == pytest.approx(1.0)
+    assert rpc.p99_ms is not None and 25 < rpc.p99_ms <= 50  # milliseconds, as the unit says
+    assert msg.error_5xx_rate == pytest.approx(0.04) and msg.p50_ms is not None
+    assert 150 < msg.p50_ms <= 250  # seconds read as seconds
+
+
+def test_a_refresh_costs_the_same_queries_whatever_the_number_of_functions() -> None:
+    def queries(functions: int) -> tuple[int, int]:
+        now = 1_800_000_000.0
+        store = Store(":memory:")
+        hs = HealthStore(store, clock=Clock(now))
+        hs.add_spans(
+            [
+                Span(f"{f:032x}", f"{f:016x}", None, "svc", "GET", int((now - 30) * 1e9), 10**6,
+                     kind="server", attributes={"http.request.method": "GET",
+                                                "http.route": f"/r/{f}"})
+                for f in range(functions)
+            ]
+        )  # fmt: skip
+        seen: list[str] = []
+        real = store.tuples
+
+        def counted(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+            seen.append(sql)
+            return real(sql, params)
+
+        store.tuples = counted  # type: ignore[method-assign]
+        got = hs.signals("5m")
+        store.close()
+        return len(seen), len(got)
+
+    assert queries(3) == (4, 3) and queries(300) == (4, 300)
