@@ -573,3 +573,59 @@ def test_a_refresh_costs_the_same_queries_whatever_the_number_of_functions() -> 
         return len(seen), len(got)
 
     assert queries(3) == (4, 3) and queries(300) == (4, 300)
+
+
+async def test_gzip_from_the_sdk_and_retryable_503s_when_busy_or_the_disk_is_full(
+    tmp_path: Path,
+) -> None:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+
+    from console.engine.otlp.receiver import ReceiverLimits
+
+    store = Store(tmp_path / "gz.db")
+    rx = OtlpReceiver(SpanStore(store), port=0)
+    _, port = await rx.start()
+    try:
+        await asyncio.to_thread(
+            export_with_sdk, port, lambda p: http_load(p, 100), compression=Compression.Gzip
+        )
+    finally:
+        await rx.stop()
+    assert rx.stats.points_accepted == 6 and rx.stats.by_status == {200: 2}
+    assert HealthStore(store, clock=Clock(time.time() + 60)).signals()[PAY].rate_rps
+    store.close()
+
+    def routes(provider: MeterProvider) -> None:  # 300 points: more than a page holds
+        h = provider.get_meter("app").create_histogram("http.server.request.duration", unit="s")
+        for r in range(300):
+            h.record(0.02, {"http.route": f"/r/{r}", "http.request.method": "GET"})
+
+    body, _ = sdk_points(routes)
+    busy = OtlpReceiver(
+        SpanStore(Store(":memory:")), port=0, limits=ReceiverLimits(max_pending_spans=100)
+    )
+    schema = Store(tmp_path / "full.db")
+    pages = int(schema.query("PRAGMA page_count")[0][0])
+    schema.close()
+    full_store = Store(tmp_path / "full.db", max_pages=pages)  # the schema and no room more
+    full_store.open()
+    full = OtlpReceiver(SpanStore(full_store), port=0)
+    answers = []
+    for rx in (busy, full):
+        await rx.start()
+        try:
+            async with httpx.AsyncClient() as c:
+                answers.append(
+                    await c.post(
+                        f"http://127.0.0.1:{rx.port}/v1/metrics",
+                        content=body,
+                        headers={"Content-Type": "application/x-protobuf"},
+                    )
+                )
+        finally:
+            await rx.stop()
+    full_store.close()
+    assert [(r.status_code, r.headers.get("retry-after")) for r in answers] == [
+        (503, "1"),
+        (503, "1"),
+    ]
