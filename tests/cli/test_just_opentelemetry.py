@@ -135,7 +135,10 @@ def test_an_sdk_only_service_shows_in_the_fleet_with_health_burn_rates_and_trace
 
     args = ["--config", str(cfg), "--db", str(db)]
     doc = run([*args, "status", "--json"], capsys)
-    f = next(x for x in doc["functions"] if x["id"] == FID)
+    # the service is the fleet: no demo functions beside it, no backend but the embedded one
+    assert [x["id"] for x in doc["functions"]] == [FID]
+    assert [b["plugin"] for b in doc["backends"]] == ["otlp"]
+    f = doc["functions"][0]
     s = f["signals"]
     assert f["service"] == "shop" and f["kind"] == "http"
     assert s["success_rate"] == pytest.approx(0.98, abs=0.01)  # from the SDK's metrics

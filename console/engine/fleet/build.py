@@ -115,10 +115,12 @@ def build_fleet(
     clock: Callable[[], float] = time.time,
     demo: bool = False,
     demo_size: int | None = None,
+    demo_if_empty: bool = True,
     timeout: float = 5.0,
     runbooks: Mapping[FailureMode, Sequence[str]] | None = None,
 ) -> Fleet:
-    """Instantiate every configured backend (the demo when asked or when none is configured).
+    """Instantiate every configured backend (the demo when asked, or when none is configured
+    and ``demo_if_empty``).
 
     Findings link to ``runbooks`` (failure mode -> runbook ids); by default those of the
     runbook catalog: shipped, the user's and the config's ``runbooks`` folders.
@@ -128,7 +130,7 @@ def build_fleet(
             secret, bad thresholds.
     """
     specs = list(config.backends)
-    if demo or not specs:
+    if demo or (not specs and demo_if_empty):
         specs = [demo_backend(config, demo_size)]
     needs_http = any(s.plugin != "demo" for s in specs)
     client = http if http is not None or not needs_http else make_http_client()

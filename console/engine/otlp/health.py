@@ -575,6 +575,11 @@ class HealthStore:
 SOURCES = ("metrics", "spans")
 
 
+def any_function(store: Store) -> bool:
+    """Whether any function has been tallied (and is still within the retention)."""
+    return bool(store.tuples("SELECT 1 FROM red_functions LIMIT 1"))
+
+
 def _seconds(window: str) -> float | None:
     try:
         return parse_window(window)
