@@ -629,3 +629,49 @@ async def test_gzip_from_the_sdk_and_retryable_503s_when_busy_or_the_disk_is_ful
         (503, "1"),
         (503, "1"),
     ]
+
+
+class Configured:
+    """A configured backend (Prometheus-like) that knows the same function."""
+
+    async def aclose(self) -> None:
+        return None
+
+    async def functions(self) -> list[Any]:
+        from console.core.model import Function, Kind
+
+        return [Function(PAY, "checkout", "POST /pay", kind=Kind.RPC, source="prom")]
+
+    async def signals(self, functions: list[Any], window: str) -> dict[str, Any]:
+        from console.core.model import Signals
+
+        return {PAY: Signals(rate_rps=50.0, success_rate=0.5, error_5xx_rate=0.5)}
+
+    async def series(self, *a: Any) -> list[tuple[float, float]]:
+        return []
+
+
+async def test_a_configured_backend_s_view_of_a_function_wins_and_otlp_fills_the_rest(
+    store: Store,
+) -> None:
+    from console.engine.fleet.backend import Backend
+
+    now = 1_800_000_000.0
+    clock = Clock(now)
+    HealthStore(store, clock=clock).add_spans(
+        aged_spans(now, 10, 10, 50)  # orders:POST /order, and PAY below
+        + [
+            Span(f"{i:032x}", f"{i:016x}", None, "checkout", "POST /pay", int((now - 60 - i) * 1e9),
+                 900_000_000, kind="server", attributes={"http.request.method": "POST",
+                 "http.route": "/pay", "http.response.status_code": 200})
+            for i in range(200)
+        ]
+    )  # fmt: skip
+    otlp = embedded_traces(store, OtlpConfig(), clock)
+    fleet = Fleet([otlp, Backend("prom", "prom", Configured())], clock=clock)
+    snap = await fleet.refresh()
+    pay = next(h for h in snap.functions if h.function.id == PAY)
+    assert pay.function.kind.value == "rpc" and pay.function.source == "prom"
+    assert pay.signals.success_rate == 0.5 and pay.signals.rate_rps == 50.0
+    assert pay.signals.p99_ms is not None and 750 < pay.signals.p99_ms <= 1000  # from OTLP
+    assert "orders:POST /order" in {h.function.id for h in snap.functions}
