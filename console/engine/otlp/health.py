@@ -131,6 +131,8 @@ class _Batch:
     names: dict[str, red.Identity] = field(default_factory=dict)
     seen: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     streams: dict[str, tuple[int, int, list[float]]] = field(default_factory=dict)
+    #: functions admitted in this batch that the store did not know
+    new: set[str] = field(default_factory=set)
 
     def tally(self, fid: str, source: str, minute: int) -> list[float]:
         key = (fid, source, minute)
@@ -215,11 +217,12 @@ class HealthStore:
 
     def _admit(self, fid: str, b: _Batch) -> bool:
         assert self._known is not None
-        if fid in self._known or fid in b.names:
+        if fid in self._known or fid in b.new:
             return True
-        if len(self._known) + sum(1 for f in b.names if f not in self._known) >= self.max_functions:
+        if len(self._known) + len(b.new) >= self.max_functions:
             self.stats.functions_dropped += 1
             return False
+        b.new.add(fid)
         return True
 
     def add_spans(self, spans: Sequence[Span]) -> int:
