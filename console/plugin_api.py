@@ -155,6 +155,10 @@ class HealthSource(Protocol):
         self, window: str = "5m", windows: Sequence[str] = (), wanted: Sequence[str] | None = None
     ) -> dict[str, Signals]: ...
 
+    def series(
+        self, function_id: str, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]: ...
+
 
 @dataclass
 class PluginContext:

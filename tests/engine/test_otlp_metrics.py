@@ -675,3 +675,22 @@ async def test_a_configured_backend_s_view_of_a_function_wins_and_otlp_fills_the
     assert pay.signals.success_rate == 0.5 and pay.signals.rate_rps == 50.0
     assert pay.signals.p99_ms is not None and 750 < pay.signals.p99_ms <= 1000  # from OTLP
     assert "orders:POST /order" in {h.function.id for h in snap.functions}
+
+
+async def test_the_function_screen_s_history_comes_from_the_minute_tallies(store: Store) -> None:
+    now = 1_800_000_000.0
+    clock = Clock(now)
+    HealthStore(store, clock=clock).add_spans(aged_spans(now, 60, 10, 50))  # 10/min, 2% errors
+    plugin = embedded_traces(store, OtlpConfig(), clock).plugin
+    from console.core.model import Function
+    from console.plugin_api import Metrics
+
+    assert isinstance(plugin, Metrics)
+    fn = Function("orders:POST /order", "orders", "POST /order")
+    rate = await plugin.series(fn, "rate_rps", now - 1800, now, 300)
+    err = await plugin.series(fn, "error_rate", now - 1800, now, 300)
+    assert [t for t, _ in rate] == [now - 1800 + i * 300 for i in range(7)]
+    assert all(v == pytest.approx(10 / 60, rel=0.05) for _, v in rate)
+    assert sum(v for _, v in err) / len(err) == pytest.approx(0.02, abs=0.005)
+    assert await plugin.series(fn, "no_such_signal", now - 1800, now, 300) == []
+    assert await plugin.series(fn, "rate_rps", now - 7 * 86400, now - 6 * 86400, 300) == []

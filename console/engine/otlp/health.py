@@ -50,7 +50,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from console.core import red
@@ -448,6 +448,48 @@ class HealthStore:
             self._pruned_at = self.clock()
 
     # -- reading -------------------------------------------------------------------------
+
+    def series(
+        self, function_id: str, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """(unix seconds, value) of one signal of one function over ``(start, end]``, a point
+        per ``step`` from the minute rows (the last 1 h 10 min), each minute weighted by
+        how much of it falls in the point's step; no point where there were no requests.
+        ``error_rate`` is ``1 − success_rate``. Unknown signals and bad ranges: ``[]``."""
+        known = {f.name for f in fields(Signals)} | {"error_rate"}
+        if signal not in known or not (step > 0 and math.isfinite(start + end + step)):
+            return []
+        end = min(end, self.clock())
+        count = int((end - start) // step) + 1
+        if end < start or count > 2000:
+            return []
+        rows = self.store.tuples(
+            f"SELECT source, bucket, {_COLS} FROM red_tallies WHERE function_id = ? "
+            "AND step = ? AND bucket >= ? AND bucket <= ?",
+            (function_id, MINUTE, int((start - step) // MINUTE), int(end // MINUTE)),
+        )
+        has_metrics = any(r[0] == "metrics" and r[2] for r in rows)
+        source = "metrics" if has_metrics else "spans"
+        out: list[tuple[float, float]] = []
+        for i in range(count):
+            t = start + i * step
+            tally = red.new_tally()
+            for r in rows:
+                if r[0] != source:
+                    continue
+                lo, hi = max(r[1] * MINUTE, t - step), min((r[1] + 1) * MINUTE, t)
+                if hi > lo:
+                    red.add_into(tally, [float(v or 0.0) for v in r[2:]], (hi - lo) / MINUTE)
+            if tally[0] <= 0:
+                continue
+            s = red.signals_of([max(0.0, x) for x in tally], step, None, {})
+            if signal == "error_rate":
+                v = None if s.success_rate is None else 1.0 - s.success_rate
+            else:
+                v = getattr(s, signal)
+            if isinstance(v, int | float) and math.isfinite(v):
+                out.append((t, float(v)))
+        return out
 
     def functions(self) -> list[Function]:
         """Every function seen within the retention, by id."""
