@@ -217,7 +217,9 @@ def parse_floor(bodies: list[bytes], items: int, message: Any) -> dict[str, floa
     return {"protobuf_per_cpu_s": items / pb, "json_loads_per_cpu_s": items / js}
 
 
-def show(label: str, unit: str, rx: dict[str, Any], bare: dict[str, Any], floor: dict[str, float]) -> None:
+def show(
+    label: str, unit: str, rx: dict[str, Any], bare: dict[str, Any], floor: dict[str, float]
+) -> None:
     print(f"{label}: {rx['items']:,} {unit} in {rx['wall_s']:.2f} s, statuses {rx['codes']}")
     print(f"  receiver: {rx['per_s']:,.0f} {unit}/s wall, {rx['per_cpu_s']:,.0f} {unit} per "
           f"CPU-second (CPU {rx['cpu_share'] * 100:.0f}% of one core), peak RSS "
