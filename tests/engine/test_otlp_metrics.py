@@ -694,3 +694,23 @@ async def test_the_function_screen_s_history_comes_from_the_minute_tallies(store
     assert sum(v for _, v in err) / len(err) == pytest.approx(0.02, abs=0.005)
     assert await plugin.series(fn, "no_such_signal", now - 1800, now, 300) == []
     assert await plugin.series(fn, "rate_rps", now - 7 * 86400, now - 6 * 86400, 300) == []
+
+
+async def test_one_function_s_health_read_on_its_own_is_the_refresh_s(store: Store) -> None:
+    now = 1_800_000_000.0
+    clock = Clock(now)
+    hs = HealthStore(store, clock=clock)
+    hs.add_spans(aged_spans(now, 90, 4, 25))
+    hs.add_spans(
+        [
+            Span(f"{i:032x}", f"{i:016x}", None, "other", "GET", int((now - 30 - i) * 1e9),
+                 10**6, kind="server", attributes={"http.request.method": "GET"})
+            for i in range(50)
+        ]
+    )  # fmt: skip
+    fleet = await fleet_of(store, clock)
+    snap = await fleet.refresh()
+    alone = await fleet.read_function("orders:POST /order")
+    whole = next(h for h in snap.functions if h.function.id == "orders:POST /order")
+    assert alone is not None and alone.signals == whole.signals
+    assert alone.signals.error_ratio["1h"] == pytest.approx(0.04, abs=0.005)

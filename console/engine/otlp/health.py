@@ -499,24 +499,28 @@ class HealthStore:
         )
         return [red.function_of(r[0], r[1], r[2], r[3], "otlp") for r in rows]
 
-    def _sums(self, step: int, start: float, now: float, columns: str) -> list[tuple[Any, ...]]:
-        """Per (function, source): the weighted column sums of rows in ``(start, now]``."""
+    def _sums(
+        self, step: int, start: float, now: float, columns: str, only: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Per (function, source): the weighted column sums of rows in ``(start, now]``
+        (of the functions ``only`` names, when it names any)."""
         first = int(start // step)
         frac = ((first + 1) * step - start) / step
+        where, extra = _only(only)
         return self.store.tuples(
             f"SELECT function_id, source, {columns} FROM (SELECT *, CASE WHEN bucket = ? "
             "THEN ? ELSE 1.0 END AS wt FROM red_tallies WHERE step = ? AND bucket >= ? "
-            "AND bucket <= ?) AS w GROUP BY function_id, source",
-            (first, frac, step, first, int(now // step)),
+            f"AND bucket <= ?{where}) AS w GROUP BY function_id, source",
+            (first, frac, step, first, int(now // step), *extra),
         )
 
     def _cached_window_sums(
-        self, step: int, windows: list[tuple[str, float]], now: float
+        self, step: int, windows: list[tuple[str, float]], now: float, only: Sequence[str] = ()
     ) -> list[tuple[str, tuple[str, str, tuple[float, float]]]]:
-        """:meth:`_window_sums`; the hour-row windows (6h, 3d) are read again at most once a
-        minute (a minute moves them by at most 1/360 of their length)."""
-        if step != HOUR:
-            return list(self._window_sums(step, windows, now))
+        """:meth:`_window_sums`; the hour-row windows (6h, 3d) of the whole fleet are read
+        again at most once a minute (a minute moves them by at most 1/360 of their length)."""
+        if step != HOUR or only:
+            return list(self._window_sums(step, windows, now, only))
         key = tuple(windows)
         hit = self._hour_cache.get(key)
         if hit is not None and 0 <= now - hit[0] < HOUR_WINDOWS_TTL_S:
@@ -526,7 +530,7 @@ class HealthStore:
         return rows
 
     def _window_sums(
-        self, step: int, windows: list[tuple[str, float]], now: float
+        self, step: int, windows: list[tuple[str, float]], now: float, only: Sequence[str] = ()
     ) -> Iterator[tuple[str, tuple[str, str, tuple[float, float]]]]:
         """(window, (function, source, (requests, bad requests))) for several windows read
         from rows of one step in one pass — index-only, by ``red_tallies_windows``, grouped
@@ -543,10 +547,11 @@ class HealthStore:
             wt = "CASE WHEN bucket > ? THEN 1.0 WHEN bucket = ? THEN ? ELSE 0.0 END"
             parts.append(f"SUM(requests * {wt}), SUM((e5xx + timeout) * {wt})")
             args += [first, first, frac, first, first, frac]
+        where, extra = _only(only)
         rows = self.store.tuples(
             f"SELECT function_id, source, {', '.join(parts)} FROM red_tallies "
-            "WHERE step = ? AND bucket >= ? AND bucket <= ? GROUP BY function_id, source",
-            (*args, step, oldest, int(now // step)),
+            f"WHERE step = ? AND bucket >= ? AND bucket <= ?{where} GROUP BY function_id, source",
+            (*args, step, oldest, int(now // step), *extra),
         )
         for r in rows:
             for i, (w, _) in enumerate(windows):
@@ -565,13 +570,15 @@ class HealthStore:
         now = self.clock()
         w_s = parse_window(window)
         want = None if wanted is None else set(wanted)
+        # a few functions (one function's health, a runbook's verify): read only theirs
+        only = sorted(want) if want is not None and len(want) <= FEW else []
         first_at: dict[tuple[str, str], float] = {
             (r[0], r[1]): float(r[2])
             for r in self.store.tuples("SELECT function_id, source, first_at FROM red_functions")
         }
         cur: dict[str, dict[str, list[float]]] = {}
         step = MINUTE if w_s <= MINUTE_WINDOWS_UP_TO_S else HOUR
-        for row in self._sums(step, now - w_s, now, _SUMS_OF):
+        for row in self._sums(step, now - w_s, now, _SUMS_OF, only):
             if want is None or row[0] in want:
                 cur.setdefault(row[0], {})[row[1]] = [float(v or 0.0) for v in row[2:]]
         burn: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
@@ -584,7 +591,7 @@ class HealthStore:
             if ws <= (MINUTE_KEEP_S if step == MINUTE else HOUR_KEEP_S) - step:
                 by_step[step].append((w, ws))  # beyond what is kept: no number, not a short one
         for step, ws_list in by_step.items():
-            for w, (fid, src, sums) in self._cached_window_sums(step, ws_list, now):
+            for w, (fid, src, sums) in self._cached_window_sums(step, ws_list, now, only):
                 if fid in cur:
                     burn.setdefault(fid, {}).setdefault(w, {})[src] = sums
         out: dict[str, Signals] = {}
@@ -618,6 +625,15 @@ class HealthStore:
 
 
 SOURCES = ("metrics", "spans")
+#: Up to this many wanted functions are read by id; more: the whole table in one pass.
+FEW = 50
+
+
+def _only(ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition (and its arguments) keeping rows of ``ids``; none when empty."""
+    if not ids:
+        return "", ()
+    return f" AND function_id IN ({', '.join('?' for _ in ids)})", tuple(ids)
 
 
 def any_function(store: Store) -> bool:
