@@ -213,3 +213,22 @@ def test_random_bytes_are_a_proto_error_or_a_limit_error_never_a_crash() -> None
             batch = parse_resource_metrics(doc["resourceMetrics"], limits=DecodeLimits())
             tallied += health.add_points(batch.points)  # what decodes is tallied, or not: no crash
     assert tallied > 0  # some mutations leave a valid point (a changed count, a bound)
+
+
+def test_a_sender_inventing_cumulative_streams_cannot_grow_the_stream_state() -> None:
+    hs = HealthStore(Store(":memory:"), max_streams=100)
+    now = time.time_ns()
+    doc = histogram_doc()
+    metric = doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]
+    metric["histogram"]["aggregationTemporality"] = 2  # cumulative: each stream is remembered
+    one = metric["histogram"]["dataPoints"][0]
+    points = []
+    for i in range(1000):
+        p = json.loads(json.dumps(one))
+        p["attributes"].append({"key": "user", "value": {"stringValue": f"u{i}"}})
+        p["timeUnixNano"] = str(now)
+        points.append(p)
+    metric["histogram"]["dataPoints"] = points
+    batch = parse_resource_metrics(doc["resourceMetrics"], limits=DecodeLimits())
+    assert hs.add_points(batch.points) == 100  # the first 100 streams, then no more
+    assert len(hs.store.tuples("SELECT stream FROM red_streams")) == 100

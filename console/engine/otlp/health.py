@@ -178,8 +178,8 @@ class HealthStore:
         clock: Unix seconds (tests pass a fixed clock).
         max_functions: functions kept; a new one beyond it is not tallied (counted in
             ``stats.functions_dropped``): a sender inventing routes cannot grow the table.
-        max_streams: cumulative streams remembered (beyond: a new stream's points only
-            set baselines that are not kept, so they are never counted).
+        max_streams: cumulative streams remembered, each ~1 KiB in memory (beyond: a new
+            stream's points are not counted; streams unseen for a day are forgotten).
         first_interval_s: see the module doc.
     """
 
@@ -189,7 +189,7 @@ class HealthStore:
         *,
         clock: Callable[[], float] = time.time,
         max_functions: int = 10_000,
-        max_streams: int = 200_000,
+        max_streams: int = 50_000,
         first_interval_s: float = 600.0,
     ) -> None:
         self.store = store
