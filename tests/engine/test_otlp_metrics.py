@@ -714,3 +714,15 @@ async def test_one_function_s_health_read_on_its_own_is_the_refresh_s(store: Sto
     whole = next(h for h in snap.functions if h.function.id == "orders:POST /order")
     assert alone is not None and alone.signals == whole.signals
     assert alone.signals.error_ratio["1h"] == pytest.approx(0.04, abs=0.005)
+
+
+async def test_with_the_receiver_off_its_old_tallies_are_not_the_fleet_s(store: Store) -> None:
+    now = 1_800_000_000.0
+    clock = Clock(now)
+    HealthStore(store, clock=clock).add_spans(aged_spans(now, 5, 4, 25))
+    on = await Fleet([embedded_traces(store, OtlpConfig(), clock)], clock=clock).refresh()
+    off = await Fleet(
+        [embedded_traces(store, OtlpConfig(enabled=False), clock)], clock=clock
+    ).refresh()
+    assert [h.function.id for h in on.functions] == ["orders:POST /order"]
+    assert off.functions == ()
