@@ -69,10 +69,21 @@ class AppContext:
             secrets=self.secrets,
             demo=self.demo,
             demo_size=self.demo_size,
+            # with no backend configured the demo fills the fleet — unless services already
+            # send OpenTelemetry to the embedded receiver: then they are the fleet
+            demo_if_empty=not self._otlp_functions_seen(),
         )
         if not any(b.plugin_name == "otlp" for b in fleet.backends):
             fleet.backends.insert(0, self._embedded_traces())
         return fleet
+
+    def _otlp_functions_seen(self) -> bool:
+        """Whether the embedded receiver has tallied any function (cheap: one row)."""
+        if self.demo or self.config.backends or not self.config.otlp.enabled:
+            return False
+        from console.engine.otlp.health import any_function
+
+        return any_function(self.store)
 
     def _embedded_traces(self) -> Backend:
         from console.engine.fleet.build import embedded_traces

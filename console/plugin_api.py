@@ -76,6 +76,7 @@ __all__ = [
     "FailureMode",
     "Function",
     "Health",
+    "HealthSource",
     "Inventory",
     "Kind",
     "Local",
@@ -144,6 +145,21 @@ class SpanSource(Protocol):
     def count(self) -> int: ...
 
 
+class HealthSource(Protocol):
+    """The embedded OTLP receiver's function-health tallies (metrics and spans), as the
+    ``otlp`` plugin reads them (``console.engine.otlp.health.HealthStore``)."""
+
+    def functions(self) -> list[Function]: ...
+
+    def signals(
+        self, window: str = "5m", windows: Sequence[str] = (), wanted: Sequence[str] | None = None
+    ) -> dict[str, Signals]: ...
+
+    def series(
+        self, function_id: str, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]: ...
+
+
 @dataclass
 class PluginContext:
     """What Callboard hands a plugin at construction.
@@ -157,6 +173,8 @@ class PluginContext:
         options: global settings a plugin may read (e.g. ``demo_size``).
         span_store: the embedded OTLP receiver's span store, handed to the ``otlp`` plugin
             the engine adds as the first trace source; None for every other backend.
+        health_store: the same receiver's function-health tallies, handed to that plugin
+            with the span store; None for every other backend.
     """
 
     http: httpx.AsyncClient | None
@@ -165,6 +183,7 @@ class PluginContext:
     state: PluginState = field(default_factory=MemoryState)
     options: Mapping[str, Any] = field(default_factory=dict)
     span_store: SpanSource | None = None
+    health_store: HealthSource | None = None
 
 
 @runtime_checkable

@@ -30,7 +30,8 @@ def otlp() -> None:
 )
 @click.pass_obj
 def serve(app: AppContext, host: str | None, port: int | None) -> int:
-    """Receive spans on POST /v1/traces (protobuf or JSON) until Ctrl-C."""
+    """Receive spans on POST /v1/traces and metrics on POST /v1/metrics (protobuf or JSON)
+    until Ctrl-C."""
     from console.engine.otlp.receiver import OtlpReceiver
     from console.engine.otlp.spanstore import SpanStore
 
@@ -53,6 +54,7 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
     s = receiver.stats
     click.echo(
         f"stopped: {s.requests} requests, {s.spans_accepted} spans stored, {s.spans_rejected} rejected"
+        f"; {s.points_accepted} metric points, {s.points_rejected} rejected"
     )
     return 0
 
@@ -65,7 +67,8 @@ async def _serve(receiver: object, db: str) -> None:
     host, port = await receiver.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces (store: {db})",
+        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces and /v1/metrics "
+        f"(store: {db})",
     )
     if receiver.host not in LOOPBACK:
         click.echo(

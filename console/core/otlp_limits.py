@@ -19,9 +19,9 @@ class DecodeLimits:
     sends (its batch is 512 spans, 128 attributes and 128 events per span)."""
 
     max_resource_spans: int = 1_000
-    """``resource_spans`` entries per request."""
+    """``resource_spans`` entries per request (``resource_metrics`` for metrics)."""
     max_scope_spans: int = 10_000
-    """``scope_spans`` entries per request, all resources together."""
+    """``scope_spans`` entries per request, all resources together (``scope_metrics``)."""
     max_spans: int = 20_000
     """Spans per request."""
     max_items: int = 200_000
@@ -34,6 +34,10 @@ class DecodeLimits:
     """Attributes per span, event or resource (the SDK's default attribute count limit)."""
     max_events: int = 128
     """Events per span (the SDK's default)."""
+    max_data_points: int = 50_000
+    """Metric data points per request (the SDK's batch is one collection: a few hundred)."""
+    max_buckets: int = 1_000
+    """Buckets per histogram data point (the SDK's exponential histogram has 160)."""
     max_value_length: int = 32 * 1024
     """Characters in one string (or bytes in one bytes value), span names included."""
 

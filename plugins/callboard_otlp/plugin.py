@@ -1,7 +1,9 @@
-"""The embedded OTLP receiver's store as a trace source.
+"""The embedded OTLP receiver's store as a trace source and a source of function health.
 
-The receiver (``callboard otlp serve``, or the TUI) writes spans into Callboard's SQLite
-store; this plugin reads them back. The engine hands it the span store through
+The receiver (``callboard otlp serve``, or the TUI) writes spans, and per-function
+tallies of the metrics and SERVER/CONSUMER spans it gets, into Callboard's SQLite store;
+this plugin reads them back: traces (Traces), the functions seen (Inventory) and their
+signals with burn-rate windows (Metrics; see ``console/engine/otlp/health.py``). The engine hands it the span store through
 ``ctx.span_store`` (the plugin is then ``local``: healthy without a probe); configured on
 its own it opens the store at option ``db`` (default: ``$CALLBOARD_DB``, else Callboard's
 default database).
@@ -14,10 +16,14 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from console.core.model import BURN_WINDOWS
 from console.plugin_api import (
     BackendStatus,
+    Function,
+    HealthSource,
     Option,
     PluginContext,
+    Signals,
     SpanSource,
     Trace,
     TraceQuery,
@@ -27,7 +33,7 @@ from console.plugin_api import (
 
 
 class OtlpPlugin:
-    """Traces received by the embedded OTLP/HTTP receiver (Traces capability)."""
+    """What the embedded OTLP/HTTP receiver got: traces, functions and their signals."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("db", "str", "the database the receiver writes (default: $CALLBOARD_DB)"),
@@ -37,6 +43,7 @@ class OtlpPlugin:
         check_options("otlp", self.OPTIONS, options)
         self.name = name
         source = ctx.span_store
+        health = ctx.health_store
         #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
         self.local = source is not None
         #: The store this plugin opened itself (closed by aclose); None when handed one.
@@ -47,9 +54,15 @@ class OtlpPlugin:
             from console.engine.store.sqlite import Store
 
             db = options.get("db") or os.environ.get("CALLBOARD_DB") or paths.default_db()
+            from console.engine.otlp.health import HealthStore
+
             self._own_store = Store(str(db))
             source = SpanStore(self._own_store)
+            if health is None:
+                health = HealthStore(self._own_store, clock=ctx.clock)
         self.spans: SpanSource = source
+        #: None: handed a span store alone (no functions, no signals)
+        self.health: HealthSource | None = health
 
     async def check(self) -> BackendStatus:
         try:
@@ -59,6 +72,34 @@ class OtlpPlugin:
         return BackendStatus(
             self.name, "otlp", ok=True, warnings=() if n else ("no spans received yet",)
         )
+
+    async def functions(self) -> list[Function]:
+        """The functions the receiver has seen in metrics or spans (see the naming rule in
+        ``console/core/red.py``)."""
+        if self.health is None:
+            return []
+        return await asyncio.to_thread(self.health.functions)
+
+    async def signals(self, functions: list[Function], window: str) -> dict[str, Signals]:
+        """Signals over ``window`` with burn-rate windows, for the functions the receiver
+        has data about: three queries, whatever their number."""
+        if self.health is None:
+            return {}
+        windows = list(BURN_WINDOWS)
+        for f in functions:
+            if f.slo.window not in windows:
+                windows.append(f.slo.window)
+        ids = [f.id for f in functions]
+        return await asyncio.to_thread(self.health.signals, window, windows, ids)
+
+    async def series(
+        self, function: Function, signal: str, start: float, end: float, step: float
+    ) -> list[tuple[float, float]]:
+        """A signal's history over the last hour, from the minute tallies (``[]`` beyond
+        them or for a signal OTLP does not give)."""
+        if self.health is None:
+            return []
+        return await asyncio.to_thread(self.health.series, function.id, signal, start, end, step)
 
     async def aclose(self) -> None:
         """Close the store this plugin opened (never the engine's, which it only borrows)."""

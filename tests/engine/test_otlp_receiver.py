@@ -252,7 +252,7 @@ async def test_wrong_content_type_path_and_method(
         r415 = await c.post(
             url, content=json_body("EEE19B7EC3C1B174"), headers={"Content-Type": "text/plain"}
         )
-        r404 = await c.post(url.replace("/v1/traces", "/v1/metrics"), content=b"{}", headers=JS)
+        r404 = await c.post(url.replace("/v1/traces", "/v1/nothing"), content=b"{}", headers=JS)
         r405 = await c.get(url)
     assert (r415.status_code, r404.status_code, r405.status_code) == (415, 404, 405)
     assert r405.headers["allow"] == "POST"

@@ -36,13 +36,26 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
     return BackendConfig(name="demo", plugin="demo", options=options, line=None)
 
 
-def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
-    """The embedded OTLP receiver's span store as a trace source: the ``otlp`` plugin,
-    loaded through the registry like any other, handed the store in ``ctx.span_store``."""
+def embedded_traces(
+    store: Store, otlp: OtlpConfig, clock: Callable[[], float] = time.time
+) -> Backend:
+    """The embedded OTLP receiver's span store as a trace source and its function-health
+    tallies as an inventory and metrics source: the ``otlp`` plugin, loaded through the
+    registry like any other, handed both in ``ctx.span_store`` and ``ctx.health_store``
+    (the tallies live in the span store's store)."""
+    from console.engine.otlp.health import HealthStore
     from console.engine.otlp.spanstore import SpanStore
 
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
-    ctx = PluginContext(http=None, secret=lambda name: "", clock=time.time, span_store=spans)
+    ctx = PluginContext(
+        http=None,
+        secret=lambda name: "",
+        clock=clock,
+        span_store=spans,
+        # with the receiver off (a replay, a team that does not want it) nothing new is
+        # received: the functions it once tallied are not the fleet's
+        health_store=HealthStore(spans.store, clock=clock) if otlp.enabled else None,
+    )
     plugin = registry.load("otlp")("otlp", {}, ctx)
     return Backend(name="otlp", plugin_name="otlp", plugin=plugin)
 
@@ -104,10 +117,12 @@ def build_fleet(
     clock: Callable[[], float] = time.time,
     demo: bool = False,
     demo_size: int | None = None,
+    demo_if_empty: bool = True,
     timeout: float = 5.0,
     runbooks: Mapping[FailureMode, Sequence[str]] | None = None,
 ) -> Fleet:
-    """Instantiate every configured backend (the demo when asked or when none is configured).
+    """Instantiate every configured backend (the demo when asked, or when none is configured
+    and ``demo_if_empty``).
 
     Findings link to ``runbooks`` (failure mode -> runbook ids); by default those of the
     runbook catalog: shipped, the user's and the config's ``runbooks`` folders.
@@ -117,7 +132,7 @@ def build_fleet(
             secret, bad thresholds.
     """
     specs = list(config.backends)
-    if demo or not specs:
+    if demo or (not specs and demo_if_empty):
         specs = [demo_backend(config, demo_size)]
     needs_http = any(s.plugin != "demo" for s in specs)
     client = http if http is not None or not needs_http else make_http_client()

@@ -170,7 +170,12 @@ class Fleet(OnDemand):
         return await self._call(backend, key, fn, cache=False)
 
     def _capable(self, capability: type) -> list[Backend]:
-        return [b for b in self.backends if b.has(capability)]
+        found = [b for b in self.backends if b.has(capability)]
+        if capability is Inventory or capability is Metrics:
+            # merged first-source-wins: what the embedded receiver infers from OTLP yields to
+            # what a configured backend says of the same function (the local one goes last)
+            found.sort(key=lambda b: is_local(b.plugin))
+        return found
 
     def _probed(self) -> list[Backend]:
         """Backends no refresh calls: their health comes from ``check()``."""

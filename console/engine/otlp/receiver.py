@@ -1,4 +1,5 @@
-"""The embedded OTLP/HTTP trace receiver: ``POST /v1/traces``, protobuf or JSON, gzip.
+"""The embedded OTLP/HTTP receiver: ``POST /v1/traces`` and ``POST /v1/metrics``
+(:mod:`console.engine.otlp.health`), protobuf or JSON, gzip.
 
 Why asyncio (``asyncio.start_server``) and a small HTTP/1.1 parser rather than
 ``http.server`` in a thread: the TUI already runs an event loop, so the receiver lives in
@@ -33,11 +34,14 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from console.core.otlp import SpanBatch
 from console.core.otlp_limits import DecodeLimits
 from console.engine.otlp.budget import MemoryBudget
 from console.engine.otlp.decode import JSON, PROTOBUF, decode_body
+from console.engine.otlp.decode_metrics import decode_metrics_body
+from console.engine.otlp.health import HealthStore
 from console.engine.otlp.http11 import (
     REASONS,
     HttpError,
@@ -48,9 +52,11 @@ from console.engine.otlp.http11 import (
     read_chunked,
 )
 from console.engine.otlp.proto import encode_export_response, encode_status
+from console.engine.otlp.proto_metrics import encode_metrics_response
 from console.engine.otlp.spanstore import SpanStore
 
 PATH = "/v1/traces"
+METRICS_PATH = "/v1/metrics"
 GRPC_CODE = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 431: 8, 503: 14}
 MiB = 1024 * 1024
 
@@ -87,6 +93,8 @@ class ReceiverStats:
     requests: int = 0
     spans_accepted: int = 0
     spans_rejected: int = 0
+    points_accepted: int = 0
+    points_rejected: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
 
@@ -100,8 +108,12 @@ class OtlpReceiver:
         port: int = 4318,
         limits: ReceiverLimits | None = None,
         decoder: Callable[..., SpanBatch] = decode_body,
+        health: HealthStore | None = None,
     ) -> None:
         self.spans = spans
+        #: function health from metrics and spans (console/engine/otlp/health.py), in the
+        #: span store's store
+        self.health = health if health is not None else HealthStore(spans.store)
         #: ``otlp_decode.decode_body``, run in the pool (tests wrap it to observe ordering)
         self.decoder = decoder
         self.host = host
@@ -205,10 +217,13 @@ class OtlpReceiver:
             method, target, version, headers = parse_head(head)
             keep = keep_alive(version, headers)
             ctype = content_type(headers.get("content-type", ""))
-            if target.split("?", 1)[0] != PATH:
-                raise HttpError(404, f"no such path; send traces to POST {PATH}", close=True)
+            path = target.split("?", 1)[0]
+            if path not in (PATH, METRICS_PATH):
+                raise HttpError(
+                    404, f"no such path; send to POST {PATH} or {METRICS_PATH}", close=True
+                )
             if method != "POST":
-                raise HttpError(405, f"use POST {PATH}", close=True)
+                raise HttpError(405, f"use POST {path}", close=True)
             if ctype not in (PROTOBUF, JSON):
                 raise HttpError(415, f"Content-Type must be {PROTOBUF} or {JSON}", close=True)
             encoding = headers.get("content-encoding", "identity").strip().lower()
@@ -237,7 +252,10 @@ class OtlpReceiver:
                 if encoding == "gzip":
                     room = self._budget.reserve(None, self.limits.decoded_limit)
                     reserved += room
-                status, payload = await self._export(body, ctype, room)
+                if path == METRICS_PATH:
+                    status, payload = await self._export_metrics(body, ctype, room)
+                else:
+                    status, payload = await self._export(body, ctype, room)
             finally:
                 self._budget.release(reserved)
         except HttpError as exc:
@@ -295,7 +313,7 @@ class OtlpReceiver:
             raise HttpError(503, "receiver busy; retry later", retry=True)
         self._pending += n
         try:
-            await asyncio.to_thread(self.spans.add, batch.spans)
+            await asyncio.to_thread(self._store_spans, batch.spans)
         except Exception as exc:  # the store failed: nothing was written, so let the client retry
             raise HttpError(
                 503, f"could not store spans: {type(exc).__name__}", retry=True
@@ -312,7 +330,43 @@ class OtlpReceiver:
         partial = {"rejectedSpans": str(batch.rejected), "errorMessage": message}
         return 200, json.dumps({"partialSuccess": partial}).encode()
 
-    async def _decode(self, body: bytes | bytearray, ctype: str, gzip_room: int) -> SpanBatch:
+    def _store_spans(self, spans: list[Any]) -> None:
+        self.spans.add(spans)
+        self.health.add_spans(spans)
+
+    async def _export_metrics(
+        self, body: bytes | bytearray, ctype: str, gzip_room: int
+    ) -> tuple[int, bytes]:
+        batch = await self._decode(body, ctype, gzip_room, decode_metrics_body)
+        n = len(batch.points)
+        if self._pending + n > self.limits.max_pending_spans:
+            raise HttpError(503, "receiver busy; retry later", retry=True)
+        self._pending += n
+        try:
+            await asyncio.to_thread(self.health.add_points, batch.points)
+        except Exception as exc:  # the store failed: nothing was written, so let the client retry
+            raise HttpError(
+                503, f"could not store metrics: {type(exc).__name__}", retry=True
+            ) from exc
+        finally:
+            self._pending -= n
+        self.stats.points_accepted += n
+        self.stats.points_rejected += batch.rejected
+        message = "; ".join(batch.errors)
+        if ctype == PROTOBUF:
+            return 200, encode_metrics_response(batch.rejected, message if batch.rejected else "")
+        if not batch.rejected:
+            return 200, b"{}"
+        partial = {"rejectedDataPoints": str(batch.rejected), "errorMessage": message}
+        return 200, json.dumps({"partialSuccess": partial}).encode()
+
+    async def _decode(
+        self,
+        body: bytes | bytearray,
+        ctype: str,
+        gzip_room: int,
+        decoder: Callable[..., Any] | None = None,
+    ) -> Any:
         """Decode in the thread pool; a big body first waits for one of the big slots."""
         assert self._pool is not None and self._big is not None, "start() first"
         loop = asyncio.get_running_loop()
@@ -323,7 +377,7 @@ class OtlpReceiver:
             try:
                 return await loop.run_in_executor(
                     self._pool,
-                    lambda: self.decoder(
+                    lambda: (decoder or self.decoder)(
                         body,
                         ctype,
                         gzip=gzip,

@@ -75,6 +75,46 @@ MIGRATIONS: list[list[str]] = [
     # 4: who runs a run — pid, boot and process start — so a new process that got the same
     # pid (PID 1 in a container) still sees a crashed run as interrupted.
     ["ALTER TABLE runs ADD COLUMN owner TEXT"],
+    # Function health from OTLP (console/engine/otlp/health.py): per function, per minute
+    # (step 60) and per hour (step 3600), the requests by response class and a latency
+    # histogram with fixed bounds (console/core/red.py BOUNDS_MS); the functions seen; and
+    # the last value of each cumulative metric stream (to turn it into deltas).
+    [
+        """CREATE TABLE red_tallies (
+            function_id TEXT NOT NULL, source TEXT NOT NULL, step INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            requests REAL NOT NULL DEFAULT 0, known REAL NOT NULL DEFAULT 0,
+            ok REAL NOT NULL DEFAULT 0, e5xx REAL NOT NULL DEFAULT 0,
+            timeout REAL NOT NULL DEFAULT 0, throttle REAL NOT NULL DEFAULT 0,
+            auth REAL NOT NULL DEFAULT 0, serialization REAL NOT NULL DEFAULT 0,
+            client REAL NOT NULL DEFAULT 0, cold REAL NOT NULL DEFAULT 0,
+            cold_known REAL NOT NULL DEFAULT 0, h0 REAL NOT NULL DEFAULT 0,
+            h1 REAL NOT NULL DEFAULT 0, h2 REAL NOT NULL DEFAULT 0,
+            h3 REAL NOT NULL DEFAULT 0, h4 REAL NOT NULL DEFAULT 0,
+            h5 REAL NOT NULL DEFAULT 0, h6 REAL NOT NULL DEFAULT 0,
+            h7 REAL NOT NULL DEFAULT 0, h8 REAL NOT NULL DEFAULT 0,
+            h9 REAL NOT NULL DEFAULT 0, h10 REAL NOT NULL DEFAULT 0,
+            h11 REAL NOT NULL DEFAULT 0, h12 REAL NOT NULL DEFAULT 0,
+            h13 REAL NOT NULL DEFAULT 0, h14 REAL NOT NULL DEFAULT 0,
+            h15 REAL NOT NULL DEFAULT 0, h16 REAL NOT NULL DEFAULT 0,
+            h17 REAL NOT NULL DEFAULT 0, h18 REAL NOT NULL DEFAULT 0,
+            h19 REAL NOT NULL DEFAULT 0, h20 REAL NOT NULL DEFAULT 0,
+            h21 REAL NOT NULL DEFAULT 0, h22 REAL NOT NULL DEFAULT 0,
+            h23 REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (function_id, source, step, bucket))""",
+        "CREATE INDEX red_tallies_age ON red_tallies (step, bucket)",
+        # the burn windows are read from this index alone (no table lookups, no sort)
+        """CREATE INDEX red_tallies_windows ON red_tallies
+            (step, function_id, source, bucket, requests, e5xx, timeout)""",
+        """CREATE TABLE red_functions (
+            function_id TEXT NOT NULL, source TEXT NOT NULL, service TEXT NOT NULL,
+            operation TEXT NOT NULL, kind TEXT NOT NULL, first_at REAL NOT NULL,
+            last_at REAL NOT NULL, PRIMARY KEY (function_id, source))""",
+        """CREATE TABLE red_streams (
+            stream TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+            vec TEXT NOT NULL, seen_at REAL NOT NULL)""",
+        "CREATE INDEX red_streams_seen ON red_streams (seen_at)",
+    ],
 ]
 
 
