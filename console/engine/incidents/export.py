@@ -23,8 +23,8 @@ from console.core.redact import redact
 from console.engine.incidents.export_html import render_html
 from console.engine.incidents.export_secrets import SecretSource, prime_redactor
 from console.engine.incidents.lifecycle import get_incident
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import COLUMNS, Event, row_events, utc_now
-from console.engine.store.sqlite import Store
 
 FORMATS = ("md", "json", "csv", "html")
 

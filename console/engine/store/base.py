@@ -11,14 +11,14 @@ INTEGER and REAL columns, no engine-only functions. A row answers ``row["col"]``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["ChainHooks", "Conn", "Cursor", "Params", "Row", "StoreLike"]
 
 #: Parameters of one statement: positional for ``?`` placeholders (named for SQLite only).
-Params = Sequence[Any] | dict[str, Any]
+Params = tuple[Any, ...] | dict[str, Any]
 
 
 class Row(Protocol):
@@ -82,7 +82,7 @@ class StoreLike(Protocol):
     def query(self, sql: str, params: Params = ()) -> list[Any]:
         """All rows of a query, each a :class:`Row`."""
 
-    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def tuples(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """All rows of a query as plain tuples."""
 
     def open(self) -> None:
@@ -104,4 +104,3 @@ class StoreLike(Protocol):
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True when another connection committed a change."""
-

@@ -17,6 +17,7 @@ from typing import Any
 from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
 from console.core.timeline import iso_at
+from console.engine.store.base import Conn, StoreLike
 from console.engine.store.chain import (
     COLUMNS,
     INSERT_EVENT,
@@ -30,7 +31,6 @@ from console.engine.store.chain import (
     chain_head,
     verify_chain,
 )
-from console.engine.store.base import Conn, StoreLike
 
 # The chain's encoding (from event_chain) and the schema's row types are part of this
 # module's API too.

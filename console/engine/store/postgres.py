@@ -177,7 +177,7 @@ class PgConn:
         cur.executemany(pg_sql(sql), (tuple(p) for p in seq_of_parameters))
         return cur
 
-    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def tuples(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.raw.cursor() as cur:
             cur.execute(pg_sql(sql), _adapt(params))
             return cur.fetchall()
@@ -392,7 +392,7 @@ class PostgresStore:
         """Run a query and return all rows."""
         return self._run(sql, params, keyed=True)[0]
 
-    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def tuples(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run a query and return all rows as plain tuples (for readers of many rows)."""
         return self._run(sql, params, keyed=False)[0]
 
