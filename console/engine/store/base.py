@@ -102,5 +102,8 @@ class StoreLike(Protocol):
     def schema_version(self) -> tuple[int, int]:
         """(the stored schema's version, the latest this code knows)."""
 
+    def migrate(self) -> tuple[int, int]:
+        """Bring the schema up to date now: (version before, version after)."""
+
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True when another connection committed a change."""

@@ -7,9 +7,10 @@ SQL is written once, for both engines: ``?`` placeholders (outside string litera
 0/1, as SQLite stores them. psycopg failures become the typed store errors
 (:mod:`console.engine.store.pgfaults`), never with the password.
 
-Many consoles on many machines write the one hash chain: an append takes
-``pg_advisory_xact_lock`` (:data:`CHAIN_LOCK`) before it reads the head, so appends are
-serialised and the chain never forks. Every committed write says
+Many consoles on many machines write the one hash chain: every ``transaction()`` takes
+``pg_advisory_xact_lock`` (:data:`CHAIN_LOCK`) first, so write transactions are serialised
+as SQLite's ``BEGIN IMMEDIATE`` serialises them: an append reads the head under the lock and
+the chain never forks, and a read-then-write (the next incident id, a lease) cannot race. Every committed write says
 ``pg_notify('callboard_events', <this store's token>)``; :meth:`PostgresStore.wait_for_change`
 LISTENs on a dedicated connection and wakes for other connections' commits.
 
@@ -356,6 +357,7 @@ class PostgresStore:
             self._local.conn = conn
             try:
                 with raw.transaction():
+                    conn.lock_chain()  # writers one at a time, as BEGIN IMMEDIATE on SQLite
                     yield conn
                     if conn.wrote:
                         raw.execute(_NOTIFY, (CHANNEL, self.token))

@@ -231,6 +231,21 @@ class Store:
         """(stored version, latest known); opening the file migrates it."""
         return int(self.query("PRAGMA user_version")[0][0]), len(MIGRATIONS)
 
+    def migrate(self) -> tuple[int, int]:
+        """Open (which migrates) now: (version before, version after)."""
+        before = 0
+        if self._conn is None and self.path != ":memory:" and Path(self.path).is_file():
+            try:
+                with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as peek:
+                    before = int(peek.execute("PRAGMA user_version").fetchone()[0])
+                peek.close()
+            except sqlite3.Error:
+                before = 0  # opening below names what is wrong with the file
+        elif self._conn is not None:
+            before = self.schema_version()[0]
+        self.open()
+        return before, self.schema_version()[0]
+
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True when another connection committed a change
         to the file (``PRAGMA data_version``, polled every 50 ms)."""
