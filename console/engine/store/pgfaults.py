@@ -23,7 +23,8 @@ _FIX = "check store.url and store.password in the config (or --db)"
 _CONFIG_WORDS = re.compile(
     r"password authentication failed|no password supplied|authentication failed"
     r"|role \"[^\"]*\" does not exist|database \"[^\"]*\" does not exist|no pg_hba\.conf entry"
-    r"|could not translate host name|invalid (?:connection option|URI|integer value|sslmode)"
+    r"|could not translate host name|failed to resolve host|invalid port number"
+    r"|invalid (?:connection option|URI|integer value|sslmode)|invalid \w+ value"
     r"|missing \"=\"|invalid dsn|certificate|SSL",
     re.IGNORECASE,
 )
@@ -92,7 +93,7 @@ def pg_fault(exc: BaseException, where: str) -> StoreError | StoreUnavailable | 
         )
     if state.startswith(("08", "57P")) or (isinstance(exc, psycopg.OperationalError) and not state):
         if _CONFIG_WORDS.search(said):
-            return StoreError(f"{where}: cannot log in ({said}); {_FIX}")
+            return StoreError(f"{where}: the URL or the login is wrong ({said}); {_FIX}")
         return StoreUnavailable(
             f"{where}: cannot reach the team store ({said}); check that the server is up and "
             "try again (what was stored before is intact)"
