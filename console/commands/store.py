@@ -61,7 +61,9 @@ def info(app: AppContext, as_json: bool) -> int:
     head = doc["chain_head"]
     if head is not None:
         lines.append(
-            f"chain     head #{head['seq']:,} {head['hash'][:16]}…" if head["seq"] else "chain     empty"
+            f"chain     head #{head['seq']:,} {head['hash'][:16]}…"
+            if head["seq"]
+            else "chain     empty"
         )
     if doc["local"] != doc["location"]:
         lines.append(f"local     {doc['local']} (spans, plugin state)")

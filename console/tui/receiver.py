@@ -98,7 +98,9 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
         from console.engine.otlp.receiver import OtlpReceiver
         from console.engine.otlp.spanstore import SpanStore
 
-        spans = SpanStore(context.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
+        spans = SpanStore(
+            context.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds
+        )
         receiver = OtlpReceiver(spans, host=cfg.host, port=cfg.port)
     else:
         receiver = ReceiverProcess(

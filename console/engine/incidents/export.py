@@ -49,7 +49,9 @@ def _incident_events(store: Store, incident_id: str) -> list[Event]:
     }
     extra: list[Event] = []
     for run in sorted(runs):  # a run's events written without the incident id
-        extra += _read_events(store, "run_id = ? AND incident_id IS NOT ?", (run, incident_id))
+        extra += _read_events(
+            store, "run_id = ? AND (incident_id IS NULL OR incident_id <> ?)", (run, incident_id)
+        )
     if extra:
         events = sorted({e.seq: e for e in (*events, *extra)}.values(), key=lambda e: e.seq)
     return events
