@@ -73,9 +73,11 @@ def free_port() -> int:
 class PgCluster:
     """One cluster: ``start()``, then ``url(db)`` / ``admin()``; ``stop()`` removes it all."""
 
-    def __init__(self, *, fast: bool = True) -> None:
+    def __init__(self, *, fast: bool = True, settings: tuple[str, ...] = ()) -> None:
+        """``fast``: no fsync at all (a throwaway cluster); ``settings``: more ``-c`` ones."""
         self.bindir = find_bindir()
         self.fast = fast
+        self.settings = settings
         self.root = Path(tempfile.mkdtemp(prefix="callboard-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
@@ -115,6 +117,7 @@ class PgCluster:
         ]
         if self.fast:  # a throwaway cluster: durability buys nothing here
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        opts += [f"-c {setting}" for setting in self.settings]
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
             "-o", " ".join(opts), "-w", "-t", "60", "start",

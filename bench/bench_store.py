@@ -1,0 +1,149 @@
+"""The store on each engine, side by side: append latency, export, ``audit verify``.
+
+    .venv/bin/python bench/bench_store.py [--appends N] [--export N] [--verify N] [--sync]
+
+Starts a throwaway PostgreSQL cluster (tests/pg.py: Debian's binaries, a temp dir, a loopback
+port; fsync on) and uses an SQLite file in a temp dir, then on each engine:
+
+1. **append latency**: 1 and then 4 writer processes (4 consoles) each append N events
+   (default 500) one by one through ``EventLog.append`` — a transaction each, the chain read
+   and extended under the engine's lock; p50 and p99 of every append, and appends/s overall.
+2. **export**: an incident of ``--export`` events (default 100,000; as bench_export.py)
+   exported end to end in md and json (best of 3) — target ≤ 2 s.
+3. **audit verify** over ``--verify`` events (default 0: skipped; 1000000 for the README).
+
+Durability is matched: SQLite's WAL with ``synchronous=NORMAL`` does not fsync on commit, so
+PostgreSQL runs with ``synchronous_commit=off`` (the WAL is flushed within 200 ms; a crash
+loses at most that, never consistency). ``--sync`` sets ``synchronous_commit=on`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_export import FNS, _at, best_of, synthetic  # noqa: E402
+from console.core import events as ev  # noqa: E402
+from console.engine.incidents.export import export_incident  # noqa: E402
+from console.engine.incidents.lifecycle import open_incident, resolve  # noqa: E402
+from console.engine.store.base import StoreLike  # noqa: E402
+from console.engine.store.connect import open_store  # noqa: E402
+from console.engine.store.events import EventLog  # noqa: E402
+from tests.pg import APP_PASSWORD, PgCluster  # noqa: E402
+
+
+def writer(url: str, n: int, actor: str) -> None:
+    """Child: append ``n`` notes on INC-0001 one by one; print the latencies (s) as JSON."""
+    store = open_store(url)
+    log = EventLog(store, actor=actor)
+    took: list[float] = []
+    try:
+        store.open()
+        began = time.time()
+        for i in range(n):
+            t = time.perf_counter()
+            log.append(ev.note(f"{actor} {i}").on(incident_id="INC-0001"))
+            took.append(time.perf_counter() - t)
+        ended = time.time()
+    finally:
+        store.close()
+    print(json.dumps({"took": took, "began": began, "ended": ended}))
+
+
+def appends(url: str, n: int, writers: int) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, appends/s overall) of ``writers`` processes × ``n`` appends."""
+    env = {**os.environ, "PGPASSWORD": APP_PASSWORD}
+    cmd = [sys.executable, __file__, "--writer", url, "--appends", str(n)]
+    procs = [
+        subprocess.Popen([*cmd, "--actor", f"w{k}"], stdout=subprocess.PIPE, text=True, env=env)
+        for k in range(writers)
+    ]
+    lat: list[float] = []
+    began, ended = [], []
+    for p in procs:
+        out, _ = p.communicate(timeout=1800)
+        if p.returncode != 0:
+            raise SystemExit(f"a writer failed ({p.returncode})")
+        doc = json.loads(out)
+        lat += doc["took"]
+        began.append(doc["began"])
+        ended.append(doc["ended"])
+    wall = max(ended) - min(began)  # from the first append to the last, process starts left out
+    q = statistics.quantiles(lat, n=100, method="inclusive")
+    return q[49] * 1e3, q[98] * 1e3, len(lat) / wall
+
+
+def fresh(cluster: PgCluster, tmp: Path, engine: str, name: str) -> tuple[str, StoreLike]:
+    if engine == "sqlite":
+        url = str(tmp / f"{name}.db")
+        return url, open_store(url)
+    url = cluster.url(cluster.create_db())
+    return url, open_store(url, password=APP_PASSWORD, notice=lambda _m: None)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--appends", type=int, default=500)
+    ap.add_argument("--export", type=int, default=100_000)
+    ap.add_argument("--verify", type=int, default=0)
+    ap.add_argument("--sync", action="store_true")
+    ap.add_argument("--writer", help=argparse.SUPPRESS)
+    ap.add_argument("--actor", default="w", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.writer:
+        writer(args.writer, args.appends, args.actor)
+        return
+    commit = "synchronous_commit=on" if args.sync else "synchronous_commit=off"
+    cluster = PgCluster(fast=False, settings=(commit,)).start()
+    print(f"PostgreSQL {cluster.bindir} (fsync on, {commit}); SQLite WAL, synchronous=NORMAL")
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            for engine in ("sqlite", "postgres"):
+                for writers in (1, 4):
+                    url, store = fresh(cluster, tmp, engine, f"append{writers}")
+                    open_incident(store, "Bench", list(FNS))
+                    store.close()
+                    p50, p99, rate = appends(url, args.appends, writers)
+                    print(f"{engine:<8} append, {writers} writer(s) × {args.appends}: "
+                          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, {rate:,.0f} appends/s")  # fmt: skip
+            for engine in ("sqlite", "postgres"):
+                _, store = fresh(cluster, tmp, engine, "export")
+                inc = open_incident(store, "Bench", list(FNS), at=_at(0))
+                t = time.perf_counter()
+                EventLog(store).bulk_append(synthetic(args.export, inc.id))
+                wrote = time.perf_counter() - t
+                resolve(store, inc.id, at=_at(args.export + 1))
+                for fmt in ("md", "json"):
+                    took = best_of(3, lambda f=fmt: export_incident(store, inc.id, f))  # type: ignore[misc]
+                    print(f"{engine:<8} export {fmt} of {args.export:,} events: {took:.2f}s "
+                          f"end to end (written in {wrote:.1f}s, bulk)")  # fmt: skip
+                store.close()
+            if args.verify:
+                for engine in ("sqlite", "postgres"):
+                    _, store = fresh(cluster, tmp, engine, "verify")
+                    t = time.perf_counter()
+                    EventLog(store).bulk_append(synthetic(args.verify, "INC-0001"), batch=100_000)
+                    wrote = time.perf_counter() - t
+                    t = time.perf_counter()
+                    result = EventLog(store).verify()
+                    took = time.perf_counter() - t
+                    print(f"{engine:<8} audit verify: {result.checked:,} events in {took:.2f}s "
+                          f"({took / max(result.checked, 1) * 1e6:.2f} µs/event), ok={result.ok}"
+                          f" (written in {wrote:.1f}s, bulk)")  # fmt: skip
+                    store.close()
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
