@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_export import FNS, _at, best_of, synthetic  # noqa: E402
-from console.core import events as ev  # noqa: E402
-from console.engine.incidents.export import export_incident  # noqa: E402
-from console.engine.incidents.lifecycle import open_incident, resolve  # noqa: E402
-from console.engine.store.base import StoreLike  # noqa: E402
-from console.engine.store.connect import open_store  # noqa: E402
-from console.engine.store.events import EventLog  # noqa: E402
-from tests.pg import APP_PASSWORD, PgCluster  # noqa: E402
+from bench.bench_export import FNS, _at, best_of, synthetic
+from console.core import events as ev
+from console.engine.incidents.export import export_incident
+from console.engine.incidents.lifecycle import open_incident, resolve
+from console.engine.store.base import StoreLike
+from console.engine.store.connect import open_store
+from console.engine.store.events import EventLog
+from tests.pg import APP_PASSWORD, PgCluster
 
 
 def writer(url: str, n: int, actor: str) -> None:

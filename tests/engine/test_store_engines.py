@@ -313,3 +313,37 @@ def test_open_store_picks_the_engine(tmp_path: Path) -> None:
     assert pg.engine == "postgres" and pg.location == "postgres://u@h/db" and not pg.is_open
     shown = open_store("postgresql://u:hunter2-secret@h:5/db?password=hunter2-secret").location
     assert "hunter2" not in shown and shown.startswith("postgresql://u:")
+
+
+def test_the_binaries_are_found_without_path(
+    pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean Debian machine links none of them into PATH."""
+    from tests.pg import find_bindir
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert (find_bindir() / "initdb").is_file()
+
+
+def test_a_lost_connection_is_unavailable_and_the_next_call_reconnects(
+    pg_cluster: PgCluster,
+) -> None:
+    from console.errors import StoreUnavailable
+    from tests.pg import TEMPLATE
+
+    db = pg_cluster.create_db(TEMPLATE)
+    store = PostgresStore(pg_cluster.url(db), password=APP_PASSWORD)
+    try:
+        inc = open_incident(store, "Pay failing", [PAY])
+        with pg_cluster.admin() as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (db,),
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1
+        with pytest.raises(StoreUnavailable, match="cannot reach the team store"):
+            store.query("SELECT * FROM incidents")
+        assert get_incident(store, inc.id).title == "Pay failing"  # the pool connects anew
+    finally:
+        store.close()
