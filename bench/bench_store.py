@@ -124,7 +124,7 @@ def main() -> None:
                 wrote = time.perf_counter() - t
                 resolve(store, inc.id, at=_at(args.export + 1))
                 for fmt in ("md", "json"):
-                    took = best_of(3, lambda f=fmt: export_incident(store, inc.id, f))  # type: ignore[misc]
+                    took = best_of(3, lambda s=store, i=inc.id, f=fmt: export_incident(s, i, f))  # type: ignore[misc]
                     print(f"{engine:<8} export {fmt} of {args.export:,} events: {took:.2f}s "
                           f"end to end (written in {wrote:.1f}s, bulk)")  # fmt: skip
                 store.close()
