@@ -161,3 +161,39 @@ def test_store_info_on_the_local_file(capsys: pytest.CaptureFixture[str], tmp_pa
     assert info["chain_head"] == {"seq": 0, "hash": None}
     rc, out, _ = cli(capsys, "--db", str(db), "store", "migrate")
     assert rc == 0 and f"schema up to date (version {len(MIGRATIONS)})" in out
+
+
+def test_spans_and_plugin_state_stay_in_the_local_file(
+    capsys: pytest.CaptureFixture[str], team: tuple[Path, str], pg_cluster: PgCluster
+) -> None:
+    """With the team store on PostgreSQL, a run's events go there; the demo fleet's state
+    (what the rollback changed) and the OTLP span store stay in this machine's SQLite file."""
+    from console import paths
+    from console.context import AppContext
+
+    config, url = team
+    rc, _, err = cli(capsys, "--config", str(config), "run", "rollback-bad-deploy",
+                     "--function", PAY, "--no-incident", "--yes")  # fmt: skip
+    assert rc == 0, err
+    db = url.rsplit("/", 1)[1]
+    with pg_cluster.admin(db) as conn:
+        kinds = {r[0] for r in conn.execute("SELECT kind FROM events").fetchall()}
+        assert conn.execute("SELECT count(*) FROM plugin_state").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+    assert {"run.started", "step.intent", "step.result", "run.ended"} <= kinds
+    app = AppContext(config_path=str(config))
+    try:
+        assert app.store.engine == "postgres" and app.local_store.engine == "sqlite"
+        assert app.local_store.location == str(paths.default_db())
+        demo_state = app.local_store.query("SELECT key FROM plugin_state WHERE backend = 'demo'")
+        assert demo_state, "the demo's applied rollback is kept locally"
+        fleet = app.fleet()
+        otlp = next(b for b in fleet.backends if b.plugin_name == "otlp")
+        assert otlp.plugin.spans.store is app.local_store  # type: ignore[attr-defined]
+        await_close = getattr(fleet, "aclose", None)
+        if await_close is not None:
+            import asyncio
+
+            asyncio.run(await_close())
+    finally:
+        app.close()

@@ -325,7 +325,7 @@ def test_the_binaries_are_found_without_path(
     assert (find_bindir() / "initdb").is_file()
 
 
-def test_a_lost_connection_is_unavailable_and_the_next_call_reconnects(
+def test_a_connection_lost_mid_transaction_is_unavailable_and_the_pool_reconnects(
     pg_cluster: PgCluster,
 ) -> None:
     from console.errors import StoreUnavailable
@@ -333,17 +333,25 @@ def test_a_lost_connection_is_unavailable_and_the_next_call_reconnects(
 
     db = pg_cluster.create_db(TEMPLATE)
     store = PostgresStore(pg_cluster.url(db), password=APP_PASSWORD)
-    try:
-        inc = open_incident(store, "Pay failing", [PAY])
+
+    def kill_all() -> int:
         with pg_cluster.admin() as admin:
-            killed = admin.execute(
+            row = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE datname = %s AND pid <> pg_backend_pid()",
                 (db,),
             ).fetchone()
-        assert killed is not None and killed[0] >= 1
+        return int(row[0]) if row else 0
+
+    try:
+        inc = open_incident(store, "Pay failing", [PAY])
         with pytest.raises(StoreUnavailable, match="cannot reach the team store"):
-            store.query("SELECT * FROM incidents")
-        assert get_incident(store, inc.id).title == "Pay failing"  # the pool connects anew
+            with store.transaction() as conn:
+                conn.execute("UPDATE incidents SET title = ? WHERE id = ?", ("changed", inc.id))
+                assert kill_all() >= 1
+                conn.execute("SELECT 1")
+        assert get_incident(store, inc.id).title == "Pay failing"  # rolled back, reconnected
+        assert kill_all() >= 1  # idle connections dropped (a server restart): not an error
+        assert get_incident(store, inc.id).title == "Pay failing"
     finally:
         store.close()

@@ -303,6 +303,9 @@ class PostgresStore:
             max_size=self.pool_size,
             open=False,
             configure=self._configure,
+            # an idle connection the server dropped (a restart, a laptop asleep) is replaced
+            # when taken, not reported: one empty round trip per checkout
+            check=psycopg_pool.ConnectionPool.check_connection,
             timeout=self.connect_timeout,
             name="callboard-store",
         )
