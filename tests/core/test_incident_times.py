@@ -33,7 +33,7 @@ def iso(t: float) -> str:
     return iso_ms(datetime.fromtimestamp(t, UTC).isoformat())
 
 
-def demo_incident(store: Store, *, resolve_after: float | None = 27.0) -> str:
+def demo_incident(store: StoreLike, *, resolve_after: float | None = 27.0) -> str:
     """``i`` on the demo's checkout:POST /pay at T (its bad deploy went out 20 minutes
     earlier), then — ``resolve_after`` seconds later — resolve it, with a fixed clock."""
     clock = [T]

@@ -345,11 +345,13 @@ def test_a_connection_lost_mid_transaction_is_unavailable_and_the_pool_reconnect
 
     try:
         inc = open_incident(store, "Pay failing", [PAY])
-        with pytest.raises(StoreUnavailable, match="cannot reach the team store"):
-            with store.transaction() as conn:
-                conn.execute("UPDATE incidents SET title = ? WHERE id = ?", ("changed", inc.id))
-                assert kill_all() >= 1
-                conn.execute("SELECT 1")
+        with (
+            pytest.raises(StoreUnavailable, match="cannot reach the team store"),
+            store.transaction() as conn,
+        ):
+            conn.execute("UPDATE incidents SET title = ? WHERE id = ?", ("changed", inc.id))
+            assert kill_all() >= 1
+            conn.execute("SELECT 1")
         assert get_incident(store, inc.id).title == "Pay failing"  # rolled back, reconnected
         assert kill_all() >= 1  # idle connections dropped (a server restart): not an error
         assert get_incident(store, inc.id).title == "Pay failing"
