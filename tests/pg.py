@@ -93,6 +93,14 @@ class PgCluster:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr or done.stdout}")
 
     def start(self) -> PgCluster:
+        """initdb, pg_ctl start, the app role; on any failure everything is removed again."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> PgCluster:
         self.sock.mkdir()
         if os.geteuid() == 0:
             try:
