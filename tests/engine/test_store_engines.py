@@ -92,7 +92,19 @@ def test_placeholders_outside_quotes_become_psycopg_ones() -> None:
 # -- the schema on both engines ----------------------------------------------------------------
 
 
-def _sqlite_columns(path: Path) -> dict[str, list[str]]:
+#: A column's kind on each engine: SQLite's declared type, PostgreSQL's data_type.
+_KIND = {
+    "INTEGER": "integer", "bigint": "integer",
+    "TEXT": "text", "text": "text",
+    "REAL": "real", "double precision": "real",
+    "BLOB": "bytes", "bytea": "bytes",
+}  # fmt: skip
+
+Columns = dict[str, list[tuple[str, str, bool, bool]]]
+
+
+def _sqlite_columns(path: Path) -> Columns:
+    """table → [(column, kind, NOT NULL, part of the primary key)]."""
     with sqlite3.connect(path) as conn:
         tables = [
             r[0]
@@ -100,22 +112,38 @@ def _sqlite_columns(path: Path) -> dict[str, list[str]]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        out = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+        out = {
+            t: [
+                (
+                    r[1],
+                    _KIND.get(r[2].upper(), f"not portable: {r[2]}"),
+                    bool(r[3]) or bool(r[5]),
+                    bool(r[5]),
+                )
+                for r in conn.execute(f"PRAGMA table_info({t})")
+            ]
+            for t in tables
+        }
     conn.close()
     return out
 
 
-def _pg_columns(cluster: PgCluster, db: str) -> dict[str, list[str]]:
+def _pg_columns(cluster: PgCluster, db: str) -> Columns:
     with cluster.admin(db) as conn:
         rows = conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name <> %s"
-            " ORDER BY table_name, ordinal_position",
+            "SELECT c.table_name, c.column_name, c.data_type, c.is_nullable = 'NO',"
+            " EXISTS (SELECT 1 FROM information_schema.key_column_usage k"
+            "  JOIN information_schema.table_constraints tc"
+            "   ON tc.constraint_name = k.constraint_name AND tc.constraint_type = 'PRIMARY KEY'"
+            "  WHERE k.table_name = c.table_name AND k.column_name = c.column_name)"
+            " FROM information_schema.columns c"
+            " WHERE c.table_schema = 'public' AND c.table_name <> %s"
+            " ORDER BY c.table_name, c.ordinal_position",
             (VERSION_TABLE,),
         ).fetchall()
-    out: dict[str, list[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, []).append(column)
+    out: Columns = {}
+    for table, column, kind, not_null, key in rows:
+        out.setdefault(table, []).append((column, _KIND.get(kind, kind), not_null, key))
     return out
 
 
@@ -123,7 +151,8 @@ def test_both_engines_have_the_same_tables_and_columns(
     pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
     """Migrated from empty, PostgreSQL and SQLite hold the same tables with the same
-    columns in the same order: a migration appended for one engine only fails here."""
+    columns in the same order, of the same kind, as nullable and keyed: a migration appended
+    for one engine only (or one the translation gets wrong) fails here."""
     lite = Store(tmp_path / "s.db")
     lite.open()
     lite.close()
