@@ -74,7 +74,8 @@ class StoreLike(Protocol):
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction yielding a :class:`Conn`: committed on success, rolled back
-        on error."""
+        on error. Writers run one at a time. Do not nest one (SQLite refuses; PostgreSQL
+        makes it a savepoint)."""
 
     def execute(self, sql: str, params: Params = ()) -> Any:
         """Run one statement (autocommit, or inside this thread's open transaction)."""

@@ -49,9 +49,12 @@ CHAIN_LOCK = 0x6362636861696E
 CHANNEL = "callboard_events"
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 _HIGH_WATER = "SELECT pg_sequence_last_value(pg_get_serial_sequence('events', 'seq'))"
-_SET_HIGH_WATER = (
+# At commit, in one round trip: the high-water mark kept (see PgConn.chain_appended) and the
+# write announced.
+_SET_HIGH_WATER_AND_NOTIFY = (
     "SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST(%s,"
-    " COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')), 0)))"
+    " COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')), 0))),"
+    " pg_notify(%s, %s)"
 )
 
 
@@ -163,6 +166,8 @@ class PgConn:
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
         self.wrote = False
+        #: The last event seq written in this transaction (None: no event).
+        self.last_seq: int | None = None
         self._locked = False
 
     def execute(self, sql: str, parameters: Params = (), /) -> Any:
@@ -190,10 +195,18 @@ class PgConn:
             self._locked = True
 
     def chain_appended(self, last_seq: int) -> None:
-        """Keep the high-water mark (the identity sequence) at ``last_seq`` or above: a
-        removed tail still shows in ``audit verify``, as SQLite's AUTOINCREMENT record does."""
-        self.raw.execute(_SET_HIGH_WATER, (last_seq,))
+        """At commit, the high-water mark (the identity sequence) is kept at ``last_seq`` or
+        above: a removed tail still shows in ``audit verify``, as SQLite's AUTOINCREMENT
+        record does."""
+        self.last_seq = last_seq if self.last_seq is None else max(self.last_seq, last_seq)
         self.wrote = True
+
+    def announce(self, token: str) -> None:
+        """Before commit: keep the high-water mark and NOTIFY the other consoles."""
+        if self.last_seq is not None:
+            self.raw.execute(_SET_HIGH_WATER_AND_NOTIFY, (self.last_seq, CHANNEL, token))
+        elif self.wrote:
+            self.raw.execute(_NOTIFY, (CHANNEL, token))
 
 
 class PostgresStore:
@@ -352,8 +365,13 @@ class PostgresStore:
         write is announced to the other consoles (NOTIFY)."""
         current: PgConn | None = getattr(self._local, "conn", None)
         if current is not None:  # nested: a savepoint inside the thread's transaction
-            with current.raw.transaction():
-                yield current
+            kept = current.last_seq
+            try:
+                with current.raw.transaction():
+                    yield current
+            except BaseException:
+                current.last_seq = kept  # its events were rolled back with the savepoint
+                raise
             return
         with self._raw() as raw:
             conn = PgConn(raw)
@@ -362,8 +380,7 @@ class PostgresStore:
                 with raw.transaction():
                     conn.lock_chain()  # writers one at a time, as BEGIN IMMEDIATE on SQLite
                     yield conn
-                    if conn.wrote:
-                        raw.execute(_NOTIFY, (CHANNEL, self.token))
+                    conn.announce(self.token)
             finally:
                 self._local.conn = None
 
@@ -384,8 +401,7 @@ class PostgresStore:
                 rows, count = (cur.fetchall() if cur.description else []), cur.rowcount
             else:
                 rows, count = conn.tuples(sql, _adapt(params)), -1
-            if conn.wrote:
-                raw.execute(_NOTIFY, (CHANNEL, self.token))
+            conn.announce(self.token)
             return rows, count
 
     def execute(self, sql: str, params: Params = ()) -> _Result:
