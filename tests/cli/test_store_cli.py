@@ -197,3 +197,16 @@ def test_spans_and_plugin_state_stay_in_the_local_file(
             asyncio.run(await_close())
     finally:
         app.close()
+
+
+def test_check_names_the_team_store_and_a_missing_password_secret(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = team_config(tmp_path, "postgresql://callboard@db.internal:5432/team")
+    rc, out, _ = cli(capsys, "--config", str(config), "check")
+    assert rc == 0
+    assert "store: team store postgresql://callboard@db.internal:5432/team (migrate: auto)" in out
+    assert "note: store.password: secret 'TEAM_DB' not found" in out
+    monkeypatch.setenv("CALLBOARD_SECRET_TEAM_DB", "pw-of-the-team-db")
+    rc, out, _ = cli(capsys, "--config", str(config), "check")
+    assert rc == 0 and "store.password" not in out and "pw-of-the-team-db" not in out
