@@ -210,3 +210,11 @@ def test_check_names_the_team_store_and_a_missing_password_secret(
     monkeypatch.setenv("CALLBOARD_SECRET_TEAM_DB", "pw-of-the-team-db")
     rc, out, _ = cli(capsys, "--config", str(config), "check")
     assert rc == 0 and "store.password" not in out and "pw-of-the-team-db" not in out
+
+
+def test_paths_shows_a_team_store_url_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc, out, _ = cli(capsys, "--db", "postgresql://u:sekrit-pw@db.internal/team", "paths")
+    assert rc == 0 and "sekrit-pw" not in out
+    assert "team store postgresql://u:«redacted»@db.internal/team" in out
