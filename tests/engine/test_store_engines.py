@@ -386,3 +386,34 @@ def test_a_connection_lost_mid_transaction_is_unavailable_and_the_pool_reconnect
         assert get_incident(store, inc.id).title == "Pay failing"
     finally:
         store.close()
+
+
+def test_bulk_appends_and_executemany_keep_the_chain_on_both(any_store: StoreLike) -> None:
+    """``bulk_append`` (COPY on PostgreSQL) in several batches, after and before single
+    appends: one unbroken chain; booleans go in as 0/1 there too."""
+    from console.core.events import NewEvent
+
+    log = EventLog(any_store)
+    inc = open_incident(any_store, "Pay failing", [PAY])
+    events = (NewEvent("note", {"text": f"n{i} 100% ?"}, inc.id) for i in range(2_500))
+    assert log.bulk_append(events, batch=1_000) == 2_500
+    add_note(any_store, inc.id, "after the bulk")
+    result = log.verify()
+    assert result.ok and result.checked == 2_502
+    assert any_store.high_water() == 2_502
+    with any_store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO runs (id, runbook, function_id, dry_run, status, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (f"r{i}", "rb", PAY, i % 2 == 0, "succeeded", "2026-01-01T00:00:00Z")
+                for i in range(4)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [("k", "1"), ("k", "2")],
+        )
+    assert any_store.tuples("SELECT dry_run FROM runs ORDER BY id") == [(1,), (0,), (1,), (0,)]
+    assert any_store.tuples("SELECT value FROM settings WHERE key = 'k'") == [("2",)]

@@ -20,6 +20,7 @@ transaction's connection (they see its uncommitted rows, as on SQLite's one conn
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -154,6 +155,13 @@ class _Result:
         return list(self._rows)
 
 
+# INSERT INTO table (columns) VALUES (?, ?, …) and nothing more (no ON CONFLICT, no RETURNING).
+_PLAIN_INSERT = re.compile(
+    r"\s*INSERT\s+INTO\s+(\w+)\s*\(([\w\s,]+)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*\Z",
+    re.IGNORECASE,
+)
+
+
 def _is_write(sql: str) -> bool:
     head = sql.lstrip()[:6].upper()
     return head not in ("SELECT", "WITH") and not head.startswith("VALUES")
@@ -178,8 +186,17 @@ class PgConn:
         return cur
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Any:
+        """Many rows: a plain ``INSERT INTO t (cols) VALUES (?, …)`` goes through COPY (the
+        same rows, several times faster: bulk appends, imports); anything else is pipelined."""
         self.wrote = True
         cur = self.raw.cursor()
+        plain = _PLAIN_INSERT.match(sql)
+        if plain is not None:
+            table, columns = plain.group(1), plain.group(2)
+            with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in seq_of_parameters:
+                    copy.write_row(row)
+            return cur
         cur.executemany(pg_sql(sql), (tuple(p) for p in seq_of_parameters))
         return cur
 
