@@ -32,7 +32,12 @@ from console.errors import CallboardError, UserError
 @click.option(
     "--read-only", is_flag=True, help="Refuse every mutating step (env CALLBOARD_READ_ONLY)."
 )
-@click.option("--db", "db_path", metavar="FILE", help="SQLite store (default: XDG data dir).")
+@click.option(
+    "--db",
+    "db_path",
+    metavar="FILE|URL",
+    help="SQLite store (default: XDG data dir), or a postgresql:// team store.",
+)
 @click.version_option(package_name="callboard")
 @click.pass_context
 def cli(
@@ -94,7 +99,7 @@ def _global_options() -> list[click.Option]:
             help="Functions in the demo fleet.",
         ),
         opt("--read-only", "read_only", is_flag=True, help="Refuse every mutating step."),
-        opt("--db", "db_path", metavar="FILE", help="SQLite store."),
+        opt("--db", "db_path", metavar="FILE|URL", help="SQLite store or postgresql:// URL."),
     ]
 
 
@@ -116,7 +121,9 @@ def _register() -> None:
     # Commands from later areas register themselves the same way when present.
     import importlib
 
-    for name in ("traces", "otlp", "run", "incident", "export", "audit", "discover", "runbooks"):
+    for name in (
+        "traces", "otlp", "run", "incident", "export", "audit", "discover", "runbooks", "store",
+    ):  # fmt: skip
         try:
             module = importlib.import_module(f"console.commands.{name}")
         except ModuleNotFoundError as exc:

@@ -12,6 +12,7 @@ from dataclasses import fields
 
 from console.config_fields import FieldChecker, describe, is_number, suggest
 from console.config_model import BackendConfig, Config, DemoConfig, Environment, OtlpConfig
+from console.config_store import check_store
 from console.core.durations import parse_duration
 from console.core.redact import is_secret_name
 from console.errors import ConfigError
@@ -53,6 +54,7 @@ class ConfigChecker(FieldChecker):
             refresh_interval=self.refresh(top.get("refresh_interval", 5.0)),
             demo=self.demo(top.get("demo")),
             incidents=self.incidents(top.get("incidents")),
+            store=check_store(self, top.get("store")),
             source=self.source,
         )
 

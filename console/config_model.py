@@ -112,6 +112,22 @@ class IncidentsConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """Where incidents, events, runs and settings are kept: the local SQLite file (the
+    default) or a team's PostgreSQL (``url``). Spans and plugin state stay in the local file."""
+
+    url: str | None = None
+    """``postgresql://user@host:port/db`` (no password in it); None: the local SQLite file."""
+    password: str | None = None
+    """The secret NAME of the password (written ``password: {secret: NAME}``)."""
+    migrate: str = "auto"
+    """``auto``: bring the schema up to date at start; ``manual``: refuse, and say to run
+    ``callboard store migrate``."""
+    line: int | None = None
+    """Line of ``store`` in the config file."""
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything Callboard reads from its config file."""
 
@@ -135,6 +151,8 @@ class Config:
     """Settings of the demo fleet."""
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     """Incident times: how far back a deploy still counts as the onset."""
+    store: StoreConfig = field(default_factory=StoreConfig)
+    """The team store (PostgreSQL) or the local file."""
     source: str | None = None
     """The file this was loaded from; None for built-in defaults."""
     is_default: bool = False

@@ -11,13 +11,20 @@ if TYPE_CHECKING:
     from console.config import Config
     from console.engine.fleet.backend import Backend
     from console.engine.fleet.refresh import Fleet
+    from console.engine.store.base import StoreLike
     from console.engine.store.secrets import SecretStore
     from console.engine.store.sqlite import Store
 
 
 @dataclass
 class AppContext:
-    """Global options plus the config, store and secrets they lead to (created on first use)."""
+    """Global options plus the config, stores and secrets they lead to (created on first use).
+
+    ``store`` is the team store: incidents, events, runs, steps, settings — the local SQLite
+    file, or PostgreSQL when ``--db``/``CALLBOARD_DB`` is a ``postgresql://`` URL or the
+    config says ``store: {url: …}``. ``local_store`` is always the machine's SQLite file: the
+    OTLP receiver's spans and plugin state (the same object as ``store`` when that is SQLite).
+    """
 
     config_path: str | None = None
     demo: bool = False
@@ -25,7 +32,8 @@ class AppContext:
     db_path: str | None = None
     demo_size: int | None = None
     _config: Config | None = field(default=None, repr=False)
-    _store: Store | None = field(default=None, repr=False)
+    _store: StoreLike | None = field(default=None, repr=False)
+    _local: Store | None = field(default=None, repr=False)
     _secrets: SecretStore | None = field(default=None, repr=False)
 
     @property
@@ -40,15 +48,49 @@ class AppContext:
             self._config = cfg
         return self._config
 
+    def _target(self) -> tuple[str, bool]:
+        """Where the team store is, and whether the config named it."""
+        given = self.db_path or os.environ.get("CALLBOARD_DB")
+        if given:
+            return given, False
+        url = self.config.store.url
+        if url:
+            return url, True
+        from console import paths
+
+        return str(paths.default_db()), False
+
     @property
-    def store(self) -> Store:
+    def store(self) -> StoreLike:
+        """The team store (see the class docstring)."""
         if self._store is None:
+            from console.engine.store.connect import is_pg_url, open_store
+
+            target, from_config = self._target()
+            if not is_pg_url(target):
+                local: StoreLike = self.local_store
+                self._store = local
+                return local
+            cfg = self.config.store
+            password = None
+            if cfg.password and (from_config or _same_server(target, cfg.url)):
+                password = self.secrets.get(cfg.password)
+            self._store = open_store(target, password=password, manual=cfg.migrate == "manual")
+        return self._store
+
+    @property
+    def local_store(self) -> Store:
+        """The machine's SQLite file: spans, plugin state (and everything, without a team
+        store). ``--db FILE`` / ``CALLBOARD_DB`` name it; a URL there leaves it the default."""
+        if self._local is None:
             from console import paths
+            from console.engine.store.connect import is_pg_url
             from console.engine.store.sqlite import Store
 
-            path = self.db_path or os.environ.get("CALLBOARD_DB") or str(paths.default_db())
-            self._store = Store(Path(path) if path != ":memory:" else path)
-        return self._store
+            given = self.db_path or os.environ.get("CALLBOARD_DB")
+            path = given if given and not is_pg_url(given) else str(paths.default_db())
+            self._local = Store(Path(path) if path != ":memory:" else path)
+        return self._local
 
     @property
     def secrets(self) -> SecretStore:
@@ -65,7 +107,7 @@ class AppContext:
 
         fleet = build_fleet(
             self.config,
-            store=self.store,
+            store=self.local_store,
             secrets=self.secrets,
             demo=self.demo,
             demo_size=self.demo_size,
@@ -83,13 +125,29 @@ class AppContext:
             return False
         from console.engine.otlp.health import any_function
 
-        return any_function(self.store)
+        return any_function(self.local_store)
 
     def _embedded_traces(self) -> Backend:
         from console.engine.fleet.build import embedded_traces
 
-        return embedded_traces(self.store, self.config.otlp)
+        return embedded_traces(self.local_store, self.config.otlp)
 
     def close(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self._store is not self._local:
             self._store.close()
+        if self._local is not None:
+            self._local.close()
+
+
+def _same_server(url: str, configured: str | None) -> bool:
+    """Whether ``url`` (from --db) names the configured store's server, user and database:
+    only then is the configured password sent to it."""
+    if not configured:
+        return False
+    from urllib.parse import urlsplit
+
+    try:
+        a, b = urlsplit(url), urlsplit(configured)
+        return (a.hostname, a.port, a.username, a.path) == (b.hostname, b.port, b.username, b.path)
+    except ValueError:
+        return False

@@ -3,14 +3,19 @@ ambient Callboard configuration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backend
 import keyring.core
 import pytest
 from keyring.errors import PasswordDeleteError
+
+if TYPE_CHECKING:
+    from console.engine.store.base import StoreLike
+    from tests.pg import PgCluster
 
 FIXTURES = (
     Path(__file__).resolve().parent / "fixtures"
@@ -71,3 +76,74 @@ def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
         pytest.fail(f"fixtures not found at {FIXTURES}")
     return FIXTURES
+
+
+# -- the store on both engines ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster for the whole run (tests/pg.py), started on first use.
+
+    Without PostgreSQL's binaries the PostgreSQL cases skip; under CI=true they fail."""
+    import os
+
+    from tests.pg import PgCluster, PgMissing
+
+    try:
+        cluster = PgCluster().start()
+    except PgMissing as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI: {exc}")
+        pytest.skip(str(exc))
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh empty store on each engine: an SQLite file path, or the URL of a new
+    PostgreSQL database (a copy of the migrated template; the password is in PGPASSWORD for
+    the CLI, and passed explicitly by ``stores``)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.db")
+        return
+    from tests.pg import APP_PASSWORD, TEMPLATE
+
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_db(TEMPLATE)
+    monkeypatch.setenv("PGPASSWORD", APP_PASSWORD)
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_db(name)
+
+
+@pytest.fixture
+def stores(store_url: str) -> Iterator[Callable[[], StoreLike]]:
+    """``stores()``: a new store object on this test's store (each closed at teardown)."""
+    from console.engine.store.connect import open_store
+    from tests.pg import APP_PASSWORD
+
+    made: list[StoreLike] = []
+
+    def make() -> StoreLike:
+        password = APP_PASSWORD if store_url.startswith("postgresql://") else None
+        store = open_store(store_url, password=password)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def any_store(stores: Callable[[], StoreLike]) -> StoreLike:
+    """One store, on each engine."""
+    return stores()

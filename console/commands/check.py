@@ -87,9 +87,26 @@ def collect_problems(app: AppContext) -> tuple[list[str], list[str]]:
         p, n = check_runbooks(app)
         problems += p
         notes += n
+    notes += store_notes(app)
     src = config.source or "(no config file: built-in defaults, demo fleet)"
     notes.insert(0, f"config {src}: {len(config.backends)} backend(s)")
     return problems, notes
+
+
+def store_notes(app: AppContext) -> list[str]:
+    """Where the team store is (without a password) and whether its password secret is
+    here; nothing is contacted."""
+    store = app.config.store
+    if not store.url:
+        return []
+    from console.engine.store.pgfaults import redact_url
+
+    notes = [f"store: team store {redact_url(store.url)} (migrate: {store.migrate})"]
+    if store.password:
+        secrets = _NotingSecrets(app.secrets)
+        secrets.get(store.password)
+        notes += [f"note: store.password: {message}" for message in secrets.missing.values()]
+    return notes
 
 
 @click.command()

@@ -16,7 +16,7 @@ def demo() -> None:
 @click.pass_obj
 def reset(app: AppContext) -> None:
     """Undo every action applied to the demo fleet (they persist until this)."""
-    app.store.execute("DELETE FROM plugin_state WHERE backend = ?", ("demo",))
+    app.local_store.execute("DELETE FROM plugin_state WHERE backend = ?", ("demo",))
     click.echo("demo fleet reset: every applied action forgotten")
 
 

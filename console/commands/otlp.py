@@ -36,13 +36,13 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
     from console.engine.otlp.spanstore import SpanStore
 
     cfg = app.config.otlp
-    spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
+    spans = SpanStore(app.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
     receiver = OtlpReceiver(spans, host=host or cfg.host, port=cfg.port if port is None else port)
     from console.engine.otlp.child import tune_for_decoding
 
     tune_for_decoding()  # the receiver has this process to itself
     try:
-        asyncio.run(_serve(receiver, app.store.path))
+        asyncio.run(_serve(receiver, app.local_store.path))
     except OSError as exc:
         click.echo(
             f"error: cannot listen on {receiver.host}:{receiver.port}: {exc.strerror or exc}",

@@ -44,7 +44,7 @@ from console.tui.widgets.status_bar import refreshed_at
 if TYPE_CHECKING:
     from console.context import AppContext
     from console.engine.fleet.refresh import Fleet
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike as Store
     from console.tui.receiver import Receiver
 
 

@@ -24,7 +24,7 @@ from console.core.snapshot import FleetSnapshot
 from console.engine.fleet.refresh import Fleet
 from console.engine.incidents.lifecycle import Incident
 from console.engine.incidents.service import IncidentService
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike as Store
 from console.tui.messages import IncidentsChanged, IncidentWritten, WorkFailed
 
 __all__ = ["IncidentDesk"]

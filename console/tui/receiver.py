@@ -93,12 +93,14 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
     if not cfg.enabled:
         return None, "", True
     receiver: ReceiverProcess | OtlpReceiver
-    db = str(context.store.path)
+    db = str(context.local_store.path)
     if db == ":memory:":
         from console.engine.otlp.receiver import OtlpReceiver
         from console.engine.otlp.spanstore import SpanStore
 
-        spans = SpanStore(context.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
+        spans = SpanStore(
+            context.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds
+        )
         receiver = OtlpReceiver(spans, host=cfg.host, port=cfg.port)
     else:
         receiver = ReceiverProcess(

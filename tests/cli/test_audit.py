@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from console.cli import main
 from console.engine.incidents.lifecycle import add_note, open_incident
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog, NewEvent, body_text, canonical_json
 from console.engine.store.sqlite import Store
 
 COLUMNS = "id, at, kind, actor, incident_id, run_id, function_id, data, prev_hash, hash"
 
 
-def verify(capsys: pytest.CaptureFixture[str], db: Path) -> tuple[int, dict, str]:
+def verify(capsys: pytest.CaptureFixture[str], db: str) -> tuple[int, dict, str]:
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(db), "audit", "verify", "--json"])
     out, err = capsys.readouterr()
@@ -25,10 +27,11 @@ def verify(capsys: pytest.CaptureFixture[str], db: Path) -> tuple[int, dict, str
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """Ten chained events: an incident, notes, a run with an intent and a result."""
-    path = tmp_path / "cb.db"
-    store = Store(path)
+def db(store_url: str, stores: Callable[[], StoreLike]) -> str:
+    """Ten chained events: an incident, notes, a run with an intent and a result (on each
+    engine: the file or the URL)."""
+    path = store_url
+    store = stores()
     inc = open_incident(store, "Pay failing", ["checkout:POST /pay"])
     for n in range(5):
         add_note(store, inc.id, f"note {n}")
@@ -42,18 +45,28 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def ids(path: Path) -> dict[int, str]:
-    with sqlite3.connect(path) as conn:
-        return dict(conn.execute("SELECT seq, id FROM events"))
+@pytest.fixture
+def tamper_with(stores: Callable[[], StoreLike]) -> Callable[[], AbstractContextManager[Any]]:
+    """A transaction on the stored rows, past the event log (what an attacker would do)."""
+    return lambda: stores().transaction()
 
 
-def test_an_intact_chain_verifies(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+@pytest.fixture
+def ids(stores: Callable[[], StoreLike]) -> Callable[[], dict[int, str]]:
+    return lambda: dict(stores().tuples("SELECT seq, id FROM events"))
+
+
+def test_an_intact_chain_verifies(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+) -> None:
     rc, out, _ = verify(capsys, db)
     assert rc == 0 and out["ok"] is True and out["checked"] == 10 and out["bad_event"] is None
 
 
-def _edit(column: str, value: object) -> Callable[[sqlite3.Connection], None]:
-    def run(conn: sqlite3.Connection) -> None:
+def _edit(column: str, value: object) -> Callable[[Any], None]:
+    def run(conn: Any) -> None:
         conn.execute(f"UPDATE events SET {column} = ? WHERE seq = 4", (value,))
 
     return run
@@ -75,10 +88,14 @@ def _edit(column: str, value: object) -> Callable[[sqlite3.Connection], None]:
     ids=["data", "data-reformatted", "at", "actor", "kind", "incident", "run", "function", "hash"],
 )
 def test_an_edited_row_is_named(
-    capsys: pytest.CaptureFixture[str], db: Path, tamper: Callable[[sqlite3.Connection], None]
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper: Callable[[Any], None],
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+    ids: Callable[[], dict[int, str]],
 ) -> None:
-    before = ids(db)
-    with sqlite3.connect(db) as conn:
+    before = ids()
+    with tamper_with() as conn:
         tamper(conn)
     rc, out, _ = verify(capsys, db)
     assert rc == 1 and out["ok"] is False
@@ -86,23 +103,36 @@ def test_an_edited_row_is_named(
     assert out["checked"] == 3
 
 
-def test_a_deleted_row_is_named(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+def test_a_deleted_row_is_named(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+) -> None:
+    with tamper_with() as conn:
         conn.execute("DELETE FROM events WHERE seq = 6")
     rc, out, _ = verify(capsys, db)
     assert rc == 1 and out["bad_event"]["seq"] == 6 and "removed" in out["reason"]
 
 
-def test_deleting_the_last_rows_is_caught(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+def test_deleting_the_last_rows_is_caught(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+) -> None:
+    with tamper_with() as conn:
         conn.execute("DELETE FROM events WHERE seq >= 9")
     rc, out, _ = verify(capsys, db)
     assert rc == 1 and out["bad_event"]["seq"] == 9 and "removed" in out["reason"]
 
 
-def test_swapped_rows_are_named(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    before = ids(db)
-    with sqlite3.connect(db) as conn:
+def test_swapped_rows_are_named(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+    ids: Callable[[], dict[int, str]],
+) -> None:
+    before = ids()
+    with tamper_with() as conn:
         a = conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq = 5").fetchone()
         b = conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq = 7").fetchone()
         sets = ", ".join(f"{c.strip()} = ?" for c in COLUMNS.split(","))
@@ -113,19 +143,28 @@ def test_swapped_rows_are_named(capsys: pytest.CaptureFixture[str], db: Path) ->
     assert rc == 1 and out["bad_event"] == {"seq": 5, "id": before[7]}
 
 
-def test_renumbered_rows_are_caught(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    with sqlite3.connect(db) as conn:  # move event 3 to the end
+def test_renumbered_rows_are_caught(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+) -> None:
+    with tamper_with() as conn:  # move event 3 to the end
         conn.execute("UPDATE events SET seq = 100 WHERE seq = 3")
     rc, out, _ = verify(capsys, db)
     assert rc == 1 and out["bad_event"]["seq"] == 3
 
 
-def test_text_output_names_the_event(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    bad = ids(db)[2]
-    with sqlite3.connect(db) as conn:
+def test_text_output_names_the_event(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    tamper_with: Callable[[], AbstractContextManager[Any]],
+    ids: Callable[[], dict[int, str]],
+) -> None:
+    bad = ids()[2]
+    with tamper_with() as conn:
         conn.execute("UPDATE events SET data = '{}' WHERE seq = 2")
     with pytest.raises(SystemExit) as exc:
-        main(["--db", str(db), "audit", "verify"])
+        main(["--db", db, "audit", "verify"])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and "#2" in err and bad in err and "altered" in err
 

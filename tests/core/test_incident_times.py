@@ -20,6 +20,7 @@ from console.engine.fleet.build import build_fleet
 from console.engine.incidents import lifecycle as inc
 from console.engine.incidents.export import export_incident
 from console.engine.incidents.recorder import iso_ms
+from console.engine.store.base import StoreLike
 from console.engine.store.events import Event
 from console.engine.store.sqlite import Store
 
@@ -32,7 +33,7 @@ def iso(t: float) -> str:
     return iso_ms(datetime.fromtimestamp(t, UTC).isoformat())
 
 
-def demo_incident(store: Store, *, resolve_after: float | None = 27.0) -> str:
+def demo_incident(store: StoreLike, *, resolve_after: float | None = 27.0) -> str:
     """``i`` on the demo's checkout:POST /pay at T (its bad deploy went out 20 minutes
     earlier), then — ``resolve_after`` seconds later — resolve it, with a fixed clock."""
     clock = [T]
@@ -66,8 +67,8 @@ def impact_table(md: str) -> dict[str, str]:
     return out
 
 
-def test_demo_export_measures_impact_from_the_deploy_not_from_opening() -> None:
-    store = Store(":memory:")
+def test_demo_export_measures_impact_from_the_deploy_not_from_opening(any_store: StoreLike) -> None:
+    store = any_store
     iid = demo_incident(store)
     md = export_incident(store, iid, "md", now=iso(T + 60))
     table = impact_table(md)
@@ -101,8 +102,8 @@ def test_demo_export_measures_impact_from_the_deploy_not_from_opening() -> None:
     assert "time to resolve (MTTR) 20m 27s" in milestones["Resolved"]["summary"]
 
 
-def test_a_time_not_reached_is_not_yet_never_zero() -> None:
-    store = Store(":memory:")
+def test_a_time_not_reached_is_not_yet_never_zero(any_store: StoreLike) -> None:
+    store = any_store
     iid = demo_incident(store, resolve_after=None)
     table = impact_table(export_incident(store, iid, "md", now=iso(T + 90)))
     assert table["Mitigated (UTC)"] == "not yet" and table["Resolved (UTC)"] == "not yet"
@@ -188,9 +189,11 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return int(exc.value.code or 0), out, err
 
 
-def test_incident_show_prints_the_times(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "cb.db"
-    demo_incident(Store(db))
+def test_incident_show_prints_the_times(
+    store_url: str, any_store: StoreLike, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = store_url
+    demo_incident(any_store)
     rc, out, _ = cli(capsys, "--db", str(db), "incident", "show", "INC-0001")
     assert rc == 0
     assert f"onset {iso(T - 20 * 60)}" in out and "deploy v2.14.0" in out

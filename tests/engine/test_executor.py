@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from console.engine.fleet.build import build_fleet
 from console.engine.fleet.refresh import Backend, Fleet
 from console.engine.runbooks.executor import ConfirmRequest, Executor
 from console.engine.runbooks.runs import RunStore, process_identity
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import EventLog
-from console.engine.store.sqlite import Store
 from console.errors import UserError
 from console.yamlload import load_yaml_text
 
@@ -43,8 +44,10 @@ def runbook(text: str) -> Runbook:
     return parse_runbook(data, lines, "t.yaml")
 
 
-def demo(tmp_path: Path) -> tuple[Store, Fleet]:
-    store = Store(tmp_path / "cb.db")
+def demo(stores: Callable[[], Store]) -> tuple[Store, Fleet]:
+    """A store on this test's engine (each test runs on SQLite and on PostgreSQL) and the
+    demo fleet keeping its state in it."""
+    store = stores()
     return store, build_fleet(Config.demo_only(), store=store)
 
 
@@ -69,8 +72,10 @@ async def findings(fleet: Fleet, fid: str) -> set[str]:
     return {f.mode.value for f in (await fleet.refresh()).by_id()[fid].findings}
 
 
-async def test_dry_run_plans_every_step_and_changes_nothing(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_dry_run_plans_every_step_and_changes_nothing(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     run = await executor(store, fleet).start(runbook(ROLLBACK), PAY, {}, dry_run=True)
     assert run.status == "succeeded" and run.dry_run
     assert [s.status for s in run.steps] == ["planned"] * 4
@@ -80,8 +85,10 @@ async def test_dry_run_plans_every_step_and_changes_nothing(tmp_path: Path) -> N
     assert not any(k == "step.intent" for k, _ in kinds(store, run.id))
 
 
-async def test_a_run_writes_intent_before_result_and_cures_the_failure(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_a_run_writes_intent_before_result_and_cures_the_failure(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     run = await executor(store, fleet).start(runbook(ROLLBACK), PAY, {})
     assert run.status == "succeeded"
     assert [s.status for s in run.steps] == ["done"] * 4
@@ -95,8 +102,10 @@ async def test_a_run_writes_intent_before_result_and_cures_the_failure(tmp_path:
     assert EventLog(store).verify().ok
 
 
-async def test_read_only_refuses_every_mutating_step_and_records_it(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_read_only_refuses_every_mutating_step_and_records_it(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     run = await executor(store, fleet, read_only=True).start(runbook(ROLLBACK), PAY, {})
     assert run.status == "refused"
     assert [s.status for s in run.steps] == ["done", "done", "refused", "pending"]
@@ -108,9 +117,10 @@ async def test_read_only_refuses_every_mutating_step_and_records_it(tmp_path: Pa
 
 
 async def test_production_asks_for_confirmation_naming_target_and_environment(
+    stores: Callable[[], Store],
     tmp_path: Path,
 ) -> None:
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     fleet.production, fleet.environment = True, "prod-eu"
     asked: list[ConfirmRequest] = []
 
@@ -147,9 +157,10 @@ def _says_it_does_not_mutate() -> Runbook:
 
 
 async def test_mutates_false_on_an_action_neither_escapes_read_only_nor_confirmation(
+    stores: Callable[[], Store],
     tmp_path: Path,
 ) -> None:
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     run = await executor(store, fleet, read_only=True).start(_says_it_does_not_mutate(), PAY, {})
     assert run.status == "refused" and "read-only" in run.steps[1].output
     assert "F1" in await findings(fleet, PAY)  # nothing was rolled back
@@ -170,15 +181,19 @@ async def test_mutates_false_on_an_action_neither_escapes_read_only_nor_confirma
     assert "F1" in await findings(fleet, PAY)
 
 
-async def test_a_confirm_step_without_a_confirmer_is_refused(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_a_confirm_step_without_a_confirmer_is_refused(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     rb = runbook("id: c\ntitle: c\nsteps:\n  - {id: n, kind: note, text: hi, confirm: true}\n")
     run = await executor(store, fleet).start(rb, PAY, {})
     assert run.status == "refused" and run.steps[0].status == "refused"
 
 
-async def test_retries_back_off_with_full_jitter(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_retries_back_off_with_full_jitter(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     counter = tmp_path / "attempts"
     script = (
         "import sys,pathlib; p=pathlib.Path(sys.argv[1]); n=len(p.read_text()) if p.exists() else 0;"
@@ -196,8 +211,10 @@ async def test_retries_back_off_with_full_jitter(tmp_path: Path) -> None:
     assert [k for k, _ in kinds(store, run.id)].count("step.intent") == 3
 
 
-async def test_verify_polls_a_bounded_number_of_times(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_verify_polls_a_bounded_number_of_times(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     rb = runbook(
         "id: v\ntitle: v\nsteps:\n"
         "  - {id: never, kind: verify, signal: timeout_rate, op: '<', value: 0.0001, within: 30s, every: 10s}\n"
@@ -208,8 +225,10 @@ async def test_verify_polls_a_bounded_number_of_times(tmp_path: Path) -> None:
     assert "(4 polls)" in run.steps[0].output and len(sleeps.calls) == 3
 
 
-async def test_cancel_stops_between_steps_and_undo_reverses_done_steps(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_cancel_stops_between_steps_and_undo_reverses_done_steps(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     rb = runbook(
         "id: u\ntitle: u\nsteps:\n"
         "  - {id: open, kind: action, action: circuit_open, params: {dependency: bank-gateway},"
@@ -239,7 +258,7 @@ steps:
 """
 
 
-def runs_line(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def runs_line(db: Path | str, capsys: pytest.CaptureFixture[str]) -> str:
     """The one line `callboard runs` prints for the only run."""
     from console.cli import main
 
@@ -250,9 +269,9 @@ def runs_line(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 async def test_resume_after_undo_runs_the_undone_step_again(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stores: Callable[[], Store], store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     rb = runbook(SCALE)
     ex = executor(store, fleet)
     ex.on_update = lambda run: ex.cancel() if run.steps[0].status == "done" else None
@@ -262,14 +281,14 @@ async def test_resume_after_undo_runs_the_undone_step_again(
     run = await ex.undo(rb, run.id, {})
     assert "F7" in await findings(fleet, REPORTS)  # back to 1 replica
     assert [s.to_json(run.status)["status"] for s in run.steps] == ["skipped", "skipped", "done"]
-    assert runs_line(tmp_path / "cb.db", capsys).endswith("0/2 steps done")
+    assert runs_line(store_url, capsys).endswith("0/2 steps done")
 
     run = await ex.resume(rb, run.id, {})
     assert run.status == "succeeded"
     scaled = [e for e in EventLog(store).iter(run_id=run.id) if e.kind == "step.result"]
     assert [e.data["step"] for e in scaled] == ["scale", "scale.undo", "scale", "clears"]
     assert "F7" not in await findings(fleet, REPORTS)  # scaled out again: the finding clears
-    assert runs_line(tmp_path / "cb.db", capsys).endswith("2/2 steps done")
+    assert runs_line(store_url, capsys).endswith("2/2 steps done")
 
 
 def _dead_pid() -> int:
@@ -278,8 +297,10 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-async def test_resume_settles_an_unknown_step_and_never_repeats_a_done_one(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_resume_settles_an_unknown_step_and_never_repeats_a_done_one(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     rb = runbook(
         "id: s\ntitle: s\nsteps:\n"
         "  - {id: one, kind: action, action: rollback}\n"
@@ -310,9 +331,11 @@ async def test_resume_settles_an_unknown_step_and_never_repeats_a_done_one(tmp_p
     assert "operator: it took effect" in done.steps[1].output
 
 
-async def test_a_run_crashed_under_our_pid_is_interrupted_and_resumable(tmp_path: Path) -> None:
+async def test_a_run_crashed_under_our_pid_is_interrupted_and_resumable(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
     # In a container every process is PID 1: the run's pid is ours, yet its process is gone.
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     rb = runbook(
         "id: s\ntitle: s\nsteps:\n"
         "  - {id: one, kind: action, action: rollback}\n"
@@ -336,8 +359,10 @@ async def test_a_run_crashed_under_our_pid_is_interrupted_and_resumable(tmp_path
     assert done.status == "succeeded" and [s.status for s in done.steps] == ["done", "done"]
 
 
-async def test_a_run_of_a_live_process_is_not_taken_over(tmp_path: Path) -> None:
-    store, fleet = demo(tmp_path)
+async def test_a_run_of_a_live_process_is_not_taken_over(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
+    store, fleet = demo(stores)
     rb = runbook("id: s\ntitle: s\nsteps:\n  - {id: one, kind: note, text: hi}\n")
     run = await executor(store, fleet).start(rb, PAY, {})
     store.execute("UPDATE runs SET status='running', ended_at=NULL WHERE id=?", (run.id,))
@@ -360,9 +385,10 @@ class _BrokenPromQL:
 
 
 async def test_an_untyped_error_in_a_step_fails_it_and_the_run_ends_failed(
+    stores: Callable[[], Store],
     tmp_path: Path,
 ) -> None:
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     fleet.backends.insert(0, Backend("broken", "broken", _BrokenPromQL()))
     rb = runbook(
         "id: q\ntitle: q\nsteps:\n"
@@ -378,12 +404,14 @@ async def test_an_untyped_error_in_a_step_fails_it_and_the_run_ends_failed(
     assert ("step.result", "look") in kinds(store, run.id)
 
 
-async def test_an_incident_opened_while_the_last_step_asks_takes_the_run(tmp_path: Path) -> None:
+async def test_an_incident_opened_while_the_last_step_asks_takes_the_run(
+    stores: Callable[[], Store], tmp_path: Path
+) -> None:
     """The console's confirmation can open the incident (issue 13): when the step that asks
     is the runbook's last, the run must still join it (it used to link only before a step)."""
     from console.engine.incidents.lifecycle import get_incident, open_incident
 
-    store, fleet = demo(tmp_path)
+    store, fleet = demo(stores)
     last_asks = runbook(
         "id: t-ask-last\ntitle: ask last\nsteps:\n"
         "  - {id: say, kind: note, text: hello}\n"

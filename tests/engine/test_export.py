@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from console.core.redact import REDACTOR
 from console.core.timeline import OUTCOME_UNKNOWN, epoch
 from console.engine.incidents.export import export_incident, incident_events
 from console.engine.incidents.lifecycle import get_incident
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog, NewEvent
 from console.engine.store.sqlite import Store
 
@@ -32,7 +33,7 @@ def clean_redactor() -> Iterator[None]:
     REDACTOR.clear()
 
 
-def cli(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
+def cli(capsys: pytest.CaptureFixture[str], db: Path | str, *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(db), *args])
     out, err = capsys.readouterr()
@@ -41,10 +42,14 @@ def cli(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, 
 
 @pytest.fixture
 def incident_db(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """Open, note, run the rollback runbook from the incident, crash mid-action, resolve."""
-    db = tmp_path / "cb.db"
+    store_url: str,
+    stores: Callable[[], StoreLike],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """Open, note, run the rollback runbook from the incident, crash mid-action, resolve
+    (on each engine: the store's file or URL)."""
+    db = store_url
     assert cli(capsys, db, "incident", "open", "--title", "Pay timeouts", "--function", PAY)[0] == 0
     assert cli(capsys, db, "incident", "note", "INC-0001", "trace 4bf92f3577b34da6a3ce929d0e0e4736 shows the PSP call hanging")[0] == 0  # fmt: skip
     rc, _, err = cli(capsys, db, "run", "rollback-bad-deploy", "--function", PAY,
@@ -52,7 +57,7 @@ def incident_db(
     assert rc == 0, err
     # A second run whose process died between an action's intent and its result, written
     # the way the executor writes, by a process that did not know the secret (raw values).
-    store = Store(db)
+    store = stores()
     log = EventLog(store)
     common = {"incident_id": "INC-0001", "run_id": "deadbeef0001", "function_id": PAY}
     log.append(NewEvent("run.started", {"runbook": "throttle-caller",
@@ -71,9 +76,12 @@ def incident_db(
 
 
 def test_every_format_has_every_event_sorted_and_no_secret(
-    incident_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stores: Callable[[], StoreLike],
+    incident_db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = Store(incident_db)
+    store = stores()
     events = incident_events(store, "INC-0001")
     kinds = {e.kind for e in events}
     assert {"incident.opened", "finding.appeared", "deploy.seen", "note", "run.started",
@@ -116,8 +124,10 @@ def test_every_format_has_every_event_sorted_and_no_secret(
     assert html_seqs == [r["seq"] for r in doc["events"]]
 
 
-def test_html_is_self_contained_and_marks_each_action(incident_db: Path) -> None:
-    store = Store(incident_db)
+def test_html_is_self_contained_and_marks_each_action(
+    stores: Callable[[], StoreLike], incident_db: str
+) -> None:
+    store = stores()
     html = export_incident(store, "INC-0001", "html")
     pm = build_postmortem(get_incident(store, "INC-0001"), incident_events(store, "INC-0001"))
     # rollback (ran), throttle (crashed), circuit_open (crashed)
@@ -129,8 +139,10 @@ def test_html_is_self_contained_and_marks_each_action(incident_db: Path) -> None
     assert not re.search(r'(src|href)=["\']?(https?:)?//', html)
 
 
-def test_a_crash_between_intent_and_result_shows_outcome_unknown(incident_db: Path) -> None:
-    store = Store(incident_db)
+def test_a_crash_between_intent_and_result_shows_outcome_unknown(
+    stores: Callable[[], StoreLike], incident_db: str
+) -> None:
+    store = stores()
     pm = build_postmortem(get_incident(store, "INC-0001"), incident_events(store, "INC-0001"))
     outcomes = {a.action.split(":")[0]: a.outcome for a in pm.actions}
     assert outcomes["rollback"] == "ok"

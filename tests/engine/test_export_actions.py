@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
 from console.config import Config
+from console.context import AppContext
 from console.core.runbook import parse_runbook
 from console.engine.fleet.build import build_fleet
 from console.engine.incidents.export import export_incident
 from console.engine.runbooks.executor import Executor
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 from console.yamlload import load_yaml_text
 
 PAY = "checkout:POST /pay"
@@ -26,17 +28,19 @@ AUTHORIZE = "payments:rpc Authorize"
 RAW = re.compile(r"^[a-z_]+\.[a-z_]+: \w+=")
 
 
-def cb(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
+def cb(capsys: pytest.CaptureFixture[str], db: Path | str, *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(db), *args])
     out, err = capsys.readouterr()
     return int(exc.value.code or 0), out, err
 
 
-async def cancel_in_verify(db: Path) -> None:
-    """A run on PAY the operator cancels while its verify waits for the next poll."""
-    store = Store(db)
-    fleet = build_fleet(Config.demo_only(), store=store)
+async def cancel_in_verify(db: str) -> None:
+    """A run on PAY the operator cancels while its verify waits for the next poll (the
+    stores as the CLI has them: the team store, the demo's state in the local file)."""
+    app = AppContext(db_path=db)
+    store = app.store
+    fleet = build_fleet(Config.demo_only(), store=app.local_store)
     text = (
         "id: wait\ntitle: t\nsteps:\n"
         "  - {id: recover, kind: verify, signal: timeout_rate, op: '>', value: 0.5,"
@@ -54,13 +58,17 @@ async def cancel_in_verify(db: Path) -> None:
         run = await asyncio.wait_for(ex.start(parse_runbook(data, lines, "wait.yaml"), PAY, {}), 5)
     finally:
         await fleet.aclose()
+        app.close()
     assert run.status == "cancelled"
 
 
 def test_an_export_tells_every_action_as_a_sentence(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    store_url: str,
+    stores: Callable[[], StoreLike],
 ) -> None:
-    db = tmp_path / "cb.db"
+    db = store_url
     rb = tmp_path / "rb.yaml"
     rb.write_text(
         "id: plain-rollback\ntitle: t\nsteps:\n"
@@ -85,7 +93,7 @@ def test_an_export_tells_every_action_as_a_sentence(
     assert code == 0
     assert cb(capsys, db, "run", "--undo", circuit, "--yes")[0] == 0
 
-    md = export_incident(Store(db), inc, "md")
+    md = export_incident(stores(), inc, "md")
     timeline = md.split("## Timeline (UTC)")[1].split("## Actions taken")[0]
     said = [row.split(" | ")[4] for row in timeline.splitlines() if row.startswith("| 20")]
     assert not [s for s in said if RAW.match(s)], "events shown as raw key=value text"
@@ -110,11 +118,11 @@ def test_an_export_tells_every_action_as_a_sentence(
     assert "No actions were recorded" not in md
     assert "refused, 1 undo(s)" in md.split("## Impact")[0]
 
-    doc = json.loads(export_incident(Store(db), inc, "json"))
+    doc = json.loads(export_incident(stores(), inc, "json"))
     marks = [a["mark"] for a in doc["actions"]]
     assert marks.count("refused") == 2 and marks.count("undo") == 1 and None in marks
 
-    html = export_incident(Store(db), inc, "html")
+    html = export_incident(stores(), inc, "html")
     assert "REFUSED · rollback" in html and "UNDO · open-circuit.undo" in html
     assert "Run cancelled by the operator: stopped in step recover" in html
     assert "re-planned on resume, the plan changed" in html

@@ -12,6 +12,7 @@ import re
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from console.cli import main
 from console.engine.incidents.export import FORMATS, export_bytes, export_incident
 from console.engine.incidents.lifecycle import add_note, open_incident
 from console.engine.store.atomic import write_atomic
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog, NewEvent
 from console.engine.store.sqlite import Store
 from console.errors import CallboardError, UserError
@@ -43,9 +45,24 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 @pytest.fixture
 def hostile_db(tmp_path: Path) -> Path:
-    """An incident whose title, function id, actor, notes and backend strings are hostile."""
+    """An SQLite file holding :func:`hostile` (for the file-fault tests)."""
     db = tmp_path / "cb.db"
     store = Store(db)
+    hostile(store)
+    store.close()
+    return db
+
+
+@pytest.fixture
+def hostile_store(stores: Callable[[], StoreLike]) -> StoreLike:
+    """:func:`hostile` on each engine."""
+    store = stores()
+    hostile(store)
+    return store
+
+
+def hostile(store: StoreLike) -> None:
+    """An incident whose title, function id, actor, notes and backend strings are hostile."""
     log = EventLog(store, actor="@evil" + ESCAPES)
     fid = FORMULA
     inc = open_incident(store, f"Pay {SCRIPT} {JS_LINK}", [fid], log=log)
@@ -64,8 +81,6 @@ def hostile_db(tmp_path: Path) -> Path:
                                "what": f"{JS_LINK} {IMG}"}, run_id="r1", **common))  # fmt: skip
     log.append(NewEvent("step.result", {"step": "s1", "kind": "command", "status": "failed",
                                "output": ESCAPES + SCRIPT}, run_id="r1", **common))  # fmt: skip
-    store.close()
-    return db
 
 
 class Tags(HTMLParser):
@@ -99,8 +114,8 @@ def active_content(html: str) -> list[str]:
     return bad
 
 
-def test_markdown_renders_hostile_text_as_text(hostile_db: Path) -> None:
-    md = export_incident(Store(hostile_db), "INC-0001", "md")
+def test_markdown_renders_hostile_text_as_text(hostile_store: StoreLike) -> None:
+    md = export_incident(hostile_store, "INC-0001", "md")
     html = MarkdownIt("commonmark").enable("table").render(md)
     assert active_content(html) == []
     assert "<script" not in md.lower() and "<img" not in md.lower()
@@ -112,15 +127,15 @@ def test_markdown_renders_hostile_text_as_text(hostile_db: Path) -> None:
     assert not CONTROL.search(md)
 
 
-def test_html_escapes_everything_and_has_no_control_bytes(hostile_db: Path) -> None:
-    page = export_incident(Store(hostile_db), "INC-0001", "html")
+def test_html_escapes_everything_and_has_no_control_bytes(hostile_store: StoreLike) -> None:
+    page = export_incident(hostile_store, "INC-0001", "html")
     assert active_content(page) == []
     assert not CONTROL.search(page)
     assert "&lt;script&gt;alert(document.cookie)&lt;/script&gt;" in page
 
 
-def test_csv_cells_never_start_a_formula(hostile_db: Path) -> None:
-    text = export_incident(Store(hostile_db), "INC-0001", "csv")
+def test_csv_cells_never_start_a_formula(hostile_store: StoreLike) -> None:
+    text = export_incident(hostile_store, "INC-0001", "csv")
     rows = list(csv.reader(io.StringIO(text)))
     cells = [c for row in rows for c in row]
     assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
@@ -129,8 +144,8 @@ def test_csv_cells_never_start_a_formula(hostile_db: Path) -> None:
     assert not CONTROL.search(text)
 
 
-def test_json_keeps_the_data_but_no_raw_control_bytes(hostile_db: Path) -> None:
-    data = export_bytes(Store(hostile_db), "INC-0001", "json")
+def test_json_keeps_the_data_but_no_raw_control_bytes(hostile_store: StoreLike) -> None:
+    data = export_bytes(hostile_store, "INC-0001", "json")
     text = data.decode("utf-8")
     assert not CONTROL.search(text)
     doc = json.loads(text)

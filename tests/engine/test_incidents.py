@@ -20,8 +20,8 @@ from console.core.model import (
 )
 from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.incidents import lifecycle as inc
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog
-from console.engine.store.sqlite import Store
 from console.errors import UserError
 
 PAY = "checkout:POST /pay"
@@ -46,15 +46,15 @@ def snap(
     return FleetSnapshot(at, (h,) if present else (), (), deploys={"checkout": deploys})
 
 
-def cli(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
+def cli(capsys: pytest.CaptureFixture[str], db: Path | str, *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(db), *args])
     out, err = capsys.readouterr()
     return int(exc.value.code or 0), out, err
 
 
-def test_lifecycle_ids_and_status_events() -> None:
-    store = Store(":memory:")
+def test_lifecycle_ids_and_status_events(any_store: StoreLike) -> None:
+    store = any_store
     a = inc.open_incident(store, "Pay failing", [PAY], "sev1")
     b = inc.open_incident(store, "Search slow", ["search:GET /search"], "3")
     assert (a.id, a.severity, a.status) == ("INC-0001", "SEV1", "open")
@@ -74,18 +74,20 @@ def test_lifecycle_ids_and_status_events() -> None:
     ("title", "fns", "sev", "match"),
     [("", [PAY], "SEV2", "title"), ("x", [], "SEV2", "function"), ("x", [PAY], "SEV9", "severity")],
 )
-def test_bad_input_is_a_user_error(title: str, fns: list[str], sev: str, match: str) -> None:
+def test_bad_input_is_a_user_error(
+    any_store: StoreLike, title: str, fns: list[str], sev: str, match: str
+) -> None:
     with pytest.raises(UserError, match=match):
-        inc.open_incident(Store(":memory:"), title, fns, sev)
+        inc.open_incident(any_store, title, fns, sev)
 
 
-def test_unknown_incident_names_itself() -> None:
+def test_unknown_incident_names_itself(any_store: StoreLike) -> None:
     with pytest.raises(inc.IncidentNotFound, match="INC-0042"):
-        inc.get_incident(Store(":memory:"), "INC-0042")
+        inc.get_incident(any_store, "INC-0042")
 
 
-def test_recorder_records_changes_once_with_signals() -> None:
-    store = Store(":memory:")
+def test_recorder_records_changes_once_with_signals(any_store: StoreLike) -> None:
+    store = any_store
     i = inc.open_incident(store, "Pay failing", [PAY])
     d = Deploy("checkout", "v2", "2026-01-01T09:50:00+00:00", previous_version="v1")
     s1 = snap("2026-01-01T10:00:00Z", findings=(FailureMode.F1,), alerts=("Slow",), deploys=(d,))
@@ -104,8 +106,8 @@ def test_recorder_records_changes_once_with_signals() -> None:
     assert all(e.incident_id == i.id and e.function_id == PAY for e in cleared)
 
 
-def test_quiet_incident_gets_a_signal_sample_at_most_every_interval() -> None:
-    store = Store(":memory:")
+def test_quiet_incident_gets_a_signal_sample_at_most_every_interval(any_store: StoreLike) -> None:
+    store = any_store
     inc.open_incident(store, "Pay failing", [PAY])
     kinds = [
         [e.kind for e in inc.record_snapshot(store, snap(f"2026-01-01T10:0{m}:00Z"))]
@@ -114,8 +116,8 @@ def test_quiet_incident_gets_a_signal_sample_at_most_every_interval() -> None:
     assert kinds == [["signals.sampled"], [], ["signals.sampled"], []]
 
 
-def test_resolved_incident_is_no_longer_recorded() -> None:
-    store = Store(":memory:")
+def test_resolved_incident_is_no_longer_recorded(any_store: StoreLike) -> None:
+    store = any_store
     i = inc.open_incident(store, "Pay failing", [PAY])
     inc.resolve(store, i.id)
     assert (
@@ -130,9 +132,9 @@ def test_snapshot_signals_says_no_data_for_an_unknown_function() -> None:
 
 
 def test_cli_lifecycle_on_the_demo_fleet(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
-    db = tmp_path / "cb.db"
+    db = store_url
     rc, out, _ = cli(capsys, db, "incident", "open", "--title", "Pay timeouts",
                      "--function", PAY, "--severity", "sev1", "--json")  # fmt: skip
     assert rc == 0

@@ -7,6 +7,7 @@ only, and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from console.core.model import Alert, Deploy, Function, Signals
 from console.core.runbook import Runbook, parse_runbook
 from console.engine.fleet.refresh import Backend, Fleet
 from console.engine.runbooks.executor import Executor
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 from console.yamlload import load_yaml_text
 
 PAY = "checkout:POST /pay"
@@ -75,13 +76,13 @@ async def _nap(_: float) -> None:
 
 
 async def test_a_check_and_each_verify_poll_ask_for_the_runs_function_only(
-    tmp_path: Path,
+    stores: Callable[[], StoreLike],
 ) -> None:
     plugin = Counting([0.08, 0.08, 0.05, 0.01])  # the refresh, the check, two polls failing
     fleet = Fleet([Backend("count", "counting", plugin)])
     await fleet.refresh()  # what the CLI and the console do before a run
     plugin.calls.clear()
-    ex = Executor(fleet, Store(tmp_path / "cb.db"), secret=str, poll_every=0, sleep=_nap)
+    ex = Executor(fleet, stores(), secret=str, poll_every=0, sleep=_nap)
     run = await ex.start(runbook(RECOVERS), PAY, {})
     assert run.status == "succeeded", [s.output for s in run.steps]
     assert "poll 2: timeout_rate = 0.01" in run.steps[1].output

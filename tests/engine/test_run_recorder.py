@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from console.engine.fleet.build import build_fleet
 from console.engine.runbooks.confirmation import ConfirmRequest
 from console.engine.runbooks.executor import Executor
 from console.engine.runbooks.runs import RunStore
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog
 from console.engine.store.sqlite import Store
 from console.yamlload import load_yaml_text
@@ -42,19 +43,21 @@ async def _nap(_: float) -> None:
     return None
 
 
-def executor(tmp_path: Path, confirm: Any) -> tuple[Store, Executor]:
-    store = Store(tmp_path / "cb.db")
+def executor(stores: Callable[[], StoreLike], confirm: Any) -> tuple[StoreLike, Executor]:
+    store = stores()  # on each engine
     fleet = build_fleet(Config.demo_only(), store=store)
     return store, Executor(fleet, store, secret=str, poll_every=0, sleep=_nap, confirm=confirm)
 
 
-async def test_every_run_the_executor_returns_is_the_run_the_store_holds(tmp_path: Path) -> None:
+async def test_every_run_the_executor_returns_is_the_run_the_store_holds(
+    stores: Callable[[], StoreLike],
+) -> None:
     answers = [False, False, True, True]  # the manual step refused; one undo refused, then ok
 
     async def confirm(_: ConfirmRequest) -> bool:
         return answers.pop(0)
 
-    store, ex = executor(tmp_path, confirm)
+    store, ex = executor(stores, confirm)
     rb = runbook(SCALE)
     runs = RunStore(store)
     run = await ex.start(rb, REPORTS, {})
@@ -128,7 +131,9 @@ async def test_each_change_to_a_run_is_one_write_of_its_row_and_its_event(
     assert all("events" in w for w in run_writes), run_writes
 
 
-async def test_a_run_whose_task_is_cancelled_is_recorded_cancelled(tmp_path: Path) -> None:
+async def test_a_run_whose_task_is_cancelled_is_recorded_cancelled(
+    stores: Callable[[], StoreLike],
+) -> None:
     asked = asyncio.Event()
 
     async def confirm(_: ConfirmRequest) -> bool:
@@ -136,7 +141,7 @@ async def test_a_run_whose_task_is_cancelled_is_recorded_cancelled(tmp_path: Pat
         await asyncio.Event().wait()  # the operator never answers; the screen goes away
         return False
 
-    store, ex = executor(tmp_path, confirm)
+    store, ex = executor(stores, confirm)
     task = asyncio.ensure_future(ex.start(runbook(SCALE), REPORTS, {}))
     await asyncio.wait_for(asked.wait(), 30)
     task.cancel()
@@ -146,11 +151,13 @@ async def test_a_run_whose_task_is_cancelled_is_recorded_cancelled(tmp_path: Pat
     assert stored.status == "cancelled" and stored.ended is not None
 
 
-async def test_a_run_that_raises_is_interrupted_and_resumable(tmp_path: Path) -> None:
+async def test_a_run_that_raises_is_interrupted_and_resumable(
+    stores: Callable[[], StoreLike],
+) -> None:
     async def confirm(_: ConfirmRequest) -> bool:
         raise RuntimeError("the terminal went away")
 
-    store, ex = executor(tmp_path, confirm)
+    store, ex = executor(stores, confirm)
     with pytest.raises(RuntimeError, match="terminal went away"):
         await ex.start(runbook(SCALE), REPORTS, {})
     (stored,) = RunStore(store).recent()

@@ -12,12 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog
-from console.engine.store.sqlite import Store
 
 PAY = "checkout:POST /pay"
 APPEND = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n')"
@@ -29,7 +30,7 @@ BLOCK = (
 )
 
 
-def callboard(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def callboard(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "console.cli", "--db", str(db), *args],
         capture_output=True,
@@ -41,7 +42,11 @@ def callboard(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("idempotent", [False, True])
-def test_sigkill_during_a_step_then_resume(tmp_path: Path, idempotent: bool) -> None:
+def test_sigkill_during_a_step_then_resume(
+    tmp_path: Path, store_url: str, stores: Callable[[], StoreLike], idempotent: bool
+) -> None:
+    """On each engine: a process killed in the middle of a PostgreSQL transaction leaves
+    the team store as consistent as a killed SQLite writer leaves the file."""
     log, marker = tmp_path / "log", tmp_path / "marker"
     started, release = tmp_path / "started", tmp_path / "release"
     os.mkfifo(started)
@@ -59,7 +64,7 @@ steps:
     command: [{py!r}, -c, {BLOCK!r}, {str(log)!r}, {str(marker)!r}, {str(started)!r}, {str(release)!r}]
   - {{id: last, kind: command, command: [{py!r}, -c, {APPEND!r}, {str(log)!r}, last]}}
 """)
-    db = tmp_path / "cb.db"
+    db = store_url
     proc = subprocess.Popen(
         [py, "-m", "console.cli", "--db", str(db), "run", str(rb), "--function", PAY],
         stdin=subprocess.DEVNULL,
@@ -78,7 +83,7 @@ steps:
             proc.kill()
             proc.wait()
 
-    store = Store(db)
+    store = stores()
     before = [(e.seq, e.kind, e.data.get("step")) for e in EventLog(store).iter()]
     assert (before[-1][1], before[-1][2]) == ("step.intent", "block")  # the intent survived
     listing = json.loads(callboard(db, "runs", "--json").stdout)
@@ -103,4 +108,3 @@ steps:
     after = [(e.seq, e.kind, e.data.get("step")) for e in EventLog(store).iter()]
     assert after[: len(before)] == before  # nothing recorded was lost
     assert EventLog(store).verify().ok
-    store.close()

@@ -21,6 +21,7 @@ from console.plugin_api import MemoryState, PluginContext, options_of
 if TYPE_CHECKING:
     import httpx
 
+    from console.engine.store.base import StoreLike
     from console.engine.store.secrets import SecretStore
     from console.engine.store.sqlite import Store
 
@@ -111,7 +112,7 @@ def located(
 def build_fleet(
     config: Config,
     *,
-    store: Store | None = None,
+    store: StoreLike | None = None,
     secrets: SecretStore | None = None,
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,

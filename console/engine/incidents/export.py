@@ -23,8 +23,8 @@ from console.core.redact import redact
 from console.engine.incidents.export_html import render_html
 from console.engine.incidents.export_secrets import SecretSource, prime_redactor
 from console.engine.incidents.lifecycle import get_incident
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import COLUMNS, Event, row_events, utc_now
-from console.engine.store.sqlite import Store
 
 FORMATS = ("md", "json", "csv", "html")
 
@@ -49,7 +49,9 @@ def _incident_events(store: Store, incident_id: str) -> list[Event]:
     }
     extra: list[Event] = []
     for run in sorted(runs):  # a run's events written without the incident id
-        extra += _read_events(store, "run_id = ? AND incident_id IS NOT ?", (run, incident_id))
+        extra += _read_events(
+            store, "run_id = ? AND (incident_id IS NULL OR incident_id <> ?)", (run, incident_id)
+        )
     if extra:
         events = sorted({e.seq: e for e in (*events, *extra)}.values(), key=lambda e: e.seq)
     return events

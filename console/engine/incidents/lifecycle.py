@@ -23,8 +23,8 @@ from console.engine.incidents.recorder import (
     snapshot_signals,
     state_key,
 )
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import Event, EventLog, utc_now
-from console.engine.store.sqlite import Store
 from console.errors import UserError
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")

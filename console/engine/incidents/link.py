@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike as Store
 
 __all__ = ["declined", "incident_for", "link_run"]
 

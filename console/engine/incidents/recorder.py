@@ -9,15 +9,15 @@ them). What was already recorded is kept in the store, one settings row per inci
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from console.core import events as ev
 from console.core.snapshot import FleetSnapshot, FunctionHealth
+from console.engine.store.base import Conn
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import Event, EventLog, NewEvent
-from console.engine.store.sqlite import Store
 
 #: Statuses whose timeline the recorder still writes.
 ACTIVE = ("open", "mitigated")
@@ -123,7 +123,7 @@ def record_snapshot(
 
 
 def _diff(
-    conn: sqlite3.Connection,
+    conn: Conn,
     incident_id: str,
     functions: tuple[str, ...],
     snapshot: FleetSnapshot,

@@ -23,7 +23,7 @@ from console.engine.incidents.lifecycle import (
     set_status,
     snapshot_signals,
 )
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike as Store
 
 __all__ = ["IncidentService", "newest_active"]
 
@@ -50,10 +50,11 @@ class IncidentService:
 
     @property
     def export_dir(self) -> Path:
-        """Exports go next to the database file (or into the data dir for an in-memory one)."""
+        """Exports go next to the database file (or into the data dir for an in-memory one
+        or a team store)."""
         from console import paths
 
-        path = str(self.store.path)
+        path = str(self.store.location) if self.store.engine == "sqlite" else ":memory:"
         base = paths.data_dir() if path == ":memory:" else Path(path).parent
         return base / "exports"
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from console.engine.fleet.backend import Backend
     from console.engine.fleet.refresh import Fleet
     from console.engine.incidents.lifecycle import Incident
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike as Store
 
 #: Seconds an annotation may take when it is posted without a fleet (the fleet's default).
 DEFAULT_TIMEOUT = 5.0

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import httpx
 
     from console.engine.fleet.refresh import Fleet
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike as Store
 
 __all__ = ["RESUMABLE", "ConfirmRequest", "Executor"]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from console.core.redact import clip, redact_obj
+from console.engine.store.base import Conn
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import utc_now
-from console.engine.store.sqlite import Store
 
 __all__ = [
     "OUTPUT_LIMIT",
@@ -207,7 +207,7 @@ class RunStore:
             steps=[StepRecord(idx, step_id, kind) for idx, (step_id, kind) in enumerate(steps)],
         )
 
-    def insert(self, conn: sqlite3.Connection, record: RunRecord) -> None:
+    def insert(self, conn: Conn, record: RunRecord) -> None:
         """Write a new run and its steps inside the caller's transaction on ``conn``."""
         conn.execute(
             "INSERT INTO runs (id, runbook, runbook_path, function_id, params, dry_run, status,"
@@ -231,9 +231,7 @@ class RunStore:
         for step in record.steps:
             self.write_step(conn, record.id, step)
 
-    def write_run(
-        self, conn: sqlite3.Connection, record: RunRecord, *, claim: bool = False
-    ) -> None:
+    def write_run(self, conn: Conn, record: RunRecord, *, claim: bool = False) -> None:
         """Write the run's own row as ``record`` has it (status, end, incident) inside the
         caller's transaction; ``claim``: this process takes the run over (a resume)."""
         conn.execute(
@@ -247,7 +245,7 @@ class RunStore:
                 (record.pid, self.identity, record.id),
             )
 
-    def write_step(self, conn: sqlite3.Connection, run_id: str, step: StepRecord) -> None:
+    def write_step(self, conn: Conn, run_id: str, step: StepRecord) -> None:
         """Insert or update one step (output redacted and trimmed to its tail) inside the
         caller's transaction on ``conn``."""
         output = clip(step.output, OUTPUT_LIMIT + 1, tail=True)  # redacted before it is cut

@@ -21,8 +21,8 @@ from console.core.redact import redact
 from console.core.runbook import Step
 from console.engine.incidents.link import declined, incident_for
 from console.engine.runbooks.runs import RunRecord, RunStore, StepRecord
+from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import EventLog, utc_now
-from console.engine.store.sqlite import Store
 
 __all__ = ["RunRecorder", "result_event"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 from console.core.events import GENESIS, NewEvent
 from console.core.redact import redact_obj
-from console.engine.store.sqlite import Store
+from console.engine.store.base import ChainHooks, Conn, StoreLike
 
 
 def canonical_json(obj: Any) -> str:
@@ -77,8 +76,14 @@ INSERT_EVENT = (
 Row = tuple[int, str, str, str, str, str | None, str | None, str | None, str, str, str]
 
 
-def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
-    """The last stored (seq, hash): where the next event links on (0 and GENESIS if none)."""
+def chain_head(conn: Conn) -> tuple[int, str]:
+    """The last stored (seq, hash): where the next event links on (0 and GENESIS if none).
+
+    On an engine shared by many writers (PostgreSQL) this first takes the chain's lock, held
+    until the transaction ends: appends are serialised and the chain never forks.
+    """
+    if isinstance(conn, ChainHooks):
+        conn.lock_chain()
     row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     return (row[0], row[1]) if row else (0, GENESIS)
 
@@ -108,8 +113,14 @@ def chain(
         prev = digest
 
 
+def appended(conn: Conn, last_seq: int) -> None:
+    """Tell the engine that events up to ``last_seq`` were written in this transaction."""
+    if isinstance(conn, ChainHooks):
+        conn.chain_appended(last_seq)
+
+
 def bulk_write(
-    store: Store,
+    store: StoreLike,
     events: Iterable[NewEvent],
     *,
     default_actor: str,
@@ -131,6 +142,7 @@ def bulk_write(
             seq, prev = chain_head(conn)
             rows = [row for row, _ in chain(chunk, seq, prev, default_actor=default_actor, now=now)]
             conn.executemany(INSERT_EVENT, rows)
+            appended(conn, rows[-1][0])
         total += len(chunk)
 
 
@@ -145,11 +157,12 @@ class VerifyResult:
     reason: str = ""
 
 
-def verify_chain(store: Store, *, batch: int = 50_000) -> VerifyResult:
+def verify_chain(store: StoreLike, *, batch: int = 50_000) -> VerifyResult:
     """Walk the whole chain; the first row whose hash or link does not hold is named.
 
     Detects a changed field (any column), a removed row (a gap, or a missing tail: SQLite
-    remembers the highest sequence number ever written), and rows moved or swapped.
+    remembers the highest sequence number ever written; PostgreSQL's ``events.seq``
+    sequence does), and rows moved or swapped. The same walk on both engines.
     """
     prev = GENESIS
     expected = 1
@@ -205,10 +218,6 @@ def verify_chain(store: Store, *, batch: int = 50_000) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
-def high_water(store: Store) -> int | None:
-    """The highest sequence number ever written (SQLite's AUTOINCREMENT record)."""
-    try:
-        rows = store.query("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-    except sqlite3.DatabaseError:
-        return None
-    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+def high_water(store: StoreLike) -> int | None:
+    """The highest sequence number ever written (the engine's record of it)."""
+    return store.high_water()

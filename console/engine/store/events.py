@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -18,10 +17,12 @@ from typing import Any
 from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
 from console.core.timeline import iso_at
+from console.engine.store.base import Conn, StoreLike
 from console.engine.store.chain import (
     COLUMNS,
     INSERT_EVENT,
     VerifyResult,
+    appended,
     body_text,
     bulk_write,
     canonical_json,
@@ -30,7 +31,6 @@ from console.engine.store.chain import (
     chain_head,
     verify_chain,
 )
-from console.engine.store.sqlite import Store
 
 # The chain's encoding (from event_chain) and the schema's row types are part of this
 # module's API too.
@@ -66,7 +66,7 @@ def current_actor() -> str:
 class EventLog:
     """Appends and reads events in one Store."""
 
-    def __init__(self, store: Store, actor: str | None = None) -> None:
+    def __init__(self, store: StoreLike, actor: str | None = None) -> None:
         self.store = store
         self.actor = actor or current_actor()
 
@@ -82,7 +82,7 @@ class EventLog:
         with self.store.transaction() as conn:
             return self.write(conn, events)
 
-    def write(self, conn: sqlite3.Connection, events: Iterable[NewEvent]) -> list[Event]:
+    def write(self, conn: Conn, events: Iterable[NewEvent]) -> list[Event]:
         """Append events inside the caller's open transaction on ``conn``.
 
         Lets a caller change its own rows (an incident's status) and record the event that
@@ -93,6 +93,8 @@ class EventLog:
         for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
             conn.execute(INSERT_EVENT, row)
             out.append(Event(*row[:8], clean, row[9], row[10], row[8]))
+        if out:
+            appended(conn, out[-1].seq)
         return out
 
     def bulk_append(self, events: Iterable[NewEvent], *, batch: int = 50_000) -> int:

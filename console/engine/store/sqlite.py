@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from console.engine.store import faults as storefaults
+from console.engine.store.base import StoreLike
+from console.errors import StoreError
 
 #: Each migration is a list of statements; index + 1 is the schema version it produces.
 #: Append new migrations at the end; never edit one that has shipped.
@@ -121,6 +123,9 @@ MIGRATIONS: list[list[str]] = [
 class Store:
     """Callboard's SQLite store. ``path=":memory:"`` gives a private in-memory database."""
 
+    #: Which engine keeps the store contract (console/engine/store/base.py).
+    engine = "sqlite"
+
     #: The file of the store opened last in this process: the CLI names it when an SQLite
     #: error escapes from code that uses ``conn`` directly (cursors, exports).
     last_path: ClassVar[str | None] = None
@@ -167,6 +172,9 @@ class Store:
             # WAL last: a file found not to be ours is left byte for byte as it was
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
+        except StoreError as exc:  # a schema newer than this code
+            conn.close()
+            raise StoreError(f"{self.path}: {exc}") from None
         except sqlite3.Error as exc:
             conn.close()
             typed = storefaults.fault(exc, self.path)
@@ -246,11 +254,61 @@ class Store:
         """The persistent PluginState of one backend instance."""
         return StoreState(self, backend)
 
+    @property
+    def location(self) -> str:
+        """The file (or ``:memory:``)."""
+        return self.path
+
+    def high_water(self) -> int | None:
+        """The highest event sequence number ever written (SQLite's AUTOINCREMENT record)."""
+        try:
+            rows = self.query("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+        except sqlite3.DatabaseError:
+            return None
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def schema_version(self) -> tuple[int, int]:
+        """(stored version, latest known); opening the file migrates it."""
+        return int(self.query("PRAGMA user_version")[0][0]), len(MIGRATIONS)
+
+    def migrate(self) -> tuple[int, int]:
+        """Open (which migrates) now: (version before, version after)."""
+        before = 0
+        if self._conn is None and self.path != ":memory:" and Path(self.path).is_file():
+            try:
+                with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as peek:
+                    before = int(peek.execute("PRAGMA user_version").fetchone()[0])
+                peek.close()
+            except sqlite3.Error:
+                before = 0  # opening below names what is wrong with the file
+        elif self._conn is not None:
+            before = self.schema_version()[0]
+        self.open()
+        return before, self.schema_version()[0]
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True when another connection committed a change
+        to the file (``PRAGMA data_version``, polled every 50 ms)."""
+        import time
+
+        deadline = time.monotonic() + max(0.0, timeout)
+        if not hasattr(self, "_data_version"):
+            self._data_version = int(self.query("PRAGMA data_version")[0][0])
+        while True:
+            now = int(self.query("PRAGMA data_version")[0][0])
+            if now != self._data_version:
+                self._data_version = now
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.05, left))
+
 
 class StoreState:
-    """A PluginState kept in the ``plugin_state`` table (values are JSON)."""
+    """A PluginState kept in the ``plugin_state`` table (values are JSON), on either engine."""
 
-    def __init__(self, store: Store, backend: str) -> None:
+    def __init__(self, store: StoreLike, backend: str) -> None:
         self._store = store
         self._backend = backend
 
@@ -277,6 +335,11 @@ def migrate(conn: sqlite3.Connection, migrations: list[list[str]] | None = None)
     """Bring the schema up to date; returns the resulting version."""
     steps = MIGRATIONS if migrations is None else migrations
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(steps):
+        raise StoreError(
+            f"the store's schema is at version {version}, newer than this Callboard knows "
+            f"(version {len(steps)}); upgrade Callboard, or use another file with --db"
+        )
     for number in range(version, len(steps)):
         conn.execute("BEGIN IMMEDIATE")
         try:
