@@ -112,6 +112,16 @@ class IncidentsConfig:
 
 
 @dataclass(frozen=True)
+class MeConfig:
+    """Who is at this console: the actor of every event it writes."""
+
+    handle: str | None = None
+    """A short handle shown on every event (``maya@laptop``); None: ``$USER@host``."""
+    name: str | None = None
+    """A display name for the responders list of exports (``Maya Lee``); None: none."""
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything Callboard reads from its config file."""
 
@@ -135,6 +145,8 @@ class Config:
     """Settings of the demo fleet."""
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     """Incident times: how far back a deploy still counts as the onset."""
+    me: MeConfig = field(default_factory=MeConfig)
+    """Who you are on the team's timeline: ``{handle, name}`` (default ``$USER@host``)."""
     source: str | None = None
     """The file this was loaded from; None for built-in defaults."""
     is_default: bool = False

@@ -47,7 +47,10 @@ class AppContext:
             from console.engine.store.sqlite import Store
 
             path = self.db_path or os.environ.get("CALLBOARD_DB") or str(paths.default_db())
-            self._store = Store(Path(path) if path != ":memory:" else path)
+            store = Store(Path(path) if path != ":memory:" else path)
+            me = self.config.me  # who writes: the actor of every event (config ``me``)
+            store.actor, store.actor_name = me.handle, me.name
+            self._store = store
         return self._store
 
     @property

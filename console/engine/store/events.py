@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 
 from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
+from console.core.team import default_handle
 from console.core.timeline import iso_at
 from console.engine.store.chain import (
     COLUMNS,
@@ -45,6 +47,7 @@ __all__ = [
     "body_text",
     "canonical_json",
     "chain_hash",
+    "actor_of",
     "current_actor",
     "utc_now",
 ]
@@ -56,11 +59,19 @@ def utc_now() -> str:
 
 
 def current_actor() -> str:
-    """The OS user, for the ``actor`` of events (``$USER`` is outside text: cleaned)."""
+    """``$USER@host``, for the ``actor`` of events when the config has no ``me: {handle}``
+    (both are outside text: cleaned, bounded)."""
     try:
-        return clean_line(getpass.getuser()) or "unknown"
+        user = getpass.getuser()
     except Exception:  # no passwd entry in some containers
-        return "unknown"
+        user = "unknown"
+    return default_handle(clean_line(user), socket.gethostname())
+
+
+def actor_of(store: Store) -> str:
+    """The actor writing through ``store``: its configured ``actor``, else :func:`current_actor`
+    (an engine without the attribute counts as unconfigured)."""
+    return getattr(store, "actor", None) or current_actor()
 
 
 class EventLog:
@@ -68,7 +79,7 @@ class EventLog:
 
     def __init__(self, store: Store, actor: str | None = None) -> None:
         self.store = store
-        self.actor = actor or current_actor()
+        self.actor = actor or actor_of(store)
 
     def append(self, event: NewEvent) -> Event:
         """Append one event (redacted, chained, committed before returning).
@@ -88,6 +99,7 @@ class EventLog:
         Lets a caller change its own rows (an incident's status) and record the event that
         says so atomically.
         """
+        _remember_name(self.store, conn, self.actor)
         seq, prev = chain_head(conn)
         out: list[Event] = []
         for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
@@ -128,6 +140,20 @@ class EventLog:
         See :func:`~console.engine.event_chain.verify_chain`.
         """
         return verify_chain(self.store, batch=batch)
+
+
+def _remember_name(store: Store, conn: sqlite3.Connection, actor: str) -> None:
+    """With its first write, a store whose actor has a configured name records it in
+    ``people`` (exports list the responders by name), once per Store object."""
+    name = getattr(store, "actor_name", None)
+    if not name or getattr(store, "actor", None) != actor or store.__dict__.get("_named"):
+        return
+    conn.execute(
+        "INSERT INTO people (handle, name, updated_at) VALUES (?, ?, ?) ON CONFLICT(handle)"
+        " DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+        (actor, name, utc_now()),
+    )
+    store.__dict__["_named"] = True
 
 
 def row_events(rows: Iterable[tuple[Any, ...]]) -> list[Event]:
