@@ -133,6 +133,21 @@ class Event(NamedTuple):
         }
 
 
+def copy_of(event: Event, *, incident_id: str | None) -> NewEvent:
+    """A stored event to append to another store's chain (a push): its kind, data, id,
+    time, actor, run and function kept, its incident ``incident_id`` there."""
+    return NewEvent(
+        event.kind,
+        dict(event.data),
+        incident_id=incident_id,
+        run_id=event.run_id,
+        function_id=event.function_id,
+        at=event.at,
+        actor=event.actor,
+        id=event.id,
+    )
+
+
 def _new(kind: EventKind, data: dict[str, Any], signals: Signals | None = None) -> NewEvent:
     if signals is not None:
         data["signals"] = dict(signals)

@@ -103,6 +103,13 @@ class Team:
     roles: Mapping[str, str] = field(default_factory=dict)
     responders: tuple[Responder, ...] = ()
 
+    @property
+    def worth_showing(self) -> bool:
+        """Whether an export shows the team: a role was held, or more than one actor or a
+        named one wrote. A one-person incident reads as it always did (exports of stores
+        from before roles stay byte for byte the same)."""
+        return bool(self.roles) or len(self.responders) > 1 or any(r.name for r in self.responders)
+
     def roles_line(self) -> str:
         """``commander maya@laptop · comms ali@desk`` (commander first), or ``""``."""
         return " · ".join(f"{r} {who}" for r, who in _ordered(self.roles))
