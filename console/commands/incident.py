@@ -243,4 +243,12 @@ def resolve_cmd(app: AppContext, incident_id: str, no_refresh: bool) -> int:
     return _status(app, incident_id, "resolved", no_refresh)
 
 
+def _team_commands() -> None:
+    from console.commands.incident_team import TEAM_COMMANDS  # assign, unassign, push
+
+    for command in TEAM_COMMANDS:
+        incident.add_command(command)
+
+
+_team_commands()
 COMMANDS = [incident]

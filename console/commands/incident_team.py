@@ -1,7 +1,7 @@
 """``callboard incident assign / unassign / push``: roles on an incident, and pushing an
 incident recorded offline into a team store.
 
-They join the ``incident`` group (this module registers them on it; ``COMMANDS`` is empty).
+They join the ``incident`` group (``incident.py`` adds :data:`TEAM_COMMANDS` to it).
 Read-only refuses role changes (exit 3). A push prints the target without its password.
 """
 
@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import click
 
-from console.commands.incident import incident
 from console.commands.jsonout import emit_json
 from console.context import AppContext
 from console.core.redact import redact
 from console.core.sanitize import clean_line
 
-COMMANDS: list[click.Command] = []
 
-
-@incident.command("assign")
+@click.command("assign")
 @click.argument("incident_id")
 @click.argument("role")
 @click.argument("who")
@@ -39,7 +36,7 @@ def assign_cmd(app: AppContext, incident_id: str, role: str, who: str) -> int:
     return 0
 
 
-@incident.command("unassign")
+@click.command("unassign")
 @click.argument("incident_id")
 @click.argument("role")
 @click.pass_obj
@@ -52,7 +49,7 @@ def unassign_cmd(app: AppContext, incident_id: str, role: str) -> int:
     return 0
 
 
-@incident.command("push")
+@click.command("push")
 @click.argument("incident_id")
 @click.option("--to", "to", required=True, metavar="URL", help="The team store (path or URL).")
 @click.option(
@@ -110,3 +107,6 @@ def push_cmd(
             "recorded there"
         )
     return 0
+
+
+TEAM_COMMANDS = [assign_cmd, unassign_cmd, push_cmd]

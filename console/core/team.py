@@ -28,6 +28,7 @@ __all__ = [
     "check_role",
     "clean_handle",
     "default_handle",
+    "notice",
     "roles_of",
     "team_of",
 ]
@@ -166,3 +167,38 @@ def team_of(events: Iterable[EventLike], names: Mapping[str, str] | None = None)
             for actor, (n, first) in seen.items()
         ),
     )
+
+
+_NOTICE = {
+    EventKind.NOTE: "added a note to {incident}",
+    EventKind.INCIDENT_OPENED: "opened {incident}",
+    EventKind.STATUS_CHANGED: "marked {incident} {to}",
+    EventKind.ROLE_ASSIGNED: "made {who} {role} on {incident}",
+    EventKind.ROLE_UNASSIGNED: "unassigned {role} on {incident}",
+    EventKind.RUN_STARTED: "started {runbook} on {function}",
+    EventKind.RUN_ENDED: "ended a run on {function}: {status}",
+    EventKind.RUN_RESUMED: "resumed {runbook} on {function}",
+    EventKind.LEASE_TAKEN_OVER: "took over the lease on {function} from {previous}",
+    EventKind.INCIDENT_PUSHED: "pushed {incident} here",
+}
+
+
+def notice(event: EventLike) -> str | None:
+    """What a responder's event says to the others (``maya@laptop added a note to
+    INC-0001``); None for the kinds that only refresh the view (steps, findings, signals)."""
+    template = _NOTICE.get(event.kind)  # type: ignore[call-overload]
+    if template is None:
+        return None
+    d = event.data
+    fields = {
+        "incident": event.incident_id or "an incident",
+        "function": event.function_id or "a function",
+        "to": d.get("to", "?"),
+        "who": d.get("who", "?"),
+        "role": d.get("role", "?"),
+        "runbook": d.get("runbook", "a runbook"),
+        "status": d.get("status", "?"),
+        "previous": d.get("previous", "?"),
+    }
+    text = template.format(**{k: clean_handle(str(v), 80) for k, v in fields.items()})
+    return f"{clean_handle(event.actor)} {text}"

@@ -341,7 +341,9 @@ _LINES: dict[str, Line] = {
     K.ANNOTATION_REFUSED: _annotation_refused,
     K.ANNOTATION_FAILED: _annotation_failed,
     K.ROLE_ASSIGNED: _role_assigned,
-    K.ROLE_UNASSIGNED: lambda d, _: f"Role {d.get('role', '?')} unassigned (was {d.get('was', '?')})",
+    K.ROLE_UNASSIGNED: lambda d, _: (
+        f"Role {d.get('role', '?')} unassigned (was {d.get('was', '?')})"
+    ),
     K.LEASE_ACQUIRED: lambda d, _: (
         f"Lease taken by {d.get('holder', '?')} for {d.get('runbook', '?')}: no other "
         "mutating run on this function until it ends"

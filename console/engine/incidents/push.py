@@ -195,8 +195,18 @@ def push_incident(
                 "INSERT INTO pushes (id, source, source_incident, incident_id, source_head_seq,"
                 " source_head_hash, events, new_events, pushed_at, pushed_by)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (uuid.uuid4().hex, name, inc.id, tid, head_seq, head_hash, len(evs),
-                 len(fresh), utc_now(), pusher),  # fmt: skip
+                (
+                    uuid.uuid4().hex,
+                    name,
+                    inc.id,
+                    tid,
+                    head_seq,
+                    head_hash,
+                    len(evs),
+                    len(fresh),
+                    utc_now(),
+                    pusher,
+                ),
             )
     return PushResult(inc.id, tid, len(evs), len(fresh), head_seq, head_hash)
 
@@ -251,12 +261,12 @@ def _put_incident(conn: Any, row: tuple[Any, ...], tid: str) -> None:
         )
         return
     status = str(row[3])
-    if status in STATUSES and str(have[0]) in STATUSES:
-        if STATUSES.index(status) > STATUSES.index(str(have[0])):
-            conn.execute(
-                "UPDATE incidents SET status = ?, mitigated_at = ?, resolved_at = ? WHERE id = ?",
-                (status, row[6], row[7], tid),
-            )
+    was = str(have[0])
+    if status in STATUSES and was in STATUSES and STATUSES.index(status) > STATUSES.index(was):
+        conn.execute(
+            "UPDATE incidents SET status = ?, mitigated_at = ?, resolved_at = ? WHERE id = ?",
+            (status, row[6], row[7], tid),
+        )
 
 
 def check_push(source: Store, incident_id: str, target: Store) -> PushCheck:

@@ -166,8 +166,17 @@ class Leases:
             cur = conn.execute(
                 f"INSERT INTO leases ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(function_id) DO NOTHING",
-                (function_id, mine.holder, mine.host, run_id, runbook, incident_id, now, now,
-                 mine.expires),  # fmt: skip
+                (
+                    function_id,
+                    mine.holder,
+                    mine.host,
+                    run_id,
+                    runbook,
+                    incident_id,
+                    now,
+                    now,
+                    mine.expires,
+                ),
             )
             if cur.rowcount == 1:
                 said = ev.lease_acquired(mine.holder, mine.host, runbook, run_id, self.expiry_s)

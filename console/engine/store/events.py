@@ -44,10 +44,10 @@ __all__ = [
     "EventLog",
     "NewEvent",
     "VerifyResult",
+    "actor_of",
     "body_text",
     "canonical_json",
     "chain_hash",
-    "actor_of",
     "current_actor",
     "utc_now",
 ]

@@ -3,7 +3,8 @@
 Rows wrap at word boundaries to the terminal's width (see :mod:`.timeline_rows`); times are
 relative ("12 min ago"), ``a`` toggles the UTC clock; ``enter`` shows the whole event
 (:mod:`.event_detail`). ``f`` cycles a filter over the event kinds present, ``n`` adds a note,
-``m`` / ``R`` mark the incident mitigated / resolved (after a confirmation), ``e`` exports
+``A`` gives a role (commander, comms, ...) to someone, ``m`` / ``R`` mark the incident
+mitigated / resolved (after a confirmation), ``e`` exports
 the postmortem as Markdown at once, ``E`` asks for the format first. Events
 are read in a thread worker each time the app says the incidents changed (after every
 recorded refresh and every change made here).
@@ -67,6 +68,7 @@ class TimelineScreen(CallboardScreen):
         Binding("f", "next_kind", "Kind"),
         Binding("F", "clear_kind", "All kinds", show=False),
         Binding("n", "note", "Note"),
+        Binding("A", "roles", "Roles"),
         Binding("m", "status('mitigated')", "Mitigate"),
         Binding("R", "status('resolved')", "Resolve"),
         Binding("e", "export('md')", "Export"),
@@ -212,6 +214,9 @@ class TimelineScreen(CallboardScreen):
         out.append(f"{inc.title}  ")
         out.append(f"{inc.severity} · {inc.status}", style="bold")
         out.append(f" · {len(pm.timeline)} events", style="dim")
+        roles = pm.team.roles_line()
+        out.append(" · roles ", style="dim")
+        out.append(roles or "none (A assigns)", style="bold" if roles else "dim")
         out.append(" · kind ", style="dim")
         out.append(self.kind or "all", style="bold #7fb4ca")
         if self.kind is not None:
@@ -272,6 +277,27 @@ class TimelineScreen(CallboardScreen):
                 self.owner.write_note(inc, text)
 
         self.app.push_screen(NoteScreen(inc.id), done)
+
+    def action_roles(self) -> None:
+        """``A``: give a role on the incident to someone (or take it back); read-only refuses."""
+        from console.engine.incidents.roles import READ_ONLY
+        from console.engine.store.events import actor_of
+        from console.tui.dialogs.role_dialog import RoleScreen
+
+        if self.pm is None:
+            return
+        read_only = self.app.env[2]
+        if read_only:
+            self.notify(READ_ONLY.capitalize(), severity="warning", timeout=4)
+            return
+        inc = self.pm.incident
+
+        def done(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self.owner.write_role(inc, answer[0], answer[1], read_only)
+
+        me = actor_of(self.owner.store)
+        self.app.push_screen(RoleScreen(inc.id, self.pm.team.roles, me), done)
 
     def action_status(self, status: str) -> None:
         from console.tui.dialogs.incident_dialogs import ConfirmStatusScreen
