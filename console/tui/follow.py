@@ -1,6 +1,7 @@
 """Live together: the console follows its store and shows what other processes wrote.
 
-A thread worker (never the UI thread) waits on the store (:class:`~console.engine.store.
+A thread of its own (never the UI thread; not a Textual worker, so tests and screens that
+wait for their workers to complete do not wait on it) waits on the store (:class:`~console.engine.store.
 follow.Follower`: ``wait_for_change`` plus a read of the events after the last seen) and
 posts :class:`StoreFollowed` with each batch. The app re-reads the active incidents (every
 open timeline and incident bar follows them) and, for another actor's note, run, status or
@@ -12,13 +13,11 @@ role change, shows a quiet notification naming who did it. This process's own wr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from console.core.team import notice
 from console.engine.store.events import Event, actor_of
@@ -51,21 +50,20 @@ class StoreWatch:
         self._app = app
         self.store = store
         self._stop = threading.Event()
-        self._worker: Worker[None] | None = None
+        self._thread: threading.Thread | None = None
         #: The actor of this console's own writes (they do not notify).
         self.me = actor_of(store)
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and not self._worker.is_finished
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         if getattr(self.store, "path", None) == ":memory:" or self.running:
             return
         self._stop.clear()
-        self._worker = self._app.run_worker(
-            self._follow, thread=True, group="store-follow", exit_on_error=False
-        )
+        self._thread = threading.Thread(target=self._follow, name="store-follow", daemon=True)
+        self._thread.start()
 
     def _follow(self) -> None:
         from console.engine.store.follow import Follower
@@ -80,13 +78,12 @@ class StoreWatch:
             self._app.post_message(WorkFailed("Following the store", exc))
 
     async def stop(self, wait_s: float = 2.0) -> None:
-        """Stop following and wait for the worker (it may hold the store) to end."""
+        """Stop following and wait (at most ``wait_s``) for the thread, which may be using the
+        store, to end: one wait on the store lasts at most :data:`POLL_S`."""
         self._stop.set()
-        worker = self._worker
-        if worker is None or worker.is_finished:
-            return
-        with contextlib.suppress(TimeoutError, WorkerCancelled, WorkerFailed):
-            await asyncio.wait_for(worker.wait(), wait_s)
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            await asyncio.to_thread(thread.join, wait_s)
 
     def notices(self, events: list[Event]) -> list[str]:
         """What to tell the operator about ``events`` (others' only, at most NOTICES)."""
