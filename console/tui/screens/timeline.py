@@ -68,10 +68,10 @@ class TimelineScreen(CallboardScreen):
         Binding("f", "next_kind", "Kind"),
         Binding("F", "clear_kind", "All kinds", show=False),
         Binding("n", "note", "Note"),
-        Binding("A", "roles", "Roles"),
         Binding("m", "status('mitigated')", "Mitigate"),
         Binding("R", "status('resolved')", "Resolve"),
         Binding("e", "export('md')", "Export"),
+        Binding("A", "roles", "Roles"),  # after Export: at 80 columns Export stays on screen
         Binding("E", "export_as", "Export as…", show=False),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
@@ -215,8 +215,9 @@ class TimelineScreen(CallboardScreen):
         out.append(f"{inc.severity} · {inc.status}", style="bold")
         out.append(f" · {len(pm.timeline)} events", style="dim")
         roles = pm.team.roles_line()
-        out.append(" · roles ", style="dim")
-        out.append(roles or "none (A assigns)", style="bold" if roles else "dim")
+        if roles:  # none yet: the footer's A says how
+            out.append(" · roles ", style="dim")
+            out.append(roles, style="bold")
         out.append(" · kind ", style="dim")
         out.append(self.kind or "all", style="bold #7fb4ca")
         if self.kind is not None:
