@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def open_url() -> Callable[[str], Store]:
+def open_url() -> Iterator[Callable[[str], Store]]:
     """Open a store by URL; every store opened is closed after the test."""
     opened: list[Store] = []
 
@@ -40,7 +40,7 @@ def open_url() -> Callable[[str], Store]:
         opened.append(store)
         return store
 
-    yield opener  # type: ignore[misc]
+    yield opener
     for store in opened:
         store.close()
 

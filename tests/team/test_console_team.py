@@ -45,7 +45,9 @@ def ctx(store_url: str) -> Iterator[AppContext]:
     context.close()
 
 
-async def until(pilot: Pilot[None], ready: Callable[[], bool], what: str, rounds: int = 400) -> None:
+async def until(
+    pilot: Pilot[None], ready: Callable[[], bool], what: str, rounds: int = 400
+) -> None:
     """Pause until ``ready()``; bounded (a hang fails). Each round lets messages run, and a
     store follower's poll (150 ms) is what the live tests wait on, so rounds are 50 ms."""
     for _ in range(rounds):
@@ -89,7 +91,7 @@ async def test_a_console_sees_another_processs_note_with_who_wrote_it(
         # this console's own writes refresh but never notify
         before = len(notes_shown(app))
         await pilot.press("n")
-        await until(pilot, lambda: app.screen.query("#note-text"), "the note dialog")
+        await until(pilot, lambda: bool(app.screen.query("#note-text")), "the note dialog")
         app.screen.query_one("#note-text", Input).value = "my own note"
         await pilot.press("enter")
         await until(pilot, lambda: "my own note" in timeline_text(app), "my note")
@@ -107,7 +109,9 @@ async def test_roles_are_assigned_from_the_timeline_and_shown_in_its_header(
         await until(pilot, lambda: "Incident opened" in timeline_text(app), "the timeline")
         info = lambda: str(app.screen.query_one("#timeline-info", Static).render())  # noqa: E731
         assert "roles" not in info()  # none yet
-        shown = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+        shown = {
+            b.binding.description for b in app.screen.active_bindings.values() if b.binding.show
+        }
         assert "Roles" in shown  # the footer names the key
         await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, RoleScreen), "the role dialog")

@@ -225,8 +225,11 @@ def test_processes_racing_for_one_lease_get_exactly_one_winner(
     racers = [
         subprocess.Popen(
             [sys.executable, "-c", RACER, store_url, f"p{i}@host"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(4)
     ]
     try:
@@ -274,7 +277,9 @@ def test_a_resume_takes_the_lease_first(
     events = [(e.kind, e.actor, e.data) for e in EventLog(store).iter()]
     kinds = [k for k, _, _ in events]
     # the lease is taken before the run is claimed, released after it ends
-    taken = max(i for i, (k, a, d) in enumerate(events) if k == "lease.acquired" and a == "alice@laptop")
+    taken = max(
+        i for i, (k, a, d) in enumerate(events) if k == "lease.acquired" and a == "alice@laptop"
+    )
     assert events[taken][2]["run"] == run_id
     assert taken < kinds.index("run.resumed") < kinds.index("lease.released", taken)
 

@@ -41,7 +41,9 @@ def test_a_notice_names_who_did_what_and_stays_quiet_for_the_rest() -> None:
     from console.core.events import Event
 
     def ev(kind: str, **data: object) -> Event:
-        return Event(1, "x", "2026-01-01T00:00:00Z", kind, "ali@desk", "INC-0002", None, PAY, dict(data))
+        return Event(
+            1, "x", "2026-01-01T00:00:00Z", kind, "ali@desk", "INC-0002", None, PAY, dict(data)
+        )
 
     assert notice(ev("role.assigned", role="comms", who="maya")) == (
         "ali@desk made maya comms on INC-0002"
