@@ -40,7 +40,7 @@ def _role_events(store: Store, incident_id: str) -> list[Event]:
 def _held(conn: Any, incident_id: str) -> dict[str, str]:
     """The roles read inside the caller's transaction on ``conn``."""
     rows = conn.execute(_SELECT, (incident_id, *_ROLE_KINDS)).fetchall()
-    return roles_of(row_events(tuple(r) for r in rows))
+    return roles_of(row_events(tuple(r[i] for i in range(11)) for r in rows))  # index access
 
 
 def roles(store: Store, incident_id: str) -> dict[str, str]:

@@ -363,6 +363,7 @@ class Executor:
             take_over=take_over,
             status=lambda: record.status,
             on_lost=lost,
+            incident_at_end=lambda: record.incident_id,
         )
 
     async def _drive(self, runbook: Runbook, record: RunRecord, scope: Scope) -> RunRecord:

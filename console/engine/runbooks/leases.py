@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +43,9 @@ EXPIRY_S = 90.0
 #: How often a running run renews its lease (seconds).
 HEARTBEAT_S = 30.0
 
-_COLUMNS = "function_id, holder, host, run_id, runbook, incident_id, acquired, heartbeat, expires"
+_COLUMNS = (
+    "function_id, holder, host, run_id, runbook, incident_id, acquired, heartbeat, expires, token"
+)
 
 
 def hhmm(t: float) -> str:
@@ -68,13 +71,16 @@ class Lease:
     acquired: float
     heartbeat: float
     expires: float
+    #: Names this one acquisition: a takeover replaces the lease only if it is still the
+    #: one read (compare-and-set on a text, never on a float time).
+    token: str = ""
 
     @classmethod
     def of(cls, row: Any) -> Lease:
         return cls(
             str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
             None if row[5] is None else str(row[5]),
-            float(row[6]), float(row[7]), float(row[8]),
+            float(row[6]), float(row[7]), float(row[8]), str(row[9]),
         )  # fmt: skip
 
     def stale(self, now: float) -> bool:
@@ -159,12 +165,12 @@ class Leases:
         """
         now = self.clock()
         mine = Lease(function_id, self.holder, self.host, run_id, runbook, incident_id, now, now,
-                     now + self.expiry_s)  # fmt: skip
+                     now + self.expiry_s, uuid.uuid4().hex)  # fmt: skip
         place = {"incident_id": incident_id, "function_id": function_id}
         refused: LeaseHeld | None = None
         with self.store.transaction() as conn:
             cur = conn.execute(
-                f"INSERT INTO leases ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
+                f"INSERT INTO leases ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(function_id) DO NOTHING",
                 (
                     function_id,
@@ -176,6 +182,7 @@ class Leases:
                     now,
                     now,
                     mine.expires,
+                    mine.token,
                 ),
             )
             if cur.rowcount == 1:
@@ -203,13 +210,16 @@ class Leases:
         raise refused
 
     def _replace(self, conn: Any, held: Lease, mine: Lease) -> None:
-        """Compare-and-set: only if the lease is still the one read (else someone was faster)."""
+        """Compare-and-set: only if the lease is still the acquisition read (its token) and,
+        for another run's, still stale (no heartbeat came meanwhile); else someone was faster."""
+        stale = "" if held.run_id == mine.run_id else " AND expires <= ?"
         cur = conn.execute(
             "UPDATE leases SET holder = ?, host = ?, run_id = ?, runbook = ?, incident_id = ?,"
-            " acquired = ?, heartbeat = ?, expires = ? WHERE function_id = ? AND run_id = ?"
-            " AND heartbeat = ?",
+            " acquired = ?, heartbeat = ?, expires = ?, token = ?"
+            f" WHERE function_id = ? AND token = ?{stale}",
             (mine.holder, mine.host, mine.run_id, mine.runbook, mine.incident_id, mine.acquired,
-             mine.heartbeat, mine.expires, held.function_id, held.run_id, held.heartbeat),
+             mine.heartbeat, mine.expires, mine.token, held.function_id, held.token,
+             *((mine.acquired,) if stale else ())),
         )  # fmt: skip
         if cur.rowcount != 1:
             raise LeaseHeld(held, mine.acquired)  # changed under us: not ours to take
@@ -224,8 +234,9 @@ class Leases:
             )
             return bool(cur.rowcount == 1)
 
-    def release(self, lease: Lease, status: str) -> bool:
-        """Give the lease back at the run's end (``status``); False if it was not ours any more."""
+    def release(self, lease: Lease, status: str, *, incident_id: str | None = None) -> bool:
+        """Give the lease back at the run's end (``status``; ``incident_id``: the incident the
+        run belongs to by then); False if it was not ours any more."""
         with self.store.transaction() as conn:
             cur = conn.execute(
                 "DELETE FROM leases WHERE function_id = ? AND run_id = ?",
@@ -233,7 +244,8 @@ class Leases:
             )
             if cur.rowcount != 1:
                 return False
-            place = {"incident_id": lease.incident_id, "function_id": lease.function_id}
+            place = {"incident_id": incident_id or lease.incident_id,
+                     "function_id": lease.function_id}  # fmt: skip
             said = ev.lease_released(lease.holder, lease.runbook, lease.run_id, status)
             self._say(conn, said, place)
         return True
@@ -258,6 +270,7 @@ class Leases:
         status: Callable[[], str],
         on_lost: Callable[[str], None],
         every: float = HEARTBEAT_S,
+        incident_at_end: Callable[[], str | None] | None = None,
     ) -> AsyncIterator[Lease]:
         """Hold the lease while the body runs: acquired first (:class:`LeaseHeld` if not),
         renewed every ``every`` seconds, released at the end whatever ends it (``status()``:
@@ -289,7 +302,8 @@ class Leases:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             with contextlib.suppress(CallboardError):  # a full disk: it expires by itself
-                self.release(lease, status())
+                end = incident_at_end() if incident_at_end is not None else None
+                self.release(lease, status(), incident_id=end)
 
 
 def _iso(t: float) -> str:

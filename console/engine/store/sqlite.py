@@ -84,7 +84,8 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE leases (
             function_id TEXT PRIMARY KEY, holder TEXT NOT NULL, host TEXT NOT NULL,
             run_id TEXT NOT NULL, runbook TEXT NOT NULL, incident_id TEXT,
-            acquired REAL NOT NULL, heartbeat REAL NOT NULL, expires REAL NOT NULL)""",
+            acquired REAL NOT NULL, heartbeat REAL NOT NULL, expires REAL NOT NULL,
+            token TEXT NOT NULL)""",
         """CREATE TABLE pushes (
             id TEXT PRIMARY KEY, source TEXT NOT NULL, source_incident TEXT NOT NULL,
             incident_id TEXT NOT NULL, source_head_seq INTEGER NOT NULL,
