@@ -242,7 +242,7 @@ class CallboardApp(ConsoleApp):
             self.desk.reload()
         if self.watcher is not None:
             for text in self.watcher.notices(message.events):
-                self.notify(redact(text), title="Team", timeout=5)
+                self.notify(redact(text), title="Team", timeout=5, markup=False)  # outside text
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if self.desk is not None:

@@ -127,6 +127,15 @@ async def test_roles_are_assigned_from_the_timeline_and_shown_in_its_header(
         await pilot.press("enter")
         await until(pilot, lambda: "comms ali@desk" in info(), "the second role")
         assert "Role comms: ali@desk" in timeline_text(app)
+        # a role name that is not one (markup, escapes) is refused in the dialog, app up
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, RoleScreen), "the role dialog")
+        app.screen.query_one("#role-name", Input).value = "[/x] \x1b[2Jops"
+        await pilot.press("enter")
+        await until(pilot, lambda: any("use a name such as" in n for n in notes_shown(app)),
+                    "the refusal")  # fmt: skip
+        assert isinstance(app.screen, RoleScreen)
+        await pilot.press("escape")
     kinds = [(e.kind, e.actor) for e in EventLog(store).iter() if e.kind.startswith("role.")]
     assert kinds == [("role.assigned", "you@console"), ("role.assigned", "you@console")]
 

@@ -21,6 +21,7 @@ class Follower:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        store.wait_for_change(0)  # the change counter first: a write after the read is seen
         rows = store.tuples("SELECT seq FROM events ORDER BY seq DESC LIMIT 1")
         #: The last sequence number seen.
         self.last = int(rows[0][0]) if rows else 0

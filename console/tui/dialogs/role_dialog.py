@@ -49,7 +49,7 @@ class RoleScreen(_Dialog[tuple[str, str] | None]):
         try:
             role = check_role(self.query_one("#role-name", Input).value)
         except ValueError as exc:
-            self.notify(str(exc), severity="warning", timeout=5)
+            self.notify(str(exc), severity="warning", timeout=5, markup=False)
             return
         who = clean_handle(self.query_one("#role-who", Input).value)
         if not who and role not in self.roles:

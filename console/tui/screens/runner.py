@@ -370,7 +370,7 @@ class RunnerScreen(IncidentOfferDriver):
         from console.tui.dialogs.lease_dialog import TakeOverScreen
 
         self.lease_note = message.refusal
-        self.notify(message.refusal, title="Refused", severity="warning", timeout=10)
+        self.notify(message.refusal, title="Refused", severity="warning", timeout=10, markup=False)
         if not message.stale:
             return
         label = {"resume": "Resuming", "undo": "Undoing the done steps"}.get(
