@@ -24,7 +24,8 @@ def test_another_processs_write_is_noticed_and_own_writes_are_not(
     follower = Follower(store)
     assert follower.poll(0.2) == []  # nothing new: the wait ends at its timeout
     EventLog(store, "me@here").append(note("mine").on(incident_id="INC-0001"))
-    assert not store.wait_for_change(0.2)  # this connection's own commit
+    if "://" not in store_url:  # SQLite: this connection's own commit leaves data_version
+        assert not store.wait_for_change(0.2)
     assert [e.data["text"] for e in follower.read()] == ["mine"]
     maya = responder(tmp_path, "maya@laptop")
     done = cli(store_url, maya, "incident", "note", "INC-0001", "from maya", "--no-refresh")
