@@ -15,7 +15,7 @@ from typing import Any
 
 from console.core.model import FailureMode
 from console.core.runbook_check import Checker, expectation, kind_fields, params_of
-from console.core.runbook_params import Param
+from console.core.runbook_params import Param, coerce
 from console.errors import ConfigError, ConfigErrors
 from console.yamlload import LineMap, load_yaml
 
@@ -147,6 +147,9 @@ class Runbook:
     steps: tuple[Step, ...] = ()
     path: str = ""
     line: int | None = None
+    #: ``test: {params: ...}``: values for ``callboard runbooks test`` to run it with on the
+    #: demo fleet (coerced to each param's type); never used by a real run.
+    test_params: Mapping[str, Any] = field(default_factory=dict)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -155,7 +158,7 @@ class Runbook:
         return next((s for s in self.steps if s.id == step_id), None)
 
 
-_TOP = ("id", "title", "description", "failure_modes", "params", "steps")
+_TOP = ("id", "title", "description", "failure_modes", "params", "steps", "test")
 _COMMON = ("id", "kind", "title", "confirm", "timeout", "retries", "idempotent", "undo", "mutates")
 
 
@@ -209,6 +212,7 @@ def parse_runbook(data: Any, lines: LineMap | None = None, path: str = "") -> Ru
             )
         seen[step.id] = i
         steps.append(step)
+    test_params = _test_params(check, top.get("test"), params)
     if check.errors:
         check.errors.sort(key=lambda e: e.line or 0)
         raise ConfigErrors(check.errors)
@@ -221,7 +225,35 @@ def parse_runbook(data: Any, lines: LineMap | None = None, path: str = "") -> Ru
         steps=tuple(steps),
         path=path,
         line=check.lines.of(()),
+        test_params=test_params,
     )
+
+
+def _test_params(check: Checker, raw: Any, params: list[Param]) -> dict[str, Any]:
+    """``test: {params: {name: value}}``, each a declared param coerced to its type."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        check.fail(("test",), "expected a mapping like {params: {rps: 50}}")
+        return {}
+    d = check.section(raw, ("test",), ("params",))
+    given = d.get("params", {})
+    if not isinstance(given, Mapping):
+        check.fail(("test", "params"), "expected a mapping of param name to value")
+        return {}
+    declared = {p.name: p for p in params}
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        param = declared.get(str(name))
+        if param is None:
+            known = ", ".join(declared) or "no params"
+            check.fail(("test", "params", name), f"not a param of this runbook (it takes: {known})")
+            continue
+        try:
+            out[param.name] = coerce(param, value)
+        except ValueError as exc:
+            check.fail(("test", "params", name), str(exc))
+    return out
 
 
 def _step(

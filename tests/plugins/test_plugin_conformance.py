@@ -71,6 +71,7 @@ CLAIMS: dict[str, set[type]] = {
     "kubernetes": {Actions},
     "otlp": {Traces},
     "prometheus": {Inventory, Metrics, Query, Probed, Discovers},
+    "replay": {Inventory, Metrics, Baselines, Alerts, Changes, Actions},
     "tempo": {Traces},
     "zipkin": {Traces},
 }
@@ -91,6 +92,17 @@ def minimal_options(plugin: str, tmp: Path) -> dict[str, Any]:
     if plugin == "catalog":
         (tmp / "functions.yaml").write_text("- {service: checkout, operation: POST /pay}\n")
         return {"path": str(tmp / "functions.yaml")}
+    if plugin == "replay":  # a recorded incident: one moment of one function's signals
+        from console.engine.incidents.lifecycle import open_incident
+
+        store = Store(tmp / "replay.db")
+        try:
+            if not store.query("SELECT 1 FROM incidents"):
+                signals = {FN.id: {"rate_rps": 40.0, "timeout_rate": 0.09, "p99_ms": 5000.0}}
+                open_incident(store, "Pay timeouts", [FN.id], signals=signals)
+        finally:
+            store.close()
+        return {"incident": "INC-0001", "db": str(tmp / "replay.db")}
     if plugin == "kubernetes":
         kubectl = tmp / "kubectl"
         kubectl.write_text(f"#!{sys.executable}\nprint('{{not json')\n")

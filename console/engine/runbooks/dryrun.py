@@ -1,12 +1,14 @@
 """A dry run: every step planned, nothing changed (actions through their plugin's ``plan``).
 
 Each step says what it would do, whether read-only would refuse it and whether it would
-ask for confirmation; a ``check`` reads its function's signals now.
+ask for confirmation; a ``check`` reads its function's signals now, and so does a ``verify``
+(once, without waiting: whether it would already hold — against a replay, the replayed
+moment). A verify that cannot be read now (no PromQL backend) still plans.
 """
 
 from __future__ import annotations
 
-from console.core.runbook import Runbook, step_mutates
+from console.core.runbook import Runbook, Step, step_mutates
 from console.core.runbook_params import Scope
 from console.engine.runbooks import stepkinds
 from console.engine.runbooks.runs import RunRecord
@@ -19,6 +21,17 @@ from console.engine.runbooks.steprunner import (
 )
 from console.engine.store.events import utc_now
 from console.errors import ActionError, BackendError, SecretError
+
+
+async def _now(steps: StepRunner, step: Step, scope: Scope) -> str:
+    """What a verify sees now, or why it cannot be read (it does not fail the dry run)."""
+    assert step.expect is not None
+    try:
+        health = await steps.health(scope)
+        _, seen = await stepkinds.evaluate(step.expect, health, steps.fleet, scope)
+    except (BackendError, LookupError, TimeoutError, ValueError, KeyError) as exc:
+        return f"now unknown: {short_error(exc)}"
+    return f"now {seen}"
 
 
 async def dry_run(
@@ -38,6 +51,9 @@ async def dry_run(
                 health = await steps.health(scope)
                 _, seen = await stepkinds.evaluate(step.expect, health, steps.fleet, scope)
                 rec.output = f"{stepkinds.describe(step, scope)}; now {seen}"
+                mutates = False
+            elif step.kind == "verify" and step.expect is not None:
+                rec.output = f"{stepkinds.describe(step, scope)}; {await _now(steps, step, scope)}"
                 mutates = False
             else:
                 rec.output = stepkinds.describe(step, scope)
