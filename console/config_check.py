@@ -11,7 +11,14 @@ from collections.abc import Hashable, Mapping
 from dataclasses import fields
 
 from console.config_fields import FieldChecker, describe, is_number, suggest
-from console.config_model import BackendConfig, Config, DemoConfig, Environment, OtlpConfig
+from console.config_model import (
+    BackendConfig,
+    Config,
+    DemoConfig,
+    Environment,
+    MeConfig,
+    OtlpConfig,
+)
 from console.config_store import check_store
 from console.core.durations import parse_duration
 from console.core.redact import is_secret_name
@@ -55,6 +62,7 @@ class ConfigChecker(FieldChecker):
             demo=self.demo(top.get("demo")),
             incidents=self.incidents(top.get("incidents")),
             store=check_store(self, top.get("store")),
+            me=self.me(top.get("me")),
             source=self.source,
         )
 
@@ -265,6 +273,28 @@ class ConfigChecker(FieldChecker):
                 d, "size", ("demo",), None, 1, 1_000_000, "a number of functions (1 or more)"
             ),
         )
+
+    def me(self, value: object) -> MeConfig:
+        """``me: {handle, name}``: printable text (outside text, cleaned), bounded."""
+        from console.core.team import HANDLE_MAX, NAME_MAX, clean_handle
+
+        path = ("me",)
+        d = self.section(value, path, ("handle", "name"))
+        out: dict[str, str | None] = {"handle": None, "name": None}
+        for key, limit, what in (
+            ("handle", HANDLE_MAX, "a short handle such as maya@laptop"),
+            ("name", NAME_MAX, "your name as the team reads it, such as Maya Lee"),
+        ):
+            if key not in d:
+                continue
+            raw = d[key]
+            text = clean_handle(raw, limit + 1) if isinstance(raw, str) else ""
+            if not text or len(text) > limit or (key == "handle" and " " in text):
+                rule = f"at most {limit} characters" + (", no spaces" if key == "handle" else "")
+                self.fail((*path, key), f"expected {what} ({rule}), got {describe(raw)}")
+                continue
+            out[key] = text
+        return MeConfig(handle=out["handle"], name=out["name"])
 
 
 _TOP_KEYS: tuple[str, ...] = tuple(

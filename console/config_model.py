@@ -128,6 +128,16 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class MeConfig:
+    """Who is at this console: the actor of every event it writes."""
+
+    handle: str | None = None
+    """A short handle shown on every event (``maya@laptop``); None: ``$USER@host``."""
+    name: str | None = None
+    """A display name for the responders list of exports (``Maya Lee``); None: none."""
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything Callboard reads from its config file."""
 
@@ -153,6 +163,8 @@ class Config:
     """Incident times: how far back a deploy still counts as the onset."""
     store: StoreConfig = field(default_factory=StoreConfig)
     """The team store (PostgreSQL) or the local file."""
+    me: MeConfig = field(default_factory=MeConfig)
+    """Who you are on the team's timeline: ``{handle, name}`` (default ``$USER@host``)."""
     source: str | None = None
     """The file this was loaded from; None for built-in defaults."""
     is_default: bool = False

@@ -67,15 +67,18 @@ class AppContext:
             from console.engine.store.connect import is_pg_url, open_store
 
             target, from_config = self._target()
+            store: StoreLike
             if not is_pg_url(target):
-                local: StoreLike = self.local_store
-                self._store = local
-                return local
-            cfg = self.config.store
-            password = None
-            if cfg.password and (from_config or _same_server(target, cfg.url)):
-                password = self.secrets.get(cfg.password)
-            self._store = open_store(target, password=password, manual=cfg.migrate == "manual")
+                store = self.local_store
+            else:
+                cfg = self.config.store
+                password = None
+                if cfg.password and (from_config or _same_server(target, cfg.url)):
+                    password = self.secrets.get(cfg.password)
+                store = open_store(target, password=password, manual=cfg.migrate == "manual")
+            me = self.config.me  # who writes: the actor of every event (config ``me``)
+            store.actor, store.actor_name = me.handle, me.name
+            self._store = store
         return self._store
 
     @property

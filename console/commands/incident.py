@@ -167,12 +167,21 @@ def show_cmd(app: AppContext, incident_id: str, as_json: bool) -> int:
             "events": [event_json(r.event, r) for r in pm.timeline],
             "impact": pm.impact.to_json(),
             "times": pm.times.to_json(),
+            "team": pm.team.to_json(),
         })  # fmt: skip
         return 0
     i = pm.incident
+    team = pm.team
     lines = [f"{i.id} {i.title}", f"  {i.severity}, {i.status}; opened {i.opened_at} by "
-             f"{i.opened_by}; functions: {', '.join(i.functions)}", *times_lines(pm), ""]  # fmt: skip
-    lines += [f"{r.event.at}  {r.event.kind:<17} {r.summary}" for r in pm.timeline]
+             f"{i.opened_by}; functions: {', '.join(i.functions)}",
+             f"  roles: {team.roles_line() or 'none assigned'}",
+             f"  responders: {', '.join(r.label() for r in team.responders) or 'none'}",
+             *times_lines(pm), ""]  # fmt: skip
+    width = max((len(r.event.actor) for r in pm.timeline), default=0)
+    lines += [
+        f"{r.event.at}  {r.event.kind:<17} {r.event.actor:<{width}}  {r.summary}"
+        for r in pm.timeline
+    ]
     click.echo(redact("\n".join(lines)))
     return 0
 
@@ -234,4 +243,12 @@ def resolve_cmd(app: AppContext, incident_id: str, no_refresh: bool) -> int:
     return _status(app, incident_id, "resolved", no_refresh)
 
 
+def _team_commands() -> None:
+    from console.commands.incident_team import TEAM_COMMANDS  # assign, unassign, push
+
+    for command in TEAM_COMMANDS:
+        incident.add_command(command)
+
+
+_team_commands()
 COMMANDS = [incident]

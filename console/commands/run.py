@@ -1,7 +1,7 @@
 """``callboard run`` (run, dry-run, resume or undo a runbook) and ``callboard runs``.
 
 Exit codes: 0 the run succeeded (or was undone), 1 a step failed (or the run was
-cancelled/interrupted), 2 an invalid runbook or params, 3 refused (read-only, a
+cancelled/interrupted, or another run holds the function's lease), 2 an invalid runbook or params, 3 refused (read-only, a
 confirmation not given, or a resumed plan that changed and was not accepted).
 Ctrl-C (SIGINT) cancels the run: it stops within a second, recorded as cancelled.
 """
@@ -139,6 +139,11 @@ def _printer(as_json: bool) -> Any:
 )
 @click.option("--assume-done", is_flag=True, help="On resume: the unknown step took effect.")
 @click.option("--assume-not-done", is_flag=True, help="On resume: it did not; run it again.")
+@click.option(
+    "--take-over",
+    is_flag=True,
+    help="Take the function's lease from a run whose holder stopped heartbeating (stale).",
+)
 @click.pass_obj
 def run(
     app: AppContext,
@@ -155,6 +160,7 @@ def run(
     accepted: tuple[str, ...],
     assume_done: bool,
     assume_not_done: bool,
+    take_over: bool,
 ) -> int:
     """Run RUNBOOK (an id or a path) on --function; or --resume RUN_ID; or --undo RUN_ID."""
     from console import paths
@@ -215,9 +221,9 @@ def run(
             ids = frozenset(h.id for h in (await fleet.refresh()).functions)
             values = resolve_params(rb.params, given, ids)
             if resume_id is not None:
-                return await executor.resume(rb, resume_id, values)
+                return await executor.resume(rb, resume_id, values, take_over=take_over)
             if undo_id is not None:
-                return await executor.undo(rb, undo_id, values)
+                return await executor.undo(rb, undo_id, values, take_over=take_over)
             return await executor.start(
                 rb,
                 str(function_id),
@@ -225,6 +231,7 @@ def run(
                 dry_run=dry_run,
                 incident_id=incident_id,
                 no_incident=no_incident,
+                take_over=take_over,
             )
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -236,8 +243,13 @@ def run(
         click.echo("cancelling: the run stops within a second", err=True)
         executor.cancel()
 
+    from console.engine.runbooks.leases import LeaseHeld
+
     try:
         record = asyncio.run(go())
+    except LeaseHeld as exc:  # another responder's run holds the function: nothing was done
+        click.echo(f"refused: {exc}", err=True)
+        return 1
     except KeyboardInterrupt:
         stopped = executor.interrupted()  # never left marked running
         if stopped is not None:

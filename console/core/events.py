@@ -51,6 +51,14 @@ class EventKind(StrEnum):
     STEP_OUTCOME = "step.outcome"
     ANNOTATION_REFUSED = "annotation.refused"
     ANNOTATION_FAILED = "annotation.failed"
+    ROLE_ASSIGNED = "role.assigned"
+    ROLE_UNASSIGNED = "role.unassigned"
+    LEASE_ACQUIRED = "lease.acquired"
+    LEASE_RELEASED = "lease.released"
+    LEASE_REFUSED = "lease.refused"
+    LEASE_TAKEN_OVER = "lease.taken_over"
+    LEASE_LOST = "lease.lost"
+    INCIDENT_PUSHED = "incident.pushed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,8 @@ class NewEvent:
     function_id: str | None = None
     at: str | None = None
     actor: str | None = None
+    #: The event's id when it already has one (a pushed event keeps its id); None: a new id.
+    id: str | None = None
 
     def on(
         self,
@@ -121,6 +131,21 @@ class Event(NamedTuple):
             "function_id": self.function_id,
             "data": self.data,
         }
+
+
+def copy_of(event: Event, *, incident_id: str | None) -> NewEvent:
+    """A stored event to append to another store's chain (a push): its kind, data, id,
+    time, actor, run and function kept, its incident ``incident_id`` there."""
+    return NewEvent(
+        event.kind,
+        dict(event.data),
+        incident_id=incident_id,
+        run_id=event.run_id,
+        function_id=event.function_id,
+        at=event.at,
+        actor=event.actor,
+        id=event.id,
+    )
 
 
 def _new(kind: EventKind, data: dict[str, Any], signals: Signals | None = None) -> NewEvent:
@@ -328,3 +353,77 @@ def annotation_refused(
 def annotation_failed(step: str, errors: Mapping[str, str]) -> NewEvent:
     """Posting an annotation for a step failed on some dashboards."""
     return _new(EventKind.ANNOTATION_FAILED, {"step": step, "errors": dict(errors)})
+
+
+# -- a team on one incident: roles, leases, pushes ---------------------------------------
+
+
+def role_assigned(role: str, who: str, *, was: str | None = None) -> NewEvent:
+    """``who`` holds ``role`` on the incident now (``was``: who held it before)."""
+    data: dict[str, Any] = {"role": role, "who": who}
+    if was is not None:
+        data["was"] = was
+    return _new(EventKind.ROLE_ASSIGNED, data)
+
+
+def role_unassigned(role: str, was: str) -> NewEvent:
+    """Nobody holds ``role`` any more (``was`` did)."""
+    return _new(EventKind.ROLE_UNASSIGNED, {"role": role, "was": was})
+
+
+def lease_acquired(holder: str, host: str, runbook: str, run: str, expires_s: float) -> NewEvent:
+    """A mutating run took the lease on its function (``expires_s``: without a heartbeat).
+
+    Lease events name their run in the data, not as ``run_id``: a run's own events stay
+    what its steps did."""
+    data = {"holder": holder, "host": host, "runbook": runbook, "run": run,
+            "expires_s": expires_s}  # fmt: skip
+    return _new(EventKind.LEASE_ACQUIRED, data)
+
+
+def lease_released(holder: str, runbook: str, run: str, status: str) -> NewEvent:
+    """The run ended (``status``) and gave its function's lease back."""
+    data = {"holder": holder, "runbook": runbook, "run": run, "status": status}
+    return _new(EventKind.LEASE_RELEASED, data)
+
+
+def lease_refused(
+    holder: str, host: str, runbook: str, run: str, since: str, wanted: str
+) -> NewEvent:
+    """A mutating run of ``wanted`` was refused: ``holder``'s run holds the function."""
+    data = {"holder": holder, "host": host, "runbook": runbook, "run": run, "since": since,
+            "wanted": wanted}  # fmt: skip
+    return _new(EventKind.LEASE_REFUSED, data)
+
+
+def lease_taken_over(
+    holder: str,
+    run: str,
+    runbook: str,
+    previous: str,
+    previous_run: str,
+    previous_runbook: str,
+    last_heartbeat: str,
+) -> NewEvent:
+    """``holder`` (run ``run`` of ``runbook``) took over a lease whose holder (``previous``)
+    stopped heartbeating."""
+    data = {"holder": holder, "run": run, "runbook": runbook, "previous": previous,
+            "previous_run": previous_run, "previous_runbook": previous_runbook,
+            "last_heartbeat": last_heartbeat}  # fmt: skip
+    return _new(EventKind.LEASE_TAKEN_OVER, data)
+
+
+def lease_lost(holder: str, run: str, taken_by: str) -> NewEvent:
+    """A running run found its lease taken over by ``taken_by``: it stops."""
+    return _new(EventKind.LEASE_LOST, {"holder": holder, "run": run, "taken_by": taken_by})
+
+
+def incident_pushed(
+    source: str, source_head_seq: int, source_head_hash: str, events: int, new_events: int
+) -> NewEvent:
+    """An incident recorded elsewhere was pushed here: ``events`` of its events (``new_events``
+    of them not here before), from a chain whose head was ``source_head_hash``."""
+    data = {"source": source, "source_head_seq": source_head_seq,
+            "source_head_hash": source_head_hash, "events": events,
+            "new_events": new_events}  # fmt: skip
+    return _new(EventKind.INCIDENT_PUSHED, data)

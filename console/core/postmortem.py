@@ -28,6 +28,7 @@ from console.core.postmortem_actions import (
 )
 from console.core.postmortem_row import Row
 from console.core.slo import parse_window
+from console.core.team import Team, team_of
 from console.core.timeline import (
     OUTCOME_UNKNOWN,
     EventLike,
@@ -110,6 +111,8 @@ class Postmortem:
     times: IncidentTimes
     #: function id -> [(unix seconds, error rate)], oldest first.
     series: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    #: The roles held and the responders (who did what; see :mod:`console.core.team`).
+    team: Team = field(default_factory=Team)
 
 
 def window_seconds(window: object) -> float | None:
@@ -141,8 +144,11 @@ def build_postmortem(
     now: str | None = None,
     with_signals: bool = True,
     onset_window_s: float = DEFAULT_ONSET_WINDOW_S,
+    names: Mapping[str, str] | None = None,
 ) -> Postmortem:
     """The postmortem of ``incident`` from its events (any order; chain order is restored).
+
+    ``names``: handle → display name of the responders (the store's ``people``).
 
     ``onset_window_s``: how long before the first finding a deploy still counts as the onset
     (config ``incidents.onset_window``).
@@ -185,6 +191,7 @@ def build_postmortem(
         followups=_followups(rows, actions),
         times=times,
         series=series,
+        team=team_of(evs, names),
     )
 
 

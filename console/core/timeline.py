@@ -278,6 +278,34 @@ def _annotation_failed(d: Mapping[str, Any], _: str) -> str:
     return f"Annotation failed on {names}"
 
 
+def _role_assigned(d: Mapping[str, Any], _: str) -> str:
+    was = f" (was {d['was']})" if d.get("was") else ""
+    return f"Role {d.get('role', '?')}: {d.get('who', '?')}{was}"
+
+
+def _lease_refused(d: Mapping[str, Any], _: str) -> str:
+    return (
+        f"Run of {d.get('wanted', '?')} refused: {d.get('holder', '?')} is running "
+        f"{d.get('runbook', '?')} since {d.get('since', '?')}, run {d.get('run', '?')}"
+    )
+
+
+def _lease_taken_over(d: Mapping[str, Any], _: str) -> str:
+    return (
+        f"Lease taken over by {d.get('holder', '?')} from {d.get('previous', '?')} "
+        f"({d.get('previous_runbook', '?')}, run {d.get('previous_run', '?')}; "
+        f"last heartbeat {d.get('last_heartbeat', '?')})"
+    )
+
+
+def _pushed(d: Mapping[str, Any], _: str) -> str:
+    head = str(d.get("source_head_hash") or "?")[:12]
+    return (
+        f"Pushed from {d.get('source', '?')}: {d.get('new_events', '?')} new of "
+        f"{d.get('events', '?')} events (local head #{d.get('source_head_seq', '?')} {head}…)"
+    )
+
+
 K = EventKind
 _LINES: dict[str, Line] = {
     K.INCIDENT_OPENED: _opened,
@@ -312,6 +340,23 @@ _LINES: dict[str, Line] = {
     ),
     K.ANNOTATION_REFUSED: _annotation_refused,
     K.ANNOTATION_FAILED: _annotation_failed,
+    K.ROLE_ASSIGNED: _role_assigned,
+    K.ROLE_UNASSIGNED: lambda d, _: (
+        f"Role {d.get('role', '?')} unassigned (was {d.get('was', '?')})"
+    ),
+    K.LEASE_ACQUIRED: lambda d, _: (
+        f"Lease taken by {d.get('holder', '?')} for {d.get('runbook', '?')}: no other "
+        "mutating run on this function until it ends"
+    ),
+    K.LEASE_RELEASED: lambda d, _: (
+        f"Lease released by {d.get('holder', '?')} ({d.get('runbook', '?')} {d.get('status', '?')})"
+    ),
+    K.LEASE_REFUSED: _lease_refused,
+    K.LEASE_TAKEN_OVER: _lease_taken_over,
+    K.LEASE_LOST: lambda d, _: (
+        f"Lease of {d.get('holder', '?')} taken over by {d.get('taken_by', '?')}: the run stops"
+    ),
+    K.INCIDENT_PUSHED: _pushed,
 }
 del K
 

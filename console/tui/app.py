@@ -31,6 +31,7 @@ from console.tui import incident_keys
 from console.tui.commands import FunctionsProvider, ViewProvider
 from console.tui.dialogs.help import HelpScreen
 from console.tui.fleetview import DEFAULT_WINDOW
+from console.tui.follow import StoreFollowed, StoreWatch
 from console.tui.guard import LEAVE_WAIT_S, LeaveGuard
 from console.tui.health import read_health, turned_failing, unanswered
 from console.tui.incidents import IncidentDesk
@@ -119,6 +120,8 @@ class CallboardApp(ConsoleApp):
         self.desk = (
             IncidentDesk(self, service, self.fleet, lambda: self.snapshot) if service else None
         )
+        #: Follows the store: other processes' notes, runs and role changes (live together).
+        self.watcher = StoreWatch(self, store) if store is not None else None
 
     def get_default_screen(self) -> FleetScreen:
         env, prod, ro = self.env
@@ -130,6 +133,8 @@ class CallboardApp(ConsoleApp):
         self._tick()
         if self.desk is not None:
             self.desk.reload()
+        if self.watcher is not None:
+            self.watcher.start()
         if self.context is not None:
             self.run_receiver()
 
@@ -146,6 +151,8 @@ class CallboardApp(ConsoleApp):
         self.receiver_note = (note, ok) if note else None
 
     async def on_unmount(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
         if self.receiver is not None:
             await self.receiver.stop()
         if self.owns_fleet:
@@ -227,6 +234,15 @@ class CallboardApp(ConsoleApp):
             self.desk.reload()
             if message.incident is not None and message.annotation is not None:
                 self.desk.annotate(message.incident, message.annotation)
+
+    def on_store_followed(self, message: StoreFollowed) -> None:
+        """Another process wrote to the store: re-read the incidents (the open timeline
+        follows them) and say quietly who did what."""
+        if self.desk is not None:
+            self.desk.reload()
+        if self.watcher is not None:
+            for text in self.watcher.notices(message.events):
+                self.notify(redact(text), title="Team", timeout=5, markup=False)  # outside text
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if self.desk is not None:

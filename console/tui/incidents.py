@@ -137,6 +137,25 @@ class IncidentDesk:
 
         self._write(f"Marking {incident.id} {status}", write)
 
+    def write_role(self, incident: IncidentLike, role: str, who: str, read_only: bool) -> None:
+        """Give ``role`` on ``incident`` to ``who`` ("": unassign it; in a thread)."""
+        from textual.markup import escape  # handles are outside text: never markup
+
+        from console.engine.incidents.roles import assign, unassign
+
+        def write() -> IncidentWritten:
+            at = self.service.now_iso()
+            if not who:
+                gone = unassign(self.store, incident.id, role, read_only=read_only, at=at)
+                said = f"{role} on {incident.id}: unassigned (was {gone})"
+                return IncidentWritten(None, escape(said))
+            _, handle, was = assign(self.store, incident.id, role, who, read_only=read_only, at=at)
+            before = f" (was {was})" if was and was != handle else ""
+            said = f"{role} on {incident.id}: {handle}{before}"
+            return IncidentWritten(None, escape(said), timeout=4)
+
+        self._write(f"Assigning {role}", write)
+
     def _write(self, doing: str, write: Callable[[], IncidentWritten]) -> Worker[None]:
         """Run one change in a thread; what it says, or its failure, back to the app."""
 

@@ -30,7 +30,14 @@ from console.tui.messages import WorkFailed
 from console.tui.screens.base import CallboardScreen
 from console.tui.state import ConsoleApp
 
-__all__ = ["RunDriverScreen", "RunEnded", "RunUpdated", "Sleep", "runner_context"]
+__all__ = [
+    "LeaseRefused",
+    "RunDriverScreen",
+    "RunEnded",
+    "RunUpdated",
+    "Sleep",
+    "runner_context",
+]
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -50,6 +57,17 @@ class RunUpdated(Message):
     """The executor recorded a change (a copy of the run at that moment)."""
 
     record: RunRecord
+
+
+@dataclass
+class LeaseRefused(Message):
+    """Another run holds the function's lease: the run did not start (nothing recorded)."""
+
+    mode: str
+    refusal: str
+    stale: bool
+    values: dict[str, Any]
+    run_id: str
 
 
 @dataclass
@@ -151,20 +169,32 @@ class RunDriverScreen(CallboardScreen):
         self.post_message(RunUpdated(copy.deepcopy(record)))
 
     @work(group="runbook-run", exit_on_error=False)
-    async def run_runbook(self, mode: str, values: dict[str, Any], run_id: str = "") -> None:
-        """Drive the executor; updates and the end come back as messages."""
+    async def run_runbook(
+        self, mode: str, values: dict[str, Any], run_id: str = "", take_over: bool = False
+    ) -> None:
+        """Drive the executor; updates and the end come back as messages. ``take_over``:
+        take a stale lease (the operator said so)."""
+        from console.engine.runbooks.leases import LeaseHeld
+
         self.mode = mode
         executor = self._executor = self._make_executor()
         record: RunRecord | None = None
         try:
             if mode == "resume":
-                record = await executor.resume(self.runbook, run_id, values)
+                record = await executor.resume(self.runbook, run_id, values, take_over=take_over)
             elif mode == "undo":
-                record = await executor.undo(self.runbook, run_id, values)
+                record = await executor.undo(self.runbook, run_id, values, take_over=take_over)
             else:
                 record = await executor.start(
-                    self.runbook, self.function_id, values, dry_run=mode == "dry"
+                    self.runbook,
+                    self.function_id,
+                    values,
+                    dry_run=mode == "dry",
+                    take_over=take_over,
                 )
+        except LeaseHeld as exc:  # another responder's run: shown, nothing was started
+            self.post_message(LeaseRefused(mode, str(exc), exc.stale, values, run_id))
+            record = None
         except Exception as exc:  # the executor left the run interrupted, never running
             self.post_message(WorkFailed(f"Runbook {self.runbook.id}", exc))
             record = executor.current

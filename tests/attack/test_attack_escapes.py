@@ -218,7 +218,8 @@ def test_a_config_string_is_clean_when_loaded(tmp_path: Path) -> None:
 def test_the_actor_from_the_environment_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.setenv(var, hostile("alice", 9))
-    assert current_actor() == "alice"
+    user, _, host = current_actor().partition("@")  # $USER@host (issue #14)
+    assert user == "alice" and host and host.isprintable()
 
 
 def test_json_output_escapes_control_characters() -> None:

@@ -2,7 +2,7 @@
 times), and of one event's detail at 80×24: the seeded demo fleet on a fixed clock.
 
 Every event time is fixed: the incident and its notes are written with ``at=`` and the
-recorder stamps events with the fleet's (fixed) clock. The actor comes from ``LOGNAME``.
+recorder stamps events with the fleet's (fixed) clock. The actor is the store's ``actor``.
 Regenerate after looking at the report:
 ``pytest tests/tui/test_tui_incidents_snapshots.py --snapshot-update``.
 """
@@ -41,12 +41,11 @@ NOTE = (
 def test_timeline_screen(
     snap_compare: Callable[..., bool],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     size: tuple[int, int],
     detail: bool,
 ) -> None:
-    monkeypatch.setenv("LOGNAME", "oncall")  # the actor of recorded events
     store = Store(tmp_path / "callboard.db")
+    store.actor = "oncall"  # the actor of recorded events (not $USER@host: the same everywhere)
     log = EventLog(store, actor="maya")
     open_incident(
         store, "Checkout times out", [PAY], "SEV2", at="2026-11-26T20:48:00.000Z", log=log

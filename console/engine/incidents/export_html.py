@@ -136,6 +136,13 @@ def render_html(pm: Postmortem) -> str:
         p.append("</table>")
     else:
         p.append("<p>No actions were recorded.</p>")
+    if pm.team.worth_showing:
+        p.append("<h2>Responders</h2><table><tr><th>Responder</th><th>Roles</th><th>Events</th>"
+                 "<th>First seen (UTC)</th></tr>")  # fmt: skip
+        p += [f"<tr><td>{_e(r.label())}</td><td>{_e(', '.join(r.roles) or '—')}</td>"
+              f"<td>{r.events}</td><td>{_e(r.first_at or '—')}</td></tr>"
+              for r in pm.team.responders]  # fmt: skip
+        p.append("</table>")
     p.append("<h2>Timeline (UTC)</h2><table><tr><th>Time (UTC)</th><th>Kind</th><th>Actor</th>"
              "<th>Function</th><th>What happened</th><th>Signals</th></tr>")  # fmt: skip
     for r in pm.timeline:

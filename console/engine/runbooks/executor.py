@@ -21,6 +21,9 @@ No Textual: the CLI and the TUI drive it and inject how to ask for confirmation
 - Cancel stops before the next step and at once inside a verify's wait or a backoff.
 - A run it cannot finish — its task cancelled (a screen closed), an error, Ctrl-C — is
   recorded ``cancelled`` or ``interrupted`` by the executor itself, never left running.
+- A real run, a resume and an undo hold the function's lease (:mod:`.leases`) from before
+  their first step to their end; another run holding it refuses them (``LeaseHeld``)
+  before anything is recorded of them. Dry runs take no lease.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,7 @@ from console.core.runbook import Runbook, Step
 from console.core.runbook_params import Duration, Scope
 from console.engine.runbooks import dryrun
 from console.engine.runbooks.confirmation import Confirm, Decide
+from console.engine.runbooks.leases import Leases
 from console.engine.runbooks.runs import UNDO_OFFSET, RunRecord, StepRecord
 from console.engine.runbooks.step_records import RunRecorder
 from console.engine.runbooks.steprunner import ConfirmRequest, StepRunner
@@ -90,8 +94,11 @@ class Executor:
         rand: Callable[[], float] = random.random,
         http: httpx.AsyncClient | None = None,
         on_update: Callable[[RunRecord], None] | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.fleet = fleet
+        #: The store's leases (tests inject one on a fake clock).
+        self.leases = leases or Leases(store)
         self.recorder = RunRecorder(store, on_update=on_update)
         self.steps = StepRunner(
             fleet,
@@ -160,14 +167,17 @@ class Executor:
         dry_run: bool = False,
         incident_id: str | None = None,
         no_incident: bool = False,
+        take_over: bool = False,
     ) -> RunRecord:
         """Run (or dry-run) ``runbook`` on ``function_id`` with validated ``params``.
 
         Without ``incident_id``, a real run joins the function's open or mitigated
         incident (now, or as soon as one is opened while it runs) unless ``no_incident``.
+        ``take_over``: take the function's lease even from another run, once it is stale.
 
         Raises:
             UserError: the function is not in the fleet.
+            LeaseHeld: another run holds the function (nothing of this run is recorded).
         """
         fn = await self.steps.function(function_id)
         # a duration is recorded as one ("20m"), and a resume parses it back the same way
@@ -186,19 +196,33 @@ class Executor:
             runbook.id, recorded, dry_run=dry_run, environment=self.fleet.environment,
             production=self.fleet.production, read_only=self.read_only, no_incident=no_incident,
         )  # fmt: skip
-        self.recorder.start(record, started)
-        self._no_link = no_incident
         scope = Scope(params, fn, self.secret, record.id)
-        with self._never_left_running():
-            if dry_run:
+        if dry_run:  # never blocked, never blocking: no lease
+            self.recorder.start(record, started)
+            with self._never_left_running():
                 return await dryrun.dry_run(self.steps, runbook, record, scope)
-            return await self._drive(runbook, record, scope)
+        self._no_link = no_incident
+        async with self._holding(record, runbook.id, take_over, no_incident):
+            self.recorder.start(record, started)
+            with self._never_left_running():
+                return await self._drive(runbook, record, scope)
 
-    async def resume(self, runbook: Runbook, run_id: str, params: Mapping[str, Any]) -> RunRecord:
+    async def resume(
+        self,
+        runbook: Runbook,
+        run_id: str,
+        params: Mapping[str, Any],
+        *,
+        take_over: bool = False,
+    ) -> RunRecord:
         """Carry on an interrupted (or failed, refused, cancelled) run where it stopped.
+
+        The function's lease is taken first (the run's own lease, left by a crash, is taken
+        back; another run's is refused unless stale and ``take_over``).
 
         Raises:
             UserError: no such run, a dry run, one still running, or the runbook changed.
+            LeaseHeld: another run holds the function.
         """
         record = self.recorder.load(run_id)
         if record is None:
@@ -216,6 +240,13 @@ class Executor:
             )
         fn = await self.steps.function(record.function_id)
         self._no_link = self.recorder.declined(run_id)
+        async with self._holding(record, runbook.id, take_over, self._no_link):
+            return await self._resume(runbook, record, fn, params)
+
+    async def _resume(
+        self, runbook: Runbook, record: RunRecord, fn: Any, params: Mapping[str, Any]
+    ) -> RunRecord:
+        run_id = record.id
         self._link(record)
         self.recorder.claim(record, runbook.id)
         self.steps.baselines = self.recorder.shown_plans(run_id)
@@ -239,10 +270,18 @@ class Executor:
         backoff or a command (stopped; its outcome unknown). A plugin action finishes."""
         self.steps.cancel()
 
-    async def undo(self, runbook: Runbook, run_id: str, params: Mapping[str, Any]) -> RunRecord:
+    async def undo(
+        self,
+        runbook: Runbook,
+        run_id: str,
+        params: Mapping[str, Any],
+        *,
+        take_over: bool = False,
+    ) -> RunRecord:
         """Run the ``undo`` of every done step, newest first (after a cancel, on request).
 
-        A step whose undo succeeded is no longer done: resuming the run runs it again.
+        A step whose undo succeeded is no longer done: resuming the run runs it again. An
+        undo mutates: it holds the function's lease as a run does.
         """
         record = self.recorder.load(run_id)
         if record is None:
@@ -259,10 +298,22 @@ class Executor:
         if not todo:
             raise UserError(f"run {run_id}: no done step has an undo")
         fn = await self.steps.function(record.function_id)
+        self._no_link = self.recorder.declined(run_id)
+        async with self._holding(record, runbook.id, take_over, self._no_link):
+            return await self._undo(runbook, record, fn, params, todo)
+
+    async def _undo(
+        self,
+        runbook: Runbook,
+        record: RunRecord,
+        fn: Any,
+        params: Mapping[str, Any],
+        todo: list[tuple[Step, StepRecord]],
+    ) -> RunRecord:
+        run_id = record.id
         scope = Scope(params, fn, self.secret, record.id)
         self.steps.uncancel()
         self.recorder.follow(record)
-        self._no_link = self.recorder.declined(run_id)
         self._link(record)
         was = self.recorder.status_before_undo(run_id) or record.status
         self.recorder.note(record, ev.run_undo(runbook.id, was))
@@ -292,6 +343,28 @@ class Executor:
             return self.recorder.finish(record, final)
 
     # -- driving -------------------------------------------------------------------------
+
+    def _holding(
+        self, record: RunRecord, runbook: str, take_over: bool, no_incident: bool
+    ) -> AbstractAsyncContextManager[Any]:
+        """The function's lease held for ``record`` while a run, resume or undo goes."""
+        incident = record.incident_id
+        if incident is None and not no_incident:
+            incident = self.recorder.incident_for(record.function_id)
+
+        def lost(taker: str) -> None:  # taken over while we ran: stop before the next step
+            self.cancel()
+
+        return self.leases.holding(
+            record.function_id,
+            record.id,
+            runbook,
+            incident_id=incident,
+            take_over=take_over,
+            status=lambda: record.status,
+            on_lost=lost,
+            incident_at_end=lambda: record.incident_id,
+        )
 
     async def _drive(self, runbook: Runbook, record: RunRecord, scope: Scope) -> RunRecord:
         for step, rec in zip(runbook.steps, record.steps, strict=False):

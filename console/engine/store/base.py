@@ -67,6 +67,10 @@ class StoreLike(Protocol):
 
     #: ``"sqlite"`` or ``"postgres"``.
     engine: str
+    #: Who writes through this store (config ``me``; None: ``$USER@host``).
+    actor: str | None
+    #: That actor's display name, for the responders list (None: none).
+    actor_name: str | None
 
     @property
     def location(self) -> str:

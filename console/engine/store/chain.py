@@ -103,7 +103,7 @@ def chain(
         seq += 1
         clean = redact_obj(new.data or {})
         data_text = canonical_json(clean)
-        eid = uuid.uuid4().hex
+        eid = new.id or uuid.uuid4().hex
         at = new.at or now()
         actor = new.actor or default_actor
         ids = (new.incident_id, new.run_id, new.function_id)

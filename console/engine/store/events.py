@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import getpass
 import json
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from console.core.events import GENESIS, Event, EventKind, NewEvent
 from console.core.sanitize import clean_line
+from console.core.team import default_handle
 from console.core.timeline import iso_at
 from console.engine.store.base import Conn, StoreLike
 from console.engine.store.chain import (
@@ -42,6 +44,7 @@ __all__ = [
     "EventLog",
     "NewEvent",
     "VerifyResult",
+    "actor_of",
     "body_text",
     "canonical_json",
     "chain_hash",
@@ -56,11 +59,19 @@ def utc_now() -> str:
 
 
 def current_actor() -> str:
-    """The OS user, for the ``actor`` of events (``$USER`` is outside text: cleaned)."""
+    """``$USER@host``, for the ``actor`` of events when the config has no ``me: {handle}``
+    (both are outside text: cleaned, bounded)."""
     try:
-        return clean_line(getpass.getuser()) or "unknown"
+        user = getpass.getuser()
     except Exception:  # no passwd entry in some containers
-        return "unknown"
+        user = "unknown"
+    return default_handle(clean_line(user), socket.gethostname())
+
+
+def actor_of(store: StoreLike) -> str:
+    """The actor writing through ``store``: its configured ``actor``, else :func:`current_actor`
+    (an engine without the attribute counts as unconfigured)."""
+    return store.actor or current_actor()
 
 
 class EventLog:
@@ -68,7 +79,7 @@ class EventLog:
 
     def __init__(self, store: StoreLike, actor: str | None = None) -> None:
         self.store = store
-        self.actor = actor or current_actor()
+        self.actor = actor or actor_of(store)
 
     def append(self, event: NewEvent) -> Event:
         """Append one event (redacted, chained, committed before returning).
@@ -88,6 +99,7 @@ class EventLog:
         Lets a caller change its own rows (an incident's status) and record the event that
         says so atomically.
         """
+        _remember_name(self.store, conn, self.actor)
         seq, prev = chain_head(conn)
         out: list[Event] = []
         for row, clean in chain(events, seq, prev, default_actor=self.actor, now=utc_now):
@@ -130,6 +142,20 @@ class EventLog:
         See :func:`~console.engine.event_chain.verify_chain`.
         """
         return verify_chain(self.store, batch=batch)
+
+
+def _remember_name(store: StoreLike, conn: Conn, actor: str) -> None:
+    """With its first write, a store whose actor has a configured name records it in
+    ``people`` (exports list the responders by name), once per Store object."""
+    name = store.actor_name
+    if not name or store.actor != actor or store.__dict__.get("_named"):
+        return
+    conn.execute(
+        "INSERT INTO people (handle, name, updated_at) VALUES (?, ?, ?) ON CONFLICT(handle)"
+        " DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+        (actor, name, utc_now()),
+    )
+    store.__dict__["_named"] = True
 
 
 def row_events(rows: Iterable[tuple[Any, ...]]) -> list[Event]:

@@ -235,6 +235,10 @@ class PostgresStore:
     """
 
     engine = "postgres"
+    #: Who writes through this store (config ``me``): the default actor of its events.
+    actor: str | None = None
+    #: That actor's display name (recorded in ``people`` with its first event).
+    actor_name: str | None = None
 
     def __init__(
         self,

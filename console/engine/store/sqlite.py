@@ -117,6 +117,24 @@ MIGRATIONS: list[list[str]] = [
             vec TEXT NOT NULL, seen_at REAL NOT NULL)""",
         "CREATE INDEX red_streams_seen ON red_streams (seen_at)",
     ],
+    # A team on one store (console/engine/team/): the responders' display names, the lease
+    # a mutating run holds on its function (times: REAL epoch seconds written by Python),
+    # and the incidents pushed here from an offline store (the local chain's head with them).
+    [
+        """CREATE TABLE people (
+            handle TEXT PRIMARY KEY, name TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+        """CREATE TABLE leases (
+            function_id TEXT PRIMARY KEY, holder TEXT NOT NULL, host TEXT NOT NULL,
+            run_id TEXT NOT NULL, runbook TEXT NOT NULL, incident_id TEXT,
+            acquired REAL NOT NULL, heartbeat REAL NOT NULL, expires REAL NOT NULL,
+            token TEXT NOT NULL)""",
+        """CREATE TABLE pushes (
+            id TEXT PRIMARY KEY, source TEXT NOT NULL, source_incident TEXT NOT NULL,
+            incident_id TEXT NOT NULL, source_head_seq INTEGER NOT NULL,
+            source_head_hash TEXT NOT NULL, events INTEGER NOT NULL,
+            new_events INTEGER NOT NULL, pushed_at TEXT NOT NULL, pushed_by TEXT NOT NULL)""",
+        "CREATE INDEX pushes_incident ON pushes (incident_id, pushed_at)",
+    ],
 ]
 
 
@@ -136,6 +154,11 @@ class Store:
         self.max_pages = max_pages
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        #: Who writes through this store (config ``me``): the default actor of its events.
+        self.actor: str | None = None
+        #: That actor's display name (recorded in ``people`` with its first event).
+        self.actor_name: str | None = None
+        self._data_version: int | None = None
 
     def fault(self, exc: sqlite3.Error) -> Exception:
         """``exc`` as the typed store error (see storefaults), or itself when it is a bug."""
@@ -235,6 +258,33 @@ class Store:
             except sqlite3.Error as exc:
                 raise self.fault(exc) from None
 
+    def wait_for_change(self, timeout: float) -> bool:
+        """Wait until another connection (another process) commits a change, at most
+        ``timeout`` seconds; True if one did.
+
+        Polls ``PRAGMA data_version`` every 150 ms (a counter SQLite bumps when another
+        connection commits; this connection's own writes leave it alone): cheap, no read of
+        any table. The first call only records the counter unless it already moved.
+        """
+        import time
+
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            with self._lock:
+                try:
+                    version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+                except sqlite3.Error as exc:
+                    raise self.fault(exc) from None
+            if self._data_version is None:
+                self._data_version = version
+            elif version != self._data_version:
+                self._data_version = version
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.15, left))
+
     def open(self) -> None:
         """Open (and migrate) the file now: a bad store fails here, typed, not later."""
         _ = self.conn
@@ -286,24 +336,6 @@ class Store:
         self.open()
         return before, self.schema_version()[0]
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True when another connection committed a change
-        to the file (``PRAGMA data_version``, polled every 50 ms)."""
-        import time
-
-        deadline = time.monotonic() + max(0.0, timeout)
-        if not hasattr(self, "_data_version"):
-            self._data_version = int(self.query("PRAGMA data_version")[0][0])
-        while True:
-            now = int(self.query("PRAGMA data_version")[0][0])
-            if now != self._data_version:
-                self._data_version = now
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(0.05, left))
-
 
 class StoreState:
     """A PluginState kept in the ``plugin_state`` table (values are JSON), on either engine."""
@@ -340,12 +372,17 @@ def migrate(conn: sqlite3.Connection, migrations: list[list[str]] | None = None)
             f"the store's schema is at version {version}, newer than this Callboard knows "
             f"(version {len(steps)}); upgrade Callboard, or use another file with --db"
         )
-    for number in range(version, len(steps)):
+    while version < len(steps):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in steps[number]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
+            # read again under the write lock: another process opening the same new file
+            # may have applied this step since (it then is not applied twice)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version < len(steps):
+                for statement in steps[version]:
+                    conn.execute(statement)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -88,6 +88,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("a", "times: relative / UTC clock"),
             ("f / F", "filter: next event kind / all kinds"),
             ("n", "add a note"),
+            ("A", "roles: give commander, comms, ops, … to someone (empty: unassign)"),
             ("m / R", "mark mitigated / resolved (asks first)"),
             ("e", "export the postmortem as Markdown (the toast names the file)"),
             ("E", "export as md, json, html or csv"),

@@ -7,7 +7,9 @@ open, the first real run offers one — in production before it runs, elsewhere 
 confirmation's default button. ``c``
 cancels at once (inside a verify's wait too), ``u`` undoes the done steps of a finished or
 stopped run (each undo planned and confirmed), ``R`` resumes
-the newest stopped run of this runbook on this function. The engine's ``Executor`` does
+the newest stopped run of this runbook on this function. A run another responder's run
+holds the function against (its lease) is refused on screen, naming who and since when; a
+stale one may be taken over after a confirmation. The engine's ``Executor`` does
 the work in one worker; its updates come back as messages, its failure as one notification.
 """
 
@@ -17,6 +19,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,7 +35,7 @@ from console.core.snapshot import FleetSnapshot
 from console.engine.runbooks.executor import RESUMABLE
 from console.engine.runbooks.runs import RunRecord, RunStore
 from console.tui.messages import WorkFailed
-from console.tui.run_driver import RunEnded, RunUpdated, Sleep, runner_context
+from console.tui.run_driver import LeaseRefused, RunEnded, RunUpdated, Sleep, runner_context
 from console.tui.screens.runner_offer import IncidentOfferDriver
 from console.tui.screens.runner_view import (
     reflow,
@@ -104,6 +107,8 @@ class RunnerScreen(IncidentOfferDriver):
         self._values: dict[str, Any] = {}
         #: Whether opening an incident was offered already (only before the first real run).
         self._offered = False
+        #: Why the last run was refused: another responder's run holds the function's lease.
+        self.lease_note: str | None = None
 
     # -- layout ------------------------------------------------------------------------
 
@@ -169,7 +174,10 @@ class RunnerScreen(IncidentOfferDriver):
         self.query_one("#rb-steps", Static).update(
             steps_view(self.runbook, self.record, self._polls, self.poll_every, self._shown())
         )
-        self.query_one("#rb-resume", Static).update(resumable_text(self.resumable))
+        resume = resumable_text(self.resumable)
+        if self.lease_note:  # the refusal stays on screen until the next run starts
+            resume = Group(Text(f"⊘ {self.lease_note}", style="bold #e5c07b"), resume)
+        self.query_one("#rb-resume", Static).update(resume)
         self.refresh_bindings()
 
     def _shown(self) -> dict[str, Any]:
@@ -334,19 +342,46 @@ class RunnerScreen(IncidentOfferDriver):
 
     # -- the run -----------------------------------------------------------------------
 
-    def _start(self, mode: str, label: str, values: dict[str, Any], run_id: str = "") -> None:
+    def _start(
+        self,
+        mode: str,
+        label: str,
+        values: dict[str, Any],
+        run_id: str = "",
+        take_over: bool = False,
+    ) -> None:
         self.activity = label
+        self.lease_note = None
         self._polls = {}
         self._values = values
         if mode in ("dry", "run"):
             self.record = None
         self._keys_to_screen()
         self.redraw()
-        self._worker = self.run_runbook(mode, values, run_id)
+        self._worker = self.run_runbook(mode, values, run_id, take_over)
 
     def on_run_updated(self, message: RunUpdated) -> None:
         self.record = message.record
         self.redraw()
+
+    def on_lease_refused(self, message: LeaseRefused) -> None:
+        """Another responder's run holds the function: say who, since when; a stale lease
+        may be taken over after a confirmation (recorded with both names)."""
+        from console.tui.dialogs.lease_dialog import TakeOverScreen
+
+        self.lease_note = message.refusal
+        self.notify(message.refusal, title="Refused", severity="warning", timeout=10, markup=False)
+        if not message.stale:
+            return
+        label = {"resume": "Resuming", "undo": "Undoing the done steps"}.get(
+            message.mode, "Running"
+        )
+
+        def answered(take: bool | None) -> None:
+            if take:
+                self._start(message.mode, label, message.values, message.run_id, take_over=True)
+
+        self.app.push_screen(TakeOverScreen(message.refusal), answered)
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.activity, self._executor, self._live_step = None, None, None

@@ -3,7 +3,8 @@
 Rows wrap at word boundaries to the terminal's width (see :mod:`.timeline_rows`); times are
 relative ("12 min ago"), ``a`` toggles the UTC clock; ``enter`` shows the whole event
 (:mod:`.event_detail`). ``f`` cycles a filter over the event kinds present, ``n`` adds a note,
-``m`` / ``R`` mark the incident mitigated / resolved (after a confirmation), ``e`` exports
+``A`` gives a role (commander, comms, ...) to someone, ``m`` / ``R`` mark the incident
+mitigated / resolved (after a confirmation), ``e`` exports
 the postmortem as Markdown at once, ``E`` asks for the format first. Events
 are read in a thread worker each time the app says the incidents changed (after every
 recorded refresh and every change made here).
@@ -70,6 +71,7 @@ class TimelineScreen(CallboardScreen):
         Binding("m", "status('mitigated')", "Mitigate"),
         Binding("R", "status('resolved')", "Resolve"),
         Binding("e", "export('md')", "Export"),
+        Binding("A", "roles", "Roles"),  # after Export: at 80 columns Export stays on screen
         Binding("E", "export_as", "Export as…", show=False),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("p", "app.toggle_pause", "Pause", show=False),
@@ -212,6 +214,10 @@ class TimelineScreen(CallboardScreen):
         out.append(f"{inc.title}  ")
         out.append(f"{inc.severity} · {inc.status}", style="bold")
         out.append(f" · {len(pm.timeline)} events", style="dim")
+        roles = pm.team.roles_line()
+        if roles:  # none yet: the footer's A says how
+            out.append(" · roles ", style="dim")
+            out.append(roles, style="bold")
         out.append(" · kind ", style="dim")
         out.append(self.kind or "all", style="bold #7fb4ca")
         if self.kind is not None:
@@ -272,6 +278,27 @@ class TimelineScreen(CallboardScreen):
                 self.owner.write_note(inc, text)
 
         self.app.push_screen(NoteScreen(inc.id), done)
+
+    def action_roles(self) -> None:
+        """``A``: give a role on the incident to someone (or take it back); read-only refuses."""
+        from console.engine.incidents.roles import READ_ONLY
+        from console.engine.store.events import actor_of
+        from console.tui.dialogs.role_dialog import RoleScreen
+
+        if self.pm is None:
+            return
+        read_only = self.app.env[2]
+        if read_only:
+            self.notify(READ_ONLY.capitalize(), severity="warning", timeout=4)
+            return
+        inc = self.pm.incident
+
+        def done(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self.owner.write_role(inc, answer[0], answer[1], read_only)
+
+        me = actor_of(self.owner.store)
+        self.app.push_screen(RoleScreen(inc.id, self.pm.team.roles, me), done)
 
     def action_status(self, status: str) -> None:
         from console.tui.dialogs.incident_dialogs import ConfirmStatusScreen
