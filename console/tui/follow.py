@@ -26,7 +26,7 @@ from console.tui.messages import WorkFailed
 if TYPE_CHECKING:
     from textual.app import App
 
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike
 
 __all__ = ["POLL_S", "StoreFollowed", "StoreWatch"]
 
@@ -46,7 +46,7 @@ class StoreFollowed(Message):
 class StoreWatch:
     """Follows one store for the app: start on mount, stop (and wait) on unmount."""
 
-    def __init__(self, app: App[Any], store: Store) -> None:
+    def __init__(self, app: App[Any], store: StoreLike) -> None:
         self._app = app
         self.store = store
         self._stop = threading.Event()

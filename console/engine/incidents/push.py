@@ -31,7 +31,7 @@ from console.engine.incidents.export import incident_events
 from console.engine.incidents.lifecycle import STATUSES, get_incident
 from console.engine.store.chain import canonical_json
 from console.engine.store.events import Event, EventLog, actor_of, utc_now
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 from console.errors import UserError
 
 __all__ = ["PushCheck", "PushResult", "check_push", "push_incident", "safe_url"]
@@ -101,7 +101,7 @@ class PushCheck:
         }
 
 
-def _head(store: Store) -> tuple[int, str]:
+def _head(store: StoreLike) -> tuple[int, str]:
     rows = store.tuples("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
     return (int(rows[0][0]), str(rows[0][1])) if rows else (0, ev.GENESIS)
 
@@ -142,7 +142,7 @@ def _target_id(conn: Any, local_id: str, opened: Event | None) -> str:
 
 
 def push_incident(
-    source: Store, incident_id: str, target: Store, *, source_name: str | None = None
+    source: StoreLike, incident_id: str, target: StoreLike, *, source_name: str | None = None
 ) -> PushResult:
     """Push ``incident_id`` from ``source`` into ``target`` (see the module docstring).
 
@@ -150,7 +150,7 @@ def push_incident(
         UserError: no such incident, the same store on both sides, or a local chain that
             does not verify (its head would vouch for a broken chain).
     """
-    if source.path == getattr(target, "path", None):
+    if source.location == target.location:
         raise UserError("the target is the store itself: push to another store (--to URL)")
     inc = get_incident(source, incident_id)
     checked = EventLog(source).verify()
@@ -169,7 +169,7 @@ def push_incident(
     people = _rows(source, "people", ("handle", "name", "updated_at"), "handle", actors)
     inc_row = _rows(source, "incidents", _INC_COLUMNS, "id", [inc.id])[0]
     pusher = actor_of(source)
-    name = source_name or f"{socket.gethostname().split('.', 1)[0]}:{source.path}"
+    name = source_name or f"{socket.gethostname().split('.', 1)[0]}:{source.location}"
     log = EventLog(target, pusher)
     with target.transaction() as conn:
         tid = _target_id(conn, inc.id, opened)
@@ -211,13 +211,13 @@ def push_incident(
     return PushResult(inc.id, tid, len(evs), len(fresh), head_seq, head_hash)
 
 
-def _linked_runs(store: Store, incident_id: str) -> set[str]:
+def _linked_runs(store: StoreLike, incident_id: str) -> set[str]:
     return {str(r[0]) for r in store.tuples("SELECT id FROM runs WHERE incident_id = ?",
                                             (incident_id,))}  # fmt: skip
 
 
 def _rows(
-    store: Store, table: str, columns: Sequence[str], key: str, values: Sequence[str]
+    store: StoreLike, table: str, columns: Sequence[str], key: str, values: Sequence[str]
 ) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for part in _chunks(values):
@@ -269,7 +269,7 @@ def _put_incident(conn: Any, row: tuple[Any, ...], tid: str) -> None:
         )
 
 
-def check_push(source: Store, incident_id: str, target: Store) -> PushCheck:
+def check_push(source: StoreLike, incident_id: str, target: StoreLike) -> PushCheck:
     """Check the local file against the target's record of its last push of ``incident_id``.
 
     The local chain must verify, still hold the head recorded at the push (same hash at the

@@ -15,7 +15,7 @@ from console.core import events
 from console.core.team import check_handle, check_role, roles_of
 from console.engine.incidents.lifecycle import get_incident
 from console.engine.store.events import COLUMNS, Event, EventLog, row_events
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 from console.errors import UserError
 
 __all__ = ["READ_ONLY", "RoleRefused", "assign", "names", "roles", "unassign"]
@@ -33,7 +33,7 @@ class RoleRefused(UserError):
 _SELECT = f"SELECT {COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) ORDER BY seq"
 
 
-def _role_events(store: Store, incident_id: str) -> list[Event]:
+def _role_events(store: StoreLike, incident_id: str) -> list[Event]:
     return row_events(store.tuples(_SELECT, (incident_id, *_ROLE_KINDS)))
 
 
@@ -43,12 +43,12 @@ def _held(conn: Any, incident_id: str) -> dict[str, str]:
     return roles_of(row_events(tuple(r[i] for i in range(11)) for r in rows))  # index access
 
 
-def roles(store: Store, incident_id: str) -> dict[str, str]:
+def roles(store: StoreLike, incident_id: str) -> dict[str, str]:
     """role → who holds it now on ``incident_id``."""
     return roles_of(_role_events(store, get_incident(store, incident_id).id))
 
 
-def names(store: Store) -> dict[str, str]:
+def names(store: StoreLike) -> dict[str, str]:
     """handle → display name, of everyone who wrote with ``me: {name}`` configured."""
     return {str(r[0]): str(r[1]) for r in store.tuples("SELECT handle, name FROM people")}
 
@@ -63,7 +63,7 @@ def _check(role: str, read_only: bool) -> str:
 
 
 def assign(
-    store: Store,
+    store: StoreLike,
     incident_id: str,
     role: str,
     who: str,
@@ -96,7 +96,7 @@ def assign(
 
 
 def unassign(
-    store: Store,
+    store: StoreLike,
     incident_id: str,
     role: str,
     *,

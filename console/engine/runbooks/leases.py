@@ -33,7 +33,7 @@ from console.core import events as ev
 from console.core.events import NewEvent
 from console.core.team import clean_handle
 from console.engine.store.events import EventLog, actor_of
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 from console.errors import CallboardError
 
 __all__ = ["EXPIRY_S", "HEARTBEAT_S", "Lease", "LeaseHeld", "Leases", "hhmm"]
@@ -124,7 +124,7 @@ class Leases:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreLike,
         *,
         holder: str | None = None,
         host: str | None = None,

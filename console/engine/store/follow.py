@@ -8,7 +8,7 @@ so it works the same on either engine. No Textual: the console runs it in a thre
 from __future__ import annotations
 
 from console.engine.store.events import COLUMNS, Event, row_events
-from console.engine.store.sqlite import Store
+from console.engine.store.base import StoreLike
 
 __all__ = ["Follower"]
 
@@ -19,7 +19,7 @@ BATCH = 2000
 class Follower:
     """The events appended to ``store`` after the moment it was created."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreLike) -> None:
         self.store = store
         store.wait_for_change(0)  # the change counter first: a write after the read is seen
         rows = store.tuples("SELECT seq FROM events ORDER BY seq DESC LIMIT 1")
