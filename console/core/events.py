@@ -51,6 +51,11 @@ class EventKind(StrEnum):
     STEP_OUTCOME = "step.outcome"
     ANNOTATION_REFUSED = "annotation.refused"
     ANNOTATION_FAILED = "annotation.failed"
+    DRILL_STARTED = "drill.started"
+    DRILL_INJECTED = "drill.injected"
+    DRILL_SCREEN = "drill.screen"
+    DRILL_KEY = "drill.key"
+    DRILL_ENDED = "drill.ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,3 +333,43 @@ def annotation_refused(
 def annotation_failed(step: str, errors: Mapping[str, str]) -> NewEvent:
     """Posting an annotation for a step failed on some dashboards."""
     return _new(EventKind.ANNOTATION_FAILED, {"step": step, "errors": dict(errors)})
+
+
+# -- a drill (``callboard drill``): what the scorecard is computed from --------------------
+
+
+def drill_started(
+    scenario: str,
+    modes: Sequence[str],
+    functions: Mapping[str, str],
+    runbooks: Mapping[str, Sequence[str]],
+    *,
+    seed: int,
+    fleet: str,
+) -> NewEvent:
+    """A drill began: its hidden failure ``modes``, the function each shows on, and the
+    runbooks that cure each (what the scorecard judges moves against)."""
+    data = {"scenario": scenario, "modes": list(modes), "functions": dict(functions),
+            "runbooks": {m: list(r) for m, r in runbooks.items()}, "seed": seed,
+            "fleet": fleet}  # fmt: skip
+    return _new(EventKind.DRILL_STARTED, data)
+
+
+def drill_injected(modes: Sequence[str]) -> NewEvent:
+    """The drill's failures began (placed ``at`` the moment they began)."""
+    return _new(EventKind.DRILL_INJECTED, {"modes": list(modes)})
+
+
+def drill_screen(screen: str) -> NewEvent:
+    """The trainee opened a function's ``screen`` (``function``, ``runbooks``, ``traces``)."""
+    return _new(EventKind.DRILL_SCREEN, {"screen": screen})
+
+
+def drill_key(key: str, screen: str) -> NewEvent:
+    """The trainee pressed a key (typed text into one input counts once: ``key`` "text")."""
+    return _new(EventKind.DRILL_KEY, {"key": key, "screen": screen})
+
+
+def drill_ended(reason: str, scorecard: Mapping[str, Any]) -> NewEvent:
+    """The drill ended (``verified`` or ``quit``) with the scorecard computed from its events."""
+    return _new(EventKind.DRILL_ENDED, {"reason": reason, "scorecard": dict(scorecard)})

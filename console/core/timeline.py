@@ -278,6 +278,12 @@ def _annotation_failed(d: Mapping[str, Any], _: str) -> str:
     return f"Annotation failed on {names}"
 
 
+def _drill_ended(d: Mapping[str, Any], _: str) -> str:
+    card = d.get("scorecard")
+    line = card.get("summary") if isinstance(card, Mapping) else None
+    return f"Drill ended ({d.get('reason', '?')}): {line or 'no scorecard'}"
+
+
 K = EventKind
 _LINES: dict[str, Line] = {
     K.INCIDENT_OPENED: _opened,
@@ -312,6 +318,13 @@ _LINES: dict[str, Line] = {
     ),
     K.ANNOTATION_REFUSED: _annotation_refused,
     K.ANNOTATION_FAILED: _annotation_failed,
+    K.DRILL_STARTED: lambda d, _: (
+        f"Drill started ({d.get('scenario', '?')}): the failure is hidden until the scorecard"
+    ),
+    K.DRILL_INJECTED: lambda d, _: f"Drill failure began: {', '.join(map(str, d.get('modes') or ()))}",
+    K.DRILL_SCREEN: lambda d, _: f"Opened the {d.get('screen', '?')} screen",
+    K.DRILL_KEY: lambda d, _: f"Key {d.get('key', '?')}",
+    K.DRILL_ENDED: _drill_ended,
 }
 del K
 

@@ -75,6 +75,9 @@ MIGRATIONS: list[list[str]] = [
     # 4: who runs a run — pid, boot and process start — so a new process that got the same
     # pid (PID 1 in a container) still sees a crashed run as interrupted.
     ["ALTER TABLE runs ADD COLUMN owner TEXT"],
+    # An incident's kind: ``incident``, or ``drill`` (a practice run's scorecard, #16), which
+    # `incident list`, the console and the run links leave out unless asked.
+    ["ALTER TABLE incidents ADD COLUMN kind TEXT NOT NULL DEFAULT 'incident'"],
 ]
 
 
