@@ -7,7 +7,7 @@
     wait: page             # until something pages (a finding of severity page)
     enter                  # a key, as Textual names it: enter, tab, escape, r, R, t, ...
     wait: screen function  # until that screen is on top (function, traces, runner, ...)
-    type: rolled back      # text typed into the focused input (counts as one key)
+    type: rolled back      (the rest of the line, typed into the focused input: one key)
     wait: text Enter: run for real    # until the screen shows this text
     wait: run              # until the runner's run (or dry run) has finished
     wait: 30s              # let 30 seconds pass on the drill's clock
