@@ -184,8 +184,10 @@ class _Tally:
         if k == EventKind.DRILL_INJECTED:
             self.injected = self.injected if self.injected is not None else t
         elif k == EventKind.DRILL_SCREEN:
-            if self.detect is None and self.injected is not None and e.function_id in set(
-                self.functions.values()
+            if (
+                self.detect is None
+                and self.injected is not None
+                and e.function_id in set(self.functions.values())
             ):
                 self.detect = t
         elif k == EventKind.DRILL_KEY:
@@ -230,9 +232,7 @@ class _Tally:
 
     def card(self) -> Scorecard:
         injected_after = (
-            None
-            if self.injected is None or self.t0 is None
-            else round(self.injected - self.t0, 3)
+            None if self.injected is None or self.t0 is None else round(self.injected - self.t0, 3)
         )
         duration = (
             None if self.ended_at is None or self.t0 is None else round(self.ended_at - self.t0, 3)

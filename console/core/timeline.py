@@ -321,7 +321,9 @@ _LINES: dict[str, Line] = {
     K.DRILL_STARTED: lambda d, _: (
         f"Drill started ({d.get('scenario', '?')}): the failure is hidden until the scorecard"
     ),
-    K.DRILL_INJECTED: lambda d, _: f"Drill failure began: {', '.join(map(str, d.get('modes') or ()))}",
+    K.DRILL_INJECTED: lambda d, _: (
+        f"Drill failure began: {', '.join(map(str, d.get('modes') or ()))}"
+    ),
     K.DRILL_SCREEN: lambda d, _: f"Opened the {d.get('screen', '?')} screen",
     K.DRILL_KEY: lambda d, _: f"Key {d.get('key', '?')}",
     K.DRILL_ENDED: _drill_ended,

@@ -196,7 +196,7 @@ class DrillApp(CallboardApp):
             key = event.key
         self.recorder.record(ev.drill_key(key, screen_name(self.screen)))
 
-    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         """Every screen opened on a function is recorded (its first opening detects)."""
         if isinstance(screen, RunDriverScreen) and self.run_sleep is not None:
             screen.sleep = self.run_sleep  # verify polls wait on the drill's clock

@@ -114,7 +114,9 @@ async def _wait(app: DrillApp, pilot: Pilot[None], clock: SimClock, a: Action) -
         await _until(pilot, lambda: a.arg in screen_text(app), repr(a.arg), a.line)
 
 
-async def play(app: DrillApp, pilot: Pilot[None], clock: SimClock, actions: Sequence[Action]) -> None:
+async def play(
+    app: DrillApp, pilot: Pilot[None], clock: SimClock, actions: Sequence[Action]
+) -> None:
     """Play ``actions`` on ``app``; the drill ends when it is verified, on ``q``, or (if the
     script stops before either) as quit when the script is over."""
     await _until(pilot, lambda: app.snapshot is not None, "the first refresh", 0)

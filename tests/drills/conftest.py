@@ -31,7 +31,9 @@ def clock() -> Iterator[SimClock]:
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext(db_path=str(tmp_path / "cb.db"), _config=Config(otlp=OtlpConfig(enabled=False)))
+    context = AppContext(
+        db_path=str(tmp_path / "cb.db"), _config=Config(otlp=OtlpConfig(enabled=False))
+    )
     yield context
     context.close()
 

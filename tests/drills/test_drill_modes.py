@@ -109,7 +109,9 @@ async def test_a_seeded_drill_is_the_same_drill_again(tmp_path: Path) -> None:
 
 async def test_q_ends_the_drill_and_shows_the_scorecard(ctx: AppContext, clock: SimClock) -> None:
     session = start(ctx, clock, "F9")
-    app = await play_script(session, clock, "wait: finding\nhome\nenter\nq\nwait: screen scorecard\n")
+    app = await play_script(
+        session, clock, "wait: finding\nhome\nenter\nq\nwait: screen scorecard\n"
+    )
     card = app.card
     assert card is not None and card.ended == "quit" and not card.verified
     assert card.detect_s is not None and card.mitigated_s is None and card.keys == 3

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,8 @@ __all__ = [
     "DRILL_RE",
     "begin",
     "claim",
-    "drill_file",
     "drill_events",
+    "drill_file",
     "drills_dir",
     "finish",
     "list_drills",
@@ -100,9 +100,7 @@ def begin(log: EventLog, drill_id: str, plan: DrillPlan, *, at: str) -> None:
     log.append_many([e.on(incident_id=drill_id, at=at) for e in (opened, started)])
 
 
-def finish(
-    store: Store, log: EventLog, drill_id: str, reason: str, *, at: str
-) -> Scorecard | None:
+def finish(store: Store, log: EventLog, drill_id: str, reason: str, *, at: str) -> Scorecard | None:
     """End the drill: score its events, record the scorecard and write its incident row
     (kind ``drill``, resolved) in one transaction. Returns the scorecard."""
     ended_card = score([*drill_events(store), _ending(drill_id, reason, at)])
@@ -222,5 +220,3 @@ def scorecard_rows(card: Scorecard) -> list[tuple[str, str]]:
     ]  # fmt: skip
     rows += [("  wrong", f"{w.runbook} on {w.function_id}: {w.why}") for w in card.wrong_moves]
     return rows
-
-

@@ -100,7 +100,8 @@ def _row(r: Any) -> Incident:
         resolved_at=r["resolved_at"],
         opened_by=r["opened_by"],
         environment=r["environment"] or "",
-        kind=(r["kind"] if "kind" in r.keys() else None) or "incident",
+        # sqlite3.Row: `in` looks at the values, keys() at the columns
+        kind=(r["kind"] if "kind" in r.keys() else None) or "incident",  # noqa: SIM118
     )
 
 
