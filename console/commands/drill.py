@@ -63,8 +63,9 @@ def _list(app: AppContext, as_json: bool) -> int:
 
 
 @click.command()
-@click.option("--scenario", default="random", show_default=True, metavar="F3|F1,F9|random",
-              help="The failure to inject (hidden from you until the scorecard).")  # fmt: skip
+@click.option("--scenario", metavar="F3|F1,F9|random",
+              help="The failure to inject, hidden until the scorecard (default: random; "
+              "with --replay, every mode the incident recorded).")  # fmt: skip
 @click.option("--seed", type=click.IntRange(1, 2**31), metavar="N",
               help="Seed the choice and the moment of the failure: the same drill again.")  # fmt: skip
 @click.option("--list", "list_", is_flag=True, help="Past drills and the trends per person.")
@@ -79,7 +80,7 @@ def _list(app: AppContext, as_json: bool) -> int:
 @click.pass_obj
 def drill(
     app: AppContext,
-    scenario: str,
+    scenario: str | None,
     seed: int | None,
     list_: bool,
     as_json: bool,
@@ -107,7 +108,7 @@ def drill(
 
 def _play(
     app: AppContext,
-    scenario: str,
+    scenario: str | None,
     seed: int | None,
     actions: list[Any] | None,
     actor: str | None,
@@ -130,9 +131,10 @@ def _play(
         targets, config = replay_drill(app.store, replay)  # "replay is not available": exit 2
         kwargs = {"targets": targets, "fleet_config": config, "fleet_name": f"replay {replay}",
                   "delay_s": (0.0, 0.0)}  # fmt: skip
+        scenario = scenario or ",".join(targets)  # the whole outage, as it happened
     session = prepare(
-        app, drills_dir(app.db_path), scenario=scenario, seed=seed, clock=clock, actor=actor,
-        **kwargs,
+        app, drills_dir(app.db_path), scenario=scenario or "random", seed=seed, clock=clock,
+        actor=actor, **kwargs,
     )  # fmt: skip
     was = set_event_clock(clock)
     try:

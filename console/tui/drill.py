@@ -158,7 +158,11 @@ class DrillApp(CallboardApp):
             else f"Drill {self.drill_id}: ended ({reason}) before the mitigation was verified"
         )
         foot = f"callboard export {self.drill_id} — the drill's record with this scorecard"
-        self.push_screen(ScorecardScreen(head, scorecard_rows(card), foot), lambda _: self.exit())
+        self.push_screen(ScorecardScreen(head, scorecard_rows(card), foot), self._leave)
+
+    def _leave(self, _: object = None) -> None:
+        """The scorecard closed: leave (a run still going is stopped as ``q`` stops it)."""
+        self.leave_guard.leave_runs(self.exit, "quit", self.leave_wait_s)
 
     async def action_quit(self) -> None:
         """``q``: end the drill and show its scorecard; ``q`` on the scorecard leaves."""

@@ -59,6 +59,10 @@ def test_the_3am_drill_is_measured_by_its_shipped_script(
     assert "Drill ended (verified): detected" in out
     rc, out, _ = run(["--db", db, "incident", "list"], capsys)
     assert out.strip() == "no incidents"
+    rc, out, _ = run(["--db", db, "incident", "list", "--drills", "--json"], capsys)
+    drills = json.loads(out)["incidents"]
+    assert [(i["id"], i["status"]) for i in drills] == [
+        ("DRILL-0002", "resolved"), ("DRILL-0001", "resolved")]  # fmt: skip
 
 
 def test_bad_inputs_say_what_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -121,3 +121,25 @@ async def test_q_ends_the_drill_and_shows_the_scorecard(ctx: AppContext, clock: 
     assert list_incidents(main) == [] and list_incidents(main, kind="drill") == []
     main.close()
     session.close()
+
+
+async def test_every_header_shows_the_drill_and_its_elapsed_time(
+    ctx: AppContext, clock: SimClock
+) -> None:
+    from console.tui.widgets.status_bar import StatusBar
+    from tests.drills.conftest import drill_app
+
+    session = start(ctx, clock, "F5")
+    app = drill_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "DRILL 0s" in str(app.screen.query_one(StatusBar).render())
+        clock.advance(65)
+        app.drill_tick()
+        await pilot.pause()
+        assert "DRILL 1m 05s" in str(app.screen.query_one(StatusBar).render())
+        assert app.injected  # the failure began at 44 s (seed 3): recorded at that moment
+        await pilot.press("q")
+        await pilot.pause()
+        assert "DRILL over: quit" in str(app.screen_stack[0].query_one(StatusBar).render())
+    session.close()

@@ -58,8 +58,7 @@ class DrillRecorder:
 
     def flush(self) -> None:
         """Wait until every event recorded so far is written."""
-        pending, self._pending = self._pending, []
-        concurrent.futures.wait(pending)
+        concurrent.futures.wait(list(self._pending))
 
     def close(self) -> None:
         """Write what is pending and stop the writer thread."""

@@ -41,13 +41,12 @@ def replay_drill(
         UserError: replay is not available (exit 2), or the incident recorded no finding.
     """
     try:
-        from console.engine import replay  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
+        from console.engine.replay import (  # type: ignore[import-not-found,unused-ignore]
+            replay_config,
+        )
+    except ImportError:  # the replay backend is #16's other half, merged separately
         raise UserError("replay is not available in this build of callboard") from None
-    make: Any = getattr(replay, "replay_config", None)
-    if make is None:
-        raise UserError("replay is not available in this build of callboard")
-    raw: Mapping[str, Any] = make(store, incident_id)
+    raw: Mapping[str, Any] = replay_config(store, incident_id)
     targets = replay_targets(store, incident_id)
     if not targets:
         raise UserError(f"{incident_id}: no finding was recorded on it, nothing to drill on")

@@ -20,6 +20,7 @@ from typing import Any
 from console.core import events as ev
 from console.core.drill_score import Scorecard, score
 from console.engine.drills.plan import DrillPlan
+from console.engine.incidents.lifecycle import Incident, list_incidents
 from console.engine.store.events import Event, EventLog
 from console.engine.store.sqlite import Store
 from console.errors import UserError
@@ -30,6 +31,7 @@ __all__ = [
     "claim",
     "drill_events",
     "drill_file",
+    "drill_incidents",
     "drills_dir",
     "finish",
     "list_drills",
@@ -163,6 +165,20 @@ def list_drills(folder: Path) -> list[Scorecard]:
     return cards
 
 
+def drill_incidents(folder: Path) -> list[Incident]:
+    """The drills' own incidents (kind ``drill``), newest first: ``incident list --drills``."""
+    out: list[Incident] = []
+    for n in reversed(_numbers(folder)[-MAX_LISTED:]):
+        store = Store(folder / f"DRILL-{n:04d}.db")
+        try:
+            out += list_incidents(store, kind="drill")
+        except Exception:  # a damaged drill file must not hide the others
+            continue
+        finally:
+            store.close()
+    return out
+
+
 def _mean(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return round(sum(known) / len(known), 1) if known else None
@@ -206,7 +222,8 @@ def scorecard_rows(card: Scorecard) -> list[tuple[str, str]]:
     rows = [
         ("drill", f"{card.drill or '—'} ({card.scenario}, seed {card.seed})"),
         ("failure", modes or "—"),
-        ("began", f"{fmt_s(card.injected_after_s)} after the start"),
+        ("began", "—" if card.injected_after_s is None
+         else f"{fmt_s(card.injected_after_s)} after the start"),
         ("detected", fmt_s(card.detect_s)),
         ("right dry run", fmt_s(card.dry_run_s)),
         ("mitigation verified", fmt_s(card.mitigated_s)),

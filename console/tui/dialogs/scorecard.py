@@ -22,10 +22,12 @@ class ScorecardScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ScorecardScreen { align: center middle; }
     ScorecardScreen > Vertical {
-        width: auto; max-width: 96; height: auto; max-height: 90%;
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 1 2;
     }
-    ScorecardScreen #scorecard-head { text-style: bold; }
+    ScorecardScreen Static { width: 100%; height: auto; }
+    ScorecardScreen #scorecard-head { text-style: bold; margin-bottom: 1; }
+    ScorecardScreen #scorecard-foot { margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "close", "Close"),
