@@ -10,6 +10,7 @@ bounded: a condition never met fails the drill with the line that waited for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import Callable, Sequence
 
@@ -29,8 +30,9 @@ KEY_S = 1.0
 POLL_S = 15.0
 #: Rounds of ``wait: finding`` before it gives up (an hour of the drill's time).
 FINDING_ROUNDS = 240
-#: Idle rounds any other wait allows (each lets workers and messages run).
-ROUNDS = 400
+#: Rounds any other wait allows (each lets the running thread workers finish, then the
+#: messages be handled: no wall-clock sleep).
+ROUNDS = 2000
 
 
 class SimClock:
@@ -66,12 +68,25 @@ def screen_text(app: DrillApp) -> str:
     return out.getvalue()
 
 
+async def settle(app: DrillApp, pilot: Pilot[None]) -> None:
+    """Let the app catch up: the thread workers running now finish (store writes and reads,
+    loading a runbook: none waits on the user), then the messages they posted are handled.
+    A run's async worker is not waited for: it may be asking a question."""
+    # Textual has no public "is a thread worker" flag
+    threads = [w for w in app.workers if w._thread_worker and not w.is_finished]
+    for w in threads:
+        with contextlib.suppress(Exception):  # its failure is the app's to show
+            await w.wait()
+    await pilot.pause()
+
+
 async def _until(pilot: Pilot[None], cond: Callable[[], bool], what: str, line: int) -> None:
+    app = pilot.app
+    assert isinstance(app, DrillApp)
     for _ in range(ROUNDS):
         if cond():
             return
-        await pilot.pause(0.01)
-    app = pilot.app
+        await settle(app, pilot)
     assert isinstance(app, DrillApp)
     shown = " ".join(screen_text(app).split())[:300]
     raise ScriptError(
@@ -104,7 +119,7 @@ async def _wait(app: DrillApp, pilot: Pilot[None], clock: SimClock, a: Action) -
             app.action_refresh_now()
             await _until(pilot, lambda: not app.refreshing and app._refresh is not None
                          and app._refresh.is_finished, "a refresh", a.line)  # fmt: skip
-            await pilot.pause()
+            await settle(app, pilot)
         raise ScriptError(f"script line {a.line}: no {a.condition} showed within an hour")
     elif a.condition == "run":
         await _until(pilot, lambda: _ran(app), "the run to finish", a.line)
@@ -131,7 +146,7 @@ async def play(
         else:
             clock.advance(KEY_S)
             await pilot.press(a.arg)
-        await pilot.pause()
+        await settle(app, pilot)
         app.drill_tick()
         app.check_now()
     if app.card is None:

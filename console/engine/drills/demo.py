@@ -28,7 +28,8 @@ def drill_config(base: Config, modes: tuple[str, ...], inject_at: float) -> Conf
     """``base`` on a demo fleet where only ``modes`` fail, from ``inject_at`` (Unix seconds).
 
     The runbook folders and thresholds are the user's; the environment is ``drill`` (never
-    production) and no OTLP receiver is started.
+    production), not read-only (its actions change only the simulation: a drill cures its
+    failure for real) and no OTLP receiver is started.
     """
     options = {"seed": base.demo.seed, "failures": ",".join(modes), "inject_at": inject_at}
     if base.demo.size:
@@ -39,4 +40,5 @@ def drill_config(base: Config, modes: tuple[str, ...], inject_at: float) -> Conf
         backends=(backend,),
         otlp=OtlpConfig(enabled=False),
         environment=Environment(name="drill"),
+        read_only=False,
     )
