@@ -58,7 +58,7 @@ def screen_text(app: DrillApp) -> str:
     out = io.StringIO()
     console = Console(file=out, width=200, color_system=None)
     for w in app.screen.query(Static):
-        console.print(w.visual if hasattr(w, "visual") else w.render())
+        console.print(w.content)
     for i in app.screen.query(Input):
         out.write(i.value + "\n")
     for b in app.screen.query(Button):
