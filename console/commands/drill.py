@@ -92,14 +92,22 @@ def drill(
     """Practise: a hidden failure on a fresh demo fleet, and a scorecard at the end."""
     if list_:
         return _list(app, as_json)
+    if actor is not None:
+        from console.core.sanitize import clean_line
+
+        actor = clean_line(actor)[:64] or None  # outside text: one clean line
     if headless != (script is not None):
         raise UserError("--headless and --script FILE go together")
     actions = None
     if script is not None:
-        from console.core.drill_script import parse_script
+        from console.core.drill_script import MAX_BYTES, parse_script
 
         try:
-            text = script.read_text(encoding="utf-8")
+            with script.open("rb") as f:
+                data = f.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise UserError(f"{script}: a drill script has at most {MAX_BYTES:,} bytes")
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read the script {script}: {exc}") from None
         actions = parse_script(text, str(script))

@@ -29,8 +29,9 @@ __all__ = ["SCREENS", "Action", "ScriptError", "parse_script"]
 
 #: The screen names ``wait: screen NAME`` knows.
 SCREENS = ("fleet", "function", "traces", "waterfall", "runner", "timeline", "scorecard")
-#: The longest script read (lines): a drill is tens of keys, not thousands.
+#: The longest script read (lines, bytes): a drill is tens of keys, not thousands.
 MAX_LINES = 2000
+MAX_BYTES = 256 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_+\-]{1,24}$|^.$")
 _SECONDS = re.compile(r"^(\d{1,5})(?:\.\d+)?s$")
 
@@ -82,8 +83,8 @@ def parse_script(text: str, where: str = "script") -> list[Action]:
         line = raw.strip()
         if line.startswith("type:"):
             value = raw.split("type:", 1)[1].strip()
-            if not value:
-                raise ScriptError(f"{where}:{n}: type: expected the text to type")
+            if not value or not value.isprintable():
+                raise ScriptError(f"{where}:{n}: type: expected printable text to type")
             out.append(Action("type", value, n))
             continue
         line = line.split(" #", 1)[0].strip() if not line.startswith("#") else ""
