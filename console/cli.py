@@ -123,6 +123,7 @@ def _register() -> None:
 
     for name in (
         "traces", "otlp", "run", "incident", "export", "audit", "discover", "runbooks", "store",
+        "drill",
     ):  # fmt: skip
         try:
             module = importlib.import_module(f"console.commands.{name}")

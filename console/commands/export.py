@@ -1,4 +1,5 @@
-"""``callboard export INCIDENT --format md|json|html|csv [-o FILE]``: the postmortem."""
+"""``callboard export INCIDENT --format md|json|html|csv [-o FILE]``: the postmortem (or a
+drill's record, ``DRILL-0001``, from its own store)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,20 @@ def onset_window_s(app: AppContext) -> float:
 @click.pass_obj
 def export(app: AppContext, incident_id: str, fmt: str, output: Path | None) -> int:
     """Export an incident as a postmortem (times in UTC, secrets redacted)."""
-    # Encoded once: an 80 MB export is costly to encode twice.
-    data = export_bytes(app.store, incident_id, fmt, onset_window_s=onset_window_s(app),
-                        secrets=app.secrets, referenced=referenced_secrets(app))  # fmt: skip
+    from console.engine.drills.store import DRILL_RE, drill_file, drills_dir
+
+    store = app.store
+    if DRILL_RE.match(incident_id.strip().upper()):  # a drill: its own store (`callboard drill`)
+        from console.engine.store.sqlite import Store
+
+        store = Store(drill_file(drills_dir(app.db_path), incident_id))
+    try:
+        # Encoded once: an 80 MB export is costly to encode twice.
+        data = export_bytes(store, incident_id, fmt, onset_window_s=onset_window_s(app),
+                            secrets=app.secrets, referenced=referenced_secrets(app))  # fmt: skip
+    finally:
+        if store is not app.store:
+            store.close()
     if output is None:
         out = sys.stdout
         out.flush()

@@ -133,10 +133,16 @@ def open_cmd(
 
 @incident.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the incidents as JSON.")
+@click.option("--drills", is_flag=True, help="The drills' records instead (see `drill --list`).")
 @click.pass_obj
-def list_cmd(app: AppContext, as_json: bool) -> int:
-    """Every incident, newest first."""
-    items = inc.list_incidents(app.store)
+def list_cmd(app: AppContext, as_json: bool, drills: bool) -> int:
+    """Every incident, newest first (drills only with --drills)."""
+    if drills:
+        from console.engine.drills.store import drill_incidents, drills_dir
+
+        items = drill_incidents(drills_dir(app.db_path))
+    else:
+        items = inc.list_incidents(app.store)
     if as_json:
         emit_json({"incidents": [i.to_json() for i in items]})
         return 0

@@ -59,6 +59,11 @@ class EventKind(StrEnum):
     LEASE_TAKEN_OVER = "lease.taken_over"
     LEASE_LOST = "lease.lost"
     INCIDENT_PUSHED = "incident.pushed"
+    DRILL_STARTED = "drill.started"
+    DRILL_INJECTED = "drill.injected"
+    DRILL_SCREEN = "drill.screen"
+    DRILL_KEY = "drill.key"
+    DRILL_ENDED = "drill.ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,3 +432,41 @@ def incident_pushed(
             "source_head_hash": source_head_hash, "events": events,
             "new_events": new_events}  # fmt: skip
     return _new(EventKind.INCIDENT_PUSHED, data)
+# -- a drill (``callboard drill``): what the scorecard is computed from --------------------
+
+
+def drill_started(
+    scenario: str,
+    modes: Sequence[str],
+    functions: Mapping[str, str],
+    runbooks: Mapping[str, Sequence[str]],
+    *,
+    seed: int,
+    fleet: str,
+) -> NewEvent:
+    """A drill began: its hidden failure ``modes``, the function each shows on, and the
+    runbooks that cure each (what the scorecard judges moves against)."""
+    data = {"scenario": scenario, "modes": list(modes), "functions": dict(functions),
+            "runbooks": {m: list(r) for m, r in runbooks.items()}, "seed": seed,
+            "fleet": fleet}  # fmt: skip
+    return _new(EventKind.DRILL_STARTED, data)
+
+
+def drill_injected(modes: Sequence[str]) -> NewEvent:
+    """The drill's failures began (placed ``at`` the moment they began)."""
+    return _new(EventKind.DRILL_INJECTED, {"modes": list(modes)})
+
+
+def drill_screen(screen: str) -> NewEvent:
+    """The trainee opened a function's ``screen`` (``function``, ``runbooks``, ``traces``)."""
+    return _new(EventKind.DRILL_SCREEN, {"screen": screen})
+
+
+def drill_key(key: str, screen: str) -> NewEvent:
+    """The trainee pressed a key (typed text into one input counts once: ``key`` "text")."""
+    return _new(EventKind.DRILL_KEY, {"key": key, "screen": screen})
+
+
+def drill_ended(reason: str, scorecard: Mapping[str, Any]) -> NewEvent:
+    """The drill ended (``verified`` or ``quit``) with the scorecard computed from its events."""
+    return _new(EventKind.DRILL_ENDED, {"reason": reason, "scorecard": dict(scorecard)})

@@ -304,6 +304,10 @@ def _pushed(d: Mapping[str, Any], _: str) -> str:
         f"Pushed from {d.get('source', '?')}: {d.get('new_events', '?')} new of "
         f"{d.get('events', '?')} events (local head #{d.get('source_head_seq', '?')} {head}…)"
     )
+def _drill_ended(d: Mapping[str, Any], _: str) -> str:
+    card = d.get("scorecard")
+    line = card.get("summary") if isinstance(card, Mapping) else None
+    return f"Drill ended ({d.get('reason', '?')}): {line or 'no scorecard'}"
 
 
 K = EventKind
@@ -357,6 +361,15 @@ _LINES: dict[str, Line] = {
         f"Lease of {d.get('holder', '?')} taken over by {d.get('taken_by', '?')}: the run stops"
     ),
     K.INCIDENT_PUSHED: _pushed,
+    K.DRILL_STARTED: lambda d, _: (
+        f"Drill started ({d.get('scenario', '?')}): the failure is hidden until the scorecard"
+    ),
+    K.DRILL_INJECTED: lambda d, _: (
+        f"Drill failure began: {', '.join(map(str, d.get('modes') or ()))}"
+    ),
+    K.DRILL_SCREEN: lambda d, _: f"Opened the {d.get('screen', '?')} screen",
+    K.DRILL_KEY: lambda d, _: f"Key {d.get('key', '?')}",
+    K.DRILL_ENDED: _drill_ended,
 }
 del K
 

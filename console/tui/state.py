@@ -51,6 +51,8 @@ class ConsoleApp(App[None]):
     receiver_note: var[tuple[str, bool] | None] = var(None, init=False)
     #: The active (open or mitigated) incidents, newest first.
     incidents: var[list[Incident]] = var(list, always_update=True, init=False)
+    #: A drill's banner (``DRILL 1m 05s``), shown in every header; None outside a drill.
+    drill_banner: var[str | None] = var(None, init=False)
 
     #: The fleet the console refreshes (its clock and environment too).
     fleet: Fleet

@@ -6,6 +6,8 @@ Actions) over the simulation in this package. Options:
 - ``seed`` (int, default 7): the fleet and its numbers are a function of the seed.
 - ``size`` (int, default 48): number of functions; ``context.options["demo_size"]`` wins.
 - ``scenario`` ("default"): which failures are active.
+- ``failures`` (e.g. ``"F3,F9"``) and ``inject_at`` (Unix seconds): a drill's scenario —
+  only those modes' failures, beginning at that moment (see ``drill.py``).
 
 Executed actions persist in ``context.state`` (``"applied"``, ``"epoch"``) until ``reset``.
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from callboard_demo.catalog import ACTIONS
 from callboard_demo.controls import EPOCH_KEY, Applied, History, load_applied, save_applied
+from callboard_demo.drill import DrillScenario, parse_modes
 from callboard_demo.fleet import Fleet, build_fleet
 from callboard_demo.scenario import SCENARIO_FUNCTIONS
 from callboard_demo.sim import Simulator, noise_key
@@ -33,6 +36,7 @@ from console.plugin_api import (
     BackendStatus,
     BadResponse,
     Deploy,
+    FailureMode,
     Function,
     Option,
     PluginContext,
@@ -77,6 +81,19 @@ def _whole(name: str, value: Any, low: int, high: int) -> int:
     return value
 
 
+def _drill(options: Mapping[str, Any]) -> DrillScenario | None:
+    """The drill scenario the options ask for (None: the default scenario)."""
+    text, at = options.get("failures") or "", options.get("inject_at")
+    if not text and at is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError(f"demo: failures must be modes like F3,F9, got {text!r}")
+    if at is not None and (isinstance(at, bool) or not isinstance(at, int | float)):
+        raise ValueError(f"demo: inject_at must be Unix seconds, got {at!r}")
+    modes = parse_modes(text) if text else frozenset(FailureMode)
+    return DrillScenario(modes, None if at is None else float(at))
+
+
 class Completed:
     """The result of ``reset``: already done, and awaitable for callers that ``await`` it."""
 
@@ -103,6 +120,8 @@ class DemoPlugin:
         Option("seed", "int", "the random seed: the same seed, the same fleet", default=7),
         Option("size", "int", f"the number of functions, 1 to {MAX_SIZE}", default=48),
         Option("scenario", "str", "the story told", default="default", choices=SCENARIOS),
+        Option("failures", "str", "a drill: only these failure modes, e.g. F3,F9", default=""),
+        Option("inject_at", "float", "a drill: when its failures begin (Unix seconds)"),
     )
 
     def __init__(self, name: str, options: Mapping[str, Any], context: PluginContext) -> None:
@@ -114,6 +133,7 @@ class DemoPlugin:
         size = context.options.get("demo_size") or options.get("size")
         self.size = None if size is None else _whole("size", size, 1, MAX_SIZE)
         self.scenario = options.get("scenario") or "default"
+        self.drill = _drill(options)
         self._fleet: Fleet | None = None
         self._building = threading.Lock()
         self._sim: Simulator | None = None
@@ -143,7 +163,7 @@ class DemoPlugin:
     @property
     def sim(self) -> Simulator:
         if self._sim is None:
-            self._sim = Simulator(self.fleet)
+            self._sim = Simulator(self.fleet, self.drill)
         return self._sim
 
     def _now(self, fresh: bool = False) -> tuple[float, float, History]:
@@ -294,7 +314,7 @@ class DemoPlugin:
 
     async def deploys(self, function: Function | None, since: float) -> list[Deploy]:
         """Changes since ``since``, newest first; rollbacks run here are changes too."""
-        epoch, _, _ = self._now()
+        epoch, now, _ = self._now()
         fleet = self.fleet
         if function is not None and function.service not in fleet.services:
             return []
@@ -303,6 +323,11 @@ class DemoPlugin:
         for service in services:
             for c in fleet.changes(service):
                 at = epoch - c.age_s
+                if self.drill is not None:
+                    made = self.drill.change_at(c, epoch)
+                    if made is None or made > now:
+                        continue  # a drill's cause, not deployed yet
+                    at = made
                 if at >= since and (function is None or c.target in (service, function.id)):
                     d = Deploy(
                         c.target, c.version, rfc3339(at), c.author, c.description, c.previous

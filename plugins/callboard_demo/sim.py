@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callboard_demo.controls import Controls, History, overlap
+from callboard_demo.drill import DrillScenario
 from callboard_demo.fleet import Fleet, Profile
 from callboard_demo.scenario import FAILURES, Failure
 from console.plugin_api import BadResponse, Kind, Signals
@@ -93,9 +94,12 @@ class Episode:
 class Simulator:
     """Computes Signals for a fleet. Pure given (fleet, history, epoch, now, tick)."""
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, drill: DrillScenario | None = None) -> None:
         self.fleet = fleet
-        self.failures = [f for f in FAILURES if f.function_id in fleet.by_id]
+        #: A drill's failures and their start (None: the default scenario).
+        self.drill = drill
+        chosen = FAILURES if drill is None else drill.failures()
+        self.failures = [f for f in chosen if f.function_id in fleet.by_id]
         self.by_function: dict[str, list[Failure]] = {}
         for f in self.failures:
             self.by_function.setdefault(f.function_id, []).append(f)
@@ -103,8 +107,13 @@ class Simulator:
     def episodes(self, history: History, epoch: float, now: float) -> dict[str, Episode]:
         """Failure key -> its episode up to ``now``."""
         out = {}
+        drill = self.drill
         for f in self.failures:
-            intervals, active = history.intervals(f.cured, epoch - f.age_s, now)
+            start = epoch - f.age_s if drill is None else drill.start(f, epoch)
+            if start > now:  # a drill's failure not begun yet
+                out[f.key] = Episode(f, (), False)
+                continue
+            intervals, active = history.intervals(f.cured, start, now)
             out[f.key] = Episode(f, intervals, active)
         return out
 

@@ -69,6 +69,8 @@ class Incident:
     resolved_at: str | None
     opened_by: str
     environment: str = ""
+    #: ``incident``, or ``drill``: a practice run's scorecard (``callboard drill``).
+    kind: str = "incident"
 
     def to_json(self) -> dict[str, Any]:
         """The incident as the JSON contract shows it."""
@@ -98,6 +100,8 @@ def _row(r: Any) -> Incident:
         resolved_at=r["resolved_at"],
         opened_by=r["opened_by"],
         environment=r["environment"] or "",
+        # sqlite3.Row: `in` looks at the values, keys() at the columns
+        kind=(r["kind"] if "kind" in r.keys() else None) or "incident",  # noqa: SIM118
     )
 
 
@@ -159,12 +163,15 @@ def get_incident(store: Store, incident_id: str) -> Incident:
     return _row(rows[0])
 
 
-def list_incidents(store: Store, *, active_only: bool = False) -> list[Incident]:
-    """Every incident, newest first (only open and mitigated ones with ``active_only``)."""
-    sql = "SELECT * FROM incidents"
+def list_incidents(
+    store: Store, *, active_only: bool = False, kind: str = "incident"
+) -> list[Incident]:
+    """Every incident of ``kind``, newest first (only open and mitigated ones with
+    ``active_only``). Drills (``kind="drill"``) are left out unless asked for."""
+    sql = "SELECT * FROM incidents WHERE kind = ?"
     if active_only:
-        sql += " WHERE status IN ('open', 'mitigated')"
-    return [_row(r) for r in store.query(sql + " ORDER BY opened_at DESC, id DESC")]
+        sql += " AND status IN ('open', 'mitigated')"
+    return [_row(r) for r in store.query(sql + " ORDER BY opened_at DESC, id DESC", (kind,))]
 
 
 def add_note(

@@ -12,7 +12,7 @@ import getpass
 import json
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from console.core.events import GENESIS, Event, EventKind, NewEvent
@@ -49,13 +49,30 @@ __all__ = [
     "canonical_json",
     "chain_hash",
     "current_actor",
+    "set_event_clock",
     "utc_now",
 ]
 
 
+#: What "now" is for event times written without one (see :func:`set_event_clock`).
+_event_clock: Callable[[], float] = time.time
+
+
+def set_event_clock(clock: Callable[[], float]) -> Callable[[], float]:
+    """Make ``clock`` the time of events written without one; returns the one it replaces.
+
+    A drill (``callboard drill``) runs the console, its runs and its incidents on one clock
+    (simulated in a headless drill and in tests), so the scorecard's times, read from the
+    events alone, are all on that clock. Everything else leaves it at ``time.time``.
+    """
+    global _event_clock
+    was, _event_clock = _event_clock, clock
+    return was
+
+
 def utc_now() -> str:
-    """The current UTC time, ISO 8601 with milliseconds and a Z."""
-    return iso_at(time.time())
+    """The current UTC time (the event clock's), ISO 8601 with milliseconds and a Z."""
+    return iso_at(_event_clock())
 
 
 def current_actor() -> str:

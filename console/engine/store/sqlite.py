@@ -135,6 +135,9 @@ MIGRATIONS: list[list[str]] = [
             new_events INTEGER NOT NULL, pushed_at TEXT NOT NULL, pushed_by TEXT NOT NULL)""",
         "CREATE INDEX pushes_incident ON pushes (incident_id, pushed_at)",
     ],
+    # An incident's kind: ``incident``, or ``drill`` (a practice run's scorecard, #16), which
+    # `incident list`, the console and the run links leave out unless asked.
+    ["ALTER TABLE incidents ADD COLUMN kind TEXT NOT NULL DEFAULT 'incident'"],
 ]
 
 

@@ -63,6 +63,8 @@ class StatusBar(Static):
     receiver: reactive[tuple[str, bool] | None] = reactive(None)
     #: Backends with neither an answer nor an error yet (named while the first load waits).
     waiting: reactive[tuple[str, ...]] = reactive(())
+    #: A drill's banner with its elapsed time (None outside a drill).
+    drill: reactive[str | None] = reactive(None)
 
     def __init__(self, environment: str, *, production: bool, read_only: bool) -> None:
         super().__init__(id="status-bar")
@@ -80,6 +82,10 @@ class StatusBar(Static):
         self.watch(app, "refreshing", self._refreshing)
         self.watch(app, "receiver_note", self._receiver)
         self.watch(app, "health", self._health)
+        self.watch(app, "drill_banner", self._drill)
+
+    def _drill(self, banner: str | None) -> None:
+        self.drill = banner
 
     def _show(self, snapshot: FleetSnapshot | None) -> None:
         self.snapshot = snapshot
@@ -104,6 +110,9 @@ class StatusBar(Static):
         out = Text(" callboard ", style="bold")
         out.append(f" {'PRODUCTION ' if prod else ''}{env} ", style="bold reverse")
         out.append("  ")
+        if self.drill is not None:
+            out.append(f" {self.drill} ", style="bold reverse #c678dd")
+            out.append("  ")
         if snap is None:
             out.append("loading the fleet…", style="italic")
             if self.refreshing:
