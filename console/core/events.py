@@ -432,6 +432,8 @@ def incident_pushed(
             "source_head_hash": source_head_hash, "events": events,
             "new_events": new_events}  # fmt: skip
     return _new(EventKind.INCIDENT_PUSHED, data)
+
+
 # -- a drill (``callboard drill``): what the scorecard is computed from --------------------
 
 

@@ -304,6 +304,8 @@ def _pushed(d: Mapping[str, Any], _: str) -> str:
         f"Pushed from {d.get('source', '?')}: {d.get('new_events', '?')} new of "
         f"{d.get('events', '?')} events (local head #{d.get('source_head_seq', '?')} {head}…)"
     )
+
+
 def _drill_ended(d: Mapping[str, Any], _: str) -> str:
     card = d.get("scorecard")
     line = card.get("summary") if isinstance(card, Mapping) else None

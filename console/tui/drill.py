@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from console.context import AppContext
     from console.engine.drills.plan import DrillPlan
     from console.engine.fleet.refresh import Fleet
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike
 
 __all__ = ["DrillApp"]
 
@@ -60,7 +60,7 @@ class DrillApp(CallboardApp):
         self,
         fleet: Fleet,
         *,
-        store: Store,
+        store: StoreLike,
         context: AppContext | None,
         drill_id: str,
         plan: DrillPlan,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.store.connect import open_store
 from console.engine.store.base import StoreLike
+from console.engine.store.connect import open_store
 
 PAY = "checkout:POST /pay"
 #: A runbook that changes something (its action rolls the demo's checkout back).

@@ -15,14 +15,14 @@ from typing import Any
 
 from console.config import Config
 from console.core.events import EventKind
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog
-from console.engine.store.sqlite import Store
 from console.errors import UserError
 
 __all__ = ["replay_drill"]
 
 
-def replay_targets(store: Store, incident_id: str) -> dict[str, str]:
+def replay_targets(store: StoreLike, incident_id: str) -> dict[str, str]:
     """Mode → the function it first appeared on, from the incident's events."""
     found: dict[str, str] = {}
     for e in EventLog(store).iter(incident_id=incident_id.strip().upper()):
@@ -33,19 +33,15 @@ def replay_targets(store: Store, incident_id: str) -> dict[str, str]:
 
 
 def replay_drill(
-    store: Store, incident_id: str
+    store: StoreLike, incident_id: str
 ) -> tuple[dict[str, str], Callable[[Config, tuple[str, ...], float], Config]]:
     """(targets, config builder) of a drill on the replay of ``incident_id``.
 
     Raises:
         UserError: replay is not available (exit 2), or the incident recorded no finding.
     """
-    try:
-        from console.engine.replay import (  # type: ignore[import-not-found,unused-ignore]
-            replay_config,
-        )
-    except ImportError:  # the replay backend is #16's other half, merged separately
-        raise UserError("replay is not available in this build of callboard") from None
+    from console.engine.replay import replay_config
+
     raw: Mapping[str, Any] = replay_config(store, incident_id)
     targets = replay_targets(store, incident_id)
     if not targets:

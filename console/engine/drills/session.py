@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from console.core.timeline import iso_at
 from console.engine.drills.plan import DrillPlan, plan_drill
 from console.engine.drills.store import begin, claim
+from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog
-from console.engine.store.sqlite import Store
+from console.engine.store.sqlite import Store as SqliteStore
 
 if TYPE_CHECKING:
     from console.config import Config
@@ -33,7 +34,7 @@ class DrillSession:
 
     drill_id: str
     path: Path
-    store: Store
+    store: StoreLike
     fleet: Fleet
     plan: DrillPlan
     started: float
@@ -81,7 +82,7 @@ def prepare(
     started = clock()
     config = (fleet_config or drill_config)(base, plan.modes, started + plan.delay_s)
     drill_id, path = claim(folder)
-    store = Store(path)
+    store = SqliteStore(path)
     context = AppContext(db_path=str(path), _config=config, _store=store)
     try:
         fleet = build_fleet(config, store=store, secrets=app.secrets, clock=clock,

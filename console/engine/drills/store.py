@@ -21,6 +21,7 @@ from console.core import events as ev
 from console.core.drill_score import Scorecard, score
 from console.engine.drills.plan import DrillPlan
 from console.engine.incidents.lifecycle import Incident, list_incidents
+from console.engine.store.base import StoreLike
 from console.engine.store.events import Event, EventLog
 from console.engine.store.sqlite import Store
 from console.errors import UserError
@@ -102,7 +103,9 @@ def begin(log: EventLog, drill_id: str, plan: DrillPlan, *, at: str) -> None:
     log.append_many([e.on(incident_id=drill_id, at=at) for e in (opened, started)])
 
 
-def finish(store: Store, log: EventLog, drill_id: str, reason: str, *, at: str) -> Scorecard | None:
+def finish(
+    store: StoreLike, log: EventLog, drill_id: str, reason: str, *, at: str
+) -> Scorecard | None:
     """End the drill: score its events, record the scorecard and write its incident row
     (kind ``drill``, resolved) in one transaction. Returns the scorecard."""
     ended_card = score([*drill_events(store), _ending(drill_id, reason, at)])
@@ -133,7 +136,7 @@ def _ending(drill_id: str, reason: str, at: str) -> Event:
     return Event(0, "", at, e.kind, "", drill_id, None, None, e.data)
 
 
-def drill_events(store: Store) -> list[Event]:
+def drill_events(store: StoreLike) -> list[Event]:
     """Every event of a drill store, in chain order (at most ``MAX_EVENTS``)."""
     out: list[Event] = []
     for e in EventLog(store).iter():

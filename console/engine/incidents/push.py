@@ -29,9 +29,9 @@ from console.core import events as ev
 from console.core.events import EventKind, NewEvent
 from console.engine.incidents.export import incident_events
 from console.engine.incidents.lifecycle import STATUSES, get_incident
+from console.engine.store.base import StoreLike
 from console.engine.store.chain import canonical_json
 from console.engine.store.events import Event, EventLog, actor_of, utc_now
-from console.engine.store.base import StoreLike
 from console.errors import UserError
 
 __all__ = ["PushCheck", "PushResult", "check_push", "push_incident", "safe_url"]

@@ -14,8 +14,8 @@ from typing import Any
 from console.core import events
 from console.core.team import check_handle, check_role, roles_of
 from console.engine.incidents.lifecycle import get_incident
-from console.engine.store.events import COLUMNS, Event, EventLog, row_events
 from console.engine.store.base import StoreLike
+from console.engine.store.events import COLUMNS, Event, EventLog, row_events
 from console.errors import UserError
 
 __all__ = ["READ_ONLY", "RoleRefused", "assign", "names", "roles", "unassign"]

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from console.engine.replay.timeline import Timeline, build_timeline
+from console.engine.store.sqlite import Store
 from console.errors import UserError
 
 if TYPE_CHECKING:
-    from console.engine.store.sqlite import Store
+    from console.engine.store.base import StoreLike
 
 __all__ = ["Timeline", "build_timeline", "load_timeline", "replay_config"]
 
@@ -41,18 +42,25 @@ def load_timeline(store: Store, incident_id: str) -> Timeline:
     return timeline
 
 
-def replay_config(store: Store, incident_id: str, *, speed: float | None = None) -> dict[str, Any]:
+def replay_config(
+    store: StoreLike, incident_id: str, *, speed: float | None = None
+) -> dict[str, Any]:
     """The raw config mapping (as YAML would load it) that opens the console on a replay of
     ``incident_id`` as recorded in ``store``: read-only, not production, the embedded OTLP
     receiver off (a replay receives nothing), ``speed`` recorded seconds per second
     (default: as it happened).
 
     Raises:
-        IncidentNotFound: no such incident. UserError: an in-memory store (a replay backend
-            opens the store by its path).
+        IncidentNotFound: no such incident. UserError: an in-memory store or a team store
+            on PostgreSQL (a replay backend opens an SQLite store by its path).
     """
     from console.engine.incidents.lifecycle import get_incident
 
+    if not isinstance(store, Store):
+        raise UserError(
+            f"a replay reads its incident from an SQLite store file, not {store.location}: "
+            "run it with --db FILE on a store that recorded the incident"
+        )
     incident = get_incident(store, incident_id)
     if store.path == ":memory:":
         raise UserError("a replay reads its incident from a store file, not an in-memory store")

@@ -32,8 +32,8 @@ from typing import Any
 from console.core import events as ev
 from console.core.events import NewEvent
 from console.core.team import clean_handle
-from console.engine.store.events import EventLog, actor_of
 from console.engine.store.base import StoreLike
+from console.engine.store.events import EventLog, actor_of
 from console.errors import CallboardError
 
 __all__ = ["EXPIRY_S", "HEARTBEAT_S", "Lease", "LeaseHeld", "Leases", "hhmm"]

@@ -7,8 +7,8 @@ so it works the same on either engine. No Textual: the console runs it in a thre
 
 from __future__ import annotations
 
-from console.engine.store.events import COLUMNS, Event, row_events
 from console.engine.store.base import StoreLike
+from console.engine.store.events import COLUMNS, Event, row_events
 
 __all__ = ["Follower"]
 
