@@ -30,13 +30,18 @@ def otlp() -> None:
 )
 @click.pass_obj
 def serve(app: AppContext, host: str | None, port: int | None) -> int:
-    """Receive spans on POST /v1/traces (protobuf or JSON) until Ctrl-C."""
+    """Receive spans on POST /v1/traces and logs on POST /v1/logs (protobuf or JSON) until
+    Ctrl-C."""
+    from console.engine.otlp.logstore import LogStore
     from console.engine.otlp.receiver import OtlpReceiver
     from console.engine.otlp.spanstore import SpanStore
 
     cfg = app.config.otlp
     spans = SpanStore(app.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
-    receiver = OtlpReceiver(spans, host=host or cfg.host, port=cfg.port if port is None else port)
+    logs = LogStore(spans.store, max_records=cfg.max_logs, max_age_s=cfg.max_age_seconds)
+    receiver = OtlpReceiver(
+        spans, host=host or cfg.host, port=cfg.port if port is None else port, logs=logs
+    )
     from console.engine.otlp.child import tune_for_decoding
 
     tune_for_decoding()  # the receiver has this process to itself
@@ -52,7 +57,8 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
         pass
     s = receiver.stats
     click.echo(
-        f"stopped: {s.requests} requests, {s.spans_accepted} spans stored, {s.spans_rejected} rejected"
+        f"stopped: {s.requests} requests, {s.spans_accepted} spans stored, {s.spans_rejected} rejected, "
+        f"{s.logs_accepted} log records stored, {s.logs_rejected} rejected"
     )
     return 0
 
@@ -62,6 +68,8 @@ async def _serve(receiver: object, db: str) -> None:
 
     assert isinstance(receiver, OtlpReceiver)
     await asyncio.to_thread(receiver.spans.prune)  # apply the age cap to what is already stored
+    if receiver.logs is not None:
+        await asyncio.to_thread(receiver.logs.prune)
     host, port = await receiver.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(

@@ -37,12 +37,22 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
 
 
 def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
-    """The embedded OTLP receiver's span store as a trace source: the ``otlp`` plugin,
-    loaded through the registry like any other, handed the store in ``ctx.span_store``."""
+    """The embedded OTLP receiver's span store as a trace source (and its log store, beside
+    it, as a log source): the ``otlp`` plugin, loaded through the registry like any other,
+    handed the stores in ``ctx.span_store`` and ``ctx.log_store``."""
     from console.engine.otlp.spanstore import SpanStore
 
+    from console.engine.otlp.logstore import LogStore
+
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
-    ctx = PluginContext(http=None, secret=lambda name: "", clock=time.time, span_store=spans)
+    logs = LogStore(spans.store, max_records=otlp.max_logs, max_age_s=otlp.max_age_seconds)
+    ctx = PluginContext(
+        http=None,
+        secret=lambda name: "",
+        clock=time.time,
+        span_store=spans,
+        log_store=logs,
+    )
     plugin = registry.load("otlp")("otlp", {}, ctx)
     return Backend(name="otlp", plugin_name="otlp", plugin=plugin)
 

@@ -1,5 +1,8 @@
 """The embedded OTLP/HTTP trace receiver: ``POST /v1/traces``, protobuf or JSON, gzip.
 
+Given a log store it takes ``POST /v1/logs`` too, under the same limits and rules
+(:mod:`console.engine.otlp.logexport`).
+
 Why asyncio (``asyncio.start_server``) and a small HTTP/1.1 parser rather than
 ``http.server`` in a thread: the TUI already runs an event loop, so the receiver lives in
 it with no thread to stop and no cross-thread hand-off; back-pressure is one counter; and
@@ -33,9 +36,11 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from console.core.otlp import SpanBatch
 from console.core.otlp_limits import DecodeLimits
+from console.core.otlp_logs import LogLimits
 from console.engine.otlp.budget import MemoryBudget
 from console.engine.otlp.decode import JSON, PROTOBUF, decode_body
 from console.engine.otlp.http11 import (
@@ -47,10 +52,16 @@ from console.engine.otlp.http11 import (
     parse_head,
     read_chunked,
 )
+from console.engine.otlp.logexport import export_logs
 from console.engine.otlp.proto import encode_export_response, encode_status
 from console.engine.otlp.spanstore import SpanStore
 
+if TYPE_CHECKING:
+    from console.core.otlp_logs import LogBatch
+    from console.engine.otlp.logstore import LogStore
+
 PATH = "/v1/traces"
+LOGS_PATH = "/v1/logs"  # served when the receiver has a log store (logexport.py)
 GRPC_CODE = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 431: 8, 503: 14}
 MiB = 1024 * 1024
 
@@ -66,8 +77,9 @@ class ReceiverLimits:
     # makes more threads no faster, only more memory at once
     small_body: int = 256 * 1024  # at most this: never waits for a big body's decode slot
     decode: DecodeLimits = field(default_factory=DecodeLimits)
+    logs: LogLimits = field(default_factory=LogLimits)  # what a /v1/logs body may decode to
     max_header: int = 16 * 1024
-    max_pending_spans: int = 200_000  # decoded but not yet written → 503 beyond this
+    max_pending_spans: int = 200_000  # decoded but not yet written (spans + log records) → 503
     max_connections: int = 64
     idle_timeout: float = 30.0
     body_timeout: float = 120.0
@@ -87,6 +99,8 @@ class ReceiverStats:
     requests: int = 0
     spans_accepted: int = 0
     spans_rejected: int = 0
+    logs_accepted: int = 0
+    logs_rejected: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
 
@@ -100,8 +114,13 @@ class OtlpReceiver:
         port: int = 4318,
         limits: ReceiverLimits | None = None,
         decoder: Callable[..., SpanBatch] = decode_body,
+        logs: LogStore | None = None,
+        log_decoder: Callable[..., LogBatch] | None = None,
     ) -> None:
         self.spans = spans
+        #: Where ``POST /v1/logs`` records go; None: that path is a 404.
+        self.logs = logs
+        self.log_decoder = log_decoder
         #: ``otlp_decode.decode_body``, run in the pool (tests wrap it to observe ordering)
         self.decoder = decoder
         self.host = host
@@ -205,7 +224,8 @@ class OtlpReceiver:
             method, target, version, headers = parse_head(head)
             keep = keep_alive(version, headers)
             ctype = content_type(headers.get("content-type", ""))
-            if target.split("?", 1)[0] != PATH:
+            path = target.split("?", 1)[0]
+            if path != PATH and not (path == LOGS_PATH and self.logs is not None):
                 raise HttpError(404, f"no such path; send traces to POST {PATH}", close=True)
             if method != "POST":
                 raise HttpError(405, f"use POST {PATH}", close=True)
@@ -237,7 +257,10 @@ class OtlpReceiver:
                 if encoding == "gzip":
                     room = self._budget.reserve(None, self.limits.decoded_limit)
                     reserved += room
-                status, payload = await self._export(body, ctype, room)
+                if path == LOGS_PATH:
+                    status, payload = await export_logs(self, body, ctype, room)
+                else:
+                    status, payload = await self._export(body, ctype, room)
             finally:
                 self._budget.release(reserved)
         except HttpError as exc:
@@ -312,8 +335,16 @@ class OtlpReceiver:
         partial = {"rejectedSpans": str(batch.rejected), "errorMessage": message}
         return 200, json.dumps({"partialSuccess": partial}).encode()
 
-    async def _decode(self, body: bytes | bytearray, ctype: str, gzip_room: int) -> SpanBatch:
-        """Decode in the thread pool; a big body first waits for one of the big slots."""
+    async def _decode(
+        self,
+        body: bytes | bytearray,
+        ctype: str,
+        gzip_room: int,
+        decoder: Callable[..., Any] | None = None,
+        limits: Any = None,
+    ) -> Any:
+        """Decode in the thread pool; a big body first waits for one of the big slots.
+        ``decoder``/``limits``: another signal's (logs); the trace decoder by default."""
         assert self._pool is not None and self._big is not None, "start() first"
         loop = asyncio.get_running_loop()
         gzip = gzip_room > 0
@@ -323,12 +354,12 @@ class OtlpReceiver:
             try:
                 return await loop.run_in_executor(
                     self._pool,
-                    lambda: self.decoder(
+                    lambda: (decoder or self.decoder)(
                         body,
                         ctype,
                         gzip=gzip,
                         max_decoded=gzip_room,
-                        limits=self.limits.decode,
+                        limits=self.limits.decode if limits is None else limits,
                     ),
                 )
             except HttpError as exc:
