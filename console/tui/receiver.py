@@ -105,10 +105,9 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
     receiver: ReceiverProcess | OtlpReceiver
     db = str(context.store.path)
     if db == ":memory:":
+        from console.engine.otlp.logstore import LogStore
         from console.engine.otlp.receiver import OtlpReceiver
         from console.engine.otlp.spanstore import SpanStore
-
-        from console.engine.otlp.logstore import LogStore
 
         spans = SpanStore(context.store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
         logs = LogStore(spans.store, max_records=cfg.max_logs, max_age_s=cfg.max_age_seconds)

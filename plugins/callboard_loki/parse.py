@@ -114,9 +114,7 @@ def _id(value: str | None, width: int) -> str | None:
         return None  # not an id we can link: it stays an attribute
 
 
-def _record(
-    ts: Any, line: Any, labels: dict[str, str], m: LabelMap, source: str
-) -> LogRecord:
+def _record(ts: Any, line: Any, labels: dict[str, str], m: LabelMap, source: str) -> LogRecord:
     if not isinstance(ts, str) or not ts.isdigit() or len(ts) > 19:
         raise ValueError(f"timestamp {str(ts)[:40]!r} is not nanoseconds as a string")
     if not isinstance(line, str):

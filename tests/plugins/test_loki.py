@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from callboard_loki import LokiPlugin
+
 from console.core.logmodel import LogQuery
 from console.errors import BackendUnavailable, BadResponse, ConfigError
 from console.plugin_api import Logs, PluginContext
@@ -111,9 +111,11 @@ HOSTILE = {
     "error": json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error"}),
     "shape": json.dumps({"status": "success", "data": {"resultType": "streams", "result": [7]}}),
     "ts": json.dumps(
-        {"status": "success",
-         "data": {"resultType": "streams", "result": [{"stream": {}, "values": [[1, "x"]]}]}}
-    ),  # fmt: skip
+        {
+            "status": "success",
+            "data": {"resultType": "streams", "result": [{"stream": {}, "values": [[1, "x"]]}]},
+        }
+    ),
     "deep": '{"status":"success","data":' + "[" * 100_000,
     "html": "<html>502</html>",
 }

@@ -40,9 +40,8 @@ def embedded_traces(store: Store, otlp: OtlpConfig) -> Backend:
     """The embedded OTLP receiver's span store as a trace source (and its log store, beside
     it, as a log source): the ``otlp`` plugin, loaded through the registry like any other,
     handed the stores in ``ctx.span_store`` and ``ctx.log_store``."""
-    from console.engine.otlp.spanstore import SpanStore
-
     from console.engine.otlp.logstore import LogStore
+    from console.engine.otlp.spanstore import SpanStore
 
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
     logs = LogStore(spans.store, max_records=otlp.max_logs, max_age_s=otlp.max_age_seconds)
