@@ -116,7 +116,7 @@ def _register() -> None:
     # Commands from later areas register themselves the same way when present.
     import importlib
 
-    for name in ("traces", "otlp", "run", "incident", "export", "audit", "discover"):
+    for name in ("traces", "logs", "otlp", "run", "incident", "export", "audit", "discover"):
         try:
             module = importlib.import_module(f"console.commands.{name}")
         except ModuleNotFoundError as exc:
