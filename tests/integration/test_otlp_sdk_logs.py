@@ -127,12 +127,13 @@ def test_follow_prints_a_record_sent_after_it_started(receiver: tuple[Path, str]
     )
     try:
         assert proc.stdout is not None
+        stdout = proc.stdout
 
         def read_until(text: str) -> dict[str, Any]:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                ready, _, _ = select.select([proc.stdout], [], [], 5)
-                line = proc.stdout.readline() if ready else ""
+                ready, _, _ = select.select([stdout], [], [], 5)
+                line = stdout.readline() if ready else ""
                 if text in line:
                     found: dict[str, Any] = json.loads(line)
                     return found
