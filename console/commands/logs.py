@@ -236,6 +236,7 @@ def render_records(found: list[LogRecord], what: str) -> None:
         out.print(Text(f"no log records for {what}"))
         return
     times = [iso(r.time_ns)[:-1].replace("T", " ") for r in found]
+    # every sender's string as Text: a body holding "[bold]" is text, never rich markup
     columns = [
         Column("time (UTC)", list(times), 3, compact=[t[11:] for t in times], compact_header="UTC"),
         Column(
@@ -243,11 +244,18 @@ def render_records(found: list[LogRecord], what: str) -> None:
             [Text(r.severity or "—", style=LEVEL_STYLE.get(r.severity or "", "")) for r in found],
             keep=True,
         ),
-        Column("service", [r.service for r in found], 4, cut="text", minimum=8),
-        Column("message", [one_line(r.body) for r in found], 1, keep=True, cut="text", minimum=20),
+        Column("service", [Text(r.service) for r in found], 4, cut="text", minimum=8),
+        Column(
+            "message",
+            [Text(one_line(r.body)) for r in found],
+            1,
+            keep=True,
+            cut="text",
+            minimum=20,
+        ),
         Column("trace id", [r.trace_id or "—" for r in found], 5, cut="id", minimum=10),
         Column("span id", [r.span_id or "—" for r in found], 6),
-        Column("source", [r.source for r in found], 7, cut="text"),
+        Column("source", [Text(r.source) for r in found], 7, cut="text"),
     ]
     out.print(fitted_table(columns, out.width))
 
