@@ -1,0 +1,216 @@
+"""Log records per second the embedded receiver sustains on one core, with its memory.
+
+    .venv/bin/python bench/bench_otlp_logs.py [--batches 200] [--records 512]
+
+The receiver is what the console runs: ``console.engine.otlp.child`` in its own process,
+pinned to CPU 0, SQLite on disk (WAL), default limits and retention. This process is
+pinned to CPU 1 and posts ``--batches`` protobuf ``ExportLogsServiceRequest`` bodies of
+``--records`` records each (the SDK's default batch: 512), four connections at once, as
+fast as the receiver answers. Each record is what an SDK logging bridge sends: a time,
+severity, a ~100-character body, five attributes, trace and span ids.
+
+Reported, all from the same run:
+
+- records/s: records stored ÷ wall time, and the receiver's CPU time per record (from
+  ``/proc/PID/stat``), as "% of one CPU at 10,000 records/s" — the figure the
+  OpenTelemetry Collector publishes for spans (10,000/s at ≤ 20% of a CPU, ~100 MiB);
+- memory: the receiver's peak RSS (``VmHWM``) and its RSS before the load;
+- the floors beside it: the same count of spans to ``/v1/traces`` of the same receiver
+  (spans/s), and upb (the protobuf library's C decoder) parsing the same bodies in this
+  process — the least any Python receiver could spend on decoding alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+PB = {"Content-Type": "application/x-protobuf"}
+MiB = 1024 * 1024
+CONNECTIONS = 4
+
+
+def _kv(key: str, value: str | int) -> KeyValue:
+    v = AnyValue(int_value=value) if isinstance(value, int) else AnyValue(string_value=value)
+    return KeyValue(key=key, value=v)
+
+
+def logs_body(n: int, seed: int) -> bytes:
+    """An ExportLogsServiceRequest of ``n`` records (one resource, one scope)."""
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.extend([_kv("service.name", "checkout"), _kv("host.name", "web-1")])
+    sl = rl.scope_logs.add()
+    sl.scope.name = "checkout.payments"
+    base = 1_700_000_000_000_000_000 + seed * 10**9
+    for i in range(n):
+        r = sl.log_records.add()
+        r.time_unix_nano = base + i * 1000
+        r.observed_time_unix_nano = base + i * 1000 + 50
+        r.severity_number = 17 if i % 20 == 0 else 9
+        r.severity_text = "ERROR" if i % 20 == 0 else "INFO"
+        r.body.string_value = f"charged order {seed}-{i} for customer c{i % 977}: card ending 4242 ok"
+        r.attributes.extend(
+            [
+                _kv("code.function", "charge"),
+                _kv("code.lineno", 120 + i % 7),
+                _kv("order.id", f"{seed}-{i}"),
+                _kv("http.route", "/pay"),
+                _kv("thread.name", "worker-3"),
+            ]
+        )
+        r.trace_id = (seed * 100_000 + i // 8 + 1).to_bytes(16, "big")
+        r.span_id = (i + 1).to_bytes(8, "big")
+        r.flags = 1
+    return bytes(req.SerializeToString())
+
+
+def spans_body(n: int, seed: int) -> bytes:
+    """An ExportTraceServiceRequest of ``n`` spans of about the same size, for the floor."""
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    rs.resource.attributes.extend([_kv("service.name", "checkout"), _kv("host.name", "web-1")])
+    ss = rs.scope_spans.add()
+    base = 1_700_000_000_000_000_000 + seed * 10**9
+    for i in range(n):
+        s = ss.spans.add()
+        s.trace_id = (seed * 100_000 + i // 8 + 1).to_bytes(16, "big")
+        s.span_id = (i + 1).to_bytes(8, "big")
+        s.name = f"charge order {seed}-{i}"
+        s.kind = 2
+        s.start_time_unix_nano = base + i * 1000
+        s.end_time_unix_nano = base + i * 1000 + 5_000_000
+        s.attributes.extend(
+            [
+                _kv("code.function", "charge"),
+                _kv("code.lineno", 120 + i % 7),
+                _kv("order.id", f"{seed}-{i}"),
+                _kv("http.route", "/pay"),
+                _kv("thread.name", "worker-3"),
+            ]
+        )
+    return bytes(req.SerializeToString())
+
+
+def _proc(pid: int) -> tuple[float, int, int]:
+    """(CPU seconds, VmRSS, VmHWM) of ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / tick
+    mem = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            mem[key] = int(value.split()[0]) * 1024
+    return cpu, mem["VmRSS"], mem["VmHWM"]
+
+
+def _start(db: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console.engine.otlp.child", f"--db={db}", "--port=0",
+         "--max-logs=1000000", "--max-spans=1000000"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {0}),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    word, host, port = proc.stdout.readline().split()
+    assert word == "listening", (word, host, port)
+    return proc, f"http://{host}:{port}"
+
+
+async def _post_all(url: str, bodies: list[bytes]) -> float:
+    """Post every body over CONNECTIONS connections; returns the wall time."""
+    queue = list(reversed(bodies))
+
+    async def worker(c: httpx.AsyncClient) -> None:
+        while queue:
+            body = queue.pop()
+            r = await c.post(url, content=body, headers=PB)
+            if r.status_code != 200 or r.content:
+                raise SystemExit(f"receiver answered {r.status_code} {r.content[:200]!r}")
+
+    limits = httpx.Limits(max_connections=CONNECTIONS)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as c:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(c) for _ in range(CONNECTIONS)))
+        return time.perf_counter() - t0
+
+
+def _run(path: str, bodies: list[bytes], n: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = _start(Path(tmp) / "bench.db")
+        try:
+            asyncio.run(_post_all(base + path, bodies[:3]))  # warm up (imports, caches)
+            cpu0, rss0, _ = _proc(proc.pid)
+            wall = asyncio.run(_post_all(base + path, bodies))
+            cpu1, _, hwm = _proc(proc.pid)
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=30)
+    cpu = cpu1 - cpu0
+    return {
+        "per_s": round(n / wall),
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "cpu_pct_at_10k_per_s": round(cpu / n * 10_000 * 100, 1),
+        "rss_before_mib": round(rss0 / MiB, 1),
+        "peak_rss_mib": round(hwm / MiB, 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--batches", type=int, default=200)
+    p.add_argument("--records", type=int, default=512)
+    args = p.parse_args()
+    os.sched_setaffinity(0, {1})
+    n = args.batches * args.records
+    logs = [logs_body(args.records, i) for i in range(args.batches)]
+    spans = [spans_body(args.records, i) for i in range(args.batches)]
+    t0 = time.perf_counter()
+    for body in logs:
+        ExportLogsServiceRequest.FromString(body)
+    upb = time.perf_counter() - t0
+    got_logs = _run("/v1/logs", logs, n)
+    got_spans = _run("/v1/traces", spans, n)
+    out = {
+        "records": n,
+        "body_kib": round(len(logs[0]) / 1024, 1),
+        "logs": got_logs,
+        "spans_floor": got_spans,
+        "upb_parse_per_s": round(n / upb),
+        "logs_vs_spans": round(got_logs["per_s"] / got_spans["per_s"], 2),
+    }
+    print(
+        f"{n} log records in batches of {args.records} ({out['body_kib']} KiB), "
+        f"{CONNECTIONS} connections, receiver pinned to one core:\n"
+        f"  logs   {got_logs['per_s']:>8,} records/s  receiver CPU {got_logs['cpu_s']} s "
+        f"({got_logs['cpu_pct_at_10k_per_s']}% of a core at 10,000/s), "
+        f"RSS {got_logs['rss_before_mib']} → peak {got_logs['peak_rss_mib']} MiB\n"
+        f"  spans  {got_spans['per_s']:>8,} spans/s    receiver CPU {got_spans['cpu_s']} s "
+        f"({got_spans['cpu_pct_at_10k_per_s']}% of a core at 10,000/s), "
+        f"peak {got_spans['peak_rss_mib']} MiB   (floor: same receiver, same run)\n"
+        f"  upb    {out['upb_parse_per_s']:>8,} records/s  parse only, C (floor)\n"
+        f"  logs / spans: {out['logs_vs_spans']}×"
+    )
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
