@@ -61,7 +61,9 @@ def logs_body(n: int, seed: int) -> bytes:
         r.observed_time_unix_nano = base + i * 1000 + 50
         r.severity_number = 17 if i % 20 == 0 else 9
         r.severity_text = "ERROR" if i % 20 == 0 else "INFO"
-        r.body.string_value = f"charged order {seed}-{i} for customer c{i % 977}: card ending 4242 ok"
+        r.body.string_value = (
+            f"charged order {seed}-{i} for customer c{i % 977}: card ending 4242 ok"
+        )
         r.attributes.extend(
             [
                 _kv("code.function", "charge"),

@@ -161,7 +161,9 @@ class ConfigChecker(FieldChecker):
 
     def otlp(self, value: object) -> OtlpConfig:
         path = ("otlp",)
-        d = self.section(value, path, ("enabled", "host", "port", "max_spans", "max_logs", "max_age"))
+        d = self.section(
+            value, path, ("enabled", "host", "port", "max_spans", "max_logs", "max_age")
+        )
         default = OtlpConfig()
         max_age = d.get("max_age", default.max_age)
         try:

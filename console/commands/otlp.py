@@ -1,4 +1,4 @@
-"""``callboard otlp serve``: the embedded OTLP/HTTP trace receiver, in the foreground."""
+"""``callboard otlp serve``: the embedded OTLP/HTTP receiver (traces, logs), in the foreground."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 @click.group()
 def otlp() -> None:
-    """The embedded OTLP/HTTP trace receiver."""
+    """The embedded OTLP/HTTP receiver (traces and logs)."""
 
 
 @otlp.command()
@@ -73,7 +73,8 @@ async def _serve(receiver: object, db: str) -> None:
     host, port = await receiver.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces (store: {db})",
+        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces and /v1/logs "
+        f"(store: {db})",
     )
     if receiver.host not in LOOPBACK:
         click.echo(
