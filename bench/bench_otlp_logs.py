@@ -17,7 +17,9 @@ Reported, all from the same run:
 - memory: the receiver's peak RSS (``VmHWM``) and its RSS before the load;
 - the floors beside it: the same count of spans to ``/v1/traces`` of the same receiver
   (spans/s), and upb (the protobuf library's C decoder) parsing the same bodies in this
-  process — the least any Python receiver could spend on decoding alone.
+  process — the least any Python receiver could spend on decoding alone;
+- retention: one write of 512 records into a store at its cap of 200,000 (so each write
+  also deletes 512), against the same write into a store below its cap (no delete).
 """
 
 from __future__ import annotations
@@ -176,6 +178,29 @@ def _run(path: str, bodies: list[bytes], n: int) -> dict[str, float]:
     }
 
 
+def _write_cost(at_cap: bool, records: list[object], rounds: int = 40) -> float:
+    """Median seconds of one LogStore.add of ``records`` (with its retention)."""
+    import statistics
+
+    from console.engine.otlp.logstore import LogStore
+    from console.engine.store.sqlite import Store
+
+    cap = 200_000
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "prune.db")
+        logs = LogStore(store, max_records=cap if at_cap else 10 * cap)
+        for _ in range(cap // len(records)):  # fill to the cap first
+            logs.add(records)  # type: ignore[arg-type]
+        took = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            logs.add(records)  # type: ignore[arg-type]
+            took.append(time.perf_counter() - t0)
+        assert not at_cap or logs.count() == cap
+        store.close()
+    return statistics.median(took)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--batches", type=int, default=200)
@@ -189,6 +214,12 @@ def main() -> None:
     for body in logs:
         ExportLogsServiceRequest.FromString(body)
     upb = time.perf_counter() - t0
+    from console.core.otlp_logs import LogLimits
+    from console.engine.otlp.logdecode import decode_logs_body
+
+    batch = decode_logs_body(logs[0], PB["Content-Type"], gzip=False, max_decoded=0,
+                             limits=LogLimits()).records  # fmt: skip
+    below, at_cap = _write_cost(False, list(batch)), _write_cost(True, list(batch))
     got_logs = _run("/v1/logs", logs, n)
     got_spans = _run("/v1/traces", spans, n)
     out = {
@@ -198,6 +229,8 @@ def main() -> None:
         "spans_floor": got_spans,
         "upb_parse_per_s": round(n / upb),
         "logs_vs_spans": round(got_logs["per_s"] / got_spans["per_s"], 2),
+        "write_512_below_cap_ms": round(below * 1000, 2),
+        "write_512_at_cap_ms": round(at_cap * 1000, 2),
     }
     print(
         f"{n} log records in batches of {args.records} ({out['body_kib']} KiB), "
@@ -209,7 +242,9 @@ def main() -> None:
         f"({got_spans['cpu_pct_at_10k_per_s']}% of a core at 10,000/s), "
         f"peak {got_spans['peak_rss_mib']} MiB   (floor: same receiver, same run)\n"
         f"  upb    {out['upb_parse_per_s']:>8,} records/s  parse only, C (floor)\n"
-        f"  logs / spans: {out['logs_vs_spans']}×"
+        f"  logs / spans: {out['logs_vs_spans']}×\n"
+        f"  retention: a write of {len(batch)} records {at_cap * 1000:.2f} ms at the 200,000 cap "
+        f"(deleting {len(batch)}) vs {below * 1000:.2f} ms below it: {at_cap / below:.2f}×"
     )
     print(json.dumps(out))
 

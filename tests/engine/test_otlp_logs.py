@@ -260,3 +260,45 @@ async def test_retention_keeps_the_newest_within_the_count_and_age(
         clock.now += 3601
         r = await c.post(f"{base}/v1/logs", content=json_logs(GOOD), headers=JS)
     assert [rec.body for rec in logs.logs(LogQuery(service="pay"))] == ["ok"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "args", "index"),
+    [
+        (
+            "DELETE FROM logs WHERE seq <= (SELECT MAX(seq) FROM logs) - ?",
+            (5,),
+            "INTEGER PRIMARY KEY",
+        ),
+        ("DELETE FROM logs WHERE received_at < ?", (1.0,), "INDEX logs_received"),
+    ],
+)
+def test_pruning_is_a_range_delete_on_an_index(
+    stores: tuple[SpanStore, LogStore], sql: str, args: tuple[Any, ...], index: str
+) -> None:
+    plan = " ".join(str(r[-1]) for r in stores[1].store.tuples("EXPLAIN QUERY PLAN " + sql, args))
+    assert f"USING {index}" in plan and "SCAN logs" not in plan, plan
+
+
+TID, SID = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (LogQuery(trace_id=TID), "logs_trace"),
+        (LogQuery(trace_id=TID, span_id=SID), "logs_trace"),
+        (LogQuery(span_id=SID), "logs_span"),
+        (LogQuery(service="pay", since_ns=1, errors_only=True), "logs_service_time"),
+    ],
+)
+def test_every_lookup_uses_its_index(
+    stores: tuple[SpanStore, LogStore], query: LogQuery, index: str
+) -> None:
+    logs = stores[1]
+    select = logs.select(query)
+    assert select is not None
+    sql, args = select
+    plan = " ".join(str(r[-1]) for r in logs.store.tuples("EXPLAIN QUERY PLAN " + sql, args))
+    assert f"USING INDEX {index}" in plan and "SCAN logs" not in plan, plan
+    assert logs.select(LogQuery()) is None and logs.select(LogQuery(trace_id="zz")) is None

@@ -110,9 +110,16 @@ class LogStore:
     def logs(self, query: LogQuery) -> list[LogRecord]:
         """The newest records matching ``query`` (at most ``query.limit``), newest first.
 
-        A trace or span id finds records by the id index; otherwise a service by the
+        A trace or span id finds records by its index; otherwise a service by the
         (service, time) index; a query with neither finds nothing.
         """
+        select = self.select(query)
+        if select is None:
+            return []
+        return [_row(r) for r in self.store.tuples(*select)]
+
+    def select(self, query: LogQuery) -> tuple[str, tuple[Any, ...]] | None:
+        """The SQL and parameters :meth:`logs` runs for ``query`` (None: nothing to find)."""
         where: list[str] = []
         args: list[Any] = []
         try:
@@ -123,12 +130,12 @@ class LogStore:
                 where.append("span_id = ?")
                 args.append(traces.span_id(query.span_id))
         except ValueError:
-            return []  # not an id: nothing can have it
+            return None  # not an id: nothing can have it
         if query.service:
             where.append("service = ?")
             args.append(query.service)
         if not where:
-            return []
+            return None
         if query.since_ns is not None:
             where.append("time_ns >= ?")
             args.append(query.since_ns)
@@ -139,13 +146,12 @@ class LogStore:
             where.append("severity IN (" + ",".join("?" * len(ERROR_LEVELS)) + ")")
             args.extend(sorted(ERROR_LEVELS))
         args.append(max(1, min(query.limit, MAX_LIMIT)))
-        rows = self.store.tuples(
+        sql = (
             f"SELECT {_COLUMNS} FROM logs WHERE "
             + " AND ".join(where)
-            + " ORDER BY time_ns DESC, seq DESC LIMIT ?",
-            tuple(args),
+            + " ORDER BY time_ns DESC, seq DESC LIMIT ?"
         )
-        return [_row(r) for r in rows]
+        return sql, tuple(args)
 
 
 def _row(r: tuple[Any, ...]) -> LogRecord:
