@@ -10,6 +10,7 @@ oldest first, like a log file; ``--follow`` keeps printing new ones until Ctrl-C
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -191,13 +192,14 @@ async def follow_logs(
     polls: int | None = None,
     sleep: Callable[[float], Any] = asyncio.sleep,
 ) -> None:
-    """Print records newer than those ``seen`` as they arrive (``polls`` bounds the loop
-    in tests; the CLI runs until Ctrl-C). A record seen once is not printed again."""
+    """Print records newer than those ``seen`` as they arrive, until Ctrl-C or until the
+    reader goes away (``| head``); ``polls`` bounds the loop in tests. A record seen once
+    is not printed again."""
     keys = {r.key() for r in seen}
     newest = max((r.time_ns for r in seen), default=query.since_ns or time.time_ns() - 60 * 10**9)
     width = None
     n = 0
-    while polls is None or n < polls:
+    while (polls is None or n < polls) and not getattr(sys.stdout, "gone", False):
         n += 1
         await sleep(FOLLOW_EVERY_S)
         found, errs = await _ask(fleet, _since(query, newest))

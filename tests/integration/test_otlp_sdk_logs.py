@@ -148,3 +148,33 @@ def test_follow_prints_a_record_sent_after_it_started(receiver: tuple[Path, str]
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err
+
+
+def test_follow_ends_when_its_reader_goes_away(receiver: tuple[Path, str]) -> None:
+    db, url = receiver
+    logs_url = url.replace("/v1/traces", "/v1/logs")
+    r = httpx.post(logs_url, json=json_logs("first", time.time_ns()), timeout=10)
+    assert r.status_code == 200
+    proc = subprocess.Popen(
+        [*CLI, "--db", str(db), "logs", SERVICE, "--follow", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready and "first" in proc.stdout.readline()
+        proc.stdout.close()  # `| head -1`: the reader is gone
+        r = httpx.post(logs_url, json=json_logs("nobody reads this", time.time_ns()), timeout=10)
+        assert r.status_code == 200
+        code = proc.wait(timeout=60)  # the next record's write finds the pipe closed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.stderr.close()
+        proc.wait()
+    assert code == 0 and "Traceback" not in err
