@@ -288,7 +288,6 @@ TID, SID = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"
     [
         (LogQuery(trace_id=TID), "logs_trace"),
         (LogQuery(trace_id=TID, span_id=SID), "logs_trace"),
-        (LogQuery(span_id=SID), "logs_span"),
         (LogQuery(service="pay", since_ns=1, errors_only=True), "logs_service_time"),
     ],
 )

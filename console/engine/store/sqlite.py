@@ -88,7 +88,6 @@ MIGRATIONS: list[list[str]] = [
             flags INTEGER NOT NULL DEFAULT 0, event_name TEXT NOT NULL DEFAULT '',
             received_at REAL NOT NULL)""",
         "CREATE INDEX logs_trace ON logs (trace_id, span_id)",
-        "CREATE INDEX logs_span ON logs (span_id)",  # a span id alone (callboard logs --span)
         "CREATE INDEX logs_service_time ON logs (service, time_ns)",
         "CREATE INDEX logs_received ON logs (received_at)",
     ],
