@@ -228,7 +228,7 @@ class OtlpReceiver:
             if path != PATH and not (path == LOGS_PATH and self.logs is not None):
                 raise HttpError(404, f"no such path; send traces to POST {PATH}", close=True)
             if method != "POST":
-                raise HttpError(405, f"use POST {PATH}", close=True)
+                raise HttpError(405, f"use POST {path}", close=True)
             if ctype not in (PROTOBUF, JSON):
                 raise HttpError(415, f"Content-Type must be {PROTOBUF} or {JSON}", close=True)
             encoding = headers.get("content-encoding", "identity").strip().lower()
