@@ -211,3 +211,19 @@ async def test_a_failing_log_source_is_named_and_the_ui_stays_up(rig: Rig) -> No
         assert [r[3] for r in rows(screen)] == ["still here"]
         info = text_of(screen, "#logs-info")
         assert "loki failed: cannot connect to http://loki.internal:3100" in info
+
+
+async def test_l_on_a_fleet_row_opens_that_functions_logs(rig: Rig) -> None:
+    now = int(T0 * 1e9)
+    await rig.send("checkout", record("from the fleet", now - 10**9))
+    app = CallboardApp(rig.fleet, refresh_interval=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app._refresh is not None
+        await app._refresh.wait()
+        await pilot.pause()
+        assert app.screen.table.cursor_key == FAILING  # type: ignore[attr-defined]
+        await pilot.press("l")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LogsScreen) and screen.target.function_id == FAILING
+        assert [r[3] for r in rows(screen)] == ["from the fleet"]

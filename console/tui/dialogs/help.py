@@ -38,6 +38,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("u", "only unhealthy functions"),
             ("g", "group by owner, the most urgent team first"),
             ("r", "run the worst finding's runbook"),
+            ("l", "the function's log records, as from its screen"),
             ("I", "the open incident's timeline"),
             ("y", "copy the function id (OSC 52)"),
         ),
