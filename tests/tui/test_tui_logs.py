@@ -227,3 +227,29 @@ async def test_l_on_a_fleet_row_opens_that_functions_logs(rig: Rig) -> None:
         screen = app.screen
         assert isinstance(screen, LogsScreen) and screen.target.function_id == FAILING
         assert [r[3] for r in rows(screen)] == ["from the fleet"]
+
+
+async def test_a_poll_asked_before_a_reload_is_dropped(rig: Rig) -> None:
+    from console.tui.screens.logs import LogsFound
+
+    now = int(T0 * 1e9)
+    await rig.send("checkout", record("served", now - 2 * 10**9), record("failed", now - 10**9, 17))
+    app = CallboardApp(rig.fleet, refresh_interval=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app._refresh is not None
+        await app._refresh.wait()
+        app.open_function(FAILING)
+        await pilot.pause()
+        await pilot.press("l")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        stale = screen.generation
+        await pilot.press("e")  # errors only: a reload
+        await settle(app, pilot)
+        assert [r[3] for r in rows(screen)] == ["failed"]
+        late = LogsFound([], {}, [], poll=True, generation=stale)
+        late.records = list(await rig.fleet.find_logs(screen.target.query))  # the old query's
+        screen.post_message(late)  # a poll of the query before "e", answering after it
+        await pilot.pause()
+        assert [r[3] for r in rows(screen)] == ["failed"]

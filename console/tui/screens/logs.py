@@ -43,6 +43,7 @@ class LogsFound(Message):
     errors: dict[str, str]
     asked: list[str]
     poll: bool
+    generation: int = 0
     fallback: bool = False
     failed: str | None = None
 
@@ -83,6 +84,9 @@ class LogsScreen(CallboardScreen):
         self.follow = True
         self.loading = False
         self.polling = False
+        #: Bumped by each reload: a poll asked before it (another query: errors only or
+        #: not) is dropped when it answers.
+        self.generation = 0
         #: The query answered by the fallback (the service around the time), not the ids.
         self.fell_back = False
         self.level_styles: dict[str, str] = {}
@@ -130,6 +134,7 @@ class LogsScreen(CallboardScreen):
         return replace(q, errors_only=self.errors_only)
 
     def action_reload(self) -> None:
+        self.generation += 1
         self.loading = True
         self.fell_back = False
         self._title()
@@ -158,6 +163,7 @@ class LogsScreen(CallboardScreen):
         """Ask every log source; the fallback too when the ids found nothing."""
         from dataclasses import replace
 
+        generation = self.generation
         fleet = self.app.fleet
         asked = fleet.log_sources()
         query = replace(query, errors_only=self.errors_only)
@@ -170,17 +176,22 @@ class LogsScreen(CallboardScreen):
                 used_fallback = True
         except Exception as exc:
             self.post_message(WorkFailed("Log search", exc))
-            self.post_message(LogsFound([], {}, asked, poll, failed=str(exc) or type(exc).__name__))
+            failed = str(exc) or type(exc).__name__
+            self.post_message(LogsFound([], {}, asked, poll, generation, failed=failed))
             return
-        self.post_message(LogsFound(found, dict(fleet.log_errors), asked, poll, used_fallback))
+        errors = dict(fleet.log_errors)
+        self.post_message(LogsFound(found, errors, asked, poll, generation, used_fallback))
 
     @on(LogsFound)
     def _found(self, m: LogsFound) -> None:
-        self._last = m
         if m.poll:
             self.polling = False
+            if m.generation != self.generation:
+                return  # asked before a reload: its query is not the one shown now
+            self._last = m
             self._merge(m.records)
         else:
+            self._last = m
             self.loading = False
             self.fell_back = m.fallback
             self.records, self.keys = [], set()
