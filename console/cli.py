@@ -122,8 +122,8 @@ def _register() -> None:
     import importlib
 
     for name in (
-        "traces", "otlp", "run", "incident", "export", "audit", "discover", "runbooks", "store",
-        "drill",
+        "traces", "logs", "otlp", "run", "incident", "export", "audit", "discover", "runbooks",
+        "store", "drill",
     ):  # fmt: skip
         try:
             module = importlib.import_module(f"console.commands.{name}")

@@ -171,7 +171,9 @@ class ConfigChecker(FieldChecker):
 
     def otlp(self, value: object) -> OtlpConfig:
         path = ("otlp",)
-        d = self.section(value, path, ("enabled", "host", "port", "max_spans", "max_age"))
+        d = self.section(
+            value, path, ("enabled", "host", "port", "max_spans", "max_logs", "max_age")
+        )
         default = OtlpConfig()
         max_age = d.get("max_age", default.max_age)
         try:
@@ -185,6 +187,9 @@ class ConfigChecker(FieldChecker):
             port=self.integer(d, "port", path, default.port, 1, 65535, "a port number 1–65535"),
             max_spans=self.integer(
                 d, "max_spans", path, default.max_spans, 1, 10**9, "a positive number of spans"
+            ),
+            max_logs=self.integer(
+                d, "max_logs", path, default.max_logs, 1, 10**9, "a positive number of records"
             ),
             max_age=str(max_age),
         )

@@ -78,8 +78,10 @@ class OtlpConfig:
     """TCP port (4318 is the OTLP/HTTP standard)."""
     max_spans: int = 100_000
     """Spans kept in the store; the oldest are dropped first."""
+    max_logs: int = 200_000
+    """Log records kept in the store (``POST /v1/logs``); the oldest are dropped first."""
     max_age: str = "24h"
-    """Spans older than this are dropped (a duration: 30m, 24h, 7d)."""
+    """Spans and log records received longer ago than this are dropped (30m, 24h, 7d)."""
 
     @property
     def max_age_seconds(self) -> float:

@@ -7,9 +7,9 @@ async. Errors leave a plugin only as :mod:`console.errors` ``BackendError`` subc
 
 Everything the engine reads from a plugin is declared here, and read only through these
 protocols (``isinstance`` against a runtime-checkable protocol): the capabilities
-(:class:`Inventory`, :class:`Metrics`, :class:`Traces`, :class:`Alerts`, :class:`Changes`,
-:class:`Actions`, :class:`Annotations`, :class:`Query`, :class:`Baselines`) and the optional
-traits (:class:`Health`, :class:`Warned`, :class:`Local`, :class:`Located`). What a plugin
+(:class:`Inventory`, :class:`Metrics`, :class:`Traces`, :class:`Logs`, :class:`Alerts`,
+:class:`Changes`, :class:`Actions`, :class:`Annotations`, :class:`Query`, :class:`Baselines`)
+and the optional traits (:class:`Health`, :class:`Warned`, :class:`Local`, :class:`Located`). What a plugin
 does not implement has the default its protocol documents. Each plugin class declares
 its config keys once, in ``OPTIONS`` (see :class:`Option`); Callboard checks a backend's
 keys against them, with ``file:line``, before the plugin is built.
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from console.core.gcpause import gc_paused
+from console.core.logmodel import LogQuery, LogRecord
 from console.core.model import (
     ActionPlan,
     ActionRequest,
@@ -81,6 +82,10 @@ __all__ = [
     "Kind",
     "Local",
     "Located",
+    "LogQuery",
+    "LogRecord",
+    "LogSource",
+    "Logs",
     "MemoryState",
     "Metrics",
     "Option",
@@ -160,6 +165,14 @@ class HealthSource(Protocol):
     ) -> list[tuple[float, float]]: ...
 
 
+class LogSource(Protocol):
+    """The embedded OTLP receiver's log store, as a log source reads it."""
+
+    def logs(self, query: LogQuery) -> list[LogRecord]: ...
+
+    def count(self) -> int: ...
+
+
 @dataclass
 class PluginContext:
     """What Callboard hands a plugin at construction.
@@ -175,6 +188,8 @@ class PluginContext:
             the engine adds as the first trace source; None for every other backend.
         health_store: the same receiver's function-health tallies, handed to that plugin
             with the span store; None for every other backend.
+        log_store: the embedded receiver's log store (beside the span store), handed to
+            the same ``otlp`` plugin; None for every other backend.
     """
 
     http: httpx.AsyncClient | None
@@ -184,6 +199,7 @@ class PluginContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     span_store: SpanSource | None = None
     health_store: HealthSource | None = None
+    log_store: LogSource | None = None
 
 
 @runtime_checkable
@@ -294,6 +310,18 @@ class Traces(Protocol):
 
     async def trace(self, trace_id: str) -> Trace | None:
         """Returns: the whole trace, or None when the backend does not have it."""
+        ...
+
+
+@runtime_checkable
+class Logs(Protocol):
+    """Finds log records (the embedded store, Loki)."""
+
+    async def logs(self, query: LogQuery) -> list[LogRecord]:
+        """Returns: the newest records matching ``query``, at most ``query.limit``, newest
+        first; ``[]`` for a query this source cannot express (say, no service and no trace
+        id). Every string already sanitised. Raises: BackendError (BadResponse for an
+        answer that is not what the source documents)."""
         ...
 
 

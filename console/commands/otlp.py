@@ -1,4 +1,4 @@
-"""``callboard otlp serve``: the embedded OTLP/HTTP trace receiver, in the foreground."""
+"""``callboard otlp serve``: the embedded OTLP/HTTP receiver (traces, logs), in the foreground."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 @click.group()
 def otlp() -> None:
-    """The embedded OTLP/HTTP trace receiver."""
+    """The embedded OTLP/HTTP receiver (traces and logs)."""
 
 
 @otlp.command()
@@ -30,14 +30,18 @@ def otlp() -> None:
 )
 @click.pass_obj
 def serve(app: AppContext, host: str | None, port: int | None) -> int:
-    """Receive spans on POST /v1/traces and metrics on POST /v1/metrics (protobuf or JSON)
-    until Ctrl-C."""
+    """Receive spans on POST /v1/traces, metrics on POST /v1/metrics and logs on POST /v1/logs
+    (protobuf or JSON) until Ctrl-C."""
+    from console.engine.otlp.logstore import LogStore
     from console.engine.otlp.receiver import OtlpReceiver
     from console.engine.otlp.spanstore import SpanStore
 
     cfg = app.config.otlp
     spans = SpanStore(app.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds)
-    receiver = OtlpReceiver(spans, host=host or cfg.host, port=cfg.port if port is None else port)
+    logs = LogStore(spans.store, max_records=cfg.max_logs, max_age_s=cfg.max_age_seconds)
+    receiver = OtlpReceiver(
+        spans, host=host or cfg.host, port=cfg.port if port is None else port, logs=logs
+    )
     from console.engine.otlp.child import tune_for_decoding
 
     tune_for_decoding()  # the receiver has this process to itself
@@ -55,6 +59,7 @@ def serve(app: AppContext, host: str | None, port: int | None) -> int:
     click.echo(
         f"stopped: {s.requests} requests, {s.spans_accepted} spans stored, {s.spans_rejected} rejected"
         f"; {s.points_accepted} metric points, {s.points_rejected} rejected"
+        f"; {s.logs_accepted} log records stored, {s.logs_rejected} rejected"
     )
     return 0
 
@@ -64,10 +69,12 @@ async def _serve(receiver: object, db: str) -> None:
 
     assert isinstance(receiver, OtlpReceiver)
     await asyncio.to_thread(receiver.spans.prune)  # apply the age cap to what is already stored
+    if receiver.logs is not None:
+        await asyncio.to_thread(receiver.logs.prune)
     host, port = await receiver.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces and /v1/metrics "
+        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces, /v1/metrics and /v1/logs "
         f"(store: {db})",
     )
     if receiver.host not in LOOPBACK:

@@ -138,6 +138,11 @@ class SafeStream:
     def isatty(self) -> bool:
         return self._tty
 
+    @property
+    def gone(self) -> bool:
+        """Whether the reader went away (a broken pipe): a follower stops there."""
+        return self._pipe.gone
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

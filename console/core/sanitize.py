@@ -22,6 +22,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from console.core.logmodel import LogRecord
 from console.core.model import Alert, Deploy, Function, Signals, Trace
 
 __all__ = [
@@ -81,7 +82,16 @@ def clean_text(text: str) -> str:
 
 #: Fields of model dataclasses that may hold several lines (everything else is one line).
 MULTILINE_FIELDS = frozenset(
-    {"summary", "description", "status_message", "attributes", "events", "message", "details"}
+    {
+        "summary",
+        "description",
+        "status_message",
+        "attributes",
+        "events",
+        "message",
+        "details",
+        "body",  # a log record's: a stack trace keeps its lines
+    }
 )
 
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
@@ -189,11 +199,22 @@ def _signals_texts(signals: dict[str, Signals]) -> Iterable[str]:
     )
 
 
+def _log_texts(records: list[LogRecord]) -> list[str]:
+    # repr() of the attributes escapes any control character (see _REPR_ESCAPE below)
+    return [
+        f"{r.service}{r.severity_text}{r.body}{r.trace_id}{r.span_id}{r.scope}{r.event_name}"
+        f"{r.source}{r.severity}"
+        + ("" if not r.attributes else _REPR_ESCAPE.sub("\x00", repr(r.attributes)))
+        for r in records
+    ]
+
+
 #: One string per item holding all its text (f-strings: a ``None`` reads "None", harmless).
 _BATCH: dict[type, Callable[[Any], list[str]]] = {
     Function: _function_texts,
     Alert: _alert_texts,
     Deploy: _deploy_texts,
+    LogRecord: _log_texts,
 }
 
 

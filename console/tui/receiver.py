@@ -31,13 +31,23 @@ class Receiver(Protocol):
 class ReceiverProcess:
     """``console.engine.otlp.child`` as a subprocess; it stops when we close its stdin."""
 
-    def __init__(self, db: str, host: str, port: int, *, max_spans: int, max_age_s: float) -> None:
+    def __init__(
+        self,
+        db: str,
+        host: str,
+        port: int,
+        *,
+        max_spans: int,
+        max_age_s: float,
+        max_logs: int = 200_000,
+    ) -> None:
         self.host, self.port = host, port
         self._args = [
             f"--db={db}",
             f"--host={host}",
             f"--port={port}",
             f"--max-spans={max_spans}",
+            f"--max-logs={max_logs}",
             f"--max-age-s={max_age_s}",
         ]
         self._proc: asyncio.subprocess.Process | None = None
@@ -95,16 +105,23 @@ async def start_receiver(context: AppContext) -> tuple[Receiver | None, str, boo
     receiver: ReceiverProcess | OtlpReceiver
     db = str(context.local_store.path)
     if db == ":memory:":
+        from console.engine.otlp.logstore import LogStore
         from console.engine.otlp.receiver import OtlpReceiver
         from console.engine.otlp.spanstore import SpanStore
 
         spans = SpanStore(
             context.local_store, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds
         )
-        receiver = OtlpReceiver(spans, host=cfg.host, port=cfg.port)
+        logs = LogStore(spans.store, max_records=cfg.max_logs, max_age_s=cfg.max_age_seconds)
+        receiver = OtlpReceiver(spans, host=cfg.host, port=cfg.port, logs=logs)
     else:
         receiver = ReceiverProcess(
-            db, cfg.host, cfg.port, max_spans=cfg.max_spans, max_age_s=cfg.max_age_seconds
+            db,
+            cfg.host,
+            cfg.port,
+            max_spans=cfg.max_spans,
+            max_age_s=cfg.max_age_seconds,
+            max_logs=cfg.max_logs,
         )
     try:
         host, port = await receiver.start()

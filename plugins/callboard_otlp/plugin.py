@@ -1,10 +1,13 @@
-"""The embedded OTLP receiver's store as a trace source and a source of function health.
+"""The embedded OTLP receiver's store as a trace source, a log source and a source of
+function health.
 
-The receiver (``callboard otlp serve``, or the TUI) writes spans, and per-function
-tallies of the metrics and SERVER/CONSUMER spans it gets, into Callboard's SQLite store;
-this plugin reads them back: traces (Traces), the functions seen (Inventory) and their
-signals with burn-rate windows (Metrics; see ``console/engine/otlp/health.py``). The engine hands it the span store through
-``ctx.span_store`` (the plugin is then ``local``: healthy without a probe); configured on
+The receiver (``callboard otlp serve``, or the TUI) writes spans, log records, and
+per-function tallies of the metrics and SERVER/CONSUMER spans it gets, into Callboard's
+local SQLite store; this plugin reads them back: traces (Traces), logs (Logs), the functions
+seen (Inventory) and their signals with burn-rate windows (Metrics; see
+``console/engine/otlp/health.py``). The engine hands it the span store through
+``ctx.span_store``, the log store beside it through ``ctx.log_store`` and the tallies through
+``ctx.health_store`` (the plugin is then ``local``: healthy without a probe); configured on
 its own it opens the store at option ``db`` (default: ``$CALLBOARD_DB``, else Callboard's
 default database).
 """
@@ -21,6 +24,9 @@ from console.plugin_api import (
     BackendStatus,
     Function,
     HealthSource,
+    LogQuery,
+    LogRecord,
+    LogSource,
     Option,
     PluginContext,
     Signals,
@@ -33,7 +39,7 @@ from console.plugin_api import (
 
 
 class OtlpPlugin:
-    """What the embedded OTLP/HTTP receiver got: traces, functions and their signals."""
+    """What the embedded OTLP/HTTP receiver got: traces, logs, functions and their signals."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("db", "str", "the database the receiver writes (default: $CALLBOARD_DB)"),
@@ -44,6 +50,7 @@ class OtlpPlugin:
         self.name = name
         source = ctx.span_store
         health = ctx.health_store
+        logs = ctx.log_store
         #: Handed the engine's own span store (the embedded receiver's): local, no probe needed.
         self.local = source is not None
         #: The store this plugin opened itself (closed by aclose); None when handed one.
@@ -64,7 +71,14 @@ class OtlpPlugin:
             source = SpanStore(self._own_store)
             if health is None:
                 health = HealthStore(self._own_store, clock=ctx.clock)
+        base = self._own_store if self._own_store is not None else getattr(source, "store", None)
+        if logs is None and base is not None:
+            from console.engine.otlp.logstore import LogStore
+
+            logs = LogStore(base)  # the store the span store uses: logs live beside spans
         self.spans: SpanSource = source
+        #: None only when handed a span source with no store of its own (a test double).
+        self.log_source: LogSource | None = logs
         #: None: handed a span store alone (no functions, no signals)
         self.health: HealthSource | None = health
 
@@ -118,3 +132,9 @@ class OtlpPlugin:
     async def trace(self, trace_id: str) -> Trace | None:
         """The stored trace, or None."""
         return await asyncio.to_thread(self.spans.trace, trace_id)
+
+    async def logs(self, query: LogQuery) -> list[LogRecord]:
+        """Stored log records matching ``query``, newest first."""
+        if self.log_source is None:
+            return []
+        return await asyncio.to_thread(self.log_source.logs, query)

@@ -307,3 +307,10 @@ def test_every_config_field_has_a_docstring() -> None:
                 nxt = body[i + 1] if i + 1 < len(body) else None
                 documented = isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                 assert documented, f"{cls.name}.{ast.unparse(node.target)} has no docstring"
+
+
+def test_otlp_max_logs_is_read_and_checked_at_its_line(tmp_path: Path) -> None:
+    ok = load_config(write(tmp_path, "otlp: {max_logs: 5000, max_age: 2h}\n"))
+    assert (ok.otlp.max_logs, ok.otlp.max_age_seconds) == (5000, 7200.0)
+    p = write(tmp_path, "read_only: false\notlp: {max_logs: 0}\n", "bad.yaml")
+    assert problems(p) == [f"{p}:2: otlp.max_logs: expected a positive number of records, got 0"]

@@ -55,3 +55,29 @@ async def test_a_busy_port_is_an_oserror_with_the_childs_errno(tmp_path: Path) -
         with pytest.raises(OSError) as err:
             await rx.start()
     assert err.value.errno == errno.EADDRINUSE
+
+
+async def test_logs_posted_to_the_child_are_in_the_consoles_store(tmp_path: Path) -> None:
+    from console.core.logmodel import LogQuery
+    from console.engine.otlp.logstore import LogStore
+
+    db = str(tmp_path / "cb.db")
+    console_store = Store(db)
+    rx = ReceiverProcess(db, "127.0.0.1", 0, max_spans=100, max_age_s=3600, max_logs=2)
+    host, port = await rx.start()
+    logs = FIXTURE.parent / "logs.json"
+    try:
+        async with httpx.AsyncClient() as c:
+            for _ in range(3):  # three records into a store that keeps two
+                r = await c.post(
+                    f"http://{host}:{port}/v1/logs",
+                    content=logs.read_bytes(),
+                    headers={"Content-Type": "application/json"},
+                )
+                assert (r.status_code, json.loads(r.content)) == (200, {})
+    finally:
+        await rx.stop()
+    store = LogStore(console_store)
+    found = store.logs(LogQuery(trace_id="5b8efff798038103d269b633813fc60c"))
+    assert [x.body for x in found] == ["Example log record"] * 2 and store.count() == 2
+    console_store.close()

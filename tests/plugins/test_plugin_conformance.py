@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
+from console.core.logmodel import LogQuery
 from console.core.model import ActionRequest, Function, TraceQuery
 from console.core.options import TYPES
 from console.engine.fleet import registry, resilience
@@ -42,6 +43,7 @@ from console.plugin_api import (
     Discovers,
     Health,
     Inventory,
+    Logs,
     Metrics,
     OptionError,
     Plugin,
@@ -54,7 +56,7 @@ from console.plugin_api import (
 
 CAPABILITIES: tuple[type, ...] = (
     Inventory, Metrics, Traces, Alerts, Changes, Actions, Annotations, Query, Baselines, Health,
-    Probed, Discovers,
+    Probed, Discovers, Logs,
 )  # fmt: skip
 BUILT_IN = sorted(registry.available())
 NOW = time.time()
@@ -69,7 +71,8 @@ CLAIMS: dict[str, set[type]] = {
     "http": {Actions},
     "jaeger": {Traces},
     "kubernetes": {Actions},
-    "otlp": {Traces},
+    "loki": {Logs},
+    "otlp": {Traces, Logs},
     "prometheus": {Inventory, Metrics, Query, Probed, Discovers},
     "replay": {Inventory, Metrics, Baselines, Alerts, Changes, Actions},
     "tempo": {Traces},
@@ -137,6 +140,8 @@ def calls(p: Any) -> Iterator[tuple[str, Callable[[], Awaitable[Any]]]]:
     if isinstance(p, Traces):
         yield "find_traces", lambda: p.find_traces(TraceQuery(service="checkout"))
         yield "trace", lambda: p.trace(TRACE_ID)
+    if isinstance(p, Logs):
+        yield "logs", lambda: p.logs(LogQuery(service="checkout", trace_id=TRACE_ID))
     if isinstance(p, Alerts):
         yield "alerts", p.alerts
     if isinstance(p, Changes):

@@ -40,14 +40,17 @@ def demo_backend(config: Config, size: int | None = None) -> BackendConfig:
 def embedded_traces(
     store: Store, otlp: OtlpConfig, clock: Callable[[], float] = time.time
 ) -> Backend:
-    """The embedded OTLP receiver's span store as a trace source and its function-health
-    tallies as an inventory and metrics source: the ``otlp`` plugin, loaded through the
-    registry like any other, handed both in ``ctx.span_store`` and ``ctx.health_store``
-    (the tallies live in the span store's store)."""
+    """The embedded OTLP receiver's span store as a trace source, its function-health
+    tallies as an inventory and metrics source, and its log store as a log source: the
+    ``otlp`` plugin, loaded through the registry like any other, handed them in
+    ``ctx.span_store``, ``ctx.health_store`` and ``ctx.log_store`` (the tallies and the
+    logs live in the span store's store)."""
     from console.engine.otlp.health import HealthStore
+    from console.engine.otlp.logstore import LogStore
     from console.engine.otlp.spanstore import SpanStore
 
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
+    logs = LogStore(spans.store, max_records=otlp.max_logs, max_age_s=otlp.max_age_seconds)
     ctx = PluginContext(
         http=None,
         secret=lambda name: "",
@@ -56,6 +59,7 @@ def embedded_traces(
         # with the receiver off (a replay, a team that does not want it) nothing new is
         # received: the functions it once tallied are not the fleet's
         health_store=HealthStore(spans.store, clock=clock) if otlp.enabled else None,
+        log_store=logs,
     )
     plugin = registry.load("otlp")("otlp", {}, ctx)
     return Backend(name="otlp", plugin_name="otlp", plugin=plugin)

@@ -38,6 +38,7 @@ from console.core.snapshot import FleetSnapshot, FunctionHealth
 from console.engine.fleet import resilience
 from console.engine.fleet.backend import Backend, deploys_by_function
 from console.engine.fleet.inventory import merge_functions, merge_signals
+from console.engine.fleet.logs import LogsOnDemand
 from console.engine.fleet.ondemand import Judge, OnDemand
 from console.errors import BackendError
 from console.plugin_api import (
@@ -64,7 +65,7 @@ CHECK_TTL_S = 60.0
 REFRESHED = (Inventory, Metrics, Baselines, Alerts, Changes)
 
 
-class Fleet(OnDemand):
+class Fleet(OnDemand, LogsOnDemand):
     """The configured backends and the refresh loop's single step (traces, series and
     actions on demand come from :class:`OnDemand`).
 
@@ -116,6 +117,8 @@ class Fleet(OnDemand):
         self._hung: set[str] = set()
         #: Trace sources that failed in the last find_traces/trace call: name → error.
         self.trace_errors: dict[str, str] = {}
+        #: Log sources that failed in the last find_logs call: name → error.
+        self.log_errors: dict[str, str] = {}
         #: An HTTP client this fleet created and must close (None when injected).
         self.owned_http: Any = None
 

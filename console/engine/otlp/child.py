@@ -22,6 +22,7 @@ import stat
 import sys
 from typing import Any
 
+from console.engine.otlp.logstore import LogStore
 from console.engine.otlp.receiver import OtlpReceiver
 from console.engine.otlp.spanstore import SpanStore
 from console.engine.store.sqlite import Store
@@ -29,7 +30,8 @@ from console.engine.store.sqlite import Store
 
 async def _run(args: argparse.Namespace) -> int:
     spans = SpanStore(Store(args.db), max_spans=args.max_spans, max_age_s=args.max_age_s)
-    receiver = OtlpReceiver(spans, host=args.host, port=args.port)
+    logs = LogStore(spans.store, max_records=args.max_logs, max_age_s=args.max_age_s)
+    receiver = OtlpReceiver(spans, host=args.host, port=args.port, logs=logs)
     try:
         host, port = await receiver.start()
     except OSError as exc:
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4318)
     p.add_argument("--max-spans", type=int, default=100_000)
+    p.add_argument("--max-logs", type=int, default=200_000)
     p.add_argument("--max-age-s", type=float, default=24 * 3600.0)
     tune_for_decoding()
     return asyncio.run(_run(p.parse_args(argv)))

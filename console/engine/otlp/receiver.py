@@ -1,6 +1,9 @@
 """The embedded OTLP/HTTP receiver: ``POST /v1/traces`` and ``POST /v1/metrics``
 (:mod:`console.engine.otlp.health`), protobuf or JSON, gzip.
 
+Given a log store it takes ``POST /v1/logs`` too, under the same limits and rules
+(:mod:`console.engine.otlp.logexport`).
+
 Why asyncio (``asyncio.start_server``) and a small HTTP/1.1 parser rather than
 ``http.server`` in a thread: the TUI already runs an event loop, so the receiver lives in
 it with no thread to stop and no cross-thread hand-off; back-pressure is one counter; and
@@ -34,10 +37,11 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.core.otlp import SpanBatch
 from console.core.otlp_limits import DecodeLimits
+from console.core.otlp_logs import LogLimits
 from console.engine.otlp.budget import MemoryBudget
 from console.engine.otlp.decode import JSON, PROTOBUF, decode_body
 from console.engine.otlp.decode_metrics import decode_metrics_body
@@ -51,12 +55,18 @@ from console.engine.otlp.http11 import (
     parse_head,
     read_chunked,
 )
+from console.engine.otlp.logexport import export_logs
 from console.engine.otlp.proto import encode_export_response, encode_status
 from console.engine.otlp.proto_metrics import encode_metrics_response
 from console.engine.otlp.spanstore import SpanStore
 
+if TYPE_CHECKING:
+    from console.core.otlp_logs import LogBatch
+    from console.engine.otlp.logstore import LogStore
+
 PATH = "/v1/traces"
 METRICS_PATH = "/v1/metrics"
+LOGS_PATH = "/v1/logs"  # served when the receiver has a log store (logexport.py)
 GRPC_CODE = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 431: 8, 503: 14}
 MiB = 1024 * 1024
 
@@ -72,8 +82,9 @@ class ReceiverLimits:
     # makes more threads no faster, only more memory at once
     small_body: int = 256 * 1024  # at most this: never waits for a big body's decode slot
     decode: DecodeLimits = field(default_factory=DecodeLimits)
+    logs: LogLimits = field(default_factory=LogLimits)  # what a /v1/logs body may decode to
     max_header: int = 16 * 1024
-    max_pending_spans: int = 200_000  # decoded but not yet written → 503 beyond this
+    max_pending_spans: int = 200_000  # decoded but not yet written (spans + log records) → 503
     max_connections: int = 64
     idle_timeout: float = 30.0
     body_timeout: float = 120.0
@@ -95,6 +106,8 @@ class ReceiverStats:
     spans_rejected: int = 0
     points_accepted: int = 0
     points_rejected: int = 0
+    logs_accepted: int = 0
+    logs_rejected: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
 
@@ -109,11 +122,16 @@ class OtlpReceiver:
         limits: ReceiverLimits | None = None,
         decoder: Callable[..., SpanBatch] = decode_body,
         health: HealthStore | None = None,
+        logs: LogStore | None = None,
+        log_decoder: Callable[..., LogBatch] | None = None,
     ) -> None:
         self.spans = spans
         #: function health from metrics and spans (console/engine/otlp/health.py), in the
         #: span store's store
         self.health = health if health is not None else HealthStore(spans.store)
+        #: Where ``POST /v1/logs`` records go; None: that path is a 404.
+        self.logs = logs
+        self.log_decoder = log_decoder
         #: ``otlp_decode.decode_body``, run in the pool (tests wrap it to observe ordering)
         self.decoder = decoder
         self.host = host
@@ -218,10 +236,11 @@ class OtlpReceiver:
             keep = keep_alive(version, headers)
             ctype = content_type(headers.get("content-type", ""))
             path = target.split("?", 1)[0]
-            if path not in (PATH, METRICS_PATH):
-                raise HttpError(
-                    404, f"no such path; send to POST {PATH} or {METRICS_PATH}", close=True
-                )
+            if path not in (PATH, METRICS_PATH) and not (
+                path == LOGS_PATH and self.logs is not None
+            ):
+                sent = f"{PATH}, {METRICS_PATH}" + (f" or {LOGS_PATH}" if self.logs else "")
+                raise HttpError(404, f"no such path; send to POST {sent}", close=True)
             if method != "POST":
                 raise HttpError(405, f"use POST {path}", close=True)
             if ctype not in (PROTOBUF, JSON):
@@ -254,6 +273,8 @@ class OtlpReceiver:
                     reserved += room
                 if path == METRICS_PATH:
                     status, payload = await self._export_metrics(body, ctype, room)
+                elif path == LOGS_PATH:
+                    status, payload = await export_logs(self, body, ctype, room)
                 else:
                     status, payload = await self._export(body, ctype, room)
             finally:
@@ -366,8 +387,10 @@ class OtlpReceiver:
         ctype: str,
         gzip_room: int,
         decoder: Callable[..., Any] | None = None,
+        limits: Any = None,
     ) -> Any:
-        """Decode in the thread pool; a big body first waits for one of the big slots."""
+        """Decode in the thread pool; a big body first waits for one of the big slots.
+        ``decoder``/``limits``: another signal's (logs); the trace decoder by default."""
         assert self._pool is not None and self._big is not None, "start() first"
         loop = asyncio.get_running_loop()
         gzip = gzip_room > 0
@@ -382,7 +405,7 @@ class OtlpReceiver:
                         ctype,
                         gzip=gzip,
                         max_decoded=gzip_room,
-                        limits=self.limits.decode,
+                        limits=self.limits.decode if limits is None else limits,
                     ),
                 )
             except HttpError as exc:

@@ -1,4 +1,4 @@
-"""The one SQLite file Callboard keeps: settings, plugin state, incidents, events, runs, spans.
+"""The one SQLite file Callboard keeps: settings, plugin state, incidents, events, runs, spans, logs.
 
 WAL mode, versioned migrations (``PRAGMA user_version``). One connection per ``Store``;
 it may be used from several threads, one at a time (a lock serialises access). Open the
@@ -77,6 +77,22 @@ MIGRATIONS: list[list[str]] = [
     # 4: who runs a run — pid, boot and process start — so a new process that got the same
     # pid (PID 1 in a container) still sees a crashed run as interrupted.
     ["ALTER TABLE runs ADD COLUMN owner TEXT"],
+    # Log records received by the embedded OTLP receiver (console/engine/otlp/logstore.py),
+    # beside the spans table: found by trace/span id and by service + time.
+    [
+        """CREATE TABLE logs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time_ns INTEGER NOT NULL, observed_ns INTEGER,
+            service TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',
+            severity TEXT NOT NULL DEFAULT '', severity_number INTEGER,
+            severity_text TEXT NOT NULL DEFAULT '', body TEXT NOT NULL,
+            attributes TEXT NOT NULL DEFAULT '{}', trace_id TEXT, span_id TEXT,
+            flags INTEGER NOT NULL DEFAULT 0, event_name TEXT NOT NULL DEFAULT '',
+            received_at REAL NOT NULL)""",
+        "CREATE INDEX logs_trace ON logs (trace_id, span_id)",
+        "CREATE INDEX logs_service_time ON logs (service, time_ns)",
+        "CREATE INDEX logs_received ON logs (received_at)",
+    ],
     # Function health from OTLP (console/engine/otlp/health.py): per function, per minute
     # (step 60) and per hour (step 3600), the requests by response class and a latency
     # histogram with fixed bounds (console/core/red.py BOUNDS_MS); the functions seen; and

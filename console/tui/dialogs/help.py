@@ -38,6 +38,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("u", "only unhealthy functions"),
             ("g", "group by owner, the most urgent team first"),
             ("r", "run the worst finding's runbook"),
+            ("l", "the function's log records, as from its screen"),
             ("I", "the open incident's timeline"),
             ("y", "copy the function id (OSC 52)"),
         ),
@@ -46,6 +47,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Function",
         (
             ("t", "recent traces, errors first"),
+            ("l", "its log records (its service, the last 15 min), following live"),
             ("r", "run the worst finding's runbook"),
             ("i", "open an incident (or its timeline if one is open)"),
             ("I", "the open incident's timeline"),
@@ -57,6 +59,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("enter", "open the trace as a waterfall (home / end: first / last row)"),
             ("e", "only traces with errors"),
+            ("l", "the trace's log records (by trace id, else the service around it)"),
             ("ctrl+r", "search again"),
             ("y", "copy the trace id"),
         ),
@@ -65,9 +68,20 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Waterfall",
         (
             ("f", "back to the first error span (it opens there: where it broke)"),
+            ("l", "the selected span's log records (by span id, else around its time)"),
             ("enter, space", "collapse / expand the span's subtree"),
             ("↑ ↓ j k pgup pgdn", "move (home, end too); the span's details show below"),
             ("y", "copy the trace id (OSC 52)"),
+        ),
+    ),
+    (
+        "Logs",
+        (
+            ("/", "filter: text in level, service, message, attributes; esc clears"),
+            ("f", "follow live / pause (new records appear at the bottom)"),
+            ("e", "only ERROR and FATAL"),
+            ("↑ ↓ enter", "the whole record below: every line, ids, attributes"),
+            ("y", "copy the message; ctrl+r: ask again"),
         ),
     ),
     (

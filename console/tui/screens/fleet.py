@@ -47,6 +47,7 @@ class FleetScreen(CallboardScreen):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("r", "runbook", "Run runbook"),
+        Binding("l", "logs", "Logs", show=False),
         Binding("y", "copy_id", "Copy id"),
         Binding("I", "app.show_timeline", "Incident"),
         Binding("ctrl+r", "app.refresh_now", "Refresh", show=False),
@@ -279,6 +280,18 @@ class FleetScreen(CallboardScreen):
         key = self.table.cursor_key
         if key is not None:
             self.app.open_runbooks(key)
+
+    def action_logs(self) -> None:
+        """The selected function's log records (its service, the last 15 minutes)."""
+        from console.tui.logview import for_function
+        from console.tui.screens.logs import LogsScreen
+
+        key = self.table.cursor_key
+        health = self.snapshot.by_id().get(key) if key and self.snapshot else None
+        if health is not None:
+            fn = health.function
+            now_ns = int(self.app.fleet.clock() * 1e9)
+            self.app.push_screen(LogsScreen(for_function(fn.id, fn.service, now_ns)))
 
     def action_copy_id(self) -> None:
         key = self.table.cursor_key

@@ -86,6 +86,7 @@ class FunctionScreen(CallboardScreen):
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape,backspace", "app.back", "Back"),
         Binding("t", "traces", "Traces"),
+        Binding("l", "logs", "Logs"),
         Binding("r", "runbook", "Run runbook"),
         Binding("i", "incident", "Incident"),
         Binding("I", "app.show_timeline", "Timeline", show=False),
@@ -394,6 +395,19 @@ class FunctionScreen(CallboardScreen):
         self.notify(
             f"{what} are not yet available in this version.", title="Not yet available", timeout=3
         )
+
+    def action_logs(self) -> None:
+        """Open the function's log records (its service, the last 15 minutes), following."""
+        from console.tui.logview import for_function
+        from console.tui.screens.logs import LogsScreen
+
+        h = self.health
+        if h is None:
+            self.notify(f"{self.function_id} is no longer reported.", timeout=3)
+            return
+        now_ns = int(self.app.fleet.clock() * 1e9)
+        target = for_function(self.function_id, h.function.service, now_ns)
+        self.app.push_screen(LogsScreen(target))
 
     def action_traces(self) -> None:
         """Open the function's recent traces, errors first."""

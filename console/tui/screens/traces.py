@@ -119,6 +119,7 @@ class TracesScreen(CallboardScreen):
         Binding("enter", "open", "Waterfall", priority=True),
         Binding("e", "errors_only", "Errors only"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("l", "logs", "Logs"),
         Binding("y", "copy_id", "Copy trace id"),
         Binding("r", "runbook", "Run runbook"),
         Binding("i", "incident", "Incident"),
@@ -289,6 +290,20 @@ class TracesScreen(CallboardScreen):
     def action_errors_only(self) -> None:
         self.errors_only = not self.errors_only
         self.action_reload()
+
+    def action_logs(self) -> None:
+        """The log records of the trace under the cursor (else the service around it)."""
+        from console.tui.logview import for_trace
+        from console.tui.screens.logs import LogsScreen
+
+        t = self.current
+        if t is None:
+            return
+        end = t.start_ns + int(t.duration_ms * 1e6)
+        target = for_trace(
+            t.trace_id, self.function.service, t.start_ns, end, function_id=self.function.id
+        )
+        self.app.push_screen(LogsScreen(target))
 
     def action_copy_id(self) -> None:
         t = self.current

@@ -53,6 +53,7 @@ class WaterfallScreen(CallboardScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.back", "Back"),
         Binding("f", "first_error", "First error"),
+        Binding("l", "logs", "Span logs"),
         Binding("y", "copy_id", "Copy trace id"),
         Binding("r", "runbook", "Run runbook"),
         Binding("i", "incident", "Incident"),
@@ -242,6 +243,24 @@ class WaterfallScreen(CallboardScreen):
         """Open an incident on the function, or its open incident's timeline."""
         if self.function_id is not None:
             self.app.open_incident_for(self.function_id)
+
+    def action_logs(self) -> None:
+        """The selected span's log records (else its service around the span's time)."""
+        from console.tui.logview import for_trace
+        from console.tui.screens.logs import LogsScreen
+
+        span = self.waterfall.selected
+        if span is None:
+            return
+        target = for_trace(
+            span.trace_id,
+            span.service,
+            span.start_ns,
+            span.start_ns + span.duration_ns,
+            span_id=span.span_id,
+            function_id=self.function_id,
+        )
+        self.app.push_screen(LogsScreen(target))
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)
