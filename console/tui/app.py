@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
 from console.core.causes import Onsets
+from console.core.gcpause import gc_paused
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
 from console.engine.incidents.service import IncidentService
@@ -176,7 +177,11 @@ class CallboardApp(ConsoleApp):
     async def refresh_fleet(self) -> None:
         """One fleet refresh; the snapshot comes back as a message."""
         try:
-            snapshot = await self.fleet.refresh()
+            # The first refresh of a tuned app makes what the app keeps (a big fleet's
+            # functions, its first snapshot): no collection walks it while it is made, and
+            # it is frozen when it is done, as everything is after the first paint.
+            with gc_paused(self.tune_gc and not self._gc_frozen, freeze=True):
+                snapshot = await self.fleet.refresh()
         except Exception as exc:
             self.post_message(WorkFailed("Refresh", exc))
             return
