@@ -24,13 +24,14 @@ _C = TypeVar("_C")
 
 def fast_init(cls: type[_C]) -> type[_C]:
     """``cls`` with its dataclass ``__init__`` replaced as the module text says."""
+    target: Any = cls  # a dataclass, checked below
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen or "__slots__" not in cls.__dict__:
         raise TypeError(f"fast_init: {cls.__name__} is not a frozen, slotted dataclass")
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"fast_init: {cls.__name__} has a __post_init__")
-    fields = dataclasses.fields(cls)
-    if len(fields) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
+    fields = dataclasses.fields(target)
+    if len(fields) != len(target.__dataclass_fields__):
         raise TypeError(f"fast_init: {cls.__name__} has an InitVar or ClassVar pseudo-field")
     # The dataclass's own "use the factory" default, so the signature reads as before.
     factory_default = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", dataclasses.MISSING)
@@ -57,7 +58,7 @@ def fast_init(cls: type[_C]) -> type[_C]:
     init = names["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
-    init.__doc__ = cls.__init__.__doc__  # type: ignore[misc]
-    init.__annotations__ = dict(cls.__init__.__annotations__)  # type: ignore[misc]
-    cls.__init__ = init  # type: ignore[misc]
+    init.__doc__ = target.__init__.__doc__
+    init.__annotations__ = dict(target.__init__.__annotations__)
+    target.__init__ = init
     return cls
