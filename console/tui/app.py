@@ -102,6 +102,7 @@ class CallboardApp(ConsoleApp):
         self.owns_fleet = owns_fleet
         self._refresh: Worker[None] | None = None
         self._gc_frozen = False
+        self._gc_first = tune_gc
         self.receiver: Receiver | None = None
         self.theme = "textual-dark"
         #: The palette's screenshot: Downloads if it exists (None: platformdirs' answer),
@@ -179,8 +180,10 @@ class CallboardApp(ConsoleApp):
         try:
             # The first refresh of a tuned app makes what the app keeps (a big fleet's
             # functions, its first snapshot): no collection walks it while it is made, and
-            # it is frozen when it is done, as everything is after the first paint.
-            with gc_paused(self.tune_gc and not self._gc_frozen, freeze=True):
+            # it is frozen when it is done, as everything is after the first paint. Only
+            # the first: one that fails is not repeated paused.
+            first, self._gc_first = self._gc_first, False
+            with gc_paused(first, freeze=True):
                 snapshot = await self.fleet.refresh()
         except Exception as exc:
             self.post_message(WorkFailed("Refresh", exc))
