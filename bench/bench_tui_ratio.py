@@ -15,7 +15,7 @@ interpreter, and takes the ratio pair by pair, so a machine that slows down duri
   Both sides run from compiled bytecode, as an installed app does: the children cache it in
   a temporary ``PYTHONPYCACHEPREFIX`` that the warm-up pair fills (``PYTHONDONTWRITEBYTECODE``
   is dropped for them). Without it, a shell that sets ``PYTHONDONTWRITEBYTECODE`` had
-  Callboard's ~110 modules of an editable install compiled from source in every child
+  Callboard's ~100 modules of an editable install compiled from source in every child
   (~140 ms), while the floor read Textual's bytecode from site-packages.
   ``--no-bytecode-cache`` measures the children with the environment as it is.
 - **live refresh, 10,000 functions**: UI-thread CPU time (``time.thread_time()`` of the event
