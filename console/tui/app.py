@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
 from console.core.causes import Onsets
+from console.core.gcpause import gc_paused
 from console.core.redact import redact
 from console.core.snapshot import FleetSnapshot
 from console.engine.incidents.service import IncidentService
@@ -78,9 +79,18 @@ class CallboardApp(ConsoleApp):
     ) -> None:
         super().__init__()
         install_safe_render()  # no widget's text can send a control byte to the terminal
-        #: Tune the process's garbage collector after the first paint (the real app: the
-        #: CLI sets it; tests leave the collector of their process alone).
+        #: Tune the process's garbage collector (the real app: the CLI sets it; tests leave
+        #: the collector of their process alone): from here on and after the first paint.
         self.tune_gc = tune_gc
+        if tune_gc:
+            # What is loaded by now (modules, the config, the fleet's backends) lives as
+            # long as the app: out of every later collection. And young collections as
+            # rare as after the first paint (see on_snapshot_ready) from the start: the first
+            # refresh of a big fleet makes a few hundred thousand long-lived objects, and
+            # the default thresholds had the collector walk them in a young, a middle and a
+            # full collection (~100 ms at 10,000 functions) before they were frozen.
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 20)
         self.fleet = fleet
         #: Store, secrets and runbook folders for the runbook runner (the CLI passes its own;
         #: without one the runner records runs in an in-memory store).
@@ -93,6 +103,7 @@ class CallboardApp(ConsoleApp):
         self.owns_fleet = owns_fleet
         self._refresh: Worker[None] | None = None
         self._gc_frozen = False
+        self._gc_first = tune_gc
         self.receiver: Receiver | None = None
         self.theme = "textual-dark"
         #: The palette's screenshot: Downloads if it exists (None: platformdirs' answer),
@@ -174,7 +185,13 @@ class CallboardApp(ConsoleApp):
     async def refresh_fleet(self) -> None:
         """One fleet refresh; the snapshot comes back as a message."""
         try:
-            snapshot = await self.fleet.refresh()
+            # The first refresh of a tuned app makes what the app keeps (a big fleet's
+            # functions, its first snapshot): no collection walks it while it is made, and
+            # it is frozen when it is done, as everything is after the first paint. Only
+            # the first: one that fails is not repeated paused.
+            first, self._gc_first = self._gc_first, False
+            with gc_paused(first, freeze=True):
+                snapshot = await self.fleet.refresh()
         except Exception as exc:
             self.post_message(WorkFailed("Refresh", exc))
             return

@@ -9,12 +9,14 @@ running) and only then does the app quit or switch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from console.tui.dialogs.leave import LeaveRunScreen
-from console.tui.run_driver import RunDriverScreen
+
+if TYPE_CHECKING:
+    from console.tui.run_driver import RunDriverScreen
 
 __all__ = ["LEAVE_WAIT_S", "LeaveGuard"]
 
@@ -30,6 +32,10 @@ class LeaveGuard:
 
     def running_runner(self) -> RunDriverScreen | None:
         """The runner on the stack with a run in progress, if any."""
+        # Imported here: the runner's modules (~10 ms) are not needed before the first
+        # paint, and the app is built before it.
+        from console.tui.run_driver import RunDriverScreen
+
         for screen in reversed(self._app.screen_stack):
             if isinstance(screen, RunDriverScreen) and screen.running:
                 return screen
