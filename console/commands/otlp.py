@@ -74,8 +74,8 @@ async def _serve(receiver: object, db: str) -> None:
     host, port = await receiver.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(
-        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces, /v1/metrics and /v1/logs "
-        f"(store: {db})",
+        f"OTLP/HTTP receiver listening on http://{shown}:{port}/v1/traces "
+        f"(and /v1/metrics, /v1/logs; store: {db})",
     )
     if receiver.host not in LOOPBACK:
         click.echo(

@@ -93,7 +93,7 @@ def readme_env() -> dict[str, str]:
     """The environment variables the README's "Just OpenTelemetry" section sets."""
     section = README[README.index("## Just OpenTelemetry") :]
     section = section[: section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    found = dict(re.findall(r"(OTEL_EXPORTER_OTLP_[A-Z_]+)=(\S+)", section))
+    found = dict(re.findall(r"(OTEL_EXPORTER_OTLP_[A-Z_]+)=([^\s`]+)", section))
     assert set(found) == {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"}
     return found
 
