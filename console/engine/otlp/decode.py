@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from console.core.otlp import SpanBatch, parse_resource_spans
 from console.core.otlp_limits import DecodeLimits, LimitError, NumberError
 from console.engine.otlp.http11 import HttpError
 from console.engine.otlp.proto import decode_export_request
+
+T = TypeVar("T")
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -30,14 +33,38 @@ def decode_body(
     body: bytes | bytearray, ctype: str, *, gzip: bool, max_decoded: int, limits: DecodeLimits
 ) -> SpanBatch:
     """The request body → spans. Raises HttpError (400 or 413) and nothing else."""
+
+    def parse(raw: bytes | bytearray, protobuf: bool) -> SpanBatch:
+        if protobuf:
+            doc = decode_export_request(raw, limits)
+            return parse_resource_spans(doc["resourceSpans"], id_encoding="auto", limits=limits)
+        found = json_request(raw, limits.max_json_tokens, "resourceSpans")
+        return parse_resource_spans(found, id_encoding="hex", limits=limits)
+
+    return decode_request(
+        body, ctype, gzip=gzip, max_decoded=max_decoded,
+        protobuf_name="ExportTraceServiceRequest", parse=parse,
+    )  # fmt: skip
+
+
+def decode_request(
+    body: bytes | bytearray,
+    ctype: str,
+    *,
+    gzip: bool,
+    max_decoded: int,
+    protobuf_name: str,
+    parse: Callable[[bytes | bytearray, bool], T],
+    json_name: str = "OTLP JSON",
+) -> T:
+    """One signal's request body → its batch: gunzip (bounded), then ``parse(body, is
+    protobuf)``, every decoding failure a 400 naming what was sent and every limit a 400
+    saying so (413: a decompressed body over ``max_decoded``). Raises HttpError only."""
     if gzip:
         body = gunzip(body, max_decoded)
-    what = "protobuf ExportTraceServiceRequest" if ctype == PROTOBUF else "OTLP JSON"
+    what = f"protobuf {protobuf_name}" if ctype == PROTOBUF else json_name
     try:
-        if ctype == PROTOBUF:
-            doc = decode_export_request(body, limits)
-            return parse_resource_spans(doc["resourceSpans"], id_encoding="auto", limits=limits)
-        return parse_resource_spans(_json(body, limits), id_encoding="hex", limits=limits)
+        return parse(body, ctype == PROTOBUF)
     except (LimitError, NumberError) as exc:
         raise HttpError(400, f"{what} refused: {exc}") from None
     except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as exc:
@@ -58,19 +85,20 @@ def gunzip(body: bytes | bytearray, limit: int) -> bytes:
     return out
 
 
-def _json(body: bytes | bytearray, limits: DecodeLimits) -> Any:
+def json_request(body: bytes | bytearray, max_tokens: int, key: str) -> Any:
+    """The JSON body's ``key`` (``resourceSpans``, ``resourceMetrics``, ``resourceLogs``),
+    parsed only once its size is known to be within ``max_tokens`` values."""
     # Every value json.loads can allocate sits after a "{", "[" or ","; counting those
     # bytes (inside strings too, so an over-estimate) bounds the parse before it starts.
     tokens = body.count(b"{") + body.count(b"[") + body.count(b",")
-    if tokens > limits.max_json_tokens:
+    if tokens > max_tokens:
         raise LimitError(
-            f"{tokens} JSON values in one request (limit {limits.max_json_tokens}); "
-            "send smaller batches"
+            f"{tokens} JSON values in one request (limit {max_tokens}); send smaller batches"
         )
     doc = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
     if not isinstance(doc, dict):
         raise ValueError("the body is not a JSON object")
-    return doc.get("resourceSpans")
+    return doc.get(key)
 
 
 def _no_constant(name: str) -> Any:

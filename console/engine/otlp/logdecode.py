@@ -9,14 +9,10 @@ decompressed body over the byte limit.
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
-from console.core.otlp_limits import LimitError, NumberError
 from console.core.otlp_logs import LogBatch, LogLimits, parse_resource_logs
-from console.engine.otlp.decode import PROTOBUF, _finite_float, _no_constant, _short, gunzip
-from console.engine.otlp.http11 import HttpError
+from console.engine.otlp.decode import decode_request, json_request
 from console.engine.otlp.logproto import decode_logs_request
 
 
@@ -30,33 +26,18 @@ def decode_logs_body(
     now_ns: int | None = None,
 ) -> LogBatch:
     """The request body → log records. Raises HttpError (400 or 413) and nothing else."""
-    if gzip:
-        body = gunzip(body, max_decoded)
-    what = "protobuf ExportLogsServiceRequest" if ctype == PROTOBUF else "OTLP JSON logs"
     now = time.time_ns() if now_ns is None else now_ns
-    try:
-        if ctype == PROTOBUF:
-            doc = decode_logs_request(body, limits)
-            return parse_resource_logs(
-                doc["resourceLogs"], id_encoding="auto", limits=limits, now_ns=now
-            )
-        return parse_resource_logs(
-            _json(body, limits), id_encoding="hex", limits=limits, now_ns=now
-        )
-    except (LimitError, NumberError) as exc:
-        raise HttpError(400, f"{what} refused: {exc}") from None
-    except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as exc:
-        raise HttpError(400, f"not a valid {what}: {_short(exc)}") from None
 
+    def parse(raw: bytes | bytearray, protobuf: bool) -> LogBatch:
+        if protobuf:
+            found = decode_logs_request(raw, limits)["resourceLogs"]
+        else:
+            found = json_request(raw, limits.max_json_tokens, "resourceLogs")
+        if protobuf:
+            return parse_resource_logs(found, id_encoding="auto", limits=limits, now_ns=now)
+        return parse_resource_logs(found, id_encoding="hex", limits=limits, now_ns=now)
 
-def _json(body: bytes | bytearray, limits: LogLimits) -> Any:
-    tokens = body.count(b"{") + body.count(b"[") + body.count(b",")
-    if tokens > limits.max_json_tokens:
-        raise LimitError(
-            f"{tokens} JSON values in one request (limit {limits.max_json_tokens}); "
-            "send smaller batches"
-        )
-    doc = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
-    if not isinstance(doc, dict):
-        raise ValueError("the body is not a JSON object")
-    return doc.get("resourceLogs")
+    return decode_request(
+        body, ctype, gzip=gzip, max_decoded=max_decoded,
+        protobuf_name="ExportLogsServiceRequest", json_name="OTLP JSON logs", parse=parse,
+    )  # fmt: skip

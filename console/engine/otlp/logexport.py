@@ -10,14 +10,10 @@ written or the store cannot write (nothing was stored: the client retries).
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
-from console.engine.otlp.decode import PROTOBUF
-from console.engine.otlp.http11 import HttpError
+from console.engine.otlp.exports import LOGS
 from console.engine.otlp.logdecode import decode_logs_body
-from console.engine.otlp.logproto import encode_logs_response
 
 if TYPE_CHECKING:
     from console.core.otlp_logs import LogBatch
@@ -39,24 +35,10 @@ async def export_logs(
         decoder=receiver.log_decoder or decode_logs_body,
         limits=receiver.limits.logs,
     )
-    n = len(batch.records)
-    if receiver._pending + n > receiver.limits.max_pending_spans:
-        raise HttpError(503, "receiver busy; retry later", retry=True)
-    receiver._pending += n
-    try:
-        await asyncio.to_thread(store.add, batch.records)
-    except Exception as exc:  # nothing was written: let the client retry
-        raise HttpError(
-            503, f"could not store log records: {type(exc).__name__}", retry=True
-        ) from exc
-    finally:
-        receiver._pending -= n
-    receiver.stats.logs_accepted += n
+    records = batch.records
+    answer: tuple[int, bytes] = await receiver.store_batch(
+        len(records), lambda: store.add(records), LOGS, batch.rejected, batch.errors, ctype
+    )
+    receiver.stats.logs_accepted += len(records)
     receiver.stats.logs_rejected += batch.rejected
-    message = "; ".join(batch.errors)
-    if ctype == PROTOBUF:
-        return 200, encode_logs_response(batch.rejected, message if batch.rejected else "")
-    if not batch.rejected:
-        return 200, b"{}"
-    partial = {"rejectedLogRecords": str(batch.rejected), "errorMessage": message}
-    return 200, json.dumps({"partialSuccess": partial}).encode()
+    return answer

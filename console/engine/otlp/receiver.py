@@ -45,6 +45,7 @@ from console.core.otlp_logs import LogLimits
 from console.engine.otlp.budget import MemoryBudget
 from console.engine.otlp.decode import JSON, PROTOBUF, decode_body
 from console.engine.otlp.decode_metrics import decode_metrics_body
+from console.engine.otlp.exports import METRICS, SPANS, Signal
 from console.engine.otlp.health import HealthStore
 from console.engine.otlp.http11 import (
     REASONS,
@@ -56,8 +57,7 @@ from console.engine.otlp.http11 import (
     read_chunked,
 )
 from console.engine.otlp.logexport import export_logs
-from console.engine.otlp.proto import encode_export_response, encode_status
-from console.engine.otlp.proto_metrics import encode_metrics_response
+from console.engine.otlp.proto import encode_status
 from console.engine.otlp.spanstore import SpanStore
 
 if TYPE_CHECKING:
@@ -329,27 +329,13 @@ class OtlpReceiver:
         self, body: bytes | bytearray, ctype: str, gzip_room: int
     ) -> tuple[int, bytes]:
         batch = await self._decode(body, ctype, gzip_room)
-        n = len(batch.spans)
-        if self._pending + n > self.limits.max_pending_spans:
-            raise HttpError(503, "receiver busy; retry later", retry=True)
-        self._pending += n
-        try:
-            await asyncio.to_thread(self._store_spans, batch.spans)
-        except Exception as exc:  # the store failed: nothing was written, so let the client retry
-            raise HttpError(
-                503, f"could not store spans: {type(exc).__name__}", retry=True
-            ) from exc
-        finally:
-            self._pending -= n
-        self.stats.spans_accepted += n
+        spans = batch.spans
+        answer = await self.store_batch(
+            len(spans), lambda: self._store_spans(spans), SPANS, batch.rejected, batch.errors, ctype
+        )
+        self.stats.spans_accepted += len(spans)
         self.stats.spans_rejected += batch.rejected
-        message = "; ".join(batch.errors)
-        if ctype == PROTOBUF:
-            return 200, encode_export_response(batch.rejected, message if batch.rejected else "")
-        if not batch.rejected:
-            return 200, b"{}"
-        partial = {"rejectedSpans": str(batch.rejected), "errorMessage": message}
-        return 200, json.dumps({"partialSuccess": partial}).encode()
+        return answer
 
     def _store_spans(self, spans: list[Any]) -> None:
         self.spans.add(spans)
@@ -359,26 +345,45 @@ class OtlpReceiver:
         self, body: bytes | bytearray, ctype: str, gzip_room: int
     ) -> tuple[int, bytes]:
         batch = await self._decode(body, ctype, gzip_room, decode_metrics_body)
-        n = len(batch.points)
+        points = batch.points
+        answer = await self.store_batch(
+            len(points), lambda: self.health.add_points(points), METRICS, batch.rejected,
+            batch.errors, ctype,
+        )  # fmt: skip
+        self.stats.points_accepted += len(points)
+        self.stats.points_rejected += batch.rejected
+        return answer
+
+    async def store_batch(
+        self,
+        n: int,
+        store: Callable[[], object],
+        signal: Signal,
+        rejected: int,
+        errors: list[str],
+        ctype: str,
+    ) -> tuple[int, bytes]:
+        """Store one decoded request's ``n`` items (``store``, in a thread) and answer it,
+        the same for every signal: 503 + Retry-After when more than ``max_pending_spans``
+        items would wait or when the store fails (nothing was written: the client retries),
+        else 200 with ``partial_success`` naming the ``rejected`` items."""
         if self._pending + n > self.limits.max_pending_spans:
             raise HttpError(503, "receiver busy; retry later", retry=True)
         self._pending += n
         try:
-            await asyncio.to_thread(self.health.add_points, batch.points)
+            await asyncio.to_thread(store)
         except Exception as exc:  # the store failed: nothing was written, so let the client retry
             raise HttpError(
-                503, f"could not store metrics: {type(exc).__name__}", retry=True
+                503, f"could not store {signal.what}: {type(exc).__name__}", retry=True
             ) from exc
         finally:
             self._pending -= n
-        self.stats.points_accepted += n
-        self.stats.points_rejected += batch.rejected
-        message = "; ".join(batch.errors)
+        message = "; ".join(errors)
         if ctype == PROTOBUF:
-            return 200, encode_metrics_response(batch.rejected, message if batch.rejected else "")
-        if not batch.rejected:
+            return 200, signal.encode(rejected, message if rejected else "")
+        if not rejected:
             return 200, b"{}"
-        partial = {"rejectedDataPoints": str(batch.rejected), "errorMessage": message}
+        partial = {signal.rejected_key: str(rejected), "errorMessage": message}
         return 200, json.dumps({"partialSuccess": partial}).encode()
 
     async def _decode(
