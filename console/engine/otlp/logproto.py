@@ -35,6 +35,7 @@ from console.engine.otlp.proto import (
     _fields,
     _str,
     encode_export_response,
+    scalar_into,
 )
 
 __all__ = ["decode_logs_request", "encode_logs_response"]
@@ -87,11 +88,7 @@ def _record(buf: Buf, s: int, e: int, budget: _LogBudget) -> dict[str, Any]:
     for n, w, v in _fields(buf, s, e):
         scalar = _RECORD_SCALARS.get(n)
         if scalar is not None:
-            key, want, kind = scalar
-            _expect(w, want, f"LogRecord.{key}")
-            out[key] = (
-                bytes(buf[v[0] : v[1]]) if kind == "bytes" else _str(buf, v) if kind == "str" else v
-            )
+            scalar_into(out, buf, w, v, scalar, "LogRecord")
         elif n == 5:
             _expect(w, 2, "LogRecord.body")
             out["body"] = _any(buf, v[0], v[1], 0, budget)

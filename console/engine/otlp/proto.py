@@ -198,6 +198,16 @@ def _attrs_into(out: dict[str, Any], buf: Buf, w: int, v: Any, what: str, budget
     out.setdefault("attributes", []).append(_kv(buf, v[0], v[1], budget))
 
 
+def scalar_into(
+    out: dict[str, Any], buf: Buf, w: int, v: Any, scalar: tuple[str, int, str], message: str
+) -> None:
+    """One scalar field (``scalar``: its JSON key, wire type and kind — ``bytes``, ``str``
+    or ``int``) of ``message`` into ``out``; a wrong wire type is refused, naming it."""
+    key, want, kind = scalar
+    _expect(w, want, f"{message}.{key}")
+    out[key] = bytes(buf[v[0] : v[1]]) if kind == "bytes" else _str(buf, v) if kind == "str" else v
+
+
 # field number → (JSON key, wire type, kind) for the scalar fields of Span / Event / Status
 _SPAN_SCALARS: dict[int, tuple[str, int, str]] = {
     1: ("traceId", 2, "bytes"),
@@ -215,11 +225,7 @@ def _span(buf: Buf, s: int, e: int, budget: _Budget) -> dict[str, Any]:
     for n, w, v in _fields(buf, s, e):
         scalar = _SPAN_SCALARS.get(n)
         if scalar is not None:
-            key, want, kind = scalar
-            _expect(w, want, f"Span.{key}")
-            out[key] = (
-                bytes(buf[v[0] : v[1]]) if kind == "bytes" else _str(buf, v) if kind == "str" else v
-            )
+            scalar_into(out, buf, w, v, scalar, "Span")
         elif n == 9:
             _attrs_into(out, buf, w, v, "Span.attributes", budget)
         elif n == 11:
