@@ -1,7 +1,7 @@
 """Issue 15, done when: a service instrumented only with the OpenTelemetry SDK, pointed at
 Callboard with the two environment variables the README gives (no Prometheus, no config
 beyond ``otlp.enabled``), shows in the fleet with its success rate, latency, rate, burn
-rates once the windows have filled, failure modes, and its traces.
+rates once the windows have filled, failure modes, its traces and its logs.
 
 The receiver is the console's own child process (``ReceiverProcess``) writing the store
 file; ``status --json`` and ``traces`` read it as a user would run them. The windows are
@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
+import warnings
 from pathlib import Path
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -37,11 +42,22 @@ BOUNDS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.
 FID = "shop:POST /buy"
 
 
-def the_service(n: int = 600) -> None:
-    """The service: the SDK alone, configured by the environment (endpoint and protocol)."""
+def the_service(n: int = 600) -> set[str]:
+    """The service: the SDK alone, configured by the environment (endpoint and protocol);
+    each failed request logs an error inside its span. Returns those requests' trace ids."""
     resource = Resource.create({"service.name": "shop"})
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter()))
+    with warnings.catch_warnings():  # the SDK's handler is deprecated in 1.45, still shipped
+        warnings.simplefilter("ignore", DeprecationWarning)
+        handler = LoggingHandler(level=logging.INFO, logger_provider=logger_provider)
+    log = logging.getLogger("shop.buy")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    failed: set[str] = set()
     reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=3_600_000)
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     duration = meter_provider.get_meter("shop").create_histogram(
@@ -55,9 +71,16 @@ def the_service(n: int = 600) -> None:
         with tracer.start_as_current_span("POST /buy", kind=SpanKind.SERVER, attributes=attrs) as s:
             if code == 500:
                 s.set_status(Status(StatusCode.ERROR))
+                log.error("payment provider refused the charge")
+                failed.add(format(s.get_span_context().trace_id, "032x"))
         duration.record(0.04, attrs)
     tracer_provider.force_flush()
     meter_provider.force_flush()
+    tracer_provider.shutdown()
+    meter_provider.shutdown()  # no export at exit, after the receiver is gone
+    log.removeHandler(handler)
+    logger_provider.shutdown()
+    return failed
     tracer_provider.shutdown()
     meter_provider.shutdown()
 
@@ -124,10 +147,11 @@ def test_an_sdk_only_service_shows_in_the_fleet_with_health_burn_rates_and_trace
         try:
             monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
             monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", env["OTEL_EXPORTER_OTLP_PROTOCOL"])
-            await asyncio.to_thread(the_service)
+            failed_traces.update(await asyncio.to_thread(the_service))
         finally:
             await rx.stop()
 
+    failed_traces: set[str] = set()
     asyncio.run(receive())
     store = Store(db)
     HealthStore(store).add_spans(three_days_of_it(time.time()))
@@ -153,3 +177,12 @@ def test_an_sdk_only_service_shows_in_the_fleet_with_health_burn_rates_and_trace
     assert found["traces"] and all(t["root_service"] == "shop" for t in found["traces"])
     failed = run([*args, "traces", FID, "--errors", "--json"], capsys)
     assert failed["traces"] and all(t["error_count"] for t in failed["traces"])
+
+    # its logs: the function's, errors only, each one inside a failed request's trace
+    logs = run([*args, "logs", FID, "--errors", "--json"], capsys)
+    assert len(logs["logs"]) == len(failed_traces) == 12  # i % 50 == 1 of 600
+    assert {x["trace_id"] for x in logs["logs"]} == failed_traces
+    assert {x["severity"] for x in logs["logs"]} == {"ERROR"}
+    one = sorted(failed_traces)[0]
+    by_trace = run([*args, "logs", "--trace", one, "--json"], capsys)
+    assert [x["body"] for x in by_trace["logs"]] == ["payment provider refused the charge"]
