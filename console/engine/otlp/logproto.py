@@ -34,7 +34,9 @@ from console.engine.otlp.proto import (
     _expect,
     _fields,
     _str,
+    count_resource_spans,
     encode_export_response,
+    resource,
     scalar_into,
 )
 
@@ -111,17 +113,6 @@ def _scope(buf: Buf, span: tuple[int, int], budget: _LogBudget) -> dict[str, Any
     return scope
 
 
-def _count_resource_logs(buf: Buf, limit: int) -> None:
-    n = 0
-    for number, _, _ in _fields(buf, 0, len(buf)):
-        if number == 1:
-            n += 1
-            if n > limit:
-                raise LimitError(
-                    f"more than {limit} resource_logs entries in one request; send smaller batches"
-                )
-
-
 def decode_logs_request(data: Buf, limits: LogLimits | None = None) -> dict[str, Any]:
     """``ExportLogsServiceRequest`` bytes → ``{"resourceLogs": [...]}`` (ids as raw bytes).
 
@@ -129,7 +120,7 @@ def decode_logs_request(data: Buf, limits: LogLimits | None = None) -> dict[str,
     """
     buf = data if isinstance(data, bytes | bytearray) else bytes(data)
     limits = limits or LogLimits()
-    _count_resource_logs(buf, limits.max_resource_logs)
+    count_resource_spans(buf, limits.max_resource_logs, "resource_logs")
     budget = _LogBudget(limits)
     resource_logs: list[dict[str, Any]] = []
     for n, w, v in _fields(buf, 0, len(buf)):
@@ -141,11 +132,7 @@ def decode_logs_request(data: Buf, limits: LogLimits | None = None) -> dict[str,
         for m, ww, vv in _fields(buf, v[0], v[1]):
             if m == 1:
                 _expect(ww, 2, "ResourceLogs.resource")
-                res: dict[str, Any] = {}
-                for k, w3, v3 in _fields(buf, vv[0], vv[1]):
-                    if k == 1:
-                        _attrs_into(res, buf, w3, v3, "Resource.attributes", budget)
-                rl["resource"] = res
+                rl["resource"] = resource(buf, vv, budget)
             elif m == 2:
                 _expect(ww, 2, "ResourceLogs.scope_logs")
                 budget.scope()

@@ -256,8 +256,9 @@ def _span(buf: Buf, s: int, e: int, budget: _Budget) -> dict[str, Any]:
     return out
 
 
-def count_resource_spans(buf: Buf, limit: int) -> int:
-    """The top-level ``resource_spans`` entries, counted without decoding any (one varint
+def count_resource_spans(buf: Buf, limit: int, what: str = "resource_spans") -> int:
+    """The top-level ``what`` entries (field 1 of an export request: ``resource_spans``,
+    ``resource_metrics`` or ``resource_logs``), counted without decoding any (one varint
     key and one length each); raises LimitError as soon as there are more than ``limit``."""
     n = 0
     for number, _, _ in _fields(buf, 0, len(buf)):
@@ -265,9 +266,18 @@ def count_resource_spans(buf: Buf, limit: int) -> int:
             n += 1
             if n > limit:
                 raise LimitError(
-                    f"more than {limit} resource_spans entries in one request; send smaller batches"
+                    f"more than {limit} {what} entries in one request; send smaller batches"
                 )
     return n
+
+
+def resource(buf: Buf, span: tuple[int, int], budget: _Budget) -> dict[str, Any]:
+    """A ``Resource`` message (attributes = 1), the same in every signal's request."""
+    res: dict[str, Any] = {}
+    for k, w, v in _fields(buf, span[0], span[1]):
+        if k == 1:
+            _attrs_into(res, buf, w, v, "Resource.attributes", budget)
+    return res
 
 
 def decode_export_request(data: Buf, limits: DecodeLimits | None = None) -> dict[str, Any]:
@@ -290,11 +300,7 @@ def decode_export_request(data: Buf, limits: DecodeLimits | None = None) -> dict
         for m, ww, vv in _fields(buf, v[0], v[1]):
             if m == 1:
                 _expect(ww, 2, "ResourceSpans.resource")
-                res: dict[str, Any] = {}
-                for k, w3, v3 in _fields(buf, vv[0], vv[1]):
-                    if k == 1:
-                        _attrs_into(res, buf, w3, v3, "Resource.attributes", budget)
-                rs["resource"] = res
+                rs["resource"] = resource(buf, vv, budget)
             elif m == 2:
                 _expect(ww, 2, "ResourceSpans.scope_spans")
                 budget.scope()

@@ -41,7 +41,9 @@ from console.engine.otlp.proto import (
     _fields,
     _str,
     _varint,
+    count_resource_spans,
     encode_export_response,
+    resource,
 )
 
 __all__ = ["decode_metrics_request", "encode_metrics_response"]
@@ -293,15 +295,7 @@ def decode_metrics_request(data: Buf, limits: DecodeLimits | None = None) -> dic
     """
     buf = data if isinstance(data, bytes | bytearray) else bytes(data)
     limits = limits or DecodeLimits()
-    n_top = 0
-    for number, _, _ in _fields(buf, 0, len(buf)):
-        if number == 1:
-            n_top += 1
-            if n_top > limits.max_resource_spans:
-                raise LimitError(
-                    f"more than {limits.max_resource_spans} resource_metrics entries in one "
-                    "request; send smaller batches"
-                )
+    count_resource_spans(buf, limits.max_resource_spans, "resource_metrics")
     budget = _MetricBudget(limits)
     out: list[dict[str, Any]] = []
     for n, w, v in _fields(buf, 0, len(buf)):
@@ -313,11 +307,7 @@ def decode_metrics_request(data: Buf, limits: DecodeLimits | None = None) -> dic
         for m, ww, vv in _fields(buf, v[0], v[1]):
             if m == 1:
                 _expect(ww, 2, "ResourceMetrics.resource")
-                res: dict[str, Any] = {}
-                for k, w3, v3 in _fields(buf, vv[0], vv[1]):
-                    if k == 1:
-                        _attrs_into(res, buf, w3, v3, "Resource.attributes", budget)
-                rm["resource"] = res
+                rm["resource"] = resource(buf, vv, budget)
             elif m == 2:
                 _expect(ww, 2, "ResourceMetrics.scope_metrics")
                 budget.scope()
