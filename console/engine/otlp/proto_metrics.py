@@ -27,6 +27,7 @@ first; scopes, metrics, data points, key-values and buckets are counted against
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from console.core.otlp_limits import DecodeLimits, LimitError
@@ -123,36 +124,81 @@ def _packed_varint(
         out.append(n)
 
 
-def _common(out: dict[str, Any], n: int, w: int, v: Any) -> bool:
-    """start (2) and time (3), shared by every point type."""
-    if n == 2:
-        _expect(w, 1, "startTimeUnixNano")
-        out["startTimeUnixNano"] = v
-    elif n == 3:
-        _expect(w, 1, "timeUnixNano")
-        out["timeUnixNano"] = v
-    else:
-        return False
-    return True
+#: a point's scalar field: (JSON key, wire type, conversion or None, name in errors)
+_Scalar = tuple[str, int, Any, str]
+#: start (2) and time (3), shared by every point type
+_COMMON: dict[int, _Scalar] = {
+    2: ("startTimeUnixNano", 1, None, "startTimeUnixNano"),
+    3: ("timeUnixNano", 1, None, "timeUnixNano"),
+}
 
 
-def _number_point(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for n, w, v in _fields(buf, s, e):
-        if _common(out, n, w, v):
-            continue
-        if n == 4:
-            _expect(w, 1, "NumberDataPoint.as_double")
-            out["asDouble"] = _double(v)
-        elif n == 6:
-            _expect(w, 1, "NumberDataPoint.as_int")
-            out["asInt"] = _signed64(v)
-        elif n == 7:
-            _attrs_into(out, buf, w, v, "NumberDataPoint.attributes", budget)
-        elif n == 8:
-            _expect(w, 0, "NumberDataPoint.flags")
-            out["flags"] = v
-    return out
+def _scalars(message: str, fields: dict[int, tuple[str, int, Any, str]]) -> dict[int, _Scalar]:
+    """``_COMMON`` and ``message``'s own scalars (field → (JSON key, wire type, conversion,
+    proto name))."""
+    return _COMMON | {
+        n: (key, wire, conv, f"{message}.{name}") for n, (key, wire, conv, name) in fields.items()
+    }
+
+
+def _scalar_into(out: dict[str, Any], w: int, v: Any, spec: _Scalar) -> None:
+    key, want, conv, what = spec
+    _expect(w, want, what)
+    out[key] = v if conv is None else conv(v)
+
+
+_NUMBER = _scalars(
+    "NumberDataPoint",
+    {
+        4: ("asDouble", 1, _double, "as_double"),
+        6: ("asInt", 1, _signed64, "as_int"),
+        8: ("flags", 0, None, "flags"),
+    },
+)
+_HISTOGRAM = _scalars(
+    "HistogramDataPoint",
+    {
+        4: ("count", 1, None, "count"),
+        5: ("sum", 1, _double, "sum"),
+        10: ("flags", 0, None, "flags"),
+    },
+)
+_EXPONENTIAL = _scalars(
+    "ExponentialHistogramDataPoint",
+    {
+        4: ("count", 1, None, "count"),
+        5: ("sum", 1, _double, "sum"),
+        6: ("scale", 0, _zigzag, "scale"),
+        7: ("zeroCount", 1, None, "zero_count"),
+        10: ("flags", 0, None, "flags"),
+    },
+)
+_SUMMARY = _scalars(
+    "SummaryDataPoint",
+    {4: ("count", 1, None, "count"), 5: ("sum", 1, _double, "sum"), 8: ("flags", 0, None, "flags")},
+)
+
+
+def _simple_point(
+    message: str, scalars: dict[int, _Scalar], attributes: int
+) -> Callable[[Buf, int, int, _MetricBudget], dict[str, Any]]:
+    """The decoder of a point made of scalars and attributes (field ``attributes``) only."""
+
+    def decode(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for n, w, v in _fields(buf, s, e):
+            spec = scalars.get(n)
+            if spec is not None:
+                _scalar_into(out, w, v, spec)
+            elif n == attributes:
+                _attrs_into(out, buf, w, v, f"{message}.attributes", budget)
+        return out
+
+    return decode
+
+
+_number_point = _simple_point("NumberDataPoint", _NUMBER, 7)
+_summary_point = _simple_point("SummaryDataPoint", _SUMMARY, 7)
 
 
 def _histogram_point(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[str, Any]:
@@ -160,23 +206,15 @@ def _histogram_point(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[st
     counts: list[Any] = []
     bounds: list[Any] = []
     for n, w, v in _fields(buf, s, e):
-        if _common(out, n, w, v):
-            continue
-        if n == 4:
-            _expect(w, 1, "HistogramDataPoint.count")
-            out["count"] = v
-        elif n == 5:
-            _expect(w, 1, "HistogramDataPoint.sum")
-            out["sum"] = _double(v)
+        spec = _HISTOGRAM.get(n)
+        if spec is not None:
+            _scalar_into(out, w, v, spec)
         elif n == 6:
             _packed_fixed64(buf, w, v, counts, False, budget, "HistogramDataPoint.bucket_counts")
         elif n == 7:
             _packed_fixed64(buf, w, v, bounds, True, budget, "HistogramDataPoint.explicit_bounds")
         elif n == 9:
             _attrs_into(out, buf, w, v, "HistogramDataPoint.attributes", budget)
-        elif n == 10:
-            _expect(w, 0, "HistogramDataPoint.flags")
-            out["flags"] = v
     out["bucketCounts"] = counts
     out["explicitBounds"] = bounds
     return out
@@ -198,47 +236,14 @@ def _buckets(buf: Buf, span: tuple[int, int], budget: _MetricBudget) -> dict[str
 def _exponential_point(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n, w, v in _fields(buf, s, e):
-        if _common(out, n, w, v):
-            continue
-        if n == 1:
+        spec = _EXPONENTIAL.get(n)
+        if spec is not None:
+            _scalar_into(out, w, v, spec)
+        elif n == 1:
             _attrs_into(out, buf, w, v, "ExponentialHistogramDataPoint.attributes", budget)
-        elif n == 4:
-            _expect(w, 1, "ExponentialHistogramDataPoint.count")
-            out["count"] = v
-        elif n == 5:
-            _expect(w, 1, "ExponentialHistogramDataPoint.sum")
-            out["sum"] = _double(v)
-        elif n == 6:
-            _expect(w, 0, "ExponentialHistogramDataPoint.scale")
-            out["scale"] = _zigzag(v)
-        elif n == 7:
-            _expect(w, 1, "ExponentialHistogramDataPoint.zero_count")
-            out["zeroCount"] = v
         elif n in (8, 9):
             _expect(w, 2, "ExponentialHistogramDataPoint.positive/negative")
             out["positive" if n == 8 else "negative"] = _buckets(buf, v, budget)
-        elif n == 10:
-            _expect(w, 0, "ExponentialHistogramDataPoint.flags")
-            out["flags"] = v
-    return out
-
-
-def _summary_point(buf: Buf, s: int, e: int, budget: _MetricBudget) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for n, w, v in _fields(buf, s, e):
-        if _common(out, n, w, v):
-            continue
-        if n == 4:
-            _expect(w, 1, "SummaryDataPoint.count")
-            out["count"] = v
-        elif n == 5:
-            _expect(w, 1, "SummaryDataPoint.sum")
-            out["sum"] = _double(v)
-        elif n == 7:
-            _attrs_into(out, buf, w, v, "SummaryDataPoint.attributes", budget)
-        elif n == 8:
-            _expect(w, 0, "SummaryDataPoint.flags")
-            out["flags"] = v
     return out
 
 
