@@ -31,10 +31,8 @@ def decode_logs_body(
     def parse(raw: bytes | bytearray, protobuf: bool) -> LogBatch:
         if protobuf:
             found = decode_logs_request(raw, limits)["resourceLogs"]
-        else:
-            found = json_request(raw, limits.max_json_tokens, "resourceLogs")
-        if protobuf:
             return parse_resource_logs(found, id_encoding="auto", limits=limits, now_ns=now)
+        found = json_request(raw, limits.max_json_tokens, "resourceLogs")
         return parse_resource_logs(found, id_encoding="hex", limits=limits, now_ns=now)
 
     return decode_request(
