@@ -24,7 +24,7 @@ from typing import Any
 
 from console.core import traces
 from console.core.logmodel import LogRecord, severity_level
-from console.core.otlp import attributes, uint64
+from console.core.otlp import _over, attributes, uint64
 from console.core.otlp_limits import DecodeLimits, LimitError, NumberError, finite, int64
 from console.core.sanitize import clean_line, clean_obj, clean_text
 
@@ -312,8 +312,3 @@ def check_log_counts(resource_logs: list[Any], limits: LogLimits) -> None:
             records += len(lr) if isinstance(lr, list) else 0
     _over("scope_logs entries", scopes, limits.max_scope_logs)
     _over("log records", records, limits.max_records)
-
-
-def _over(what: str, n: int, limit: int) -> None:
-    if n > limit:
-        raise LimitError(f"{n} {what} in one request (limit {limit}); send smaller batches")
