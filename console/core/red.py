@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -452,11 +452,3 @@ def function_of(fid: str, service: str, operation: str, kind: str, source: str) 
     except ValueError:
         k = Kind.HTTP
     return Function(id=fid, service=service, operation=operation, kind=k, source=source)
-
-
-def sum_rows(rows: Iterable[Sequence[float]]) -> list[float]:
-    """Column sums of tallies."""
-    out = new_tally()
-    for r in rows:
-        add_into(out, r)
-    return out
