@@ -21,6 +21,7 @@ from console.plugin_api import MemoryState, PluginContext, options_of
 if TYPE_CHECKING:
     import httpx
 
+    from console.engine.otlp.health import HealthStore
     from console.engine.store.base import StoreLike
     from console.engine.store.secrets import SecretStore
     from console.engine.store.sqlite import Store
@@ -45,12 +46,16 @@ def embedded_traces(
     ``otlp`` plugin, loaded through the registry like any other, handed them in
     ``ctx.span_store``, ``ctx.health_store`` and ``ctx.log_store`` (the tallies and the
     logs live in the span store's store)."""
-    from console.engine.otlp.health import HealthStore
     from console.engine.otlp.logstore import LogStore
     from console.engine.otlp.spanstore import SpanStore
 
     spans = SpanStore(store, max_spans=otlp.max_spans, max_age_s=otlp.max_age_seconds)
     logs = LogStore(spans.store, max_records=otlp.max_logs, max_age_s=otlp.max_age_seconds)
+    health: HealthStore | None = None
+    if otlp.enabled:  # imported only then: the tallies' modules are not small
+        from console.engine.otlp.health import HealthStore
+
+        health = HealthStore(spans.store, clock=clock)
     ctx = PluginContext(
         http=None,
         secret=lambda name: "",
@@ -58,7 +63,7 @@ def embedded_traces(
         span_store=spans,
         # with the receiver off (a replay, a team that does not want it) nothing new is
         # received: the functions it once tallied are not the fleet's
-        health_store=HealthStore(spans.store, clock=clock) if otlp.enabled else None,
+        health_store=health,
         log_store=logs,
     )
     plugin = registry.load("otlp")("otlp", {}, ctx)
