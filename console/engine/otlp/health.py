@@ -572,9 +572,13 @@ class HealthStore:
         want = None if wanted is None else set(wanted)
         # a few functions (one function's health, a runbook's verify): read only theirs
         only = sorted(want) if want is not None and len(want) <= FEW else []
+        where, extra = _only(only)
         first_at: dict[tuple[str, str], float] = {
             (r[0], r[1]): float(r[2])
-            for r in self.store.tuples("SELECT function_id, source, first_at FROM red_functions")
+            for r in self.store.tuples(
+                f"SELECT function_id, source, first_at FROM red_functions WHERE 1 = 1{where}",
+                extra,
+            )
         }
         cur: dict[str, dict[str, list[float]]] = {}
         step = MINUTE if w_s <= MINUTE_WINDOWS_UP_TO_S else HOUR
