@@ -10,14 +10,13 @@ in ``log_errors``; the others still answer.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from console.core.logmodel import LogQuery, LogRecord
-from console.core.sanitize import clean_line
 from console.engine.fleet.backend import Backend
+from console.engine.fleet.ondemand import ask_every
 from console.plugin_api import Logs
 
 
@@ -35,20 +34,11 @@ class LogsOnDemand:
     async def find_logs(self, query: LogQuery) -> list[LogRecord]:
         """The newest ``query.limit`` records of every source, newest first (duplicates —
         the same record from two sources — kept once)."""
-        sources = self._capable(Logs)
-        results = await asyncio.gather(
-            *(
-                self._call(b, "logs", partial(b.cap(Logs).logs, query), cache=False)
-                for b in sources
-            ),
-            return_exceptions=True,
+        answers, self.log_errors = await ask_every(
+            self._call, self._capable(Logs), "logs", lambda b: partial(b.cap(Logs).logs, query)
         )
-        self.log_errors = {}
         found: dict[tuple[int, str, str, str], LogRecord] = {}
-        for b, r in zip(sources, results, strict=True):
-            if isinstance(r, BaseException):
-                self.log_errors[b.name] = clean_line(str(r)) or type(r).__name__
-                continue
+        for r in answers:
             for rec in r or ():
                 if isinstance(rec, LogRecord):
                     found.setdefault(rec.key(), rec)

@@ -46,6 +46,27 @@ Judge = Callable[
 ]
 
 
+async def ask_every(
+    call: Callable[..., Any],
+    sources: list[Backend],
+    key: str,
+    ask: Callable[[Backend], Callable[[], Any]],
+) -> tuple[list[Any], dict[str, str]]:
+    """Every source's answer to ``ask(source)`` at once, through the fleet's ``call``
+    (uncached), in order; a source that fails is left out, its error named by its name."""
+    results = await asyncio.gather(
+        *(call(b, key, ask(b), cache=False) for b in sources), return_exceptions=True
+    )
+    answers: list[Any] = []
+    errors: dict[str, str] = {}
+    for b, r in zip(sources, results, strict=True):
+        if isinstance(r, BaseException):
+            errors[b.name] = clean_line(str(r)) or type(r).__name__
+        else:
+            answers.append(r)
+    return answers, errors
+
+
 class OnDemand:
     """One function's health, trace search, one trace, a signal's history, and actions
     (plan, then execute)."""
@@ -94,21 +115,15 @@ class OnDemand:
     async def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         """Search every trace source at once; errors first, then newest. A source that
         fails is skipped and named in ``trace_errors``."""
-        sources = self._capable(Traces)
-        results = await asyncio.gather(
-            *(
-                self._call(b, "traces", partial(b.cap(Traces).find_traces, query), cache=False)
-                for b in sources
-            ),
-            return_exceptions=True,
+        answers, self.trace_errors = await ask_every(
+            self._call,
+            self._capable(Traces),
+            "traces",
+            lambda b: partial(b.cap(Traces).find_traces, query),
         )
-        self.trace_errors = {}
         found: list[TraceSummary] = []
-        for b, r in zip(sources, results, strict=True):
-            if isinstance(r, BaseException):
-                self.trace_errors[b.name] = clean_line(str(r)) or type(r).__name__
-            else:
-                found.extend(r or ())
+        for r in answers:
+            found.extend(r or ())
         found.sort(key=lambda t: (not t.error_count, -t.start_ns))
         return found[: query.limit]
 
