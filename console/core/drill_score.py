@@ -20,7 +20,7 @@ A time never reached is None (shown "—"), never 0.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from console.core.events import EventKind
@@ -69,7 +69,6 @@ class Scorecard:
     ended: str | None = None
     duration_s: float | None = None
     runs: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def verified(self) -> bool:

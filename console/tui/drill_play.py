@@ -9,7 +9,6 @@ bounded: a condition never met fails the drill with the line that waited for it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from console.core.drill_script import Action, ScriptError
+from console.engine.runbooks.trial import SimClock
 from console.tui.drill import DrillApp, screen_name
 from console.tui.run_driver import RunDriverScreen
 
@@ -33,24 +33,6 @@ FINDING_ROUNDS = 240
 #: Rounds any other wait allows (each lets the running thread workers finish, then the
 #: messages be handled: no wall-clock sleep).
 ROUNDS = 2000
-
-
-class SimClock:
-    """A clock that moves only when told to (``advance``); callable like ``time.time``."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        """What a run's wait becomes: the clock moves, the loop gets a turn."""
-        self.advance(max(0.0, seconds))
-        await asyncio.sleep(0)
 
 
 def screen_text(app: DrillApp) -> str:

@@ -46,8 +46,8 @@ class DrillScenario:
         """When ``f`` begins."""
         return epoch - f.age_s if self.inject_at is None else self.inject_at
 
-    def change_at(self, c: Change, epoch: float) -> float | None:
-        """When change ``c`` was made; None when it is not made yet."""
+    def change_at(self, c: Change, epoch: float) -> float:
+        """When change ``c`` is made (a kept failure's cause: just before the failure)."""
         at = epoch - c.age_s
         if self.inject_at is None:
             return at

@@ -324,10 +324,9 @@ class DemoPlugin:
             for c in fleet.changes(service):
                 at = epoch - c.age_s
                 if self.drill is not None:
-                    made = self.drill.change_at(c, epoch)
-                    if made is None or made > now:
+                    at = self.drill.change_at(c, epoch)
+                    if at > now:
                         continue  # a drill's cause, not deployed yet
-                    at = made
                 if at >= since and (function is None or c.target in (service, function.id)):
                     d = Deploy(
                         c.target, c.version, rfc3339(at), c.author, c.description, c.previous

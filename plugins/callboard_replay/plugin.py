@@ -229,15 +229,14 @@ class ReplayPlugin:
 
     async def alerts(self) -> list[Alert]:
         """The alerts that were firing at the replayed moment."""
+        from console.engine.replay.timeline import epoch
+
         tl = await self.timeline()
         at = await self.now()
         out = []
         for a in tl.alerts_at(at):
-            since = a.since
-            parsed = None if since is None else _epoch(since)
-            shown = (
-                rfc3339(self.shown(parsed)) if parsed is not None else rfc3339(self.shown(a.firing))
-            )
+            parsed = epoch(a.since)
+            shown = rfc3339(self.shown(a.firing if parsed is None else parsed))
             out.append(Alert(
                 name=a.name, severity=a.severity, state="firing", since=shown, summary=a.summary,
                 labels=dict(a.labels), function_id=a.function_id, source=self.name,
@@ -281,11 +280,3 @@ class ReplayPlugin:
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Refused: a replay only plans (run the runbook with --dry-run)."""
         raise ActionError(f"replay of {self.incident}: actions are planned, never carried out")
-
-
-def _epoch(text: str) -> float | None:
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t.timestamp() if t.tzinfo is not None else None

@@ -50,7 +50,8 @@ SIM_START = 1_800_000_000.0
 
 
 class SimClock:
-    """The demo's simulated time: ``clock()`` reads it, ``await sleep(s)`` advances it.
+    """The demo's simulated time: ``clock()`` reads it, ``advance(s)`` or ``await sleep(s)``
+    moves it (a trial's and a headless drill's clock).
 
     Past ``budget_s`` simulated seconds, ``sleep`` calls ``on_budget`` (the trial cancels
     its run there: a verify's wait ends at once).
@@ -69,8 +70,12 @@ class SimClock:
     def elapsed(self) -> float:
         return self.now - self.start
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
     async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, float(seconds))
+        """What a run's wait becomes: the clock moves, the loop gets a turn."""
+        self.advance(max(0.0, float(seconds)))
         if self.elapsed > self.budget_s and self.on_budget is not None:
             self.on_budget()
         await asyncio.sleep(0)
