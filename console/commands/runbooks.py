@@ -34,8 +34,7 @@ def _collect(app: AppContext, targets: tuple[str, ...]) -> list[Any]:
         ConfigErrors: a file that does not parse (every problem, located), a missing path.
     """
     from console import paths
-    from console.core.runbook import load_runbook
-    from console.engine.runbooks.catalog import Entry, load_catalog
+    from console.engine.runbooks.catalog import Entry, load_catalog, parse_file
 
     errors: list[ConfigError] = []
     if targets:
@@ -51,12 +50,8 @@ def _collect(app: AppContext, targets: tuple[str, ...]) -> list[Any]:
                 errors.append(ConfigError("no such runbook file or folder", t))
         entries = load_catalog(dirs)
         for f in files:
-            try:
-                entries.append(Entry(f, load_runbook(f)))
-            except ConfigErrors as exc:
-                entries.append(Entry(f, None, list(exc.errors)))
-            except ConfigError as exc:
-                entries.append(Entry(f, None, [exc]))
+            runbook, problems = parse_file(f)
+            entries.append(Entry(f, runbook, problems))
     else:
         extra = app.config.runbook_paths()
         for folder in extra:

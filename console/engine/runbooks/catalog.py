@@ -53,7 +53,7 @@ _LOCK = threading.Lock()
 RACY_NS = 2_000_000_000
 
 
-def _parse(path: Path) -> tuple[Runbook | None, list[ConfigError]]:
+def parse_file(path: Path) -> tuple[Runbook | None, list[ConfigError]]:
     """One file's runbook or problems, from the cache while its mtime and size hold."""
     try:
         st = path.stat()
@@ -86,7 +86,7 @@ def load_catalog(dirs: Iterable[Path], shipped: Path | None = None) -> list[Entr
     for folder in dirs:
         is_shipped = shipped is not None and folder.resolve() == shipped.resolve()
         for path in runbook_files(folder):
-            runbook, errors = _parse(path)
+            runbook, errors = parse_file(path)
             entries.append(Entry(path, runbook, list(errors), shipped=is_shipped))
     return entries
 
