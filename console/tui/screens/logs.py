@@ -195,7 +195,7 @@ class LogsScreen(CallboardScreen):
             self.fell_back = m.fallback
             self.records, self.keys = [], set()
             self._merge(m.records, refill=True)
-        self._title()
+            self._title()  # a poll changes none of it (fallback, errors only, following)
         self._info()
 
     def _merge(self, found: list[LogRecord], *, refill: bool = False) -> None:
