@@ -25,6 +25,7 @@ from console.core.logmodel import LogQuery, LogRecord
 from console.errors import UserError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
     from console.engine.fleet.refresh import Fleet
@@ -197,7 +198,7 @@ async def follow_logs(
     is not printed again."""
     keys = {r.key() for r in seen}
     newest = max((r.time_ns for r in seen), default=query.since_ns or time.time_ns() - 60 * 10**9)
-    width = None
+    out: Console | None = None  # made at the first line printed, then kept
     n = 0
     while (polls is None or n < polls) and not getattr(sys.stdout, "gone", False):
         n += 1
@@ -211,10 +212,10 @@ async def follow_logs(
             if as_json:
                 click.echo(dumps(record_json(r)))
             else:
-                from console.commands.tables import console
+                if out is None:
+                    from console.commands.tables import console
 
-                out = console(width)
-                width = out.width
+                    out = console()
                 out.print(record_line(r, out.width), no_wrap=True, overflow="crop")
         if len(keys) > 100_000:  # a long follow: forget the oldest keys, bounded memory
             keys = {r.key() for r in fresh}

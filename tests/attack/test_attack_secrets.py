@@ -12,9 +12,7 @@ import base64
 import json
 import logging
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from console.core.redact import REDACTOR
 from console.engine.fleet.build import build_fleet
 from console.engine.store.secrets import SecretStore
 from console.plugin_api import PluginContext
+from tests.loopback import Quiet, serve
 
 PAY = "checkout:POST /pay"
 TOKEN = "Zq8sK3vW9xT2mN7p"  # nothing else in these outputs looks like any part of it
@@ -147,34 +146,19 @@ async def test_a_secret_cut_by_the_error_snippet_leaves_no_prefix_nor_in_the_log
 # -- a runbook run: run --json, the DB, the exports, the log -------------------------------
 
 
-class _Echo(BaseHTTPRequestHandler):
+class _Echo(Quiet):
     """Answers with 1,994 characters then the Authorization header it got: the 2,000-character
     cut of an HTTP step's output falls six characters into the token."""
 
     def do_GET(self) -> None:
         token = (self.headers.get("authorization") or "").removeprefix("Bearer ")
-        data = ("x" * 1994 + token + " tail").encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/plain")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        return None
+        self.answer(("x" * 1994 + token + " tail").encode(), "text/plain")
 
 
 @pytest.fixture
 def echo_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(_Echo) as url:
+        yield url
 
 
 def cb(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -5,11 +5,9 @@ Loki that is down is named and the embedded records still print."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,12 +16,13 @@ from console.core.logmodel import LogRecord
 from console.engine.otlp.logstore import LogStore
 from console.engine.store.sqlite import Store
 from tests.cli.test_trace_cli import closed_port, run
+from tests.loopback import Quiet, serve
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "loki" / "query_range_categorized.json"
 TRACE = "5b8efff798038103d269b633813fc60c"
 
 
-class _Loki(BaseHTTPRequestHandler):
+class _Loki(Quiet):
     seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def do_GET(self) -> None:
@@ -32,29 +31,14 @@ class _Loki(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         type(self).seen.append({**parse_qs(url.query), "tenant": [self.headers["X-Scope-OrgID"]]})
-        data = FIXTURE.read_bytes()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        return None
+        self.answer(FIXTURE.read_bytes())
 
 
 @pytest.fixture
 def loki() -> Iterator[str]:
     _Loki.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Loki)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(_Loki) as url:
+        yield url
 
 
 def setup(tmp_path: Path, url: str) -> list[str]:

@@ -113,18 +113,23 @@ def test_sdk_logs_are_found_by_trace_id_and_by_function(receiver: tuple[Path, st
     assert callboard(db, "logs", SERVICE, "--since", "0s").returncode == 2
 
 
-def test_follow_prints_a_record_sent_after_it_started(receiver: tuple[Path, str]) -> None:
-    db, url = receiver
-    logs_url = url.replace("/v1/traces", "/v1/logs")
-    r = httpx.post(logs_url, json=json_logs("early bird", time.time_ns()), timeout=10)
-    assert r.status_code == 200
-    proc = subprocess.Popen(
+def follow_json(db: Path) -> subprocess.Popen[str]:
+    """``callboard logs SERVICE --follow --json`` running, its output piped."""
+    return subprocess.Popen(
         [*CLI, "--db", str(db), "logs", SERVICE, "--follow", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
     )
+
+
+def test_follow_prints_a_record_sent_after_it_started(receiver: tuple[Path, str]) -> None:
+    db, url = receiver
+    logs_url = url.replace("/v1/traces", "/v1/logs")
+    r = httpx.post(logs_url, json=json_logs("early bird", time.time_ns()), timeout=10)
+    assert r.status_code == 200
+    proc = follow_json(db)
     try:
         assert proc.stdout is not None
         stdout = proc.stdout
@@ -155,13 +160,7 @@ def test_follow_ends_when_its_reader_goes_away(receiver: tuple[Path, str]) -> No
     logs_url = url.replace("/v1/traces", "/v1/logs")
     r = httpx.post(logs_url, json=json_logs("first", time.time_ns()), timeout=10)
     assert r.status_code == 200
-    proc = subprocess.Popen(
-        [*CLI, "--db", str(db), "logs", SERVICE, "--follow", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    proc = follow_json(db)
     try:
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], 60)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from console.config import OtlpConfig
@@ -75,6 +76,19 @@ def text_of(screen: Any, selector: str) -> str:
         screen.query_one(selector, Static).content
     )
     return out.getvalue()
+
+
+async def open_function_logs(app: CallboardApp, pilot: Pilot[None]) -> LogsScreen:
+    """After the first refresh: FAILING's function screen, then ``l``, its records loaded."""
+    assert app._refresh is not None
+    await app._refresh.wait()
+    app.open_function(FAILING)
+    await pilot.pause()
+    await pilot.press("l")
+    await settle(app, pilot)
+    screen = app.screen
+    assert isinstance(screen, LogsScreen)
+    return screen
 
 
 def rows(screen: LogsScreen) -> list[list[str]]:
@@ -200,14 +214,7 @@ async def test_a_failing_log_source_is_named_and_the_ui_stays_up(rig: Rig) -> No
     await rig.send("checkout", record("still here", now - 10**9))
     app = CallboardApp(rig.fleet, refresh_interval=3600)
     async with app.run_test(size=SIZE) as pilot:
-        assert app._refresh is not None
-        await app._refresh.wait()
-        app.open_function(FAILING)
-        await pilot.pause()
-        await pilot.press("l")
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, LogsScreen)
+        screen = await open_function_logs(app, pilot)
         assert [r[3] for r in rows(screen)] == ["still here"]
         info = text_of(screen, "#logs-info")
         assert "loki failed: cannot connect to http://loki.internal:3100" in info
@@ -236,14 +243,7 @@ async def test_a_poll_asked_before_a_reload_is_dropped(rig: Rig) -> None:
     await rig.send("checkout", record("served", now - 2 * 10**9), record("failed", now - 10**9, 17))
     app = CallboardApp(rig.fleet, refresh_interval=3600)
     async with app.run_test(size=SIZE) as pilot:
-        assert app._refresh is not None
-        await app._refresh.wait()
-        app.open_function(FAILING)
-        await pilot.pause()
-        await pilot.press("l")
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, LogsScreen)
+        screen = await open_function_logs(app, pilot)
         stale = screen.generation
         await pilot.press("e")  # errors only: a reload
         await settle(app, pilot)

@@ -17,6 +17,7 @@ from console.engine.fleet.build import embedded_traces
 from console.engine.otlp.logstore import LogStore
 from console.engine.store.sqlite import Store
 from console.tui.app import CallboardApp
+from tests.tui.test_tui_traces import settle
 from tests.tui_helpers import T0, demo_fleet
 
 NOW = int(T0 * 1e9)
@@ -54,9 +55,7 @@ def test_logs_of_a_function_at_80x24(snap_compare: Callable[..., bool]) -> None:
         app.open_function("checkout:POST /pay")
         await pilot.pause()
         await pilot.press("l")
-        await pilot.pause()
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("up", "up")  # the ERROR record, its whole message below
         await pilot.pause()
 

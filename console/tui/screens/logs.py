@@ -10,7 +10,7 @@ order, and the cursor stays on the last row if it was there. ``/`` filters what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -128,10 +128,11 @@ class LogsScreen(CallboardScreen):
     # -- asking --------------------------------------------------------------------------
 
     def _query(self) -> LogQuery:
-        from dataclasses import replace
-
-        q = self.target.fallback if self.fell_back and self.target.fallback else self.target.query
-        return replace(q, errors_only=self.errors_only)
+        """The query shown now: the fallback's once it answered, else the target's (its
+        ``errors_only`` is set by ``_search``)."""
+        return (
+            self.target.fallback if self.fell_back and self.target.fallback else self.target.query
+        )
 
     def action_reload(self) -> None:
         self.generation += 1
@@ -161,8 +162,6 @@ class LogsScreen(CallboardScreen):
 
     async def _search(self, query: LogQuery, poll: bool) -> None:
         """Ask every log source; the fallback too when the ids found nothing."""
-        from dataclasses import replace
-
         generation = self.generation
         fleet = self.app.fleet
         asked = fleet.log_sources()
@@ -196,7 +195,7 @@ class LogsScreen(CallboardScreen):
             self.fell_back = m.fallback
             self.records, self.keys = [], set()
             self._merge(m.records, refill=True)
-        self._title()
+            self._title()  # a poll changes none of it (fallback, errors only, following)
         self._info()
 
     def _merge(self, found: list[LogRecord], *, refill: bool = False) -> None:

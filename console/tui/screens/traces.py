@@ -7,7 +7,6 @@ source that fails is named with its message and the others' traces are still lis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 from console.core import fmt
 from console.core.model import Function, TraceQuery, TraceSummary
 from console.plugin_api import Traces
+from console.tui.logview import clock as clock_time
 from console.tui.messages import WorkFailed
 from console.tui.screens.base import CallboardScreen
 from console.tui.screens.waterfall import WaterfallScreen
@@ -79,12 +79,6 @@ class TracesFound(Message):
     errors: dict[str, str]
     asked: list[str]
     failed: str | None = None
-
-
-def clock_time(ns: int) -> str:
-    """Unix ns → ``21:04:05.123`` (UTC)."""
-    secs, rem = divmod(ns, 10**9)
-    return datetime.fromtimestamp(secs, UTC).strftime("%H:%M:%S") + f".{rem // 10**6:03d}"
 
 
 def _count(n: int | None, *, error: bool = False) -> Text:
