@@ -21,7 +21,7 @@ from console.commands.jsonout import dumps, emit_json
 from console.commands.traces import iso, parse_function
 from console.context import AppContext
 from console.core import traces as core_traces
-from console.core.logmodel import LogQuery, LogRecord
+from console.core.logmodel import LogQuery, LogRecord, first_line
 from console.errors import UserError
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def render_records(found: list[LogRecord], what: str) -> None:
         Column("service", [Text(r.service) for r in found], 4, cut="text", minimum=8),
         Column(
             "message",
-            [Text(one_line(r.body)) for r in found],
+            [Text(first_line(r.body)) for r in found],
             1,
             keep=True,
             cut="text",
@@ -263,15 +263,6 @@ def render_records(found: list[LogRecord], what: str) -> None:
     out.print(fitted_table(columns, out.width))
 
 
-def one_line(body: str) -> str:
-    """A body on one line: its first line, and how many more there are."""
-    first, sep, rest = body.partition("\n")
-    if not sep:
-        return body
-    more = rest.count("\n") + 1
-    return f"{first} (+{more} line{'s' if more > 1 else ''})"
-
-
 def record_line(r: LogRecord, width: int) -> Text:
     """One followed record in ``width`` cells: time, level, service, message."""
     from rich.text import Text
@@ -279,7 +270,7 @@ def record_line(r: LogRecord, width: int) -> Text:
     line = Text(iso(r.time_ns)[11:-1] + " ", style="dim")
     line.append(f"{r.severity or '—':5} ", style=LEVEL_STYLE.get(r.severity or "", ""))
     line.append(f"{r.service} ", style="cyan")
-    line.append(one_line(r.body))
+    line.append(first_line(r.body))
     line.truncate(width, overflow="ellipsis")
     return line
 

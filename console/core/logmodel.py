@@ -117,3 +117,12 @@ class LogQuery:
     """Only ERROR and FATAL."""
     limit: int = 100
     """At most this many, the newest."""
+
+
+def first_line(body: str) -> str:
+    """A body on one line: its first line, and how many more there are."""
+    head, sep, rest = body.partition("\n")
+    if not sep:
+        return body
+    more = rest.count("\n") + 1
+    return f"{head} (+{more} line{'s' if more > 1 else ''})"

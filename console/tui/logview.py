@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.color import Color
 
-from console.core.logmodel import LogQuery, LogRecord
+from console.core.logmodel import LogQuery, LogRecord, first_line
 from console.tui.theme_colours import AA, contrast, readable
 
 #: A function's records: the last 15 minutes.
@@ -117,15 +117,6 @@ def clock(ns: int) -> str:
     """Unix ns → ``21:04:05.123`` (UTC)."""
     secs, rem = divmod(ns, 10**9)
     return datetime.fromtimestamp(secs, UTC).strftime("%H:%M:%S") + f".{rem // 10**6:03d}"
-
-
-def first_line(body: str) -> str:
-    """A body on one line: its first line, and how many more there are."""
-    head, sep, rest = body.partition("\n")
-    if not sep:
-        return body
-    more = rest.count("\n") + 1
-    return f"{head} (+{more} line{'s' if more > 1 else ''})"
 
 
 def cells(r: LogRecord, styles: Mapping[str, str]) -> list[Text]:
