@@ -63,8 +63,10 @@ def _url(check: FieldChecker, url: object) -> str | None:
     if not isinstance(url, str) or not url.strip():
         check.fail(path, f"expected a postgresql://user@host:port/db URL, got {describe(url)}")
         return None
+    from console.engine.store.pgfaults import is_pg_url
+
     text = url.strip()
-    if not text.lower().startswith(("postgresql://", "postgres://")):
+    if not is_pg_url(text):
         check.fail(
             path,
             "expected a postgresql://user@host:port/db URL (the local SQLite file is the "

@@ -59,7 +59,7 @@ class StoreWatch:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        if getattr(self.store, "path", None) == ":memory:" or self.running:
+        if self.store.location == ":memory:" or self.running:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._follow, name="store-follow", daemon=True)

@@ -23,6 +23,7 @@ from console.core.redact import redact
 from console.engine.incidents.export_html import render_html
 from console.engine.incidents.export_secrets import SecretSource, prime_redactor
 from console.engine.incidents.lifecycle import get_incident
+from console.engine.incidents.roles import names as responder_names
 from console.engine.store.base import StoreLike as Store
 from console.engine.store.events import COLUMNS, Event, row_events, utc_now
 
@@ -68,7 +69,7 @@ def postmortem(
     """Build the postmortem of one incident from the store (see ``build_postmortem``)."""
     inc = get_incident(store, incident_id)
     events = incident_events(store, inc.id)
-    names = {str(h): str(n) for h, n in store.tuples("SELECT handle, name FROM people")}
+    names = responder_names(store)
     with gc_paused():
         return build_postmortem(
             inc,

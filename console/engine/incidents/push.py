@@ -111,16 +111,13 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
-def _present(conn: Any, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    """event id → (kind, at, actor, data, incident_id) of those of ``ids`` in the target."""
-    out: dict[str, tuple[Any, ...]] = {}
+def _present(conn: Any, ids: Sequence[str]) -> set[str]:
+    """Those event ``ids`` already in the target."""
+    out: set[str] = set()
     for part in _chunks(ids):
         marks = ",".join("?" * len(part))
-        for r in conn.execute(
-            f"SELECT id, kind, at, actor, data, incident_id FROM events WHERE id IN ({marks})",
-            tuple(part),
-        ).fetchall():
-            out[str(r[0])] = (r[1], r[2], r[3], r[4], r[5])
+        rows = conn.execute(f"SELECT id FROM events WHERE id IN ({marks})", tuple(part))
+        out.update(str(r[0]) for r in rows.fetchall())
     return out
 
 

@@ -202,7 +202,7 @@ class Executor:
             with self._never_left_running():
                 return await dryrun.dry_run(self.steps, runbook, record, scope)
         self._no_link = no_incident
-        async with self._holding(record, runbook.id, take_over, no_incident):
+        async with self._holding(record, runbook.id, take_over):
             self.recorder.start(record, started)
             with self._never_left_running():
                 return await self._drive(runbook, record, scope)
@@ -240,7 +240,7 @@ class Executor:
             )
         fn = await self.steps.function(record.function_id)
         self._no_link = self.recorder.declined(run_id)
-        async with self._holding(record, runbook.id, take_over, self._no_link):
+        async with self._holding(record, runbook.id, take_over):
             return await self._resume(runbook, record, fn, params)
 
     async def _resume(
@@ -299,7 +299,7 @@ class Executor:
             raise UserError(f"run {run_id}: no done step has an undo")
         fn = await self.steps.function(record.function_id)
         self._no_link = self.recorder.declined(run_id)
-        async with self._holding(record, runbook.id, take_over, self._no_link):
+        async with self._holding(record, runbook.id, take_over):
             return await self._undo(runbook, record, fn, params, todo)
 
     async def _undo(
@@ -345,11 +345,12 @@ class Executor:
     # -- driving -------------------------------------------------------------------------
 
     def _holding(
-        self, record: RunRecord, runbook: str, take_over: bool, no_incident: bool
+        self, record: RunRecord, runbook: str, take_over: bool
     ) -> AbstractAsyncContextManager[Any]:
-        """The function's lease held for ``record`` while a run, resume or undo goes."""
+        """The function's lease held for ``record`` while a run, resume or undo goes (its
+        incident: the run's, else the function's unless the run declined one: ``_no_link``)."""
         incident = record.incident_id
-        if incident is None and not no_incident:
+        if incident is None and not self._no_link:
             incident = self.recorder.incident_for(record.function_id)
 
         def lost(taker: str) -> None:  # taken over while we ran: stop before the next step

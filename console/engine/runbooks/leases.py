@@ -32,6 +32,7 @@ from typing import Any
 from console.core import events as ev
 from console.core.events import NewEvent
 from console.core.team import clean_handle
+from console.core.timeline import iso_at
 from console.engine.store.base import StoreLike
 from console.engine.store.events import EventLog, actor_of
 from console.errors import CallboardError
@@ -199,11 +200,11 @@ class Leases:
                     said = ev.lease_acquired(mine.holder, mine.host, runbook, run_id, self.expiry_s)
                 else:
                     said = ev.lease_taken_over(mine.holder, run_id, runbook, held.holder,
-                                               held.run_id, held.runbook, _iso(held.heartbeat))  # fmt: skip
+                                               held.run_id, held.runbook, iso_at(held.heartbeat))  # fmt: skip
                 self._say(conn, said, place)
                 return mine
             refused = LeaseHeld(held, now)
-            since = _iso(held.acquired)
+            since = iso_at(held.acquired)
             self._say(conn, ev.lease_refused(held.holder, held.host, held.runbook, held.run_id,
                                              since, runbook),
                       {**place, "incident_id": incident_id or held.incident_id})  # fmt: skip
@@ -304,9 +305,3 @@ class Leases:
             with contextlib.suppress(CallboardError):  # a full disk: it expires by itself
                 end = incident_at_end() if incident_at_end is not None else None
                 self.release(lease, status(), incident_id=end)
-
-
-def _iso(t: float) -> str:
-    from console.core.timeline import iso_at
-
-    return iso_at(t)

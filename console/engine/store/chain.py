@@ -206,7 +206,7 @@ def verify_chain(store: StoreLike, *, batch: int = 50_000) -> VerifyResult:
             expected += 1
         last = rows[-1][0]
     checked = expected - 1
-    high = high_water(store)
+    high = store.high_water()
     if high is not None and high > checked:
         return VerifyResult(
             False,
@@ -216,8 +216,3 @@ def verify_chain(store: StoreLike, *, batch: int = 50_000) -> VerifyResult:
             f"event #{checked + 1} was removed: the log ends at #{checked} but #{high} was written",
         )
     return VerifyResult(True, checked)
-
-
-def high_water(store: StoreLike) -> int | None:
-    """The highest sequence number ever written (the engine's record of it)."""
-    return store.high_water()

@@ -12,6 +12,7 @@ import getpass
 import json
 import socket
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -86,8 +87,7 @@ def current_actor() -> str:
 
 
 def actor_of(store: StoreLike) -> str:
-    """The actor writing through ``store``: its configured ``actor``, else :func:`current_actor`
-    (an engine without the attribute counts as unconfigured)."""
+    """The actor writing through ``store``: its configured ``actor``, else :func:`current_actor`."""
     return store.actor or current_actor()
 
 
@@ -161,18 +161,22 @@ class EventLog:
         return verify_chain(self.store, batch=batch)
 
 
+#: The stores whose actor's name is recorded already (held weakly: a closed store goes).
+_named: weakref.WeakSet[StoreLike] = weakref.WeakSet()
+
+
 def _remember_name(store: StoreLike, conn: Conn, actor: str) -> None:
     """With its first write, a store whose actor has a configured name records it in
     ``people`` (exports list the responders by name), once per Store object."""
     name = store.actor_name
-    if not name or store.actor != actor or store.__dict__.get("_named"):
+    if not name or store.actor != actor or store in _named:
         return
     conn.execute(
         "INSERT INTO people (handle, name, updated_at) VALUES (?, ?, ?) ON CONFLICT(handle)"
         " DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
         (actor, name, utc_now()),
     )
-    store.__dict__["_named"] = True
+    _named.add(store)
 
 
 def row_events(rows: Iterable[tuple[Any, ...]]) -> list[Event]:

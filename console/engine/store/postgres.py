@@ -40,7 +40,6 @@ from console.engine.store.base import Params
 from console.engine.store.pgfaults import not_ours, pg_fault, redact_url
 from console.engine.store.pgschema import pg_migrate, pg_migrations, pg_version
 from console.engine.store.sqlite import StoreState
-from console.errors import StoreError
 
 __all__ = ["CHAIN_LOCK", "CHANNEL", "PgRow", "PostgresStore", "pg_sql"]
 
@@ -326,8 +325,6 @@ class PostgresStore:
         with self._connect(autocommit=True) as conn:
             try:
                 pg_migrate(conn, where=self.location, manual=self.manual, notice=self.notice)
-            except StoreError:
-                raise
             except psycopg.Error as exc:
                 typed = pg_fault(exc, self.location)
                 raise (typed or not_ours(exc, self.location)) from None
