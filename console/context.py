@@ -87,11 +87,9 @@ class AppContext:
         store). ``--db FILE`` / ``CALLBOARD_DB`` name it; a URL there leaves it the default."""
         if self._local is None:
             from console import paths
-            from console.engine.store.connect import is_pg_url
             from console.engine.store.sqlite import Store
 
-            given = self.db_path or os.environ.get("CALLBOARD_DB")
-            path = given if given and not is_pg_url(given) else str(paths.default_db())
+            path = paths.local_db(self.db_path or os.environ.get("CALLBOARD_DB"))
             self._local = Store(Path(path) if path != ":memory:" else path)
         return self._local
 

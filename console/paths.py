@@ -59,6 +59,14 @@ def default_db(env: Mapping[str, str] | None = None) -> Path:
     return data_dir(env) / "callboard.db"
 
 
+def local_db(given: str | None, env: Mapping[str, str] | None = None) -> str:
+    """This machine's SQLite file: ``given`` (``--db`` / ``CALLBOARD_DB``) unless it is a
+    team store's ``postgresql://`` URL (spans and plugin state stay local), else the default."""
+    from console.engine.store.pgfaults import is_pg_url
+
+    return given if given and not is_pg_url(given) else str(default_db(env))
+
+
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_STATE_HOME/callboard`` (default ``~/.local/state/callboard``)."""
     return _xdg("XDG_STATE_HOME", ".local/state", env)

@@ -58,13 +58,10 @@ class OtlpPlugin:
         if source is None:
             from console import paths
             from console.engine.otlp.spanstore import SpanStore
-            from console.engine.store.pgfaults import is_pg_url
             from console.engine.store.sqlite import Store
 
-            env_db = os.environ.get("CALLBOARD_DB") or ""
-            if is_pg_url(env_db):  # a team store: spans stay in this machine's file
-                env_db = ""
-            db = options.get("db") or env_db or paths.default_db()
+            # a team store's URL in CALLBOARD_DB: spans stay in this machine's file
+            db = options.get("db") or paths.local_db(os.environ.get("CALLBOARD_DB"))
             from console.engine.otlp.health import HealthStore
 
             self._own_store = Store(str(db))
