@@ -73,6 +73,8 @@ def info(app: AppContext, as_json: bool) -> int:
 
 def describe(app: AppContext) -> dict[str, Any]:
     """What ``store info`` shows, as a JSON-ready dict (counts and head None when unknown)."""
+    from console.engine.store.chain import read_head
+
     st = app.store
     current, latest = st.schema_version()
     counts: dict[str, int] | None = None
@@ -82,8 +84,8 @@ def describe(app: AppContext) -> dict[str, Any]:
             table: int(st.tuples(f"SELECT count(*) FROM {table}")[0][0])
             for table in ("incidents", "events", "runs")
         }
-        rows = st.tuples("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        head = {"seq": int(rows[0][0]), "hash": rows[0][1]} if rows else {"seq": 0, "hash": None}
+        last = read_head(st)
+        head = {"seq": last[0], "hash": last[1]} if last else {"seq": 0, "hash": None}
     return {
         "engine": st.engine,
         "location": st.location,

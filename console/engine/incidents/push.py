@@ -30,7 +30,7 @@ from console.core.events import EventKind, NewEvent
 from console.engine.incidents.export import incident_events
 from console.engine.incidents.lifecycle import STATUSES, get_incident
 from console.engine.store.base import StoreLike
-from console.engine.store.chain import canonical_json
+from console.engine.store.chain import canonical_json, read_head
 from console.engine.store.events import Event, EventLog, actor_of, utc_now
 from console.errors import UserError
 
@@ -102,8 +102,7 @@ class PushCheck:
 
 
 def _head(store: StoreLike) -> tuple[int, str]:
-    rows = store.tuples("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, ev.GENESIS)
+    return read_head(store) or (0, ev.GENESIS)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -76,6 +76,17 @@ INSERT_EVENT = (
 Row = tuple[int, str, str, str, str, str | None, str | None, str | None, str, str, str]
 
 
+#: The last stored event's (seq, hash).
+_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+
+
+def read_head(store: StoreLike) -> tuple[int, str] | None:
+    """The last stored (seq, hash) as a reader sees it (no lock, no transaction); None when
+    the chain is empty."""
+    rows = store.tuples(_HEAD)
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
 def chain_head(conn: Conn) -> tuple[int, str]:
     """The last stored (seq, hash): where the next event links on (0 and GENESIS if none).
 
@@ -84,7 +95,7 @@ def chain_head(conn: Conn) -> tuple[int, str]:
     """
     if isinstance(conn, ChainHooks):
         conn.lock_chain()
-    row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    row = conn.execute(_HEAD).fetchone()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
