@@ -24,7 +24,8 @@ from console.engine.incidents.lifecycle import SEVERITIES
 DIALOG_CSS = """
 .incident-dialog { align: center middle; }
 .incident-dialog > Vertical {
-    width: 84; height: auto; border: round $accent; background: $panel; padding: 1 2;
+    width: 84; max-width: 100%; height: auto; border: round $accent; background: $panel;
+    padding: 1 2;
 }
 .incident-dialog .dialog-title { text-style: bold; margin-bottom: 1; }
 .incident-dialog Horizontal { height: auto; margin-top: 1; }
